@@ -1,0 +1,40 @@
+# The two commands of the README:
+#   make demo   set up, build the index on the built-in demo corpus, serve it on 127.0.0.1:8000
+#   make test   set up, then run lint, type checks and every test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+DATA_DIR ?= var/demo
+PORT ?= 8000
+
+.PHONY: setup demo test lint pytest clean
+
+# torch first, pinned: it is a local CPU build here, and any other spec lets pip pull a CUDA build of
+# several GB as a dependency of sentence-transformers.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/recsys build --data-dir $(DATA_DIR)
+	@echo "try: curl 'http://127.0.0.1:$(PORT)/articles/demo-0018/related?limit=5'"
+	$(BIN)/recsys serve --data-dir $(DATA_DIR) --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check recsys index service tests benchmarks
+	$(BIN)/ruff format --check recsys index service tests benchmarks
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/python -m pytest
+
+test: lint pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

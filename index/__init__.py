@@ -1,0 +1,1 @@
+"""Offline side: building and publishing index versions, and the `recsys` command line."""

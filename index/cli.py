@@ -1,0 +1,264 @@
+"""The `recsys` command line. Thin: parse options into Settings, call the library, print, exit.
+
+Every option also reads its RECSYS_* environment variable (through Settings); a flag wins over the
+environment. Domain errors print one line, `error: ...`, and exit 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from recsys.catalog import Catalog
+from recsys.errors import ConfigError, RecsysError
+from recsys.settings import Settings
+
+app = typer.Typer(
+    help="Related-stories recommender: build an index of articles and serve related stories.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("recsys")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="folder holding the catalog and index [env RECSYS_DATA_DIR]")
+]
+Model = Annotated[str | None, typer.Option("--model", help="model name or local folder [env RECSYS_MODEL]")]
+LogLevel = Annotated[
+    str | None, typer.Option("--log-level", help="debug|info|warning|error [env RECSYS_LOG_LEVEL]")
+]
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with the flags that were given on top."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into one line on stderr and a non-zero exit, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except RecsysError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
+    # Imported here: loading torch takes seconds, and commands like `ingest` never need it.
+    from recsys.embed import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(settings.model, settings.device)
+
+
+@app.command()
+@cli_errors
+def build(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option("--input", "-i", help="article file(s) to import first (.jsonl[.gz] or .csv[.gz])"),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="fail the import on the first bad record")] = False,
+    data_dir: DataDir = None,
+    model: Model = None,
+    index_type: Annotated[str | None, typer.Option(help="flat|hnsw|ivf [env RECSYS_INDEX_TYPE]")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="embedding batch size [env RECSYS_BATCH_SIZE]")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    log_level: LogLevel = None,
+) -> None:
+    """Import article files (if given), embed what changed, and publish a new index version.
+
+    With no --input and an empty catalog, the built-in demo corpus is imported.
+    """
+    settings = make_settings(
+        data_dir=data_dir, model=model, index_type=index_type, batch_size=batch_size, log_level=log_level
+    )
+    configure_logging(settings.log_level)
+    from index.build import build_index
+
+    encoder = _encoder(settings)  # first: a wrong model fails before any work is done
+    catalog = Catalog(settings.catalog_file)
+    _import_files(catalog, inputs or [], strict=strict, progress=progress)
+    if not inputs and catalog.count() == 0:
+        _import_demo(catalog, settings)
+    result = build_index(settings, catalog, encoder, progress=progress)
+    typer.echo(result.summary())
+
+
+def _import_files(catalog: Catalog, paths: list[Path], *, strict: bool, progress: bool) -> None:
+    from recsys.ingest import import_file
+
+    for path in paths:
+        report = import_file(catalog, path, strict=strict, progress=progress)
+        typer.echo(report.summary())
+        for line in report.errors:
+            typer.echo(f"  skipped: {line}", err=True)
+
+
+def _import_demo(catalog: Catalog, settings: Settings) -> None:
+    from recsys.demo_corpus import write_jsonl
+    from recsys.ingest import import_file
+
+    path = settings.data_dir / "demo_articles.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_jsonl(path)
+    report = import_file(catalog, path, strict=True)
+    typer.echo(f"empty catalog: imported the built-in demo corpus ({report.summary()})")
+
+
+@app.command()
+@cli_errors
+def ingest(
+    inputs: Annotated[list[Path], typer.Argument(help="article file(s): .jsonl[.gz] or .csv[.gz]")],
+    strict: Annotated[bool, typer.Option(help="fail the import on the first bad record")] = False,
+    data_dir: DataDir = None,
+    progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+) -> None:
+    """Upsert articles into the catalog (no embedding; run `recsys build` to index them)."""
+    settings = make_settings(data_dir=data_dir)
+    configure_logging(settings.log_level)
+    _import_files(Catalog(settings.catalog_file), inputs, strict=strict, progress=progress)
+
+
+@app.command()
+@cli_errors
+def retract(
+    article_id: Annotated[str, typer.Argument(help="id of the article to retract")],
+    data_dir: DataDir = None,
+) -> None:
+    """Mark an article retracted: it leaves every related list at once, before the next build."""
+    settings = make_settings(data_dir=data_dir)
+    changed = Catalog(settings.catalog_file).set_status(article_id, "retracted")
+    typer.echo(f"{article_id}: {'retracted' if changed else 'already retracted'}")
+
+
+@app.command()
+@cli_errors
+def related(
+    article_id: Annotated[str, typer.Argument(help="id of the article")],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="how many items")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    data_dir: DataDir = None,
+    model: Model = None,
+) -> None:
+    """Print the related stories of an article, from the current index, without a server."""
+    settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
+    configure_logging(settings.log_level)
+    from recsys.embed import TextRecipe
+    from recsys.recommend import Recommender
+    from recsys.store import IndexStore
+
+    catalog = Catalog(settings.catalog_file)
+    catalog.get(article_id)  # an unknown id fails before the model loads
+    encoder = _encoder(settings)
+    recipe = TextRecipe(max_words=settings.recipe_max_words)
+    loaded = IndexStore(settings.index_root).load(
+        expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
+    )
+    items = Recommender(catalog, loaded, encoder, recipe).related(article_id, limit)
+    if as_json:
+        rows = [
+            {
+                "id": r.article.id,
+                "url": r.article.url,
+                "title": r.article.title,
+                "section": r.article.section,
+                "published_at": r.article.published_at,
+                "score": round(r.score, 6),
+                "reason": r.reason,
+            }
+            for r in items
+        ]
+        typer.echo(
+            json.dumps({"article_id": article_id, "index_version": loaded.version, "items": rows}, indent=2)
+        )
+        return
+    for rank, item in enumerate(items, start=1):
+        title = (item.article.title or (item.article.body or "")[:70]).replace("\n", " ")
+        typer.echo(
+            f"{rank:>3}  {item.score:.3f}  {item.article.id:<24}  {item.article.section or '-':<12}  {title}"
+        )
+
+
+@app.command()
+@cli_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address [env RECSYS_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [env RECSYS_PORT]")] = None,
+    data_dir: DataDir = None,
+    model: Model = None,
+    log_level: LogLevel = None,
+) -> None:
+    """Serve the HTTP API with uvicorn (docs at /docs)."""
+    settings = make_settings(data_dir=data_dir, model=model, host=host, port=port, log_level=log_level)
+    configure_logging(settings.log_level)
+    import uvicorn
+
+    from recsys.store import IndexStore
+    from service.app import create_app
+
+    store = IndexStore(settings.index_root)
+    if store.current_version() is None:
+        raise ConfigError(f"no index in {settings.index_root}; run `recsys build` first")
+    # Load the model here, so a wrong model is a one-line error rather than a failed startup.
+    encoder = _encoder(settings)
+    app_ = create_app(settings, encoder=encoder)
+    typer.echo(f"serving on http://{settings.host}:{settings.port}  (docs: /docs, health: /health)")
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+@app.command("demo-corpus")
+@cli_errors
+def demo_corpus(
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write (.jsonl or .jsonl.gz)")],
+    seed: Annotated[int, typer.Option(help="generator seed")] = 2026,
+) -> None:
+    """Write the built-in fictional demo corpus as JSON Lines."""
+    from recsys.demo_corpus import write_jsonl
+
+    count = write_jsonl(output, seed=seed)
+    typer.echo(f"wrote {count} articles to {output}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

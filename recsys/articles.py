@@ -1,0 +1,242 @@
+"""The Article record and reading it from files.
+
+Input files are JSON Lines (optionally gzip-compressed) or CSV with the same columns:
+id, url, title, body, section, tags, published_at, related, and optionally status
+("published" or "retracted"). In CSV, `tags` and `related` are a JSON list or a `|`-separated string.
+Each bad record becomes an InvalidArticle naming the file, line and field; the caller decides whether
+to skip it or stop.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from recsys.errors import InvalidArticle, InvalidInput
+
+Status = Literal["published", "retracted"]
+STATUSES: tuple[Status, ...] = ("published", "retracted")
+MAX_ID_LENGTH = 512
+MAX_TEXT_LENGTH = 1_000_000
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    url: str | None = None
+    title: str | None = None
+    body: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    published_at: str | None = None  # ISO-8601 UTC, "YYYY-MM-DDTHH:MM:SSZ"
+    related: tuple[str, ...] = ()
+    # None means "not said in the input": an upsert keeps the status the catalog already has,
+    # so re-importing a feed does not undo a retraction.
+    status: Status | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of the fields that the text recipe reads: equal hash, equal embedding."""
+        text = f"{self.title or ''}\x1f{self.body or ''}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def published_datetime(self) -> datetime | None:
+        return parse_timestamp(self.published_at) if self.published_at else None
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse ISO-8601 (date-only, naive = UTC, or with offset) into an aware UTC datetime."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO-8601 date or time: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _optional_text(record: dict[str, Any], name: str, source: str, line: int) -> str | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArticle(source, line, name, f"expected a string or null, got {type(value).__name__}")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidArticle(source, line, name, f"longer than {MAX_TEXT_LENGTH} characters")
+    value = value.strip()
+    return value or None
+
+
+def _string_list(record: dict[str, Any], name: str, source: str, line: int) -> tuple[str, ...]:
+    value = record.get(name)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidArticle(source, line, name, "expected a list of strings")
+    # Keep order, drop blanks and repeats.
+    return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+
+
+def _csv_list(cell: str | None, name: str, source: str, line: int) -> object:
+    """A CSV cell holding a list: a JSON list, or values separated by `|`."""
+    text = (cell or "").strip()
+    if not text:
+        return None
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArticle(source, line, name, f"invalid JSON list: {exc.msg}") from exc
+    return [part.strip() for part in text.split("|")]
+
+
+def validate_record(record: Any, source: str, line: int) -> Article:
+    """Turn one decoded record into an Article, or raise InvalidArticle."""
+    if not isinstance(record, dict):
+        raise InvalidArticle(source, line, "<record>", f"expected an object, got {type(record).__name__}")
+    raw_id = record.get("id")
+    if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        raw_id = str(raw_id)
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise InvalidArticle(source, line, "id", "required: a non-empty string")
+    article_id = raw_id.strip()
+    if len(article_id) > MAX_ID_LENGTH:
+        raise InvalidArticle(source, line, "id", f"longer than {MAX_ID_LENGTH} characters")
+
+    url = _optional_text(record, "url", source, line)
+    if url is not None and not url.startswith(("http://", "https://", "/")):
+        raise InvalidArticle(source, line, "url", f"not an http(s) URL or absolute path: {url[:80]!r}")
+    title = _optional_text(record, "title", source, line)
+    body = _optional_text(record, "body", source, line)
+    if title is None and body is None:
+        raise InvalidArticle(source, line, "title", "an article needs a title or a body")
+
+    published = record.get("published_at")
+    published_at: str | None = None
+    if published is not None and published != "":
+        if not isinstance(published, str):
+            raise InvalidArticle(source, line, "published_at", "expected an ISO-8601 string or null")
+        try:
+            published_at = format_timestamp(parse_timestamp(published))
+        except ValueError as exc:
+            raise InvalidArticle(source, line, "published_at", str(exc)) from exc
+
+    status = record.get("status")
+    if status in (None, ""):
+        status = None
+    elif status not in STATUSES:
+        raise InvalidArticle(source, line, "status", f"expected one of {', '.join(STATUSES)}, got {status!r}")
+
+    related = tuple(r for r in _string_list(record, "related", source, line) if r != article_id)
+    known = {"id", "url", "title", "body", "section", "tags", "published_at", "related", "status"}
+    return Article(
+        id=article_id,
+        url=url,
+        title=title,
+        body=body,
+        section=_optional_text(record, "section", source, line),
+        tags=_string_list(record, "tags", source, line),
+        published_at=published_at,
+        related=related,
+        status=status,
+        extra={k: v for k, v in record.items() if k not in known},
+    )
+
+
+# (line number, the article or why it was rejected)
+RecordResult = tuple[int, Article | InvalidArticle]
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")  # noqa: SIM115 - caller closes
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    kind = suffixes[-1] if suffixes else ""
+    if kind in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if kind == ".csv":
+        return "csv"
+    raise InvalidInput(f"{path}: unknown file type (expected .jsonl, .ndjson, .csv, optionally .gz)")
+
+
+def read_articles(path: Path) -> Iterator[RecordResult]:
+    """Yield (line, Article or InvalidArticle) for each record of the file, in order.
+
+    A missing file or unknown type raises InvalidInput at once; a file that turns out unreadable
+    (not gzip, not UTF-8) raises InvalidInput while iterating.
+    """
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    return _records(path, _format_of(path))
+
+
+def _records(path: Path, kind: str) -> Iterator[RecordResult]:
+    source = str(path)
+    try:
+        with _open_text(path) as handle:
+            if kind == "jsonl":
+                yield from _read_jsonl(handle, source)
+            else:
+                yield from _read_csv(handle, source)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read file: {exc}") from exc
+
+
+def _read_jsonl(handle: io.TextIOBase, source: str) -> Iterator[RecordResult]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield (
+                number,
+                InvalidArticle(source, number, "<json>", f"invalid JSON: {exc.msg} at column {exc.colno}"),
+            )
+            continue
+        try:
+            yield number, validate_record(record, source, number)
+        except InvalidArticle as error:
+            yield number, error
+
+
+def _read_csv(handle: io.TextIOBase, source: str) -> Iterator[RecordResult]:
+    reader = csv.DictReader(handle)
+    if reader.fieldnames is None or "id" not in reader.fieldnames:
+        raise InvalidInput(f"{source}: CSV needs a header row with at least an 'id' column")
+    for row in reader:
+        # line_num is the reader's physical line, which stays right for quoted multi-line cells.
+        number = reader.line_num
+        if None in row:
+            yield number, InvalidArticle(source, number, "<row>", "more cells than header columns")
+            continue
+        record: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items()}
+        try:
+            for name in ("tags", "related"):
+                record[name] = _csv_list(record.get(name), name, source, number)
+            yield number, validate_record(record, source, number)
+        except InvalidArticle as error:
+            yield number, error

@@ -1,0 +1,292 @@
+"""The article store: a SQLite database holding every article, its status, the hash of its embedded
+text, its curated links, and the embedding cache.
+
+Each article gets an integer `key` that never changes; the vector index uses it as the FAISS id, so an
+index version and the catalog agree on identity even as articles are edited or retracted.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from recsys.articles import Article, Status, format_timestamp
+from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    key          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    url          TEXT UNIQUE,
+    title        TEXT,
+    body         TEXT,
+    section      TEXT,
+    tags         TEXT NOT NULL DEFAULT '[]',
+    published_at TEXT,
+    status       TEXT NOT NULL DEFAULT 'published' CHECK (status IN ('published', 'retracted')),
+    content_hash TEXT NOT NULL,
+    related      TEXT NOT NULL DEFAULT '[]',
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_status ON articles (status);
+CREATE INDEX IF NOT EXISTS articles_section_published ON articles (section, published_at);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model        TEXT NOT NULL,
+    recipe       TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    dim          INTEGER NOT NULL,
+    vector       BLOB NOT NULL,
+    PRIMARY KEY (model, recipe, content_hash)
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    key: int
+    article: Article
+    status: Status
+    content_hash: str
+    updated_at: str
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _now() -> str:
+    return format_timestamp(datetime.now(UTC))
+
+
+class Catalog:
+    """SQLite-backed article store. One connection per thread; WAL so that the service keeps reading
+    while a build or an ingest writes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
+        self._local = threading.local()
+        conn = self._conn()
+        try:
+            conn.executescript(_SCHEMA)
+            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise ConfigError(f"{path}: catalog schema {row[0]} is not the supported {SCHEMA_VERSION}")
+            conn.commit()
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{path}: not a usable catalog database ({exc})") from exc
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                # Autocommit; transaction() opens explicit ones, so reads never hold a write lock.
+                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.DatabaseError as exc:
+                raise ConfigError(f"{self.path}: not a usable catalog database ({exc})") from exc
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing: commit at the end, roll back on any exception."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def upsert(self, conn: sqlite3.Connection, article: Article, counts: UpsertCounts) -> None:
+        """Insert or update one article inside an open transaction.
+
+        Raises InvalidInput when the URL already belongs to another article; the caller decides
+        whether that skips the record or fails the import.
+        """
+        if article.url is not None:
+            owner = conn.execute(
+                "SELECT id FROM articles WHERE url = ? AND id != ?", (article.url, article.id)
+            ).fetchone()
+            if owner is not None:
+                raise InvalidInput(f"url {article.url!r} already belongs to article {owner['id']!r}")
+        values = {
+            "id": article.id,
+            "url": article.url,
+            "title": article.title,
+            "body": article.body,
+            "section": article.section,
+            "tags": json.dumps(list(article.tags)),
+            "published_at": article.published_at,
+            "content_hash": article.content_hash,
+            "related": json.dumps(list(article.related)),
+        }
+        current = conn.execute(
+            "SELECT url, title, body, section, tags, published_at, status, content_hash, related "
+            "FROM articles WHERE id = ?",
+            (article.id,),
+        ).fetchone()
+        if current is None:
+            conn.execute(
+                "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
+                "content_hash, related, updated_at) VALUES (:id, :url, :title, :body, :section, :tags, "
+                ":published_at, :status, :content_hash, :related, :updated_at)",
+                {**values, "status": article.status or "published", "updated_at": _now()},
+            )
+            counts.inserted += 1
+            return
+        status = article.status or current["status"]
+        same = all(current[name] == values[name] for name in values if name != "id")
+        if same and status == current["status"]:
+            counts.unchanged += 1
+            return
+        conn.execute(
+            "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
+            "tags = :tags, published_at = :published_at, status = :status, "
+            "content_hash = :content_hash, related = :related, updated_at = :updated_at WHERE id = :id",
+            {**values, "status": status, "updated_at": _now()},
+        )
+        counts.updated += 1
+
+    def set_status(self, article_id: str, status: Status) -> bool:
+        """Set an article's status; returns whether it changed. Unknown id raises ArticleNotFound."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT status FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
+                raise ArticleNotFound(article_id)
+            if row["status"] == status:
+                return False
+            conn.execute(
+                "UPDATE articles SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), article_id)
+            )
+            return True
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _stored(row: sqlite3.Row) -> StoredArticle:
+        article = Article(
+            id=row["id"],
+            url=row["url"],
+            title=row["title"],
+            body=row["body"],
+            section=row["section"],
+            tags=tuple(json.loads(row["tags"])),
+            published_at=row["published_at"],
+            related=tuple(json.loads(row["related"])),
+            status=row["status"],
+        )
+        return StoredArticle(
+            key=row["key"],
+            article=article,
+            status=row["status"],
+            content_hash=row["content_hash"],
+            updated_at=row["updated_at"],
+        )
+
+    def get(self, article_id: str) -> StoredArticle:
+        row = self._conn().execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise ArticleNotFound(article_id)
+        return self._stored(row)
+
+    def get_by_url(self, url: str) -> StoredArticle:
+        row = self._conn().execute("SELECT * FROM articles WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            raise ArticleNotFound(url)
+        return self._stored(row)
+
+    def by_keys(self, keys: Sequence[int]) -> dict[int, StoredArticle]:
+        """Articles for the given keys (missing keys are simply absent from the result)."""
+        found: dict[int, StoredArticle] = {}
+        conn = self._conn()
+        # SQLite caps the number of bound parameters; 500 is well under every build's limit.
+        for start in range(0, len(keys), 500):
+            chunk = [int(k) for k in keys[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(f"SELECT * FROM articles WHERE key IN ({marks})", chunk):
+                found[row["key"]] = self._stored(row)
+        return found
+
+    def iter_all(self, status: Status | None = None) -> Iterator[StoredArticle]:
+        conn = self._conn()
+        if status is None:
+            rows = conn.execute("SELECT * FROM articles ORDER BY key")
+        else:
+            rows = conn.execute("SELECT * FROM articles WHERE status = ? ORDER BY key", (status,))
+        for row in rows:
+            yield self._stored(row)
+
+    def count(self, status: Status | None = None) -> int:
+        conn = self._conn()
+        if status is None:
+            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return int(conn.execute("SELECT COUNT(*) FROM articles WHERE status = ?", (status,)).fetchone()[0])
+
+    # -- embedding cache ---------------------------------------------------------------------------
+
+    def cached_vectors(self, model: str, recipe: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        wanted = list(dict.fromkeys(hashes))
+        found: dict[str, np.ndarray] = {}
+        conn = self._conn()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT content_hash, dim, vector FROM embeddings WHERE model = ? AND recipe = ? "
+                f"AND content_hash IN ({marks})",
+                [model, recipe, *chunk],
+            )
+            for row in rows:
+                vector = np.frombuffer(row["vector"], dtype=np.float32)
+                if vector.shape[0] == row["dim"]:  # a torn row is a miss, not a crash
+                    found[row["content_hash"]] = vector
+        return found
+
+    def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = [
+            (model, recipe, content_hash, int(vec.shape[0]), np.ascontiguousarray(vec, np.float32).tobytes())
+            for content_hash, vec in items
+        ]
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)

@@ -1,0 +1,70 @@
+"""Every error the project raises on purpose, in one hierarchy.
+
+    RecsysError                    base: a one-line message a person can act on
+    ├── InvalidInput               a request or parameter makes no sense (HTTP 422)
+    │   └── InvalidArticle         one input record fails validation; names file, line and field
+    ├── ArticleNotFound            no article with that id or URL (HTTP 404)
+    ├── ConfigError                settings that cannot work (bad path, unknown index type)
+    ├── ModelLoadError             the embedding model cannot be loaded from the configured name or path
+    ├── IndexError_                base of index problems (HTTP 503 in the service)
+    │   ├── IndexMissing           no index version has been published yet
+    │   ├── IndexCorrupt           a file is missing, unreadable or fails its checksum
+    │   └── IndexMismatch          the index was built with another model, dimension or format
+    └── BuildLocked                another build holds the lock
+
+The CLI turns any of these into `error: <message>` and a non-zero exit; the service maps them to an
+HTTP status in one exception handler (service/app.py). Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class RecsysError(Exception):
+    """Base of all deliberate errors; str(error) is the user-facing message."""
+
+
+class InvalidInput(RecsysError):
+    pass
+
+
+class InvalidArticle(InvalidInput):
+    def __init__(self, source: str, line: int, field: str, message: str) -> None:
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+        super().__init__(f"{source}:{line}: field '{field}': {message}")
+
+
+class ArticleNotFound(RecsysError):
+    def __init__(self, article_id: str) -> None:
+        self.article_id = article_id
+        super().__init__(f"no article with id {article_id!r}")
+
+
+class ConfigError(RecsysError):
+    pass
+
+
+class ModelLoadError(RecsysError):
+    pass
+
+
+class IndexError_(RecsysError):  # noqa: N801 - trailing underscore: don't shadow the builtin IndexError
+    pass
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+class IndexCorrupt(IndexError_):
+    pass
+
+
+class IndexMismatch(IndexError_):
+    pass
+
+
+class BuildLocked(RecsysError):
+    pass

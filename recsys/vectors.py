@@ -1,0 +1,138 @@
+"""The vector index: FAISS over L2-normalised vectors (inner product = cosine), keyed by the catalog's
+integer article keys, with the article ids alongside so that a saved index describes itself.
+
+Arrays in, arrays out: search takes an (n, d) float32 matrix and returns (keys, scores) matrices,
+with -1 keys where fewer than k vectors exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from recsys.errors import ConfigError, IndexCorrupt, InvalidInput
+
+INDEX_FILE = "index.faiss"
+KEYS_FILE = "keys.npy"
+IDS_FILE = "article_ids.npy"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Which FAISS structure to build, and its parameters (recorded in the manifest)."""
+
+    kind: str = "flat"
+    params: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "params": dict(self.params)}
+
+
+def _make_faiss_index(spec: IndexSpec, dim: int, vectors: np.ndarray) -> faiss.Index:
+    if spec.kind == "flat":
+        return faiss.IndexFlatIP(dim)
+    if spec.kind == "hnsw":
+        hnsw = faiss.IndexHNSWFlat(dim, int(spec.params.get("m", 32)), faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = int(spec.params.get("ef_construction", 80))
+        hnsw.hnsw.efSearch = int(spec.params.get("ef_search", 64))
+        return hnsw
+    if spec.kind == "ivf":
+        nlist = int(spec.params.get("nlist", max(1, int(4 * np.sqrt(len(vectors))))))
+        nlist = max(1, min(nlist, len(vectors)))
+        quantizer = faiss.IndexFlatIP(dim)
+        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(vectors)
+        ivf.nprobe = int(spec.params.get("nprobe", 16))
+        return ivf
+    raise ConfigError(f"unknown index type {spec.kind!r} (expected flat, hnsw or ivf)")
+
+
+def _inner(index: faiss.Index) -> faiss.Index:
+    """The structure inside the id map (flat, HNSW or IVF)."""
+    wrapped = faiss.downcast_index(index)
+    if isinstance(wrapped, faiss.IndexIDMap2):
+        return faiss.downcast_index(wrapped.index)
+    return wrapped
+
+
+class VectorIndex:
+    def __init__(self, index: faiss.Index, keys: np.ndarray, article_ids: np.ndarray) -> None:
+        if index.ntotal != len(keys) or len(keys) != len(article_ids):
+            raise IndexCorrupt(
+                f"index holds {index.ntotal} vectors but {len(keys)} keys and {len(article_ids)} ids"
+            )
+        self._index = index
+        self.keys = keys
+        self.article_ids = article_ids
+        self._id_by_key = {int(k): str(a) for k, a in zip(keys.tolist(), article_ids.tolist(), strict=True)}
+
+    @classmethod
+    def build(
+        cls, keys: np.ndarray, article_ids: np.ndarray, vectors: np.ndarray, spec: IndexSpec | None = None
+    ) -> VectorIndex:
+        spec = spec or IndexSpec()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(keys):
+            raise InvalidInput(f"expected {len(keys)} vectors, got an array of shape {vectors.shape}")
+        inner = _make_faiss_index(spec, vectors.shape[1], vectors)
+        index = faiss.IndexIDMap2(inner)
+        index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
+        if isinstance(inner, faiss.IndexIVF):
+            inner.make_direct_map()  # so that reconstruct(key) works for query vectors
+        return cls(index, np.asarray(keys, dtype=np.int64), np.asarray(article_ids, dtype=np.str_))
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def article_id(self, key: int) -> str | None:
+        return self._id_by_key.get(int(key))
+
+    def contains(self, key: int) -> bool:
+        return int(key) in self._id_by_key
+
+    def vector(self, key: int) -> np.ndarray | None:
+        if int(key) not in self._id_by_key:
+            return None
+        return np.asarray(self._index.reconstruct(int(key)), dtype=np.float32)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k < 1:
+            raise InvalidInput("k must be at least 1")
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        if queries.shape[1] != self.dimension:
+            raise InvalidInput(f"query dimension {queries.shape[1]} != index dimension {self.dimension}")
+        k = min(k, max(1, len(self)))
+        scores, keys = self._index.search(queries, k)
+        return keys, scores
+
+    def set_search_params(self, params: dict[str, int]) -> None:
+        inner = _inner(self._index)
+        if isinstance(inner, faiss.IndexHNSW) and "ef_search" in params:
+            inner.hnsw.efSearch = int(params["ef_search"])
+        if isinstance(inner, faiss.IndexIVF) and "nprobe" in params:
+            inner.nprobe = int(params["nprobe"])
+
+    def save(self, directory: Path) -> list[str]:
+        """Write the index files into `directory`; returns their names."""
+        faiss.write_index(self._index, str(directory / INDEX_FILE))
+        np.save(directory / KEYS_FILE, self.keys, allow_pickle=False)
+        np.save(directory / IDS_FILE, self.article_ids, allow_pickle=False)
+        return [INDEX_FILE, KEYS_FILE, IDS_FILE]
+
+    @classmethod
+    def load(cls, directory: Path) -> VectorIndex:
+        try:
+            index = faiss.read_index(str(directory / INDEX_FILE))
+            keys = np.load(directory / KEYS_FILE, allow_pickle=False)
+            article_ids = np.load(directory / IDS_FILE, allow_pickle=False)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise IndexCorrupt(f"{directory}: cannot read index files: {exc}") from exc
+        return cls(index, keys, article_ids)

@@ -1,0 +1,77 @@
+"""The endpoints. Handlers are plain functions (run in the threadpool): FAISS and SQLite calls block."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from recsys.errors import IndexMissing
+from recsys.ranking import Recommendation
+from recsys.recommend import MAX_LIMIT, Recommender
+from service.schemas import ErrorBody, Health, RelatedItem, RelatedResponse
+
+router = APIRouter()
+
+
+def get_recommender(request: Request) -> Recommender:
+    state = request.app.state.recsys
+    if state.recommender is None:
+        raise IndexMissing(state.index_error or "no index loaded")
+    return state.recommender  # type: ignore[no-any-return]
+
+
+def _item(rec: Recommendation) -> RelatedItem:
+    article = rec.article
+    return RelatedItem(
+        id=article.id,
+        url=article.url,
+        title=article.title,
+        section=article.section,
+        published_at=article.published_at,
+        score=round(rec.score, 6),
+        reason=rec.reason,
+    )
+
+
+@router.get(
+    "/articles/{article_id:path}/related",
+    response_model=RelatedResponse,
+    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    summary="Related stories for an article",
+)
+def related(
+    request: Request,
+    recommender: Annotated[Recommender, Depends(get_recommender)],
+    article_id: Annotated[str, Path(description="the article's id in the catalog")],
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_LIMIT, description="how many items (default: RECSYS_DEFAULT_LIMIT)")
+    ] = None,
+) -> RelatedResponse:
+    items = recommender.related(article_id, limit or request.app.state.recsys.settings.default_limit)
+    return RelatedResponse(
+        article_id=article_id, index_version=recommender.index.version, items=[_item(i) for i in items]
+    )
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}}, summary="Service health")
+def health(request: Request, response: Response) -> Health:
+    state = request.app.state.recsys
+    recommender: Recommender | None = state.recommender
+    manifest = recommender.index.manifest if recommender else None
+    if recommender is None:
+        response.status_code = 503
+    return Health(
+        status="ok" if recommender else "unavailable",
+        index_version=manifest.version if manifest else None,
+        index_articles=manifest.count if manifest else None,
+        index_built_at=manifest.built_at if manifest else None,
+        catalog_articles=state.catalog.count(),
+        model=state.encoder.name,
+        error=state.index_error,
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return request.app.state.recsys.metrics.render()  # type: ignore[no-any-return]

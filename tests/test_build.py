@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from recsys.catalog import Catalog
+from recsys.embed import TextRecipe
+from recsys.errors import InvalidInput
+from recsys.ingest import import_file
+from recsys.recommend import Recommender
+from recsys.settings import Settings
+from recsys.store import IndexStore
+from tests.fakes import PER_TOPIC, FakeEncoder, synthetic_records, topic_of, write_jsonl
+
+
+def _recommender(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, now: datetime | None = None
+) -> Recommender:
+    loaded = IndexStore(settings.index_root).load(
+        expect_model=encoder.name, expect_dimension=encoder.dimension
+    )
+    clock = (lambda: now) if now else (lambda: datetime(2026, 6, 1, tzinfo=UTC))
+    return Recommender(catalog, loaded, encoder, TextRecipe(max_words=settings.recipe_max_words), clock=clock)
+
+
+def test_neighbours_are_the_articles_of_the_same_topic(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    recommender = _recommender(settings, built, encoder)
+    for stored in built.iter_all():
+        items = recommender.related(stored.id, PER_TOPIC - 1)
+        ids = [item.article.id for item in items]
+        assert stored.id not in ids
+        assert {topic_of(i) for i in ids} == {topic_of(stored.id)}, (stored.id, ids)
+        assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
+
+
+def test_retraction_takes_effect_without_a_rebuild(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    recommender = _recommender(settings, built, encoder)
+    assert "harbour-1" in [i.article.id for i in recommender.related("harbour-0", 5)]
+    built.set_status("harbour-1", "retracted")
+    ids = [i.article.id for i in recommender.related("harbour-0", 5)]
+    assert "harbour-1" not in ids and len(ids) == 5
+
+
+def test_future_articles_are_hidden_until_published(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    # harbour-5 is published 2026-03-06; at an earlier "now" it must not be listed.
+    early = _recommender(settings, built, encoder, now=datetime(2026, 3, 3, tzinfo=UTC))
+    assert "harbour-5" not in [i.article.id for i in early.related("harbour-0", 10)]
+    late = _recommender(settings, built, encoder, now=datetime(2026, 3, 7, tzinfo=UTC))
+    assert "harbour-5" in [i.article.id for i in late.related("harbour-0", 10)]
+
+
+def test_unchanged_articles_are_never_embedded_twice(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    records = synthetic_records()
+    import_file(catalog, write_jsonl(tmp_path / "a.jsonl", records))
+    first = build_index(settings, catalog, encoder)
+    assert (first.embedded, first.reused) == (30, 0)
+    second = build_index(settings, catalog, encoder)
+    assert (second.embedded, second.reused) == (0, 30)
+    records[3] = {**records[3], "title": "A new headline"}
+    import_file(catalog, write_jsonl(tmp_path / "b.jsonl", records))
+    third = build_index(settings, catalog, encoder)
+    assert (third.embedded, third.reused) == (1, 29)
+    assert IndexStore(settings.index_root).current_version() == third.version
+
+
+def test_identical_texts_are_embedded_once(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    records = synthetic_records()[:3]
+    copy = {**records[0], "id": "copy", "url": "https://news.example/copy"}
+    import_file(catalog, write_jsonl(tmp_path / "a.jsonl", [*records, copy]))
+    report = build_index(settings, catalog, encoder)
+    assert report.articles == 4 and report.embedded == 3
+
+
+def test_an_article_newer_than_the_index_is_embedded_on_the_fly(
+    settings: Settings, built: Catalog, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    recommender = _recommender(settings, built, encoder)
+    fresh = {
+        "id": "late",
+        "title": "Ferry dock tide",
+        "body": "harbour pier crane cargo",
+        "published_at": "2026-03-02",
+    }
+    import_file(built, write_jsonl(tmp_path / "late.jsonl", [fresh]))
+    ids = [i.article.id for i in recommender.related("late", 5)]
+    assert {topic_of(i) for i in ids} == {"harbour"}
+
+
+def test_a_failed_build_leaves_the_served_version_untouched(
+    settings: Settings, built: Catalog, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    store = IndexStore(settings.index_root)
+    before = store.current_version()
+    manifest_before = (settings.index_root / "versions" / str(before) / "manifest.json").read_text()
+
+    class Exploding(FakeEncoder):
+        def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+            raise RuntimeError("out of memory, say")
+
+    import_file(built, write_jsonl(tmp_path / "new.jsonl", [{"id": "new", "title": "brand new words"}]))
+    with pytest.raises(RuntimeError):
+        build_index(settings, built, Exploding())
+    assert store.current_version() == before
+    assert store.list_versions() == [before]
+    assert (settings.index_root / "versions" / str(before) / "manifest.json").read_text() == manifest_before
+    assert store.load().version == before
+
+
+def test_an_empty_catalog_is_a_clear_error(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder
+) -> None:
+    with pytest.raises(InvalidInput, match="no published articles"):
+        build_index(settings, catalog, encoder)
+
+
+def test_limit_bounds(settings: Settings, built: Catalog, encoder: FakeEncoder) -> None:
+    recommender = _recommender(settings, built, encoder)
+    with pytest.raises(InvalidInput):
+        recommender.related("harbour-0", 0)
+    with pytest.raises(InvalidInput):
+        recommender.related("harbour-0", 101)
+    assert len(recommender.related("harbour-0", 100)) == 29  # everything but itself
+
+
+def test_recipe_uses_title_and_lead() -> None:
+    recipe = TextRecipe(max_words=3)
+    assert recipe.text("Headline", "one two three four") == "Headline.\none two three"
+    assert recipe.text("Question?", "a") == "Question?\na"
+    assert recipe.text(None, "one two three four") == "one two three"
+    assert recipe.id != TextRecipe(max_words=4).id

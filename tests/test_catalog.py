@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recsys.catalog import Catalog
+from recsys.errors import ArticleNotFound, ConfigError, InvalidArticle, InvalidInput
+from recsys.ingest import import_file
+from tests.fakes import synthetic_records, write_jsonl
+
+
+def test_import_is_idempotent_and_keys_are_stable(catalog: Catalog, corpus_file: Path) -> None:
+    first = import_file(catalog, corpus_file)
+    assert (first.counts.inserted, first.counts.updated, first.skipped) == (30, 0, 0)
+    keys = {s.id: s.key for s in catalog.iter_all()}
+    second = import_file(catalog, corpus_file)
+    assert (second.counts.inserted, second.counts.updated, second.counts.unchanged) == (0, 0, 30)
+    assert {s.id: s.key for s in catalog.iter_all()} == keys
+    assert catalog.count() == 30
+
+
+def test_edit_changes_content_hash_but_not_key(catalog: Catalog, tmp_path: Path) -> None:
+    records = synthetic_records()
+    import_file(catalog, write_jsonl(tmp_path / "a.jsonl", records))
+    before = catalog.get("harbour-0")
+    records[0] = {**records[0], "body": "entirely new text"}
+    report = import_file(catalog, write_jsonl(tmp_path / "b.jsonl", records))
+    after = catalog.get("harbour-0")
+    assert report.counts.updated == 1 and report.counts.unchanged == 29
+    assert after.key == before.key and after.content_hash != before.content_hash
+    assert after.article.body == "entirely new text"
+
+
+def test_bad_lines_are_skipped_and_counted_by_default(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"id": "a", "title": "A"}\n{"id": "b"}\n{oops\n{"id": "c", "title": "C"}\n')
+    report = import_file(catalog, path)
+    assert report.read == 4 and report.skipped == 2 and report.counts.inserted == 2
+    assert f"{path}:2: field 'title'" in report.errors[0]
+    assert f"{path}:3: field '<json>'" in report.errors[1]
+    assert [s.id for s in catalog.iter_all()] == ["a", "c"]
+
+
+def test_strict_import_writes_nothing_on_a_bad_line(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"id": "a", "title": "A"}\n{"id": "b", "title": "B", "tags": [3]}\n')
+    with pytest.raises(InvalidArticle, match=":2: field 'tags'"):
+        import_file(catalog, path, strict=True)
+    assert catalog.count() == 0
+
+
+def test_url_belongs_to_one_article(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "urls.jsonl"
+    path.write_text(
+        '{"id": "a", "title": "A", "url": "https://x.example/1"}\n'
+        '{"id": "b", "title": "B", "url": "https://x.example/1"}\n'
+    )
+    report = import_file(catalog, path)
+    assert report.skipped == 1 and "already belongs to article 'a'" in report.errors[0]
+    assert ":2: field 'url'" in report.errors[0]
+    with pytest.raises(InvalidArticle):
+        import_file(catalog, path, strict=True)
+    assert catalog.get_by_url("https://x.example/1").id == "a"
+
+
+def test_reimport_without_status_keeps_a_retraction(catalog: Catalog, corpus_file: Path) -> None:
+    import_file(catalog, corpus_file)
+    assert catalog.set_status("harbour-1", "retracted") is True
+    assert catalog.set_status("harbour-1", "retracted") is False
+    import_file(catalog, corpus_file)
+    assert catalog.get("harbour-1").status == "retracted"
+    assert catalog.count("published") == 29
+
+
+def test_unknown_ids(catalog: Catalog) -> None:
+    with pytest.raises(ArticleNotFound):
+        catalog.get("nope")
+    with pytest.raises(ArticleNotFound):
+        catalog.set_status("nope", "retracted")
+
+
+def test_empty_file_is_an_error(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n")
+    with pytest.raises(InvalidInput, match="no records"):
+        import_file(catalog, path)
+
+
+def test_embedding_cache_round_trip(catalog: Catalog) -> None:
+    vec = np.arange(4, dtype=np.float32)
+    catalog.store_vectors("m", "r", [("h1", vec)])
+    assert set(catalog.cached_vectors("m", "r", ["h1", "h2"])) == {"h1"}
+    np.testing.assert_array_equal(catalog.cached_vectors("m", "r", ["h1"])["h1"], vec)
+    assert catalog.cached_vectors("other-model", "r", ["h1"]) == {}
+    assert catalog.cached_vectors("m", "other-recipe", ["h1"]) == {}
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    path.write_bytes(b"definitely not sqlite" * 100)
+    with pytest.raises(ConfigError, match="not a usable catalog"):
+        Catalog(path)
+
+
+def test_catalog_is_a_real_sqlite_file(catalog: Catalog, corpus_file: Path) -> None:
+    import_file(catalog, corpus_file)
+    with sqlite3.connect(catalog.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 30

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from index import cli
+from recsys.articles import read_articles
+from recsys.catalog import Catalog
+from tests.fakes import FakeEncoder, topic_of, write_jsonl
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that would load the real model get the fake encoder instead."""
+    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+
+
+def _run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli.app, list(args), env=env)
+
+
+def _one_line_error(result, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_build_then_related(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
+    data = str(tmp_path / "d")
+    result = _run("build", "--input", str(corpus_file), "--data-dir", data, "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "30 records, 30 new" in result.stdout and "published index version" in result.stdout
+
+    table = _run("related", "vaccine-1", "--limit", "3", "--data-dir", data)
+    assert table.exit_code == 0, table.output
+    assert len(table.stdout.strip().splitlines()) == 3 and "vaccine-" in table.stdout
+
+    as_json = _run("related", "vaccine-1", "--limit", "4", "--json", "--data-dir", data)
+    body = json.loads(as_json.stdout)
+    assert len(body["items"]) == 4 and {topic_of(i["id"]) for i in body["items"]} == {"vaccine"}
+
+
+def test_settings_come_from_the_environment(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
+    env = {"RECSYS_DATA_DIR": str(tmp_path / "from-env")}
+    assert _run("build", "-i", str(corpus_file), "--no-progress", env=env).exit_code == 0
+    assert (tmp_path / "from-env" / "index" / "CURRENT").is_file()
+
+
+def test_empty_catalog_builds_the_demo_corpus(tmp_path: Path, fake_model: None) -> None:
+    result = _run("build", "--data-dir", str(tmp_path / "d"), "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "built-in demo corpus" in result.stdout
+    assert Catalog(tmp_path / "d" / "catalog.sqlite3").count() >= 300
+
+
+def test_ingest_and_retract(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
+    data = str(tmp_path / "d")
+    assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
+    extra = write_jsonl(tmp_path / "more.jsonl", [{"id": "new-1", "title": "ferry dock tide harbour"}])
+    result = _run("ingest", str(extra), "--data-dir", data, "--no-progress")
+    assert result.exit_code == 0 and "1 new" in result.stdout
+    top = json.loads(_run("related", "harbour-0", "--json", "--data-dir", data).stdout)["items"][0]["id"]
+    assert _run("retract", top, "--data-dir", data).exit_code == 0
+    after = json.loads(_run("related", "harbour-0", "--json", "--data-dir", data).stdout)["items"]
+    assert top not in [i["id"] for i in after]
+    _one_line_error(_run("retract", "nope", "--data-dir", data), "no article with id 'nope'")
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
+    data = str(tmp_path / "d")
+    _one_line_error(
+        _run("build", "-i", str(tmp_path / "missing.jsonl"), "--data-dir", data, "--no-progress"),
+        "no such file",
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "title": "A"}\n{"id": "b", "published_at": "soon", "title": "B"}\n')
+    _one_line_error(
+        _run("build", "-i", str(bad), "--strict", "--data-dir", data, "--no-progress"),
+        ":2: field 'published_at'",
+    )
+    assert Catalog(tmp_path / "d" / "catalog.sqlite3").count() == 0  # strict: nothing half-written
+    lenient = _run("ingest", str(bad), "--data-dir", data, "--no-progress")
+    assert (
+        lenient.exit_code == 0
+        and "1 skipped" in lenient.stdout
+        and ":2: field 'published_at'" in lenient.stderr
+    )
+
+    _one_line_error(_run("related", "x", "--data-dir", data), "no article with id 'x'")
+    _one_line_error(_run("related", "a", "--data-dir", data), "no index has been built")
+    _one_line_error(_run("serve", "--data-dir", data), "run `recsys build` first")
+    _one_line_error(_run("build", "--data-dir", data, env={"RECSYS_BATCH_SIZE": "0"}), "batch_size")
+    _one_line_error(_run("build", "--data-dir", data, "--index-type", "magic"), "index_type")
+
+
+def test_corrupt_index_is_refused(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
+    data = tmp_path / "d"
+    assert _run("build", "-i", str(corpus_file), "--data-dir", str(data), "--no-progress").exit_code == 0
+    version = (data / "index" / "CURRENT").read_text().strip()
+    (data / "index" / "versions" / version / "keys.npy").write_bytes(b"garbage")
+    _one_line_error(_run("related", "harbour-0", "--data-dir", str(data)), "keys.npy fails its checksum")
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path: Path, corpus_file: Path) -> None:
+    data = str(tmp_path / "d")
+    result = _run("build", "-i", str(corpus_file), "--data-dir", data, "--model", str(tmp_path / "no-model"))
+    _one_line_error(result, "does not exist")
+
+
+def test_demo_corpus_command(tmp_path: Path) -> None:
+    out = tmp_path / "demo.jsonl.gz"
+    result = _run("demo-corpus", "--output", str(out))
+    assert result.exit_code == 0 and out.is_file()
+    count = int(result.stdout.split()[1])
+    assert count == len(list(read_articles(out))) >= 300

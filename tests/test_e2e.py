@@ -1,0 +1,123 @@
+"""End to end, as a platform engineer runs it: `recsys build` on the default corpus, then
+`recsys serve` (a real uvicorn process on a free 127.0.0.1 port), queried over HTTP. Real model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from recsys.demo_corpus import generate
+
+pytestmark = pytest.mark.model
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _recsys(*args: str) -> list[str]:
+    return [sys.executable, "-m", "index.cli", *args]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("e2e") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")}
+    build = subprocess.run(
+        _recsys("build", "--data-dir", str(data), "--no-progress"),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stderr
+    assert "built-in demo corpus" in build.stdout and "published index version" in build.stdout
+    port = _free_port()
+    proc = subprocess.Popen(
+        _recsys("serve", "--data-dir", str(data), "--port", str(port), "--log-level", "warning"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited early: {proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not become healthy within 120 s")
+            time.sleep(0.25)
+        yield base, data
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_health_and_docs(server: tuple[str, Path]) -> None:
+    base, data = server
+    health = httpx.get(f"{base}/health").json()
+    assert health["status"] == "ok"
+    assert health["index_version"] == (data / "index" / "CURRENT").read_text().strip()
+    assert health["index_articles"] == len([a for a in generate() if a.status == "published"])
+    assert health["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert httpx.get(f"{base}/docs").status_code == 200
+    assert "recsys_http_requests_total" in httpx.get(f"{base}/metrics").text
+
+
+def test_related_stories_come_from_the_same_storyline(server: tuple[str, Path]) -> None:
+    base, _ = server
+    articles = generate()
+    story_of = {a.id: a.story for a in articles}
+    originals = [a for a in articles if a.kind == "original" and a.status == "published"]
+    good = 0
+    for article in originals:
+        response = httpx.get(f"{base}/articles/{article.id}/related", params={"limit": 5})
+        assert response.status_code == 200
+        items = response.json()["items"]
+        assert len(items) == 5
+        ids = [item["id"] for item in items]
+        assert article.id not in ids
+        same = sum(story_of[i] == article.story for i in ids)
+        good += same >= 4
+    assert good / len(originals) >= 0.9, (
+        f"{good}/{len(originals)} originals had >= 4 of 5 from their storyline"
+    )
+
+
+def test_the_retracted_article_is_never_listed(server: tuple[str, Path]) -> None:
+    base, _ = server
+    articles = generate()
+    [retracted] = [a for a in articles if a.status == "retracted"]
+    siblings = [a for a in articles if a.story == retracted.story and a.id != retracted.id]
+    for sibling in siblings:
+        items = httpx.get(f"{base}/articles/{sibling.id}/related", params={"limit": 20}).json()["items"]
+        assert retracted.id not in [i["id"] for i in items]
+
+
+def test_bad_requests_over_http(server: tuple[str, Path]) -> None:
+    base, _ = server
+    missing = httpx.get(f"{base}/articles/does-not-exist/related")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert httpx.get(f"{base}/articles/demo-0001/related", params={"limit": 0}).status_code == 422
+    assert httpx.get(f"{base}/articles/demo-0001/related", params={"limit": 101}).status_code == 422
