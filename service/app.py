@@ -22,6 +22,7 @@ from recsys.errors import (
     ModelLoadError,
     RecsysError,
 )
+from recsys.ranking import Policy
 from recsys.recommend import Recommender
 from recsys.settings import Settings
 from recsys.store import IndexStore
@@ -64,7 +65,9 @@ class ServiceState:
             self.index_error = str(exc)
             log.error("index not loaded: %s", exc)
             return
-        self.recommender = Recommender(self.catalog, loaded, self.encoder, self.recipe)
+        self.recommender = Recommender(
+            self.catalog, loaded, self.encoder, self.recipe, policy=Policy.from_settings(self.settings)
+        )
         self.index_error = None
         self.metrics.index_articles.set(len(loaded.vectors))
 
