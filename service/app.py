@@ -26,7 +26,9 @@ from recsys.ranking import Policy
 from recsys.recommend import Recommender
 from recsys.settings import Settings
 from recsys.store import IndexStore
+from service.admin import router as admin_router
 from service.metrics import Metrics
+from service.pages import router as pages_router
 from service.routes import router
 
 log = logging.getLogger(__name__)
@@ -106,4 +108,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
 
     metrics.install(app)
     app.include_router(router)
+    # Page blocks, drafts and editorial overrides (ranking, issue 3).
+    app.include_router(pages_router)
+    app.include_router(admin_router)
     return app
