@@ -5,10 +5,10 @@ The index is built once per module (the model embeds the demo articles once)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -16,7 +16,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from index.build import build_index
-from recsys.articles import parse_timestamp
+from recsys.articles import Article, parse_timestamp
 from recsys.catalog import Catalog
 from recsys.demo_corpus import DemoArticle, generate, write_jsonl
 from recsys.embed import SentenceTransformerEncoder, TextRecipe
@@ -218,18 +218,14 @@ def test_no_list_ever_breaks_a_never_show_rule(
     blocks = recommender.blocks(article_id, query)
     _check_invariants(recommender, article_id, query, blocks)
     if blocks.next_cursor is not None:  # the next page keeps every rule, and repeats nothing
-        second = recommender.blocks(
-            article_id, RelatedQuery(**{**query.__dict__, "cursor": blocks.next_cursor})
-        )
+        second = recommender.blocks(article_id, dataclasses.replace(query, cursor=blocks.next_cursor))
         _check_invariants(recommender, article_id, query, second)
         first_ids = set(_ids(blocks.related.items) + _ids(blocks.more_in_section.items))
         assert not first_ids & set(_ids(second.related.items) + _ids(second.more_in_section.items))
 
 
-def test_draft_blocks_with_the_real_model(recommender: Recommender, tmp_path: Path) -> None:
+def test_draft_blocks_with_the_real_model(recommender: Recommender) -> None:
     original = next(a for a in CORPUS if a.kind == "original" and a.id in WITH_VARIANTS)
-    from recsys.articles import Article
-
     draft = Article(id="<draft>", title=original.title, body=original.body, section=original.section)
     blocks = recommender.blocks_for_draft(draft, RelatedQuery(limit=5, section_limit=3))
     ids = _ids(blocks.related.items) + _ids(blocks.more_in_section.items)
