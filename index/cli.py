@@ -191,7 +191,10 @@ def related(
     loaded = IndexStore(settings.index_root).load(
         expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
     )
-    items = Recommender(catalog, loaded, encoder, recipe).related(article_id, limit)
+    from recsys.ranking import Policy
+
+    policy = Policy.from_settings(settings)
+    items = Recommender(catalog, loaded, encoder, recipe, policy=policy).related(article_id, limit)
     if as_json:
         rows = [
             {

@@ -229,6 +229,7 @@ class Catalog:
                 {**values, "status": article.status or "published", "updated_at": _now()},
             )
             counts.inserted += 1
+            self.bump_generation(conn)
             return
         status = article.status or current["status"]
         same = all(current[name] == values[name] for name in values if name != "id")
@@ -242,6 +243,7 @@ class Catalog:
             {**values, "status": status, "updated_at": _now()},
         )
         counts.updated += 1
+        self.bump_generation(conn)
 
     def set_status(self, article_id: str, status: Status) -> bool:
         """Set an article's status; returns whether it changed. Unknown id raises ArticleNotFound."""
@@ -261,8 +263,8 @@ class Catalog:
 
     @staticmethod
     def bump_generation(conn: sqlite3.Connection) -> None:
-        """Count an editorial change (pin, block, retraction): caches keyed on the generation (ETags)
-        see every list that may have changed, without a rebuild."""
+        """Count a change that can alter a list without a rebuild (pin, block, retraction, an article
+        imported or edited): caches keyed on the generation (ETags) see every such change."""
         conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'overrides_generation'")
 
     def generation(self) -> int:

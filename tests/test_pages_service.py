@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,9 +11,10 @@ from typer.testing import CliRunner
 
 from index.cli import app as cli_app
 from recsys.catalog import Catalog
+from recsys.ingest import import_file
 from recsys.settings import Settings
 from service.app import create_app
-from tests.fakes import FakeEncoder, topic_of
+from tests.fakes import FakeEncoder, topic_of, write_jsonl
 
 KEY = "s3cret"
 
@@ -174,3 +176,14 @@ def test_override_cli(settings: Settings, built: Catalog) -> None:
     unknown = runner.invoke(cli_app, ["pin", "football-0", "nope", *data])
     assert unknown.exit_code == 1 and "unknown article id(s): 'nope'" in unknown.output
     assert "removed 2 pin(s)" in runner.invoke(cli_app, ["unpin", "football-0", *data]).output
+
+
+def test_an_import_that_changes_an_article_changes_the_etag(
+    client: TestClient, built: Catalog, tmp_path: Path
+) -> None:
+    path = "/articles/harbour-0/blocks"
+    etag = client.get(path).headers["etag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    edited = [{"id": "harbour-1", "title": "Harbour ferry pier", "section": "local"}]
+    import_file(built, write_jsonl(tmp_path / "edit.jsonl", edited), strict=True)
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
