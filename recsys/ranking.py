@@ -144,9 +144,10 @@ class Rules:
         self.blocked = blocked
         self.now = now
         self.oldest = subject.anchor - query.max_age if query.max_age is not None else None
-        self.dated = any(
-            (query.since, query.until, query.max_age_days, query.background or None)
-        )  # any date rule: undated candidates cannot satisfy it
+        # Under any date rule an undated candidate is left out: it cannot be shown to satisfy it.
+        self.dated = query.background or any(
+            value is not None for value in (query.since, query.until, query.max_age_days)
+        )
 
     def allows(self, stored: StoredArticle) -> bool:
         subject, query, article = self.subject, self.query, stored.article

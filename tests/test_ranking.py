@@ -245,3 +245,13 @@ def test_freshness_lifts_a_recent_story_over_a_slightly_closer_old_one() -> None
         return [i.key for i in ranked.items]
 
     assert order(False) == [1, 2] and order(True) == [2, 1]
+
+
+def test_undated_articles_pass_no_date_rule_but_pass_when_there_is_none() -> None:
+    subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q"), 0, NOW)
+    undated = StoredArticle(
+        key=9, article=Article(id="u", title="u"), status="published", content_hash="h", updated_at=""
+    )
+    assert Rules(subject, RelatedQuery(), set(), NOW).allows(undated)
+    for params in ({"background": True}, {"max_age_days": 5.0}, {"since": NOW - timedelta(days=9)}):
+        assert not Rules(subject, RelatedQuery(**params), set(), NOW).allows(undated)  # type: ignore[arg-type]
