@@ -17,7 +17,7 @@ or a pin takes effect on the next request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -228,10 +228,12 @@ def rank_list(
     fresh: bool,
     reason: str,
     pins: Sequence[Candidate] = (),
-    fallback: Sequence[Candidate] = (),
+    fallback: Callable[[], Sequence[Candidate]] | None = None,
     pool_size: int | None = None,
 ) -> RankedList:
-    """Stages 2-6 for one list; items chosen are added to `page`, so a later block never repeats them."""
+    """Stages 2-6 for one list; items chosen are added to `page`, so a later block never repeats them.
+
+    `fallback` is called only when the list is still short (it reads the catalog)."""
     items: list[Recommendation] = []
     collapsed = 0
 
@@ -294,7 +296,7 @@ def rank_list(
     shown = set(order)
     collapsed += sum(1 for twin in dropped_for if twin is None or twin in shown)
 
-    for candidate in fallback:
+    for candidate in fallback() if fallback is not None and len(items) < limit else ():
         if len(items) >= limit:
             break
         if candidate.key in page.keys or not rules.allows(candidate.stored):

@@ -200,10 +200,13 @@ class Recommender:
                     pins.append(Candidate(stored, vector, float(vector @ subject.vector)))
         # Room for near-duplicates to collapse and for diversity to choose among.
         want = max(4 * query.limit, 40)
-        pool = self._section_pool(subject)
-        fallback = self._candidates(
-            sorted(pool, key=lambda s: s.article.published_at or "", reverse=True)[:FALLBACK_POOL], subject
-        )
+
+        def fallback() -> list[Candidate]:
+            recent = sorted(
+                self._section_pool(subject), key=lambda s: s.article.published_at or "", reverse=True
+            )
+            return self._candidates(recent[:FALLBACK_POOL], subject)
+
         return rank_list(
             subject,
             self._nearest(subject, rules, page, want),

@@ -224,7 +224,7 @@ def test_fallback_fills_from_the_section_and_is_marked() -> None:
     ranked = rank_list(
         subject, [similar, copy], query=query, policy=Policy(), rules=rules,
         page=Page(subject, DuplicateRule()), limit=3, fresh=False, reason="similar",
-        fallback=[copy, recent],
+        fallback=lambda: [copy, recent],
     )  # fmt: skip
     assert [(i.key, i.reason) for i in ranked.items] == [(1, "similar"), (3, "fallback")]
     assert ranked.collapsed == 1
