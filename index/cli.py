@@ -191,7 +191,10 @@ def related(
     loaded = IndexStore(settings.index_root).load(
         expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
     )
-    items = Recommender(catalog, loaded, encoder, recipe).related(article_id, limit)
+    from recsys.ranking import Policy
+
+    policy = Policy.from_settings(settings)
+    items = Recommender(catalog, loaded, encoder, recipe, policy=policy).related(article_id, limit)
     if as_json:
         rows = [
             {
@@ -254,6 +257,115 @@ def demo_corpus(
 
     count = write_jsonl(output, seed=seed)
     typer.echo(f"wrote {count} articles to {output}")
+
+
+# -- editorial overrides: pins and blocks (issue 3) ---------------------------------------------------
+# They are read from the catalog at query time, so each command acts on the next request, no rebuild.
+
+
+def _overrides(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    from recsys.overrides import Overrides
+
+    return Overrides(Catalog(make_settings(data_dir=data_dir).catalog_file))
+
+
+@app.command()
+@cli_errors
+def pin(
+    article_id: Annotated[str, typer.Argument(help="the article the picks are shown under")],
+    targets: Annotated[list[str], typer.Argument(help="ids to pin, in the order to show them")],
+    replace: Annotated[bool, typer.Option(help="replace the article's pins instead of appending")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Pin articles under an article: shown first, in order; automatic results fill the rest."""
+    overrides = _overrides(data_dir)
+    pins = overrides.set_pins(article_id, targets) if replace else overrides.add_pins(article_id, targets)
+    typer.echo(f"{article_id}: pinned {', '.join(pins)}")
+
+
+@app.command()
+@cli_errors
+def unpin(
+    article_id: Annotated[str, typer.Argument(help="the article the pins are shown under")],
+    targets: Annotated[list[str] | None, typer.Argument(help="pins to remove (default: all)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Remove pins from an article."""
+    removed = _overrides(data_dir).unpin(article_id, targets or None)
+    typer.echo(f"{article_id}: removed {removed} pin(s)")
+
+
+def _expiry(expires: str | None, days: float | None):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from recsys.articles import parse_timestamp
+    from recsys.errors import InvalidInput
+
+    if expires is not None and days is not None:
+        raise InvalidInput("give --expires or --days, not both")
+    if days is not None:
+        if days <= 0:
+            raise InvalidInput(f"--days must be positive, got {days}")
+        return datetime.now(UTC) + timedelta(days=days)
+    if expires is None:
+        return None
+    try:
+        return parse_timestamp(expires)
+    except ValueError as exc:
+        raise InvalidInput(f"--expires: {exc}") from exc
+
+
+@app.command()
+@cli_errors
+def block(
+    target: Annotated[str, typer.Argument(help="id of the article never to show")],
+    under: Annotated[
+        str | None, typer.Option("--under", help="only under this article (default: everywhere)")
+    ] = None,
+    expires: Annotated[str | None, typer.Option(help="ISO-8601 time the block ends")] = None,
+    days: Annotated[float | None, typer.Option(help="the block ends after this many days")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Never show an article, everywhere or under one article, optionally until a time."""
+    made = _overrides(data_dir).block(target, under=under, expires_at=_expiry(expires, days))
+    where = f"under {under}" if under else "everywhere"
+    until = f" until {made.expires_at}" if made.expires_at else ""
+    typer.echo(f"{target}: blocked {where}{until}")
+
+
+@app.command()
+@cli_errors
+def unblock(
+    target: Annotated[str, typer.Argument(help="id of the blocked article")],
+    under: Annotated[str | None, typer.Option("--under", help="the article it is blocked under")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Remove a block (the global one, or the one under --under)."""
+    from recsys.errors import InvalidInput
+
+    if not _overrides(data_dir).unblock(target, under=under):
+        raise InvalidInput(f"{target} is not blocked {'under ' + under if under else 'globally'}")
+    typer.echo(f"{target}: unblocked")
+
+
+@app.command()
+@cli_errors
+def overrides(
+    article_id: Annotated[str | None, typer.Argument(help="only what applies under this article")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List pins and blocks (expired blocks are marked)."""
+    from datetime import UTC, datetime
+
+    store = _overrides(data_dir)
+    now = datetime.now(UTC)
+    for p in store.all_pins(article_id):
+        typer.echo(f"pin     {p.article_id}  #{p.position + 1}  {p.target_id}")
+    for b in store.blocks(article_id):
+        where = f"under {b.article_id}" if b.article_id else "everywhere"
+        until = f"  until {b.expires_at}" if b.expires_at else ""
+        state = "" if b.active(now) else "  (expired)"
+        typer.echo(f"block   {b.target_id}  {where}{until}{state}")
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """The article store: a SQLite database holding every article, its status, the hash of its embedded
-text, its curated links, and the embedding cache.
+text, its curated links, the embedding cache, and the editorial overrides (pins and blocks, read and
+written by recsys/overrides.py).
 
 Each article gets an integer `key` that never changes; the vector index uses it as the FAISS id, so an
 index version and the catalog agree on identity even as articles are edited or retracted.
@@ -21,7 +22,7 @@ import numpy as np
 from recsys.articles import Article, Status, format_timestamp
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -53,6 +54,28 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (model, recipe, content_hash)
 );
 """
+
+# Each step takes a catalog from version N to N + 1, in place and inside one transaction; a catalog
+# created by an older release is upgraded on open, never refused.
+_MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE IF NOT EXISTS pins (
+    article_id TEXT NOT NULL,
+    target_id  TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, target_id)
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    scope      TEXT NOT NULL,  -- an article id, or '' for a global block
+    target_id  TEXT NOT NULL,
+    expires_at TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (scope, target_id)
+);
+INSERT OR IGNORE INTO meta VALUES ('overrides_generation', '0');
+""",
+}
 
 
 @dataclass(frozen=True)
@@ -95,12 +118,40 @@ class Catalog:
             conn.executescript(_SCHEMA)
             row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
             if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise ConfigError(f"{path}: catalog schema {row[0]} is not the supported {SCHEMA_VERSION}")
-            conn.commit()
+                # A new catalog runs every migration, so there is one definition of each table.
+                conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+                version = 1
+            else:
+                version = int(row[0])
+            if version > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"{path}: catalog schema {version} is newer than the supported {SCHEMA_VERSION}; "
+                    "upgrade recsys"
+                )
+            self._migrate(conn, version)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{path}: not a usable catalog database ({exc})") from exc
+
+    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
+        while version < SCHEMA_VERSION:
+            # executescript would commit on its own; run the statements inside our transaction.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = int(
+                    conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+                )
+                if current == version:  # another process may have migrated meanwhile
+                    for statement in _MIGRATIONS[version].split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(
+                        "UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(version + 1),)
+                    )
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            version = int(conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -116,6 +167,10 @@ class Catalog:
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit), for modules that own tables of the catalog."""
+        return self._conn()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -174,6 +229,7 @@ class Catalog:
                 {**values, "status": article.status or "published", "updated_at": _now()},
             )
             counts.inserted += 1
+            self.bump_generation(conn)
             return
         status = article.status or current["status"]
         same = all(current[name] == values[name] for name in values if name != "id")
@@ -187,6 +243,7 @@ class Catalog:
             {**values, "status": status, "updated_at": _now()},
         )
         counts.updated += 1
+        self.bump_generation(conn)
 
     def set_status(self, article_id: str, status: Status) -> bool:
         """Set an article's status; returns whether it changed. Unknown id raises ArticleNotFound."""
@@ -199,7 +256,20 @@ class Catalog:
             conn.execute(
                 "UPDATE articles SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), article_id)
             )
+            self.bump_generation(conn)
             return True
+
+    # -- the overrides generation --------------------------------------------------------------------
+
+    @staticmethod
+    def bump_generation(conn: sqlite3.Connection) -> None:
+        """Count a change that can alter a list without a rebuild (pin, block, retraction, an article
+        imported or edited): caches keyed on the generation (ETags) see every such change."""
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'overrides_generation'")
+
+    def generation(self) -> int:
+        row = self._conn().execute("SELECT value FROM meta WHERE name = 'overrides_generation'").fetchone()
+        return int(row[0]) if row is not None else 0
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -247,6 +317,39 @@ class Catalog:
             for row in conn.execute(f"SELECT * FROM articles WHERE key IN ({marks})", chunk):
                 found[row["key"]] = self._stored(row)
         return found
+
+    def by_ids_or_urls(self, refs: Sequence[str]) -> dict[str, StoredArticle]:
+        """Articles named by id or by URL, keyed by the reference as given (unknown ones are absent)."""
+        found: dict[str, StoredArticle] = {}
+        conn = self._conn()
+        for start in range(0, len(refs), 250):
+            chunk = list(refs[start : start + 250])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT * FROM articles WHERE id IN ({marks}) OR url IN ({marks})", chunk + chunk
+            )
+            for row in rows:
+                stored = self._stored(row)
+                for ref in (stored.id, stored.article.url):
+                    if ref is not None and ref in chunk:
+                        found[ref] = stored
+        return found
+
+    def section_around(self, section: str, moment: str, n: int) -> list[StoredArticle]:
+        """Up to `n` published articles of `section` at or before `moment` (newest first) and up to `n`
+        after it (oldest first): the pool of a section's recent stories as seen from that moment."""
+        conn = self._conn()
+        before = conn.execute(
+            "SELECT * FROM articles WHERE section = ? AND status = 'published' AND published_at <= ? "
+            "ORDER BY published_at DESC, key DESC LIMIT ?",
+            (section, moment, n),
+        ).fetchall()
+        after = conn.execute(
+            "SELECT * FROM articles WHERE section = ? AND status = 'published' AND published_at > ? "
+            "ORDER BY published_at, key LIMIT ?",
+            (section, moment, n),
+        ).fetchall()
+        return [self._stored(row) for row in [*before, *after]]
 
     def iter_all(self, status: Status | None = None) -> Iterator[StoredArticle]:
         conn = self._conn()

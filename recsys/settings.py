@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_key: SecretStr | None = None
 
+    # Ranking and caching (README "Ranking"): the defaults and the measurements behind them.
+    default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block
+    cache_max_age: int = Field(default=60, ge=0, le=86_400)  # seconds, Cache-Control on public GETs
+    freshness_half_life_days: float = Field(default=7.0, gt=0, le=36_500)
+    freshness_weight: float = Field(default=0.3, ge=0, le=1)  # share of the score given to freshness
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1)  # 1 = relevance only, lower = more variety
+    dup_cosine: float = Field(default=0.97, gt=0, le=1)  # near-duplicate on vectors alone
+    dup_cosine_with_title: float = Field(default=0.90, gt=0, le=1)  # ... or this, with the headline
+    dup_title_similarity: float = Field(default=0.90, gt=0, le=1)  # ... this similar once stripped
+    section_pool: int = Field(default=200, ge=10, le=5000)  # section stories considered per block
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         if self.catalog_path is None:

@@ -22,10 +22,13 @@ from recsys.errors import (
     ModelLoadError,
     RecsysError,
 )
+from recsys.ranking import Policy
 from recsys.recommend import Recommender
 from recsys.settings import Settings
 from recsys.store import IndexStore
+from service.admin import router as admin_router
 from service.metrics import Metrics
+from service.pages import router as pages_router
 from service.routes import router
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,9 @@ class ServiceState:
             self.index_error = str(exc)
             log.error("index not loaded: %s", exc)
             return
-        self.recommender = Recommender(self.catalog, loaded, self.encoder, self.recipe)
+        self.recommender = Recommender(
+            self.catalog, loaded, self.encoder, self.recipe, policy=Policy.from_settings(self.settings)
+        )
         self.index_error = None
         self.metrics.index_articles.set(len(loaded.vectors))
 
@@ -103,4 +108,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
 
     metrics.install(app)
     app.include_router(router)
+    # Page blocks, drafts and editorial overrides (ranking, issue 3).
+    app.include_router(pages_router)
+    app.include_router(admin_router)
     return app

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from recsys.errors import IndexMissing
 from recsys.ranking import Recommendation
-from recsys.recommend import MAX_LIMIT, Recommender
+from recsys.recommend import Recommender
+from service.caching import not_modified
+from service.params import QueryParams
 from service.schemas import ErrorBody, Health, RelatedItem, RelatedResponse
 
 router = APIRouter()
@@ -37,20 +39,30 @@ def _item(rec: Recommendation) -> RelatedItem:
 @router.get(
     "/articles/{article_id:path}/related",
     response_model=RelatedResponse,
-    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses={
+        404: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+        304: {"description": "not modified (If-None-Match)"},
+    },
     summary="Related stories for an article",
 )
 def related(
     request: Request,
+    response: Response,
     recommender: Annotated[Recommender, Depends(get_recommender)],
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
-    limit: Annotated[
-        int | None, Query(ge=1, le=MAX_LIMIT, description="how many items (default: RECSYS_DEFAULT_LIMIT)")
-    ] = None,
-) -> RelatedResponse:
-    items = recommender.related(article_id, limit or request.app.state.recsys.settings.default_limit)
+    query: QueryParams,
+) -> RelatedResponse | Response:
+    if (cached := not_modified(request, response, recommender)) is not None:
+        return cached
+    ranked = recommender.related_list(article_id, query)
     return RelatedResponse(
-        article_id=article_id, index_version=recommender.index.version, items=[_item(i) for i in items]
+        article_id=article_id,
+        index_version=recommender.index.version,
+        items=[_item(i) for i in ranked.items],
+        collapsed=ranked.collapsed,
+        next_cursor=ranked.next_cursor,
     )
 
 

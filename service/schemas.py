@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -11,14 +13,18 @@ class RelatedItem(BaseModel):
     title: str | None
     section: str | None
     published_at: str | None = Field(description="ISO-8601 UTC")
-    score: float = Field(description="cosine similarity to the article, -1..1")
-    reason: str = Field(description="why the item is listed, e.g. 'similar'")
+    score: float = Field(
+        description="cosine similarity to the article, -1..1 (blended with freshness where that is on)"
+    )
+    reason: str = Field(description="why the item is listed: similar, pinned, same_section or fallback")
 
 
 class RelatedResponse(BaseModel):
     article_id: str
     index_version: str
     items: list[RelatedItem]
+    collapsed: int = Field(default=0, description="near-duplicates (copies, updates, corrections) left out")
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page")
 
 
 class Health(BaseModel):
@@ -34,3 +40,55 @@ class Health(BaseModel):
 class ErrorBody(BaseModel):
     error: str = Field(description="machine-readable kind, e.g. 'not_found'")
     detail: str
+
+
+# -- ranking: both blocks of a page, drafts, editorial overrides (issue 3) ---------------------------
+
+
+class Block(BaseModel):
+    items: list[RelatedItem]
+    collapsed: int = Field(description="near-duplicates (copies, updates, corrections) left out")
+
+
+class BlocksResponse(BaseModel):
+    article_id: str | None = Field(description="the article's id; null for a draft")
+    index_version: str
+    related: Block = Field(description="nearest stories, any section")
+    more_in_section: Block = Field(description="recent stories of the article's section; none in related")
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page of both blocks")
+
+
+class Draft(BaseModel):
+    """An unsaved story, as a CMS has it while it is being written."""
+
+    title: str | None = Field(default=None, max_length=2_000)
+    body: str | None = Field(default=None, max_length=1_000_000)
+    section: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    published_at: datetime | None = Field(default=None, description="ISO-8601; default: now")
+
+
+class PinsBody(BaseModel):
+    pins: list[str] = Field(max_length=50, description="article ids, in the order to show them")
+
+
+class PinsResponse(BaseModel):
+    article_id: str
+    pins: list[str]
+
+
+class BlockBody(BaseModel):
+    target: str = Field(min_length=1, description="id of the article never to show")
+    article: str | None = Field(default=None, description="only under this article; null: everywhere")
+    expires_at: datetime | None = Field(default=None, description="ISO-8601; null: until removed")
+
+
+class BlockEntry(BaseModel):
+    target: str
+    article: str | None
+    expires_at: str | None
+    created_at: str
+
+
+class BlocksList(BaseModel):
+    blocks: list[BlockEntry]

@@ -1,0 +1,53 @@
+"""Maximal marginal relevance (Carbonell & Goldstein, 1998): pick items one at a time, each time the
+one that maximises  lambda * relevance - (1 - lambda) * (highest cosine to anything already picked).
+
+With lambda = 1 the order is plain relevance; lower values trade relevance for variety, so that a list
+is not five angles of one event when other related stories exist. Variety must come from *related*
+stories: only candidates whose relevance is at least `floor` (a share of the best relevance) compete
+under MMR; the rest follow in plain relevance order, so an unrelated story never wins a place merely by
+being unlike the others.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOOR = 0.5
+
+
+def mmr_order(
+    relevance: np.ndarray,
+    vectors: np.ndarray,
+    lam: float,
+    limit: int,
+    picked: np.ndarray | None = None,
+    floor: float = FLOOR,
+) -> list[int]:
+    """Indices into `relevance` in MMR order, at most `limit` of them.
+
+    `vectors` are the candidates' L2-normalised vectors (one row each); `picked` holds vectors of
+    items already on the list (pins, earlier pages), which count against similar candidates.
+    """
+    n = len(relevance)
+    if n == 0 or limit <= 0:
+        return []
+    by_relevance = [int(i) for i in np.argsort(-relevance, kind="stable")]
+    if lam >= 1.0:
+        return by_relevance[:limit]
+    threshold = floor * float(relevance.max()) if relevance.max() > 0 else -np.inf
+    related = relevance >= threshold
+    # Unlike items get no bonus: redundancy is floored at 0.
+    redundancy = np.zeros(n, dtype=np.float64)
+    if picked is not None and len(picked):
+        redundancy = np.maximum(redundancy, (vectors @ picked.T).max(axis=1))
+    available = related.copy()
+    order: list[int] = []
+    for _ in range(min(limit, int(related.sum()))):
+        gain = lam * relevance - (1.0 - lam) * redundancy
+        gain[~available] = -np.inf
+        best = int(np.argmax(gain))
+        order.append(best)
+        available[best] = False
+        redundancy = np.maximum(redundancy, vectors @ vectors[best])
+    order += [i for i in by_relevance if not related[i]][: limit - len(order)]
+    return order

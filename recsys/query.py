@@ -1,0 +1,108 @@
+"""The parameters of a related-stories request, validated once for every caller (HTTP, CLI, library),
+and the paging cursor.
+
+A cursor carries the keys of every item already returned; the next page treats them as already on
+the page (never listed again, and their near-duplicates neither), so paging never repeats an item even
+when the index or the overrides change between two pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from recsys.errors import InvalidInput
+
+MAX_LIMIT = 100
+MAX_EXCLUDE = 200
+MAX_FILTER_VALUES = 50
+MAX_CURSOR_ITEMS = 1000
+CURSOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RelatedQuery:
+    """What a page asks for. `freshness=None` means each block's default (off for related, on for
+    more_in_section); `half_life_days=None` means the configured half-life."""
+
+    limit: int = 10
+    section_limit: int = 5
+    cursor: str | None = None
+    exclude: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    exclude_sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    max_age_days: float | None = None
+    background: bool = False
+    freshness: bool | None = None
+    half_life_days: float | None = None
+    # Off only to measure what the rules change (benchmarks/ranking_rules.py); never on the API.
+    dedup: bool = True
+    diversity: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("limit", "section_limit"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 <= value <= MAX_LIMIT or (name == "limit" and value == 0):
+                raise InvalidInput(
+                    f"{name} must be between {int(name == 'limit')} and {MAX_LIMIT}, got {value}"
+                )
+        if len(self.exclude) > MAX_EXCLUDE:
+            raise InvalidInput(f"exclude takes at most {MAX_EXCLUDE} ids or URLs, got {len(self.exclude)}")
+        for name in ("sections", "exclude_sections", "tags", "exclude_tags"):
+            values = getattr(self, name)
+            if len(values) > MAX_FILTER_VALUES:
+                raise InvalidInput(f"{name} takes at most {MAX_FILTER_VALUES} values")
+            if any(not v.strip() for v in values):
+                raise InvalidInput(f"{name} values must not be empty")
+        if overlap := set(self.sections) & set(self.exclude_sections):
+            raise InvalidInput(f"section(s) both included and excluded: {', '.join(sorted(overlap))}")
+        if overlap := set(self.tags) & set(self.exclude_tags):
+            raise InvalidInput(f"tag(s) both included and excluded: {', '.join(sorted(overlap))}")
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput(f"{name} must carry a time zone (e.g. a trailing Z)")
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise InvalidInput("since must not be after until")
+        if self.max_age_days is not None and not 0 < self.max_age_days <= 36_500:
+            raise InvalidInput(f"max_age_days must be in (0, 36500], got {self.max_age_days}")
+        if self.half_life_days is not None and not 0 < self.half_life_days <= 36_500:
+            raise InvalidInput(f"half_life_days must be in (0, 36500], got {self.half_life_days}")
+        self.seen_keys()  # a bad cursor fails here, before any work
+
+    @property
+    def max_age(self) -> timedelta | None:
+        return timedelta(days=self.max_age_days) if self.max_age_days is not None else None
+
+    def seen_keys(self) -> tuple[int, ...]:
+        return decode_cursor(self.cursor) if self.cursor else ()
+
+
+def encode_cursor(keys: list[int] | tuple[int, ...]) -> str:
+    payload = json.dumps({"v": CURSOR_VERSION, "seen": list(keys)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, ...]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise InvalidInput("cursor is not one this service returned") from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("v") != CURSOR_VERSION
+        or not isinstance(data.get("seen"), list)
+        or not all(isinstance(k, int) and not isinstance(k, bool) for k in data["seen"])
+    ):
+        raise InvalidInput("cursor is not one this service returned")
+    if len(data["seen"]) > MAX_CURSOR_ITEMS:
+        raise InvalidInput(f"cursor pages past the last {MAX_CURSOR_ITEMS} items; start again")
+    return tuple(data["seen"])

@@ -1,0 +1,257 @@
+"""The ranking pipeline with known answers, on the synthetic corpus (fake encoder) plus a few
+near-duplicates, a future article and a retraction, through the library API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from recsys.articles import Article
+from recsys.catalog import Catalog, StoredArticle
+from recsys.dedup import DuplicateRule, normalise_title, title_similarity
+from recsys.diversity import mmr_order
+from recsys.embed import TextRecipe
+from recsys.errors import InvalidInput
+from recsys.ingest import import_file
+from recsys.overrides import Overrides
+from recsys.query import RelatedQuery, encode_cursor
+from recsys.ranking import Candidate, Page, Policy, Rules, Subject, rank_list
+from recsys.recommend import Recommender
+from recsys.settings import Settings
+from recsys.store import IndexStore
+from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+ORIGINAL = "football-2"
+VARIANTS = {"football-2-update", "football-2-wire"}
+
+
+def _extra_records() -> list[dict[str, object]]:
+    original = next(r for r in synthetic_records() if r["id"] == ORIGINAL)
+    return [
+        {**original, "id": "football-2-update", "url": "https://news.example/football/2u",
+         "title": f"UPDATE: {original['title']}", "body": f"{original['body']} coach",
+         "published_at": "2026-03-03T09:00:00Z"},
+        {**original, "id": "football-2-wire", "url": "https://news.example/football/2w",
+         "title": f"{original['title']} - wire", "published_at": "2026-03-03T12:00:00Z"},
+        {**original, "id": "football-future", "url": "https://news.example/football/future",
+         "title": "Goal Striker League Derby", "body": "goal striker league keeper derby penalty",
+         "published_at": "2027-01-01T00:00:00Z"},
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def recommender(settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path) -> Recommender:
+    records = synthetic_records() + _extra_records()
+    import_file(catalog, write_jsonl(tmp_path / "corpus.jsonl", records), strict=True)
+    catalog.set_status("football-4", "retracted")
+    build_index(settings, catalog, encoder)
+    loaded = IndexStore(settings.index_root).load(expect_model=encoder.name)
+    return Recommender(catalog, loaded, encoder, TextRecipe(), clock=lambda: NOW)
+
+
+def _ids(recommender: Recommender, article_id: str, **params: object) -> list[str]:
+    ranked = recommender.related_list(article_id, RelatedQuery(**params))  # type: ignore[arg-type]
+    return [item.article.id for item in ranked.items]
+
+
+def test_titles_are_compared_without_version_markers() -> None:
+    assert normalise_title("UPDATE: Mayor quits - wire") == "mayor quits"
+    assert normalise_title("CORRECTION: Rates (Reuters)") == "rates"
+    assert title_similarity("UPDATE 2-Bank cuts rates", "Bank cuts rates") == 1.0
+    assert title_similarity("Bank cuts rates", "Bank raises rates") < 0.9
+    assert title_similarity(None, "x") == 0.0
+    rule = DuplicateRule(cosine=0.97, cosine_with_title=0.9, title=0.9)
+    assert rule.is_duplicate(0.98, "a", "b")
+    assert rule.is_duplicate(0.92, "UPDATE: Ferry sinks", "Ferry sinks")
+    assert not rule.is_duplicate(0.92, "Ferry sinks", "Crane falls on the quay")
+    assert not rule.is_duplicate(0.85, "Ferry sinks", "Ferry sinks")
+
+
+def test_never_itself_retracted_future_and_only_one_of_a_duplicate_group(recommender: Recommender) -> None:
+    ranked = recommender.related_list("football-0", RelatedQuery(limit=10))
+    ids = [item.article.id for item in ranked.items]
+    assert "football-0" not in ids and "football-4" not in ids and "football-future" not in ids
+    assert len({ORIGINAL, *VARIANTS} & set(ids)) == 1
+    assert ranked.collapsed == 2
+    assert all(item.reason == "similar" for item in ranked.items)
+
+
+def test_duplicates_of_the_article_itself_are_collapsed(recommender: Recommender) -> None:
+    ranked = recommender.related_list(ORIGINAL, RelatedQuery(limit=4))
+    ids = [item.article.id for item in ranked.items]
+    assert not VARIANTS & set(ids) and ranked.collapsed == 2
+    assert {topic_of(i) for i in ids} == {"football"}
+
+
+def test_dedup_and_diversity_can_be_switched_off_for_measurements(recommender: Recommender) -> None:
+    ids = _ids(recommender, ORIGINAL, limit=5, dedup=False, diversity=False)
+    assert set(ids[:2]) >= VARIANTS
+
+
+def test_exclude_by_id_or_url_also_drops_the_excluded_items_duplicates(recommender: Recommender) -> None:
+    ids = _ids(recommender, "football-0", limit=10, exclude=("https://news.example/football/2", "football-1"))
+    assert not {ORIGINAL, *VARIANTS, "football-1"} & set(ids)
+
+
+def test_pins_come_first_in_order_and_still_obey_blocks(recommender: Recommender) -> None:
+    overrides = Overrides(recommender.catalog)
+    overrides.set_pins("football-0", ["theatre-1", "harbour-2", "football-4"])  # football-4 is retracted
+    ranked = recommender.related_list("football-0", RelatedQuery(limit=4))
+    assert [(i.article.id, i.reason) for i in ranked.items[:2]] == [
+        ("theatre-1", "pinned"),
+        ("harbour-2", "pinned"),
+    ]
+    assert {i.reason for i in ranked.items[2:]} == {"similar"} and len(ranked.items) == 4
+    overrides.block("theatre-1", under="football-0")
+    assert _ids(recommender, "football-0", limit=4)[0] == "harbour-2"
+    assert "theatre-1" in _ids(recommender, "theatre-0", limit=5)  # the block is scoped
+
+
+def test_global_block_and_expiry(recommender: Recommender) -> None:
+    overrides = Overrides(recommender.catalog)
+    assert "football-1" in _ids(recommender, "football-0", limit=5)
+    overrides.block("football-1", expires_at=datetime.now(UTC) + timedelta(days=1))
+    assert "football-1" not in _ids(recommender, "football-0", limit=5)
+    assert "football-1" not in _ids(recommender, "football-3", limit=5)
+    recommender.clock = lambda: datetime.now(UTC) + timedelta(days=2)
+    assert "football-1" in _ids(recommender, "football-0", limit=5)
+
+
+def test_filters_and_date_window(recommender: Recommender) -> None:
+    assert {topic_of(i) for i in _ids(recommender, "football-0", limit=6, sections=("theatre",))} == {
+        "theatre"
+    }
+    ids = _ids(recommender, "football-0", limit=20, exclude_sections=("football",))
+    assert ids and "football" not in {topic_of(i) for i in ids}
+    assert {topic_of(i) for i in _ids(recommender, "football-0", limit=3, tags=("vaccine",))} == {"vaccine"}
+    since, until = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC)
+    for article_id in _ids(recommender, "football-0", limit=30, since=since, until=until):
+        moment = recommender.catalog.get(article_id).article.published_datetime()
+        assert moment is not None and since <= moment <= until
+    # football-3 was published 2026-03-04T02:00Z: background means strictly before it.
+    before = _ids(recommender, "football-3", limit=30, background=True)
+    assert before and all(recommender.catalog.get(i).article.published_at < "2026-03-04T02" for i in before)
+    recent = _ids(recommender, "football-5", limit=30, max_age_days=2)  # football-5: 2026-03-06T02:00Z
+    assert recent and all(recommender.catalog.get(i).article.published_at >= "2026-03-04T02" for i in recent)
+
+
+def test_cursor_pages_never_repeat(recommender: Recommender) -> None:
+    first = recommender.related_list("harbour-0", RelatedQuery(limit=4))
+    assert first.next_cursor is not None
+    second = recommender.related_list("harbour-0", RelatedQuery(limit=4, cursor=first.next_cursor))
+    assert len(second.items) == 4
+    assert not {i.article.id for i in first.items} & {i.article.id for i in second.items}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"section_limit": 101}, "section_limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": encode_cursor([1]).replace("e", "x")}, "cursor"),
+        ({"since": datetime(2026, 5, 1, tzinfo=UTC), "until": datetime(2026, 4, 1, tzinfo=UTC)}, "since"),
+        ({"since": datetime(2026, 5, 1)}, "time zone"),
+        ({"max_age_days": 0}, "max_age_days"),
+        ({"half_life_days": -1.0}, "half_life_days"),
+        ({"sections": ("a",), "exclude_sections": ("a",)}, "both included and excluded"),
+        ({"exclude": tuple(str(i) for i in range(201))}, "at most"),
+    ],
+)
+def test_nonsense_parameters_are_refused(params: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        RelatedQuery(**params)  # type: ignore[arg-type]
+
+
+def test_blocks_share_nothing_and_the_section_block_is_the_articles_section(
+    recommender: Recommender,
+) -> None:
+    blocks = recommender.blocks("football-0", RelatedQuery(limit=3, section_limit=3))
+    related = [i.article.id for i in blocks.related.items]
+    in_section = [i.article.id for i in blocks.more_in_section.items]
+    assert len(related) == 3 and in_section and not set(related) & set(in_section)
+    assert {i.article.section for i in blocks.more_in_section.items} == {"football"}
+    assert {i.reason for i in blocks.more_in_section.items} == {"same_section"}
+
+
+def test_a_draft_gets_blocks_without_being_stored(recommender: Recommender) -> None:
+    draft = Article(
+        id="<draft>", title="Ferry dock tide", body="harbour ferry dock tide pier", section="harbour"
+    )
+    blocks = recommender.blocks_for_draft(draft, RelatedQuery(limit=3, section_limit=2))
+    assert {topic_of(i.article.id) for i in blocks.related.items} == {"harbour"}
+    assert recommender.catalog.count() == 33
+
+
+# -- the pipeline's stages on hand-made vectors -------------------------------------------------------
+
+
+def _stored(
+    key: int, title: str, section: str = "s", published: str = "2026-03-01T00:00:00Z"
+) -> StoredArticle:
+    article = Article(id=f"a{key}", title=title, section=section, published_at=published)
+    return StoredArticle(key=key, article=article, status="published", content_hash="h", updated_at="")
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_mmr_prefers_another_related_story_over_a_third_angle_of_one_event() -> None:
+    event = [_unit(1, 0.05 * i, 0, 0) for i in range(3)]  # three angles of one event
+    other = _unit(0.6, 0, 0.8, 0)  # a different, somewhat less related story
+    vectors = np.stack([*event, other])
+    relevance = np.array([0.9, 0.89, 0.88, 0.8])
+    assert mmr_order(relevance, vectors, 1.0, 2) == [0, 1]
+    assert mmr_order(relevance, vectors, 0.7, 2) == [0, 3]
+    unrelated = np.array([0.9, 0.89, 0.88, 0.1])  # below the floor: never picked for variety alone
+    assert mmr_order(unrelated, vectors, 0.7, 4) == [0, 1, 2, 3]
+
+
+def test_fallback_fills_from_the_section_and_is_marked() -> None:
+    subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q", section="s"), 0, NOW)
+    similar = Candidate(_stored(1, "one"), _unit(1, 0.5, 0, 0), 0.89)
+    copy = Candidate(_stored(2, "one"), _unit(1, 0.5, 0, 0), 0.89)  # a duplicate of `similar`
+    recent = Candidate(_stored(3, "recent"), _unit(0, 1, 0, 0), 0.0)
+    query = RelatedQuery(limit=3)
+    rules = Rules(subject, query, blocked=set(), now=NOW)
+    ranked = rank_list(
+        subject, [similar, copy], query=query, policy=Policy(), rules=rules,
+        page=Page(subject, DuplicateRule()), limit=3, fresh=False, reason="similar",
+        fallback=lambda: [copy, recent],
+    )  # fmt: skip
+    assert [(i.key, i.reason) for i in ranked.items] == [(1, "similar"), (3, "fallback")]
+    assert ranked.collapsed == 1
+
+
+def test_freshness_lifts_a_recent_story_over_a_slightly_closer_old_one() -> None:
+    subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q"), 0, NOW)
+    old = Candidate(_stored(1, "old", published="2025-01-01T00:00:00Z"), _unit(1, 0, 1, 0), 0.75)
+    new = Candidate(_stored(2, "new", published="2026-05-31T00:00:00Z"), _unit(1, 0, 0, 1), 0.70)
+    query = RelatedQuery(limit=2)
+    rules = Rules(subject, query, blocked=set(), now=NOW)
+
+    def order(fresh: bool) -> list[int | None]:
+        ranked = rank_list(
+            subject, [old, new], query=query, policy=Policy(), rules=rules,
+            page=Page(subject, DuplicateRule()), limit=2, fresh=fresh, reason="similar",
+        )  # fmt: skip
+        return [i.key for i in ranked.items]
+
+    assert order(False) == [1, 2] and order(True) == [2, 1]
+
+
+def test_undated_articles_pass_no_date_rule_but_pass_when_there_is_none() -> None:
+    subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q"), 0, NOW)
+    undated = StoredArticle(
+        key=9, article=Article(id="u", title="u"), status="published", content_hash="h", updated_at=""
+    )
+    assert Rules(subject, RelatedQuery(), set(), NOW).allows(undated)
+    for params in ({"background": True}, {"max_age_days": 5.0}, {"since": NOW - timedelta(days=9)}):
+        assert not Rules(subject, RelatedQuery(**params), set(), NOW).allows(undated)  # type: ignore[arg-type]
