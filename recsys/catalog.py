@@ -201,6 +201,14 @@ class Catalog:
             )
             return True
 
+    def delete(self, article_id: str) -> None:
+        """Remove an article for good. Its key is never reused (AUTOINCREMENT), so index versions that
+        still hold it simply find no catalog row and skip it at query time. Its cached embedding stays:
+        it is keyed by content, and another article may share it."""
+        with self.transaction() as conn:
+            if conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
+                raise ArticleNotFound(article_id)
+
     # -- reading -------------------------------------------------------------------------------
 
     @staticmethod
