@@ -369,6 +369,8 @@ class IndexStore:
         with self.build_lock():
             before = self.current_version()
             target = version or self.previous_version()
+            if target not in self.list_versions():  # also keeps names like "../x" out of CURRENT
+                raise IndexMissing(f"no index version {target!r} in {self.versions_dir}")
             self.load(target, expect_model=expect_model, expect_recipe=expect_recipe)
             self.set_current(target)
         log.info("rolled back the current index version from %s to %s", before, target)

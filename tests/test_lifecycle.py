@@ -122,6 +122,8 @@ def test_versions_rollback_and_pruning(tmp_path: Path, corpus_file: Path, encode
         store.rollback(built[-2], expect_model="another-model")
     with pytest.raises(IndexMissing, match="no index version 'nope'"):
         store.rollback("nope")
+    with pytest.raises(IndexMissing, match="no index version '../versions'"):
+        store.rollback("../versions")
     assert store.current_version() == built[-1]
     assert store.describe()[0].problem is None  # listing reads manifests; checksums are load's job
 
