@@ -82,6 +82,7 @@ class ServiceState:
                     log.error("index not loaded: %s", exc)
                 else:
                     self.reload_error = str(exc)
+                    self.metrics.index_reloads.labels("refused").inc()
                     log.error(
                         "refused index version %s: %s; still serving %s",
                         version,
@@ -94,6 +95,7 @@ class ServiceState:
             self.index_error = self.reload_error = self.refused_version = None
             self.metrics.index_articles.set(len(loaded.vectors))
             if previous is not None and previous != loaded.version:
+                self.metrics.index_reloads.labels("swapped").inc()
                 log.info("now serving index version %s (was %s)", loaded.version, previous)
             return True
 

@@ -67,6 +67,7 @@ def test_admin_reload_swaps_to_the_new_version(
     related = client.get("/articles/harbour-0/related", params={"limit": 5}).json()
     assert related["index_version"] == second and "harbour-new" in [i["id"] for i in related["items"]]
     assert client.get("/health").json()["index_articles"] == 31
+    assert 'recsys_index_reloads_total{result="swapped"} 1.0' in client.get("/metrics").text
 
 
 def test_admin_reload_needs_the_key(client: TestClient) -> None:
@@ -107,6 +108,7 @@ def test_a_version_that_fails_its_checks_is_refused_and_the_old_one_keeps_servin
     assert health.json()["index_version"] == first and health.json()["reload_error"] == body["error"]
     related = client.get("/articles/harbour-0/related")
     assert related.status_code == 200 and related.json()["index_version"] == first
+    assert 'recsys_index_reloads_total{result="refused"} 1.0' in client.get("/metrics").text
 
     # A good version after the bad one is picked up, and the reason is cleared.
     shutil.rmtree(folder)
