@@ -2,6 +2,8 @@
 
 Unchanged articles are never embedded twice: vectors are cached in the catalog by
 (model, text recipe, content hash), and identical texts (syndicated copies) are embedded once.
+Each version also stores the content hash of every article it holds, so the next build can say what
+it added, changed and removed since the version it replaces.
 """
 
 from __future__ import annotations
@@ -19,9 +21,65 @@ from recsys.embed import Encoder, TextRecipe
 from recsys.errors import InvalidInput
 from recsys.settings import Settings
 from recsys.store import IndexStore, Manifest, new_version_id
-from recsys.vectors import IndexSpec, VectorIndex
+from recsys.vectors import IDS_FILE, IndexSpec, VectorIndex
 
 log = logging.getLogger(__name__)
+
+CONTENT_HASHES_FILE = "content_hashes.npy"
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a build changes compared with the version it replaces (None: no earlier version)."""
+
+    previous: str | None
+    added: int
+    changed: int | None  # None when the earlier version predates stored content hashes
+    removed: int
+
+    def summary(self) -> str:
+        if self.previous is None:
+            return "first version"
+        changed = "?" if self.changed is None else str(self.changed)
+        return f"since {self.previous}: {self.added} added, {changed} changed, {self.removed} removed"
+
+
+def compare_with_previous(store: IndexStore, ids: list[str], hashes: list[str]) -> Changes:
+    previous = store.current_version()
+    old_ids = store.read_array(previous, IDS_FILE) if previous else None
+    if previous is None or old_ids is None:
+        return Changes(previous=None, added=len(ids), changed=None, removed=0)
+    old_hashes = store.read_array(previous, CONTENT_HASHES_FILE)
+    before = dict(
+        zip(
+            old_ids.tolist(),
+            old_hashes.tolist() if old_hashes is not None else [""] * len(old_ids),
+            strict=True,
+        )
+    )
+    now = dict(zip(ids, hashes, strict=True))
+    added = sum(1 for i in now if i not in before)
+    removed = sum(1 for i in before if i not in now)
+    changed = None if old_hashes is None else sum(1 for i, h in now.items() if i in before and before[i] != h)
+    return Changes(previous=previous, added=added, changed=changed, removed=removed)
+
+
+def index_spec(settings: Settings, count: int) -> IndexSpec:
+    """The FAISS structure and parameters the settings ask for, with IVF's automatic list count resolved
+    so that the manifest records what was actually built."""
+    if settings.index_type == "hnsw":
+        return IndexSpec(
+            "hnsw",
+            {
+                "m": settings.hnsw_m,
+                "ef_construction": settings.hnsw_ef_construction,
+                "ef_search": settings.hnsw_ef_search,
+            },
+        )
+    if settings.index_type == "ivf":
+        nlist = settings.ivf_nlist or int(4 * np.sqrt(count))
+        return IndexSpec("ivf", {"nlist": max(1, min(nlist, count)), "nprobe": settings.ivf_nprobe})
+    return IndexSpec("flat")
 
 
 @dataclass(frozen=True)
@@ -33,6 +91,7 @@ class BuildReport:
     seconds: float
     embed_seconds: float
     manifest: Manifest
+    changes: Changes | None = None
 
     @property
     def articles_per_second(self) -> float:
@@ -43,6 +102,7 @@ class BuildReport:
             f"published index version {self.version}: {self.articles} articles "
             f"({self.embedded} embedded, {self.reused} from cache) in {self.seconds:.1f}s "
             f"({self.articles_per_second:.1f} articles/s)"
+            + (f"; {self.changes.summary()}" if self.changes else "")
         )
 
 
@@ -85,7 +145,6 @@ def build_index(
     untouched until the new one is complete on disk."""
     store = IndexStore(settings.index_root)
     recipe = TextRecipe(max_words=settings.recipe_max_words)
-    spec = IndexSpec(kind=settings.index_type)
     with store.build_lock():
         started = time.perf_counter()
         entries = list(catalog.iter_all(status="published"))
@@ -100,12 +159,16 @@ def build_index(
             raise InvalidInput(
                 f"cached vectors have dimension {vectors.shape[1]}, expected {encoder.dimension}"
             )
+        spec = index_spec(settings, len(entries))
+        ids = [e.id for e in entries]
+        hashes = [e.content_hash for e in entries]
+        changes = compare_with_previous(store, ids, hashes)
         version = new_version_id()
         staging = store.staging_dir(version)
         try:
             index = VectorIndex.build(
                 np.array([e.key for e in entries], dtype=np.int64),
-                np.array([e.id for e in entries], dtype=np.str_),
+                np.array(ids, dtype=np.str_),
                 vectors,
                 spec,
             )
@@ -119,8 +182,17 @@ def build_index(
                     "recipe": recipe.id,
                     "index": spec.as_dict(),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "build": {"embedded": embedded, "reused": len(entries) - embedded, "seconds": seconds},
+                    "build": {
+                        "embedded": embedded,
+                        "reused": len(entries) - embedded,
+                        "seconds": seconds,
+                        "previous": changes.previous,
+                        "added": changes.added,
+                        "changed": changes.changed,
+                        "removed": changes.removed,
+                    },
                 },
+                extra_arrays={CONTENT_HASHES_FILE: np.array(hashes, dtype=np.str_)},
             )
             store.publish(staging, version)
         except BaseException:
@@ -137,6 +209,7 @@ def build_index(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
         manifest=manifest,
+        changes=changes,
     )
     log.info("%s", report.summary())
     return report

@@ -168,6 +168,72 @@ def retract(
     typer.echo(f"{article_id}: {'retracted' if changed else 'already retracted'}")
 
 
+# -- index lifecycle: deleting articles, listing versions, rolling back -------------------------------
+
+
+@app.command()
+@cli_errors
+def delete(
+    article_id: Annotated[str, typer.Argument(help="id of the article to delete")],
+    data_dir: DataDir = None,
+) -> None:
+    """Delete an article from the catalog: it leaves every list at once; the next build drops its vector."""
+    settings = make_settings(data_dir=data_dir)
+    Catalog(settings.catalog_file).delete(article_id)
+    typer.echo(f"{article_id}: deleted")
+
+
+@app.command()
+@cli_errors
+def versions(data_dir: DataDir = None) -> None:
+    """List the index versions kept on disk, oldest first; `*` marks the current one."""
+    from recsys.store import IndexStore
+
+    settings = make_settings(data_dir=data_dir)
+    infos = IndexStore(settings.index_root).describe()
+    if not infos:
+        typer.echo(f"no index versions in {settings.index_root}; run `recsys build`")
+        return
+    typer.echo(f"   {'version':<28}  {'articles':>8}  {'type':<5}  {'built_at':<20}  model")
+    for info in infos:
+        mark = "*" if info.current else " "
+        manifest = info.manifest
+        if manifest is None:
+            typer.echo(f"{mark}  {info.version:<28}  unreadable: {info.problem}")
+            continue
+        kind = str(manifest.index_spec.get("type", "flat"))
+        typer.echo(
+            f"{mark}  {info.version:<28}  {manifest.count:>8}  {kind:<5}  {manifest.built_at:<20}  "
+            f"{manifest.model}"
+        )
+
+
+@app.command()
+@cli_errors
+def rollback(
+    version: Annotated[
+        str | None, typer.Argument(help="version to serve (default: the one before the current)")
+    ] = None,
+    data_dir: DataDir = None,
+    model: Model = None,
+) -> None:
+    """Make an older index version current again, after checking it loads (checksums, model, recipe).
+
+    A running service picks the change up like a new build (watcher or POST /admin/reload).
+    """
+    from recsys.embed import TextRecipe, resolve_model
+    from recsys.store import IndexStore
+
+    settings = make_settings(data_dir=data_dir, model=model)
+    configure_logging("warning")
+    before, after = IndexStore(settings.index_root).rollback(
+        version,
+        expect_model=resolve_model(settings.model)[0],
+        expect_recipe=TextRecipe(max_words=settings.recipe_max_words).id,
+    )
+    typer.echo(f"current index version: {after} (was {before})")
+
+
 @app.command()
 @cli_errors
 def related(

@@ -271,6 +271,15 @@ class Catalog:
         row = self._conn().execute("SELECT value FROM meta WHERE name = 'overrides_generation'").fetchone()
         return int(row[0]) if row is not None else 0
 
+    def delete(self, article_id: str) -> None:
+        """Remove an article for good. Its key is never reused (AUTOINCREMENT), so index versions that
+        still hold it simply find no catalog row and skip it at query time. Its cached embedding stays:
+        it is keyed by content, and another article may share it."""
+        with self.transaction() as conn:
+            if conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
+                raise ArticleNotFound(article_id)
+            self.bump_generation(conn)  # lists that showed it change: ETags must too
+
     # -- reading -------------------------------------------------------------------------------
 
     @staticmethod

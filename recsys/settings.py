@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     dup_cosine_with_title: float = Field(default=0.90, gt=0, le=1)  # ... or this, with the headline
     dup_title_similarity: float = Field(default=0.90, gt=0, le=1)  # ... this similar once stripped
     section_pool: int = Field(default=200, ge=10, le=5000)  # section stories considered per block
+    # Index types and the index lifecycle
+    hnsw_m: int = Field(default=32, ge=4, le=256)  # links per node: memory and recall grow with it
+    hnsw_ef_construction: int = Field(default=80, ge=8, le=4096)
+    hnsw_ef_search: int = Field(default=64, ge=1, le=4096)  # search breadth: recall vs latency
+    ivf_nlist: int = Field(default=0, ge=0, le=1 << 20)  # inverted lists; 0 = 4 * sqrt(articles)
+    ivf_nprobe: int = Field(default=16, ge=1, le=1 << 20)  # lists searched per query
+    # Seconds between checks of the CURRENT pointer by a running service; 0 turns the watcher off
+    # (POST /admin/reload still works).
+    reload_interval: float = Field(default=2.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -29,7 +29,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from recsys.errors import BuildLocked, ConfigError, IndexCorrupt, IndexMismatch, IndexMissing
+import numpy as np
+
+from recsys.errors import (
+    BuildLocked,
+    ConfigError,
+    IndexCorrupt,
+    IndexError_,
+    IndexMismatch,
+    IndexMissing,
+)
 from recsys.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -164,8 +173,18 @@ class IndexStore:
         path.mkdir()
         return path
 
-    def write_version(self, staging: Path, vectors: VectorIndex, manifest_fields: dict[str, Any]) -> Manifest:
+    def write_version(
+        self,
+        staging: Path,
+        vectors: VectorIndex,
+        manifest_fields: dict[str, Any],
+        extra_arrays: dict[str, np.ndarray] | None = None,
+    ) -> Manifest:
+        """Write the index files, any extra arrays (checksummed like the rest), and the manifest."""
         files = vectors.save(staging)
+        for name, array in (extra_arrays or {}).items():
+            np.save(staging / name, array, allow_pickle=False)
+            files.append(name)
         manifest = {
             "format_version": FORMAT_VERSION,
             **manifest_fields,
@@ -295,3 +314,72 @@ class IndexStore:
         vectors.set_search_params(manifest.index_spec.get("params", {}))
         log.info("loaded index version %s (%d articles, model %s)", version, len(vectors), manifest.model)
         return LoadedIndex(manifest=manifest, vectors=vectors, path=directory)
+
+    # -- lifecycle: comparing, listing and rolling back versions ------------------------------------
+
+    def read_array(self, version: str, name: str) -> np.ndarray | None:
+        """One checksummed array file of a version, or None when that version does not list it (older
+        versions) or it fails its checksum: callers use it for reports, never for serving."""
+        try:
+            manifest = self.read_manifest(version)
+        except IndexError_:
+            return None
+        expected = manifest.data["files"].get(name)
+        path = self.versions_dir / version / name
+        if expected is None or not path.is_file() or _sha256(path) != expected:
+            return None
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+
+    def describe(self) -> list[VersionInfo]:
+        """Every version on disk, oldest first, with what its manifest says (or why it cannot be read)."""
+        current = self.current_version()
+        infos = []
+        for name in self.list_versions():
+            try:
+                manifest: Manifest | None = self.read_manifest(name)
+                problem = None
+            except IndexError_ as exc:
+                manifest, problem = None, str(exc)
+            infos.append(
+                VersionInfo(version=name, current=name == current, manifest=manifest, problem=problem)
+            )
+        return infos
+
+    def previous_version(self) -> str:
+        """The newest version older than the current one: the default target of a rollback."""
+        current = self.current_version()
+        if current is None:
+            raise IndexMissing(f"no index has been built in {self.root} yet; nothing to roll back")
+        older = [v for v in self.list_versions() if v < current]
+        if not older:
+            raise IndexMissing(
+                f"no version older than the current one ({current}) is kept in {self.versions_dir}"
+            )
+        return older[-1]
+
+    def rollback(
+        self, version: str | None = None, *, expect_model: str | None = None, expect_recipe: str | None = None
+    ) -> tuple[str | None, str]:
+        """Point CURRENT at `version` (default: the previous one) after loading it with every check a
+        server would make, so a rollback can never publish a version the service would refuse.
+        Holds the build lock: a build finishing meanwhile cannot overwrite the pointer half-way."""
+        with self.build_lock():
+            before = self.current_version()
+            target = version or self.previous_version()
+            if target not in self.list_versions():  # also keeps names like "../x" out of CURRENT
+                raise IndexMissing(f"no index version {target!r} in {self.versions_dir}")
+            self.load(target, expect_model=expect_model, expect_recipe=expect_recipe)
+            self.set_current(target)
+        log.info("rolled back the current index version from %s to %s", before, target)
+        return before, target
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    current: bool
+    manifest: Manifest | None
+    problem: str | None

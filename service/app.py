@@ -4,9 +4,10 @@ once, and keeps them on app.state; tests build their own app with their own sett
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -29,6 +30,7 @@ from recsys.store import IndexStore
 from service.admin import router as admin_router
 from service.metrics import Metrics
 from service.pages import router as pages_router
+from service.reload import watch_current
 from service.routes import router
 
 log = logging.getLogger(__name__)
@@ -54,24 +56,53 @@ class ServiceState:
     metrics: Metrics
     recommender: Recommender | None = None
     index_error: str | None = None
+    # Hot reload: why the current version is not the one served, and which version that was (so the
+    # watcher does not retry, and log, the same broken version every few seconds).
+    reload_error: str | None = None
+    refused_version: str | None = None
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def load_current(self) -> None:
-        """Load the current index version; on failure keep serving what was loaded before."""
-        try:
-            loaded = self.store.load(
-                expect_model=self.encoder.name,
-                expect_dimension=self.encoder.dimension,
-                expect_recipe=self.recipe.id,
+    def load_current(self, version: str | None = None) -> bool:
+        """Load the current index version (or `version`) and swap it in; on failure keep serving what
+        was loaded before. Returns whether the swap happened.
+
+        The swap is one assignment: a request holds the Recommender it started with, so in-flight
+        requests finish on the old version and the next ones get the new one.
+        """
+        with self._reload_lock:
+            version = version or self.store.current_version()
+            try:
+                loaded = self.store.load(
+                    version,
+                    expect_model=self.encoder.name,
+                    expect_dimension=self.encoder.dimension,
+                    expect_recipe=self.recipe.id,
+                )
+            except IndexError_ as exc:
+                self.refused_version = version
+                if self.recommender is None:
+                    self.index_error = str(exc)
+                    log.error("index not loaded: %s", exc)
+                else:
+                    self.reload_error = str(exc)
+                    self.metrics.index_reloads.labels("refused").inc()
+                    log.error(
+                        "refused index version %s: %s; still serving %s",
+                        version,
+                        exc,
+                        self.recommender.index.version,
+                    )
+                return False
+            previous = self.recommender.index.version if self.recommender else None
+            self.recommender = Recommender(
+                self.catalog, loaded, self.encoder, self.recipe, policy=Policy.from_settings(self.settings)
             )
-        except IndexError_ as exc:
-            self.index_error = str(exc)
-            log.error("index not loaded: %s", exc)
-            return
-        self.recommender = Recommender(
-            self.catalog, loaded, self.encoder, self.recipe, policy=Policy.from_settings(self.settings)
-        )
-        self.index_error = None
-        self.metrics.index_articles.set(len(loaded.vectors))
+            self.index_error = self.reload_error = self.refused_version = None
+            self.metrics.index_articles.set(len(loaded.vectors))
+            if previous is not None and previous != loaded.version:
+                self.metrics.index_reloads.labels("swapped").inc()
+                log.info("now serving index version %s (was %s)", loaded.version, previous)
+            return True
 
 
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
@@ -89,7 +120,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         )
         state.load_current()
         app.state.recsys = state
-        yield
+        async with watch_current(state, settings.reload_interval):
+            yield
         state.catalog.close()
 
     app = FastAPI(

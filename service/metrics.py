@@ -36,6 +36,13 @@ class Metrics:
         self.index_articles = Gauge(
             "recsys_index_articles", "articles in the served index", registry=self.registry
         )
+        # Hot reload: swaps to a new version ("swapped") and versions refused by their checks.
+        self.index_reloads = Counter(
+            "recsys_index_reloads_total",
+            "index versions loaded after start",
+            ["result"],
+            registry=self.registry,
+        )
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

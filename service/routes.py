@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from recsys.errors import IndexMissing
 from recsys.ranking import Recommendation
 from recsys.recommend import Recommender
+from service.auth import AdminKey
 from service.caching import not_modified
 from service.params import QueryParams
-from service.schemas import ErrorBody, Health, RelatedItem, RelatedResponse
+from service.reload import reload_if_changed
+from service.schemas import ErrorBody, Health, RelatedItem, RelatedResponse, ReloadResponse
 
 router = APIRouter()
 
@@ -81,9 +83,35 @@ def health(request: Request, response: Response) -> Health:
         catalog_articles=state.catalog.count(),
         model=state.encoder.name,
         error=state.index_error,
+        current_version=state.store.current_version(),
+        reload_error=state.reload_error,
     )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(request: Request) -> Response:
     return request.app.state.recsys.metrics.render()  # type: ignore[no-any-return]
+
+
+# -- index lifecycle: hot reload ---------------------------------------------------------------------
+
+
+@router.post(
+    "/admin/reload",
+    response_model=ReloadResponse,
+    responses={409: {"model": ReloadResponse}, 401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    dependencies=[AdminKey],
+    summary="Serve the current index version now (needs X-API-Key)",
+)
+def admin_reload(request: Request, response: Response) -> ReloadResponse:
+    """Loads the version CURRENT names, if it is not the one served, and swaps to it. A version that
+    fails its checks is refused (HTTP 409, with the reason) and the old one keeps serving."""
+    outcome = reload_if_changed(request.app.state.recsys, retry_refused=True)
+    if not outcome.up_to_date:
+        response.status_code = 409
+    return ReloadResponse(
+        served_version=outcome.served_version,
+        current_version=outcome.current_version,
+        reloaded=outcome.reloaded,
+        error=outcome.error,
+    )

@@ -35,6 +35,16 @@ class Health(BaseModel):
     catalog_articles: int
     model: str
     error: str | None = None
+    # Hot reload: the version CURRENT points at, and why it is not served when it is not.
+    current_version: str | None = None
+    reload_error: str | None = None
+
+
+class ReloadResponse(BaseModel):
+    served_version: str | None = Field(description="the index version answering requests now")
+    current_version: str | None = Field(description="the version the CURRENT pointer names")
+    reloaded: bool = Field(description="whether this call swapped versions")
+    error: str | None = Field(description="why the current version was refused (HTTP 409)")
 
 
 class ErrorBody(BaseModel):

@@ -1,0 +1,82 @@
+"""Test-only entry point: a real build process, slow on purpose, that says where it is, so a test can
+SIGKILL it at a chosen moment or start a second build beside it.
+
+    python -m tests.slow_build DATA_DIR [--tag TAG] [--delay SECONDS]
+
+With --tag, first imports a few articles whose text carries the tag, so the build has something to
+embed. Then runs build_index with a FakeEncoder that sleeps `--delay` per batch, and prints
+`stage embed` before each batch and `stage fsync NAME` before each fsync of the publish (the index
+files, the manifest, the staging folder, the versions folder after the move, and the index folder
+after CURRENT is replaced), each followed by the same delay. Domain errors print `error: ...`, exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import recsys.store
+from index.build import build_index
+from recsys.catalog import Catalog
+from recsys.errors import RecsysError
+from recsys.ingest import import_file
+from recsys.settings import Settings
+from tests.fakes import FakeEncoder, write_jsonl
+
+
+def _stage(name: str, delay: float) -> None:
+    print(f"stage {name}", flush=True)
+    time.sleep(delay)
+
+
+class SlowEncoder(FakeEncoder):
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        _stage("embed", self.delay)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--tag")
+    parser.add_argument("--delay", type=float, default=0.2)
+    args = parser.parse_args()
+
+    real_fsync = recsys.store._fsync_path
+
+    def slow_fsync(path: Path) -> None:
+        _stage(f"fsync {path.name}", args.delay)
+        real_fsync(path)
+
+    recsys.store._fsync_path = slow_fsync
+    settings = Settings(data_dir=args.data_dir)
+    catalog = Catalog(settings.catalog_file)
+    try:
+        if args.tag:
+            records = [
+                {
+                    "id": f"{args.tag}-{i}",
+                    "title": f"{args.tag} harbour ferry",
+                    "body": f"{args.tag} {i} tide",
+                }
+                for i in range(3)
+            ]
+            import_file(catalog, write_jsonl(args.data_dir / f"{args.tag}.jsonl", records))
+        report = build_index(settings, catalog, SlowEncoder(args.delay))
+    except RecsysError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"published {report.version}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Hot reload: the admin endpoint, the pointer watcher, refusal of bad versions, and swaps under
+concurrent requests against a real uvicorn process."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from index.build import build_index
+from recsys.catalog import Catalog
+from recsys.ingest import import_file
+from recsys.settings import Settings
+from recsys.store import IndexStore
+from service.app import create_app
+from tests.fakes import FakeEncoder, write_jsonl
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = {"X-API-Key": "s3cret"}
+
+
+def _settings(tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=tmp_path / "data", api_key="s3cret", **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(tmp_path: Path, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
+    with TestClient(create_app(_settings(tmp_path, reload_interval=0), encoder=encoder)) as test_client:
+        yield test_client
+
+
+def _add(catalog: Catalog, tmp_path: Path, article_id: str, text: str) -> None:
+    import_file(catalog, write_jsonl(tmp_path / f"{article_id}.jsonl", [{"id": article_id, "title": text}]))
+
+
+def test_admin_reload_swaps_to_the_new_version(
+    client: TestClient, tmp_path: Path, built: Catalog, encoder: FakeEncoder
+) -> None:
+    first = client.get("/health").json()["index_version"]
+    assert client.post("/admin/reload", headers=KEY).json() == {
+        "served_version": first,
+        "current_version": first,
+        "reloaded": False,
+        "error": None,
+    }
+    _add(built, tmp_path, "harbour-new", "harbour ferry dock tide pier crane")
+    settings = _settings(tmp_path)
+    second = build_index(settings, built, encoder).version
+    health = client.get("/health").json()
+    assert (health["index_version"], health["current_version"]) == (first, second)  # watcher is off
+
+    response = client.post("/admin/reload", headers=KEY)
+    assert response.status_code == 200
+    assert response.json()["reloaded"] is True and response.json()["served_version"] == second
+    related = client.get("/articles/harbour-0/related", params={"limit": 5}).json()
+    assert related["index_version"] == second and "harbour-new" in [i["id"] for i in related["items"]]
+    assert client.get("/health").json()["index_articles"] == 31
+    assert 'recsys_index_reloads_total{result="swapped"} 1.0' in client.get("/metrics").text
+
+
+def test_admin_reload_needs_the_key(client: TestClient) -> None:
+    assert client.post("/admin/reload").status_code == 401
+    assert client.post("/admin/reload", headers={"X-API-Key": "wrong"}).status_code == 403
+
+
+@pytest.mark.parametrize("damage", ["checksum", "missing file", "another model", "bad manifest"])
+def test_a_version_that_fails_its_checks_is_refused_and_the_old_one_keeps_serving(
+    client: TestClient,
+    tmp_path: Path,
+    built: Catalog,
+    encoder: FakeEncoder,
+    damage: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = _settings(tmp_path)
+    first = client.get("/health").json()["index_version"]
+    second = build_index(
+        settings, built, FakeEncoder(name="another-model") if damage == "another model" else encoder
+    ).version
+    folder = settings.index_root / "versions" / second
+    if damage == "checksum":
+        (folder / "index.faiss").write_bytes((folder / "index.faiss").read_bytes()[:-8] + b"garbage!")
+    elif damage == "missing file":
+        (folder / "article_ids.npy").unlink()
+    elif damage == "bad manifest":
+        (folder / "manifest.json").write_text("{not json")
+
+    response = client.post("/admin/reload", headers=KEY)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["served_version"] == first and body["current_version"] == second
+    assert body["reloaded"] is False and second in body["error"]
+    assert f"refused index version {second}" in caplog.text and f"still serving {first}" in caplog.text
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.json()["index_version"] == first and health.json()["reload_error"] == body["error"]
+    related = client.get("/articles/harbour-0/related")
+    assert related.status_code == 200 and related.json()["index_version"] == first
+    assert 'recsys_index_reloads_total{result="refused"} 1.0' in client.get("/metrics").text
+
+    # A good version after the bad one is picked up, and the reason is cleared.
+    shutil.rmtree(folder)
+    third = build_index(settings, built, encoder).version
+    assert client.post("/admin/reload", headers=KEY).json()["served_version"] == third
+    assert client.get("/health").json()["reload_error"] is None
+
+
+def test_the_watcher_notices_a_new_build_and_a_rollback(
+    tmp_path: Path, built: Catalog, encoder: FakeEncoder
+) -> None:
+    settings = _settings(tmp_path, reload_interval=0.05)
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        first = client.get("/health").json()["index_version"]
+        second = build_index(settings, built, encoder).version
+        _wait_until_served(client, second)
+        IndexStore(settings.index_root).rollback()
+        _wait_until_served(client, first)
+
+
+def test_a_service_started_before_the_first_build_picks_it_up(
+    tmp_path: Path, catalog: Catalog, corpus_file: Path, encoder: FakeEncoder
+) -> None:
+    settings = _settings(tmp_path, reload_interval=0.05)
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        assert client.get("/health").status_code == 503
+        import_file(catalog, corpus_file)
+        version = build_index(settings, catalog, encoder).version
+        _wait_until_served(client, version)
+        assert client.get("/health").status_code == 200
+
+
+def _wait_until_served(client: TestClient | httpx.Client, version: str) -> None:
+    deadline = time.monotonic() + 30  # a bound for a stuck watcher, not a speed requirement
+    while time.monotonic() < deadline:
+        if client.get("/health").json()["index_version"] == version:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"version {version} was not served within 30 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_swaps_under_concurrent_requests_fail_no_request(
+    tmp_path: Path, built: Catalog, encoder: FakeEncoder
+) -> None:
+    settings = _settings(tmp_path)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "RECSYS_DATA_DIR": str(settings.data_dir),
+        "RECSYS_PORT": str(port),
+        "RECSYS_RELOAD_INTERVAL": "0.1",
+        "RECSYS_API_KEY": "s3cret",
+        "RECSYS_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.serve_fake"], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True
+    )
+    statuses: Counter[str] = Counter()
+    versions: Counter[str] = Counter()
+    stop = threading.Event()
+    ids = [s.id for s in built.iter_all()]
+
+    def hammer(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            while not stop.is_set():
+                try:
+                    response = http.get(f"/articles/{rng.choice(ids)}/related", params={"limit": 5})
+                except httpx.HTTPError as exc:
+                    statuses[type(exc).__name__] += 1
+                    continue
+                statuses[str(response.status_code)] += 1
+                if response.status_code == 200:
+                    versions[response.json()["index_version"]] += 1
+
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(300):
+                try:
+                    if http.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("the server did not start")
+            workers = [threading.Thread(target=hammer, args=(seed,)) for seed in range(4)]
+            for worker in workers:
+                worker.start()
+            published = []
+            for swap in range(5):
+                _add(built, tmp_path, f"harbour-extra-{swap}", f"harbour ferry dock tide extra{swap}")
+                published.append(build_index(settings, built, encoder).version)
+                if swap % 2:  # every other swap through the admin endpoint instead of the watcher
+                    http.post("/admin/reload", headers=KEY)
+                _wait_until_served(http, published[-1])
+                time.sleep(0.2)  # let requests run on this version before the next swap
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=30)
+            related = http.get("/articles/harbour-0/related", params={"limit": 10}).json()
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert set(statuses) == {"200"}, statuses
+    assert statuses["200"] > 0 and len(set(published) & set(versions)) >= 3, versions
+    assert related["index_version"] == published[-1]
+    assert any(i["id"].startswith("harbour-extra-") for i in related["items"])
