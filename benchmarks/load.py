@@ -177,7 +177,12 @@ async def _load(base: str, paths: list[str], concurrency: int) -> dict[str, Any]
 
 
 def measure(
-    data_dir: Path, endpoints: list[str], requests: int, concurrency: int, seed: int
+    data_dir: Path,
+    endpoints: list[str],
+    requests: int,
+    concurrency: int,
+    seed: int,
+    omp_threads: int | None = None,
 ) -> dict[str, Any]:
     # Ids straight from SQLite: a million StoredArticle objects would distort nothing but the client.
     with sqlite3.connect(f"file:{data_dir / 'catalog.sqlite3'}?mode=ro", uri=True) as conn:
@@ -187,6 +192,10 @@ def measure(
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")} | {
         "RECSYS_LOG_LEVEL": "warning"
     }
+    if omp_threads:
+        # FAISS parallelises one query over OpenMP threads; with many requests in flight those
+        # threads fight each other, so one thread per search can serve more requests per second.
+        env["OMP_NUM_THREADS"] = str(omp_threads)
     server = subprocess.Popen(
         [sys.executable, "-m", "index.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -241,6 +250,7 @@ def main() -> None:
         "--work-dir", type=Path, default=Path("var/bench-load"), help="synthetic data folders"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--omp-threads", type=int, help="OMP_NUM_THREADS for the server (default: unset)")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     endpoints = args.endpoint or DEFAULT_ENDPOINTS
@@ -253,7 +263,7 @@ def main() -> None:
             else make_synthetic(args.data_dir, args.work_dir / size, int(size))
         )
         print(f"measuring {folder} ...", flush=True)
-        run = measure(folder, endpoints, args.requests, args.concurrency, args.seed)
+        run = measure(folder, endpoints, args.requests, args.concurrency, args.seed, args.omp_threads)
         run["size"] = size
         runs.append(run)
 
@@ -278,6 +288,7 @@ def main() -> None:
             "benchmark": "load",
             "machine": machine(),
             "concurrency": args.concurrency,
+            "omp_threads": args.omp_threads,
             "requests_per_endpoint": args.requests,
             "runs": runs,
         },
