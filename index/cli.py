@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from recsys.catalog import Catalog
-from recsys.errors import ConfigError, RecsysError
+from recsys.errors import ConfigError, InvalidInput, RecsysError
 from recsys.settings import Settings
 
 app = typer.Typer(
@@ -432,6 +432,98 @@ def overrides(
         until = f"  until {b.expires_at}" if b.expires_at else ""
         state = "" if b.active(now) else "  (expired)"
         typer.echo(f"block   {b.target_id}  {where}{until}{state}")
+
+
+# -- evaluation (issue 5) ---------------------------------------------------------------------------
+
+
+def _parse_ks(text: str) -> list[int]:
+    try:
+        ks = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError as exc:
+        raise InvalidInput(f"--k expects comma-separated integers, got {text!r}") from exc
+    if not ks or ks[0] < 1 or ks[-1] > 100:
+        raise InvalidInput(f"--k values must be between 1 and 100, got {text!r}")
+    return ks
+
+
+@app.command()
+@cli_errors
+def evaluate(
+    inputs: Annotated[
+        list[Path], typer.Option("--input", "-i", help="article file(s) whose articles are judged")
+    ],
+    haystack: Annotated[
+        list[Path] | None,
+        typer.Option(help="more article files, only added as candidates (a haystack to search in)"),
+    ] = None,
+    baselines: Annotated[
+        str, typer.Option(help="comma-separated methods: random,recent,bm25,dense,hybrid,system")
+    ] = "random,recent,bm25,dense,hybrid,system",
+    k: Annotated[str, typer.Option("--k", help="cut-offs, comma-separated")] = "1,3,5,10",
+    relevance: Annotated[
+        str, typer.Option(help="auto|related|section|tags: what counts as relevant (auto: curated links)")
+    ] = "auto",
+    tag_prefix: Annotated[str, typer.Option(help="with --relevance tags: only tags with this prefix")] = "",
+    pairs: Annotated[
+        Path | None, typer.Option(help="graded pairs TSV (default: pairs.tsv beside the input, if any)")
+    ] = None,
+    sample: Annotated[int, typer.Option(min=1, help="judge at most this many articles (seeded)")] = 1000,
+    seed: Annotated[int, typer.Option(help="seed for the sample and the random baseline")] = 0,
+    dup_threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="cosine at or above which two items are near-duplicates")
+    ] = 0.9,
+    embeddings_from: Annotated[
+        list[Path] | None,
+        typer.Option(help="catalog file(s) whose embedding cache to reuse (read-only)"),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the results as JSON")] = None,
+    data_dir: DataDir = None,
+    model: Model = None,
+    progress: Annotated[bool, typer.Option(help="show progress bars")] = False,
+) -> None:
+    """Judge the related lists of the system and of baselines against curated links or a proxy.
+
+    Imports the files into the data folder, builds an index unless the current one already covers
+    the catalog, prints a table and optionally writes JSON.
+    """
+    from index.evaluation import evaluate_prepared, find_pairs, prepare
+    from recsys.baselines import parse_method_names
+    from recsys.evaluate import format_table
+
+    settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
+    configure_logging(settings.log_level)
+    methods = parse_method_names(baselines)
+    ks = _parse_ks(k)
+    for path in [*inputs, *(haystack or []), *(embeddings_from or [])]:
+        if not path.is_file():
+            raise InvalidInput(f"{path}: no such file")
+    pairs = pairs or find_pairs(inputs)
+    prepared = prepare(
+        settings,
+        _encoder(settings),
+        inputs,
+        haystack=haystack or [],
+        embeddings_from=embeddings_from or [],
+        progress=progress,
+        say=lambda line: typer.echo(line, err=True),
+    )
+    result = evaluate_prepared(
+        prepared,
+        methods=methods,
+        relevance=relevance,
+        tag_prefix=tag_prefix,
+        pairs=pairs,
+        ks=ks,
+        sample=sample,
+        seed=seed,
+        dup_threshold=dup_threshold,
+    )
+    typer.echo(format_table(result))
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+        typer.echo(f"wrote {output}")
 
 
 def main() -> None:

@@ -402,3 +402,33 @@ class Catalog:
         ]
         with self.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- sharing the embedding cache -----------------------------------------------------------------
+
+    def import_embeddings(self, source: Path) -> int:
+        """Copy the embedding cache of another catalog file into this one (rows already here win).
+
+        Lets a new catalog reuse vectors that another data folder paid for: a build then embeds only
+        texts that neither catalog has seen. The source is opened read-only. Returns the rows added.
+        """
+        if not source.is_file():
+            raise InvalidInput(f"{source}: no such catalog file")
+        if source.resolve() == self.path.resolve():
+            return 0
+        try:
+            other = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        except sqlite3.DatabaseError as exc:
+            raise InvalidInput(f"{source}: not a readable catalog ({exc})") from exc
+        added = 0
+        try:
+            rows = other.execute("SELECT model, recipe, content_hash, dim, vector FROM embeddings")
+            while batch := rows.fetchmany(2000):
+                with self.transaction() as conn:
+                    before = conn.total_changes
+                    conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", batch)
+                    added += conn.total_changes - before
+        except sqlite3.DatabaseError as exc:
+            raise InvalidInput(f"{source}: cannot read its embedding cache ({exc})") from exc
+        finally:
+            other.close()
+        return added

@@ -1,0 +1,127 @@
+"""The evaluation workflow shared by `recsys evaluate` and the notebook: import the files into a data
+folder, build an index version unless the current one already covers the catalog, then judge every
+method on the articles of the input files (haystack files only add candidates).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.build import build_index
+from recsys.articles import Article, read_articles
+from recsys.baselines import METHOD_NAMES, make_methods
+from recsys.catalog import Catalog
+from recsys.embed import Encoder, TextRecipe
+from recsys.evaluate import DEFAULT_KS, EvalCorpus, Evaluation, choose_queries, make_truth, read_pairs, run
+from recsys.ingest import import_file
+from recsys.recommend import Recommender
+from recsys.settings import Settings
+from recsys.store import IndexStore, LoadedIndex
+
+log = logging.getLogger(__name__)
+
+PAIRS_FILE = "pairs.tsv"
+
+
+@dataclass
+class Prepared:
+    catalog: Catalog
+    index: LoadedIndex
+    recommender: Recommender
+    corpus: EvalCorpus
+    query_ids: set[str]
+    messages: list[str] = field(default_factory=list)
+
+
+def _ids_in(path: Path) -> set[str]:
+    return {result.id for _, result in read_articles(path) if isinstance(result, Article)}
+
+
+def find_pairs(inputs: Sequence[Path]) -> Path | None:
+    """A graded-pairs file beside an input file (as semeval2022_pairs_train ships one), if any."""
+    for path in inputs:
+        candidate = path.parent / PAIRS_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def prepare(
+    settings: Settings,
+    encoder: Encoder,
+    inputs: Sequence[Path],
+    *,
+    haystack: Sequence[Path] = (),
+    embeddings_from: Sequence[Path] = (),
+    progress: bool = False,
+    say: Callable[[str], None] = log.info,
+) -> Prepared:
+    catalog = Catalog(settings.catalog_file)
+    for source in embeddings_from:
+        say(f"{source}: {catalog.import_embeddings(source)} cached embeddings imported")
+    changed = False
+    for path in [*inputs, *haystack]:
+        report = import_file(catalog, path, progress=progress)
+        changed |= bool(report.counts.inserted or report.counts.updated)
+        say(report.summary())
+    recipe = TextRecipe(max_words=settings.recipe_max_words)
+    store = IndexStore(settings.index_root)
+    current = store.current_version()
+    manifest = store.read_manifest(current) if current else None
+    stale = (
+        changed
+        or manifest is None
+        or manifest.model != encoder.name
+        or manifest.recipe != recipe.id
+        or manifest.count != catalog.count("published")
+    )
+    if stale:
+        say(build_index(settings, catalog, encoder, progress=progress).summary())
+    loaded = store.load(
+        expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
+    )
+    query_ids: set[str] = set()
+    for path in inputs:
+        query_ids |= _ids_in(path)
+    return Prepared(
+        catalog=catalog,
+        index=loaded,
+        recommender=Recommender(catalog, loaded, encoder, recipe),
+        corpus=EvalCorpus.from_index(catalog, loaded.vectors),
+        query_ids=query_ids,
+    )
+
+
+def evaluate_prepared(
+    prepared: Prepared,
+    *,
+    methods: Sequence[str] = METHOD_NAMES,
+    relevance: str = "auto",
+    tag_prefix: str = "",
+    pairs: Path | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+    sample: int | None = 1000,
+    seed: int = 0,
+    dup_threshold: float = 0.9,
+) -> Evaluation:
+    graded = read_pairs(pairs) if pairs else None
+    truth = make_truth(prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded)
+    queries = choose_queries(truth, prepared.query_ids, sample=sample, seed=seed)
+    chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed)
+    evaluation = run(
+        prepared.corpus, chosen, truth, queries, ks=ks, dup_threshold=dup_threshold, graded=graded
+    )
+    evaluation.notes.update(
+        {
+            "index_version": prepared.index.version,
+            "model": prepared.index.manifest.model,
+            "recipe": prepared.index.manifest.recipe,
+            "pairs_file": str(pairs) if pairs else None,
+            "sample": sample,
+            "seed": seed,
+        }
+    )
+    return evaluation

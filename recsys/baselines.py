@@ -1,0 +1,191 @@
+"""The methods an evaluation compares: simple baselines, plain dense neighbours, and the full system.
+
+Each one answers `recommend(query, k)` with the ids of up to k other articles, best first:
+
+    random    k articles drawn at random (seeded): the floor
+    recent    "More in <section>": the newest articles of the same section published no later than the
+              article (undated articles count as oldest; no section: the newest articles overall)
+    bm25      lexical "more like this": BM25 (bm25s) over the same title+lead text the model reads
+    dense     raw FAISS nearest neighbours minus the article itself: no ranking rules
+    hybrid    reciprocal rank fusion of bm25 and dense (top 50 of each, constant 60)
+    system    the public query API, `Recommender.related`: dense plus every ranking rule the service
+              applies, so a new rule shows up in the evaluation without touching this module
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import random
+from collections.abc import Callable, Sequence
+
+from recsys.catalog import StoredArticle
+from recsys.embed import TextRecipe
+from recsys.errors import InvalidInput
+from recsys.evaluate import EvalCorpus, Method
+from recsys.recommend import Recommender
+from recsys.vectors import VectorIndex
+
+METHOD_NAMES: tuple[str, ...] = ("random", "recent", "bm25", "dense", "hybrid", "system")
+RRF_CONSTANT = 60
+FUSION_DEPTH = 50
+
+
+class RandomBaseline:
+    name = "random"
+
+    def __init__(self, corpus: EvalCorpus, seed: int = 0) -> None:
+        self._ids = [a.id for a in corpus.articles]
+        self._rng = random.Random(seed)
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        picked = self._rng.sample(self._ids, min(len(self._ids), k + 1))
+        return [i for i in picked if i != query.id][:k]
+
+
+class RecentInSection:
+    name = "recent"
+
+    def __init__(self, corpus: EvalCorpus) -> None:
+        # ISO-8601 UTC strings sort by time; "" puts undated articles first (oldest), key breaks ties.
+        self._by_section: dict[str | None, list[tuple[str, int, str]]] = {}
+        everything: list[tuple[str, int, str]] = []
+        for stored in corpus.articles:
+            entry = (stored.article.published_at or "", stored.key, stored.id)
+            self._by_section.setdefault(stored.article.section, []).append(entry)
+            everything.append(entry)
+        for entries in self._by_section.values():
+            entries.sort()
+        self._everything = sorted(everything)
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        section = query.article.section
+        entries = self._by_section.get(section, []) if section else self._everything
+        end = len(entries)
+        if query.article.published_at:
+            end = bisect.bisect_right(entries, (query.article.published_at, float("inf"), ""))
+        chosen: list[str] = []
+        for _, _, article_id in reversed(entries[:end]):
+            if article_id != query.id:
+                chosen.append(article_id)
+                if len(chosen) == k:
+                    break
+        return chosen
+
+
+class LexicalBM25:
+    name = "bm25"
+
+    def __init__(self, corpus: EvalCorpus, recipe: TextRecipe) -> None:
+        import bm25s  # imported here: only evaluations need it
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+        self._bm25s = bm25s
+        self._recipe = recipe
+        self._ids = [a.id for a in corpus.articles]
+        texts = [recipe.text(a.article.title, a.article.body) for a in corpus.articles]
+        self._retriever = bm25s.BM25()
+        self._retriever.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
+
+    def ranked(self, query: StoredArticle, k: int) -> list[str]:
+        text = self._recipe.text(query.article.title, query.article.body)
+        tokens = self._bm25s.tokenize([text], return_ids=False, show_progress=False)
+        if not tokens[0]:
+            return []
+        docs, scores = self._retriever.retrieve(tokens, k=min(k + 1, len(self._ids)), show_progress=False)
+        found = [self._ids[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        return [i for i in found if i != query.id][:k]
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        return self.ranked(query, k)
+
+
+class DenseNeighbours:
+    name = "dense"
+
+    def __init__(self, corpus: EvalCorpus, vectors: VectorIndex) -> None:
+        self._corpus = corpus
+        self._vectors = vectors
+
+    def ranked(self, query: StoredArticle, k: int) -> list[str]:
+        keys, _ = self._vectors.search(self._corpus.vector(query.id)[None, :], k + 1)
+        found = [self._vectors.article_id(int(key)) for key in keys[0] if key >= 0]
+        return [i for i in found if i is not None and i != query.id][:k]
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        return self.ranked(query, k)
+
+
+class ReciprocalRankFusion:
+    name = "hybrid"
+
+    def __init__(self, rankers: Sequence[Callable[[StoredArticle, int], list[str]]]) -> None:
+        self._rankers = rankers
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        scores: dict[str, float] = {}
+        for ranker in self._rankers:
+            for rank, article_id in enumerate(ranker(query, max(k, FUSION_DEPTH))):
+                scores[article_id] = scores.get(article_id, 0.0) + 1.0 / (RRF_CONSTANT + rank + 1)
+        return sorted(scores, key=lambda i: -scores[i])[:k]
+
+
+class FullSystem:
+    name = "system"
+
+    def __init__(self, recommender: Recommender) -> None:
+        self._recommender = recommender
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        return [r.article.id for r in self._recommender.related(query.id, k)]
+
+
+def make_methods(
+    names: Sequence[str],
+    corpus: EvalCorpus,
+    recommender: Recommender,
+    *,
+    seed: int = 0,
+) -> list[Method]:
+    """The named methods, in the order given; unknown names are an InvalidInput."""
+    _check_names(names)
+    vectors = recommender.index.vectors
+    lexical: LexicalBM25 | None = None
+    dense = DenseNeighbours(corpus, vectors)
+
+    def bm25() -> LexicalBM25:
+        nonlocal lexical
+        if lexical is None:
+            lexical = LexicalBM25(corpus, recommender.recipe)
+        return lexical
+
+    methods: list[Method] = []
+    for name in dict.fromkeys(names):
+        if name == "random":
+            methods.append(RandomBaseline(corpus, seed))
+        elif name == "recent":
+            methods.append(RecentInSection(corpus))
+        elif name == "bm25":
+            methods.append(bm25())
+        elif name == "dense":
+            methods.append(dense)
+        elif name == "hybrid":
+            methods.append(ReciprocalRankFusion([bm25().ranked, dense.ranked]))
+        else:
+            methods.append(FullSystem(recommender))
+    return methods
+
+
+def parse_method_names(text: str) -> list[str]:
+    """`"bm25, dense,system"` -> ["bm25", "dense", "system"]; unknown names are an InvalidInput."""
+    names = list(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    _check_names(names)
+    return names
+
+
+def _check_names(names: Sequence[str]) -> None:
+    unknown = [n for n in names if n not in METHOD_NAMES]
+    if unknown or not names:
+        raise InvalidInput(
+            f"unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHOD_NAMES)}"
+        )

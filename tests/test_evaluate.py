@@ -1,0 +1,265 @@
+"""The evaluation library: metric arithmetic on hand-made lists, ground truth, baselines on the
+synthetic corpus (fake encoder), the shared workflow, and importing an embedding cache."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.evaluation import evaluate_prepared, find_pairs, prepare
+from recsys.articles import Article
+from recsys.baselines import METHOD_NAMES, make_methods, parse_method_names
+from recsys.catalog import Catalog, StoredArticle
+from recsys.errors import InvalidInput
+from recsys.evaluate import (
+    CuratedTruth,
+    EvalCorpus,
+    ProxyTruth,
+    choose_queries,
+    format_table,
+    make_truth,
+    ndcg,
+    pair_correlation,
+    pearson,
+    read_pairs,
+    run,
+    score_method,
+    spearman,
+)
+from recsys.settings import Settings
+from recsys.store import IndexStore
+from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+
+
+def _stored(key: int, article_id: str, **fields: object) -> StoredArticle:
+    article = Article(id=article_id, title=article_id, **fields)  # type: ignore[arg-type]
+    return StoredArticle(key=key, article=article, status="published", content_hash="h", updated_at="x")
+
+
+def _tiny_corpus() -> EvalCorpus:
+    """Five articles; a and b are near-duplicates (same vector), d is orthogonal to everything."""
+    vectors = np.array(
+        [[1, 0, 0], [1, 0, 0], [0.8, 0.6, 0], [0, 0, 1], [0, 1, 0]],
+        dtype=np.float32,
+    )
+    articles = [
+        _stored(1, "a", section="x", tags=("t1",), published_at="2026-01-10T00:00:00Z", related=("c",)),
+        _stored(2, "b", section="x", tags=("t2",), published_at="2026-01-08T00:00:00Z"),
+        _stored(3, "c", section="y", tags=("t1",), published_at="2026-01-12T00:00:00Z"),
+        _stored(4, "d", section="y", published_at="2026-01-01T00:00:00Z"),
+        _stored(5, "e", section="x", tags=("t1", "t2")),
+    ]
+    return EvalCorpus(articles, vectors)
+
+
+class Fixed:
+    """A method with known answers."""
+
+    def __init__(self, name: str, lists: dict[str, list[str]]) -> None:
+        self.name = name
+        self._lists = lists
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        return self._lists.get(query.id, [])[:k]
+
+
+def test_ndcg_and_correlations_match_hand_computed_values() -> None:
+    assert ndcg([1, 0, 1], [1, 1]) == pytest.approx((1 + 1 / 2) / (1 + 1 / math.log2(3)))
+    assert ndcg([0, 0], [1]) == 0.0 and ndcg([1], []) == 0.0
+    assert pearson([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 1000]) == pytest.approx(1.0)
+    assert spearman([1, 1, 2], [3, 3, 1]) == pytest.approx(-1.0)  # ties get averaged ranks
+    assert math.isnan(pearson([1, 1, 1], [1, 2, 3]))
+
+
+def test_curated_truth_is_symmetric_and_proxy_counts_shared_labels() -> None:
+    corpus = _tiny_corpus()
+    curated = CuratedTruth(corpus)
+    assert curated.queries() == ["a", "c"]
+    assert curated.is_relevant("c", "a") and curated.count("c") == 1 and not curated.is_relevant("a", "b")
+    tags = ProxyTruth(corpus, "tags")
+    assert tags.count("a") == 2  # c and e share t1
+    assert tags.gain("b", "e") == 1.0 and tags.gain("b", "a") == 0.0
+    assert tags.ideal("a", 10) == [1.0, 1.0]
+    assert "d" not in tags.queries()
+    section = make_truth(corpus, "section")
+    assert section.count("a") == 2 and section.is_relevant("d", "c")
+
+
+def test_graded_pairs_set_ndcg_gains_but_not_recall(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("id1\tid2\trating\na\tc\t1\na\te\t3\nb\td\t4\n")
+    graded = read_pairs(pairs)
+    assert graded == {("a", "c"): 3.0, ("a", "e"): 1.0, ("b", "d"): 0.0}
+    truth = make_truth(_tiny_corpus(), graded=graded)
+    assert truth.gain("a", "c") == 3.0 and truth.gain("a", "e") == 1.0
+    assert truth.count("a") == 1 and not truth.is_relevant("a", "e")
+    assert truth.ideal("a", 5) == [3.0, 1.0]
+
+
+def test_bad_pairs_file_and_unknown_relevance_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "pairs.tsv"
+    bad.write_text("id1\tid2\trating\na\tc\tseven\n")
+    with pytest.raises(InvalidInput, match="pairs.tsv:2"):
+        read_pairs(bad)
+    bad.write_text("id1\tid2\trating\na\tc\t9\n")
+    with pytest.raises(InvalidInput, match="outside 1..4"):
+        read_pairs(bad)
+    with pytest.raises(InvalidInput, match="no such pairs file"):
+        read_pairs(tmp_path / "missing.tsv")
+    with pytest.raises(InvalidInput, match="unknown relevance"):
+        make_truth(_tiny_corpus(), "vibes")
+
+
+def test_score_method_on_known_lists() -> None:
+    corpus = _tiny_corpus()
+    truth = CuratedTruth(corpus)
+    method = Fixed("fixed", {"a": ["b", "c", "d"], "c": ["d", "e", "a"]})
+    result = score_method(method, corpus, truth, ["a", "c"], ks=(1, 3), dup_threshold=0.95)
+    assert result.recall == {1: 0.0, 3: 1.0}
+    assert result.precision[3] == pytest.approx(2 / 6)
+    assert result.mrr == pytest.approx((1 / 2 + 1 / 3) / 2)
+    assert result.ndcg[3] == pytest.approx((1 / math.log2(3) + 1 / 2) / 2)
+    # a's list: b (x), c (y), d (y) -> 1/3 in section x; c's list: d (y), e (x), a (x) -> 1/3
+    assert result.section_agreement[3] == pytest.approx(1 / 3)
+    assert result.section_agreement_by_section == {"x": pytest.approx(1 / 3), "y": pytest.approx(1 / 3)}
+    # a's list holds b, a near-duplicate of a itself: one echo in three items; no duplicate pairs
+    assert result.query_duplicates[3] == pytest.approx((1 / 3 + 0) / 2)
+    assert result.duplicate_pairs[3] == 0.0
+    assert result.coverage == {1: 2 / 5, 3: 1.0}
+    # ages: a(01-10) - b(01-08) = 2, a - c = -2, a - d = 9; c(01-12) - d = 11, c - a = 2, e undated
+    assert sorted(result.ages_days) == [-2.0, 2.0, 2.0, 9.0, 11.0]
+    assert result.age_days_median == 2.0 and result.newer_share == pytest.approx(1 / 5)
+    assert result.lists["a"] == ["b", "c", "d"]
+
+
+def test_duplicate_pairs_and_self_and_unknown_ids_are_handled() -> None:
+    corpus = _tiny_corpus()
+    truth = ProxyTruth(corpus, "section")
+    method = Fixed("dups", {"c": ["c", "a", "b", "nope", "e"]})
+    result = score_method(method, corpus, truth, ["c"], ks=(2, 3), dup_threshold=0.95)
+    assert result.lists["c"] == ["a", "b"]  # the article itself and unknown ids are dropped, not refilled
+    assert result.duplicate_pairs == {2: 1.0, 3: 1.0}
+    assert result.intra_list_similarity[2] == pytest.approx(1.0)
+
+
+@pytest.fixture
+def prepared(settings: Settings, corpus_file: Path, encoder: FakeEncoder):  # type: ignore[no-untyped-def]
+    return prepare(settings, encoder, [corpus_file])
+
+
+def test_baselines_on_the_synthetic_corpus(prepared) -> None:  # type: ignore[no-untyped-def]
+    evaluation = evaluate_prepared(prepared, ks=(1, 3, 5), seed=3)
+    assert [r.name for r in evaluation.results] == list(METHOD_NAMES)
+    assert len(evaluation.query_ids) == 30
+    by_name = {r.name: r for r in evaluation.results}
+    # articles of a topic share their words, so every content method finds the curated neighbour
+    for name in ("bm25", "dense", "hybrid", "system"):
+        assert by_name[name].recall[5] == 1.0, name
+        assert by_name[name].section_agreement[5] == 1.0, name
+    assert by_name["random"].recall[5] < 0.6
+    assert by_name["recent"].section_agreement[5] == 1.0
+    # no ranking rule removes anything here: the system lists the same stories as dense, though
+    # diversity (MMR) may order them differently
+    dense, system = by_name["dense"].lists, by_name["system"].lists
+    assert dense.keys() == system.keys()
+    assert all(set(dense[key]) == set(system[key]) for key in dense)
+    table = format_table(evaluation)
+    assert "system" in table and "R@5" in table
+    data = evaluation.as_dict()
+    assert data["methods"]["bm25"]["recall"]["5"] == 1.0 and data["queries"] == 30
+
+
+def test_recent_in_section_lists_older_articles_of_the_section_newest_first(prepared) -> None:  # type: ignore[no-untyped-def]
+    corpus = prepared.corpus
+    (recent,) = make_methods(["recent"], corpus, prepared.recommender)
+    query = corpus.get("harbour-3")
+    assert recent.recommend(query, 5) == ["harbour-2", "harbour-1", "harbour-0"]
+    assert recent.recommend(corpus.get("harbour-0"), 5) == []
+
+
+def test_a_retracted_article_leaves_the_system_list_but_not_plain_dense(prepared) -> None:  # type: ignore[no-untyped-def]
+    prepared.catalog.set_status("harbour-1", "retracted")
+    evaluation = evaluate_prepared(prepared, methods=["dense", "system"], ks=(5,))
+    dense, system = evaluation.results
+    assert any("harbour-1" in items for items in dense.lists.values())
+    assert not any("harbour-1" in items for items in system.lists.values())
+
+
+def test_haystack_files_add_candidates_but_not_queries(
+    settings: Settings, corpus_file: Path, tmp_path: Path, encoder: FakeEncoder
+) -> None:
+    records = synthetic_records()
+    vaccine = [r for r in records if topic_of(str(r["id"])) == "vaccine"]
+    needle = write_jsonl(tmp_path / "needle.jsonl", vaccine)
+    hay = write_jsonl(tmp_path / "hay.jsonl", [r for r in records if r not in vaccine])
+    prepared = prepare(settings, encoder, [needle], haystack=[hay])
+    evaluation = evaluate_prepared(prepared, methods=["dense"], ks=(1, 5))
+    assert evaluation.corpus_size == 30
+    assert sorted(evaluation.query_ids) == sorted(f"vaccine-{i}" for i in range(6))
+    assert evaluation.results[0].recall[5] == 1.0
+
+
+def test_prepare_reuses_the_current_index_when_nothing_changed(
+    settings: Settings, corpus_file: Path, encoder: FakeEncoder
+) -> None:
+    prepare(settings, encoder, [corpus_file])
+    first = IndexStore(settings.index_root).current_version()
+    again = prepare(settings, encoder, [corpus_file])
+    assert again.index.version == first
+    assert len(IndexStore(settings.index_root).list_versions()) == 1
+
+
+def test_sampling_is_seeded_and_bounded() -> None:
+    truth = ProxyTruth(_tiny_corpus(), "section")
+    assert choose_queries(truth, sample=2, seed=1) == choose_queries(truth, sample=2, seed=1)
+    assert len(choose_queries(truth, sample=2)) == 2
+    assert choose_queries(truth, ["a", "zzz"]) == ["a"]
+    with pytest.raises(InvalidInput, match="no article of the input"):
+        choose_queries(truth, ["zzz"])
+
+
+def test_unknown_method_names_are_rejected() -> None:
+    assert parse_method_names(" BM25, dense,bm25 ") == ["bm25", "dense"]
+    with pytest.raises(InvalidInput, match="unknown method"):
+        parse_method_names("dense,magic")
+    with pytest.raises(InvalidInput, match="none given"):
+        parse_method_names(" , ")
+
+
+def test_run_rejects_bad_cutoffs_and_reports_pair_correlation() -> None:
+    corpus = _tiny_corpus()
+    truth = CuratedTruth(corpus)
+    with pytest.raises(InvalidInput, match="between 1 and 100"):
+        run(corpus, [Fixed("f", {})], truth, ["a"], ks=(0, 3))
+    graded = {("a", "b"): 3.0, ("a", "c"): 2.0, ("a", "d"): 0.0, ("zz", "a"): 1.0}
+    correlation = pair_correlation(corpus, graded)
+    assert correlation["pairs"] == 3 and correlation["spearman"] == pytest.approx(1.0)
+
+
+def test_find_pairs_looks_beside_the_input(tmp_path: Path) -> None:
+    articles = tmp_path / "articles.jsonl"
+    assert find_pairs([articles]) is None
+    (tmp_path / "pairs.tsv").write_text("id1\tid2\tr\n")
+    assert find_pairs([articles]) == tmp_path / "pairs.tsv"
+
+
+def test_import_embeddings_copies_the_cache_once(tmp_path: Path) -> None:
+    source = Catalog(tmp_path / "a.sqlite3")
+    vectors = [("h1", np.ones(4, np.float32)), ("h2", np.zeros(4, np.float32))]
+    source.store_vectors("m", "r", vectors)
+    target = Catalog(tmp_path / "b.sqlite3")
+    target.store_vectors("m", "r", [("h1", np.full(4, 2.0, np.float32))])
+    assert target.import_embeddings(tmp_path / "a.sqlite3") == 1
+    assert target.import_embeddings(tmp_path / "a.sqlite3") == 0
+    cached = target.cached_vectors("m", "r", ["h1", "h2"])
+    assert cached["h1"][0] == 2.0 and set(cached) == {"h1", "h2"}  # rows already there win
+    assert target.import_embeddings(tmp_path / "b.sqlite3") == 0
+    with pytest.raises(InvalidInput, match="no such catalog"):
+        target.import_embeddings(tmp_path / "none.sqlite3")
+    (tmp_path / "junk.sqlite3").write_text("not a database")
+    with pytest.raises(InvalidInput, match="cannot read"):
+        target.import_embeddings(tmp_path / "junk.sqlite3")
