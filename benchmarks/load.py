@@ -182,7 +182,7 @@ def measure(
     requests: int,
     concurrency: int,
     seed: int,
-    omp_threads: int | None = None,
+    search_threads: int | None = None,
 ) -> dict[str, Any]:
     # Ids straight from SQLite: a million StoredArticle objects would distort nothing but the client.
     with sqlite3.connect(f"file:{data_dir / 'catalog.sqlite3'}?mode=ro", uri=True) as conn:
@@ -192,10 +192,10 @@ def measure(
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")} | {
         "RECSYS_LOG_LEVEL": "warning"
     }
-    if omp_threads:
+    if search_threads is not None:
         # FAISS parallelises one query over OpenMP threads; with many requests in flight those
-        # threads fight each other, so one thread per search can serve more requests per second.
-        env["OMP_NUM_THREADS"] = str(omp_threads)
+        # threads may fight each other (RECSYS_SEARCH_THREADS: 0 = every core, the default).
+        env["RECSYS_SEARCH_THREADS"] = str(search_threads)
     server = subprocess.Popen(
         [sys.executable, "-m", "index.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -250,7 +250,11 @@ def main() -> None:
         "--work-dir", type=Path, default=Path("var/bench-load"), help="synthetic data folders"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--omp-threads", type=int, help="OMP_NUM_THREADS for the server (default: unset)")
+    parser.add_argument(
+        "--search-threads",
+        type=int,
+        help="RECSYS_SEARCH_THREADS for the server (default: its setting, 0 = every core)",
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     endpoints = args.endpoint or DEFAULT_ENDPOINTS
@@ -263,7 +267,7 @@ def main() -> None:
             else make_synthetic(args.data_dir, args.work_dir / size, int(size))
         )
         print(f"measuring {folder} ...", flush=True)
-        run = measure(folder, endpoints, args.requests, args.concurrency, args.seed, args.omp_threads)
+        run = measure(folder, endpoints, args.requests, args.concurrency, args.seed, args.search_threads)
         run["size"] = size
         runs.append(run)
 
@@ -288,7 +292,7 @@ def main() -> None:
             "benchmark": "load",
             "machine": machine(),
             "concurrency": args.concurrency,
-            "omp_threads": args.omp_threads,
+            "search_threads": args.search_threads,
             "requests_per_endpoint": args.requests,
             "runs": runs,
         },

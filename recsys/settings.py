@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = Field(default=64, ge=1, le=4096)  # search breadth: recall vs latency
     ivf_nlist: int = Field(default=0, ge=0, le=1 << 20)  # inverted lists; 0 = 4 * sqrt(articles)
     ivf_nprobe: int = Field(default=16, ge=1, le=1 << 20)  # lists searched per query
+    # FAISS (OpenMP) threads per search in the service; 0 = the library default (every core). With
+    # many requests in flight per-query threads can compete for the same cores; on the 2-core
+    # benchmark box 1 and 0 measured the same (README, Benchmarks), so the default leaves FAISS alone.
+    search_threads: int = Field(default=0, ge=0, le=256)
     # Seconds between checks of the CURRENT pointer by a running service; 0 turns the watcher off
     # (POST /admin/reload still works).
     reload_interval: float = Field(default=2.0, ge=0, le=3600)

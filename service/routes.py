@@ -80,7 +80,7 @@ def health(request: Request, response: Response) -> Health:
         index_version=manifest.version if manifest else None,
         index_articles=manifest.count if manifest else None,
         index_built_at=manifest.built_at if manifest else None,
-        catalog_articles=state.catalog.count(),
+        catalog_articles=state.catalog_count(),
         model=state.encoder.name,
         error=state.index_error,
         current_version=state.store.current_version(),

@@ -32,7 +32,7 @@ class Health(BaseModel):
     index_version: str | None
     index_articles: int | None
     index_built_at: str | None
-    catalog_articles: int
+    catalog_articles: int = Field(description="articles in the catalog (refreshed at most every 5 s)")
     model: str
     error: str | None = None
     # Hot reload: the version CURRENT points at, and why it is not served when it is not.
