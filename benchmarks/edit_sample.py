@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from recsys.catalog import Catalog
@@ -28,16 +29,7 @@ def main() -> None:
     with open(args.output, "w", encoding="utf-8") as out:
         for stored in picked:
             a = stored.article
-            record = {
-                "id": a.id,
-                "url": a.url,
-                "title": a.title,
-                "body": f"{a.body or ''}\n({args.tag})",
-                "section": a.section,
-                "tags": list(a.tags),
-                "published_at": a.published_at,
-                "related": list(a.related),
-            }
+            record = replace(a, body=f"{a.body or ''}\n({args.tag})").to_record()
             out.write(json.dumps(record) + "\n")
     print(f"wrote {len(picked)} of {len(articles)} articles, edited, to {args.output}")
 

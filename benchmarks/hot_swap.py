@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -92,16 +92,7 @@ def _served(http: httpx.Client) -> str | None:
 def _edit_one(catalog: Catalog, ids: list[str], swap: int, folder: Path) -> str:
     stored = catalog.get(random.Random(swap).choice(ids))
     a = stored.article
-    record = {
-        "id": a.id,
-        "url": a.url,
-        "title": a.title,
-        "body": f"{a.body or ''}\n(hot swap {swap} at {time.time():.0f})",
-        "section": a.section,
-        "tags": list(a.tags),
-        "published_at": a.published_at,
-        "related": list(a.related),
-    }
+    record = replace(a, body=f"{a.body or ''}\n(hot swap {swap} at {time.time():.0f})").to_record()
     path = folder / f"swap-{swap}.jsonl"
     path.write_text(json.dumps(record) + "\n")
     import_file(catalog, path, strict=True)

@@ -49,6 +49,22 @@ class Article:
         text = f"{self.title or ''}\x1f{self.body or ''}"
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    def to_record(self) -> dict[str, Any]:
+        """The file-format dict (what read_articles accepts); status only when it is known."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "body": self.body,
+            "section": self.section,
+            "tags": list(self.tags),
+            "published_at": self.published_at,
+            "related": list(self.related),
+        }
+        if self.status is not None:
+            record["status"] = self.status
+        return record
+
     def published_datetime(self) -> datetime | None:
         return parse_timestamp(self.published_at) if self.published_at else None
 

@@ -130,3 +130,22 @@ def test_content_hash_follows_embedded_fields_only() -> None:
     base = Article(id="a", title="T", body="B", section="x")
     assert base.content_hash == Article(id="a", title="T", body="B", section="y", tags=("z",)).content_hash
     assert base.content_hash != Article(id="a", title="T", body="B2").content_hash
+
+
+def test_to_record_round_trips_through_the_reader(tmp_path: Path) -> None:
+    article = Article(
+        id="r1",
+        url="https://x.example/r1",
+        title="T",
+        body="B",
+        section="s",
+        tags=("a",),
+        published_at="2026-01-02T03:04:05Z",
+        related=("r2",),
+        status="retracted",
+    )
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(article.to_record()) + "\n")
+    [(_, again)] = list(read_articles(path))
+    assert again == article
+    assert "status" not in Article(id="x", title="t").to_record()
