@@ -365,7 +365,6 @@ def _expiry(expires: str | None, days: float | None):  # type: ignore[no-untyped
     from datetime import UTC, datetime, timedelta
 
     from recsys.articles import parse_timestamp
-    from recsys.errors import InvalidInput
 
     if expires is not None and days is not None:
         raise InvalidInput("give --expires or --days, not both")
@@ -407,8 +406,6 @@ def unblock(
     data_dir: DataDir = None,
 ) -> None:
     """Remove a block (the global one, or the one under --under)."""
-    from recsys.errors import InvalidInput
-
     if not _overrides(data_dir).unblock(target, under=under):
         raise InvalidInput(f"{target} is not blocked {'under ' + under if under else 'globally'}")
     typer.echo(f"{target}: unblocked")

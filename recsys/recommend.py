@@ -192,8 +192,9 @@ class Recommender:
     def _related(self, subject: Subject, query: RelatedQuery, rules: Rules, page: Page) -> RankedList:
         pins: list[Candidate] = []
         if subject.id is not None:
-            pinned = self.catalog.by_ids_or_urls(self.overrides.pins(subject.id))
-            for target in self.overrides.pins(subject.id):
+            targets = self.overrides.pins(subject.id)
+            pinned = self.catalog.by_ids_or_urls(targets)
+            for target in targets:
                 if target in pinned:
                     stored = pinned[target]
                     vector = self.query_vector(stored)
