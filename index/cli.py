@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -234,22 +235,70 @@ def rollback(
     typer.echo(f"current index version: {after} (was {before})")
 
 
+def _timestamp_option(flag: str, value: str | None) -> datetime | None:
+    """An ISO-8601 option (no zone = UTC), or a one-line error naming the flag."""
+    from recsys.articles import parse_timestamp
+
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{flag}: {exc}") from exc
+
+
 @app.command()
 @cli_errors
 def related(
     article_id: Annotated[str, typer.Argument(help="id of the article")],
     limit: Annotated[int, typer.Option(min=1, max=100, help="how many items")] = 10,
+    section: Annotated[list[str] | None, typer.Option(help="only this section (repeatable)")] = None,
+    exclude_section: Annotated[list[str] | None, typer.Option(help="never this section (repeatable)")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="only items with this tag (repeatable)")] = None,
+    exclude_tag: Annotated[
+        list[str] | None, typer.Option(help="never items with this tag (repeatable)")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="id or URL the page already shows (repeatable)")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="published at or after (ISO-8601)")] = None,
+    until: Annotated[str | None, typer.Option(help="published at or before (ISO-8601)")] = None,
+    max_age_days: Annotated[
+        float | None, typer.Option(help="at most this many days older than the article")
+    ] = None,
+    background: Annotated[bool, typer.Option(help="only stories published before the article")] = False,
+    freshness: Annotated[
+        bool | None, typer.Option("--freshness/--no-freshness", help="blend recency into the score")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
     data_dir: DataDir = None,
     model: Model = None,
 ) -> None:
-    """Print the related stories of an article, from the current index, without a server."""
+    """Print the related stories of an article, from the current index, without a server.
+
+    The filters are the HTTP API's (see README, Ranking); the list goes through the same pipeline.
+    """
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)
     from recsys.embed import TextRecipe
+    from recsys.query import RelatedQuery
     from recsys.recommend import Recommender
     from recsys.store import IndexStore
 
+    # Validated before the model loads: nonsense fails in a fraction of a second.
+    query = RelatedQuery(
+        limit=limit,
+        exclude=tuple(exclude or ()),
+        sections=tuple(section or ()),
+        exclude_sections=tuple(exclude_section or ()),
+        tags=tuple(tag or ()),
+        exclude_tags=tuple(exclude_tag or ()),
+        since=_timestamp_option("--since", since),
+        until=_timestamp_option("--until", until),
+        max_age_days=max_age_days,
+        background=background,
+        freshness=freshness,
+    )
     catalog = Catalog(settings.catalog_file)
     catalog.get(article_id)  # an unknown id fails before the model loads
     encoder = _encoder(settings)
@@ -260,7 +309,8 @@ def related(
     from recsys.ranking import Policy
 
     policy = Policy.from_settings(settings)
-    items = Recommender(catalog, loaded, encoder, recipe, policy=policy).related(article_id, limit)
+    ranked = Recommender(catalog, loaded, encoder, recipe, policy=policy).related_list(article_id, query)
+    items = ranked.items
     if as_json:
         rows = [
             {
@@ -274,9 +324,8 @@ def related(
             }
             for r in items
         ]
-        typer.echo(
-            json.dumps({"article_id": article_id, "index_version": loaded.version, "items": rows}, indent=2)
-        )
+        body = {"article_id": article_id, "index_version": loaded.version, "items": rows}
+        typer.echo(json.dumps({**body, "collapsed": ranked.collapsed}, indent=2))
         return
     for rank, item in enumerate(items, start=1):
         title = (item.article.title or (item.article.body or "")[:70]).replace("\n", " ")
@@ -364,20 +413,13 @@ def unpin(
 def _expiry(expires: str | None, days: float | None):  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
 
-    from recsys.articles import parse_timestamp
-
     if expires is not None and days is not None:
         raise InvalidInput("give --expires or --days, not both")
     if days is not None:
         if days <= 0:
             raise InvalidInput(f"--days must be positive, got {days}")
         return datetime.now(UTC) + timedelta(days=days)
-    if expires is None:
-        return None
-    try:
-        return parse_timestamp(expires)
-    except ValueError as exc:
-        raise InvalidInput(f"--expires: {exc}") from exc
+    return _timestamp_option("--expires", expires)
 
 
 @app.command()

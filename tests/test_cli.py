@@ -120,3 +120,24 @@ def test_demo_corpus_command(tmp_path: Path) -> None:
     assert result.exit_code == 0 and out.is_file()
     count = int(result.stdout.split()[1])
     assert count == len(list(read_articles(out))) >= 300
+
+
+def test_related_takes_the_api_filters(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
+    data = str(tmp_path / "d")
+    assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
+
+    def ids(*options: str) -> list[str]:
+        result = _run("related", "vaccine-1", "--json", "--data-dir", data, *options)
+        assert result.exit_code == 0, result.output
+        return [item["id"] for item in json.loads(result.stdout)["items"]]
+
+    assert {topic_of(i) for i in ids("--section", "harbour", "--limit", "4")} == {"harbour"}
+    assert "vaccine-2" not in ids("--exclude", "vaccine-2")
+    # vaccine-1 is published 2026-03-02: background mode lists only what came before it
+    assert ids("--background", "--section", "vaccine") == ["vaccine-0"]
+    assert ids("--until", "2026-03-01T00:00:00Z", "--section", "vaccine") == []
+    _one_line_error(_run("related", "vaccine-1", "--since", "soon", "--data-dir", data), "--since")
+    _one_line_error(
+        _run("related", "vaccine-1", "--section", "a", "--exclude-section", "a", "--data-dir", data),
+        "both included and excluded",
+    )
