@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from recsys.articles import Article, Status
 from recsys.demo_corpus.oneoffs import FIRST_NAMES, ONE_OFFS, SURNAMES, TOWNS, VOICES, OneOff
 from recsys.demo_corpus.storylines import STORYLINES, Person, Storyline
 
@@ -67,19 +68,24 @@ class DemoArticle:
     kind: str
     variant_of: str | None
 
+    def to_article(self) -> Article:
+        """The Article the file format carries (the ground-truth fields are left out on purpose)."""
+        status: Status = "retracted" if self.status == STATUS_RETRACTED else "published"
+        return Article(
+            id=self.id,
+            url=self.url,
+            title=self.title,
+            body=self.body,
+            section=self.section,
+            tags=self.tags,
+            published_at=self.published_at,
+            related=self.related,
+            status=status,
+        )
+
     def to_record(self) -> dict[str, object]:
-        """The file-format dict (the ground-truth fields are left out on purpose)."""
-        return {
-            "id": self.id,
-            "url": self.url,
-            "title": self.title,
-            "body": self.body,
-            "section": self.section,
-            "tags": list(self.tags),
-            "published_at": self.published_at,
-            "related": list(self.related),
-            "status": self.status,
-        }
+        """The file-format dict."""
+        return self.to_article().to_record()
 
 
 # --------------------------------------------------------------------------------------------------
