@@ -21,7 +21,7 @@ from recsys.embed import Encoder, TextRecipe
 from recsys.errors import InvalidInput
 from recsys.settings import Settings
 from recsys.store import IndexStore, Manifest, new_version_id
-from recsys.vectors import IDS_FILE, IndexSpec, VectorIndex
+from recsys.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ def index_spec(settings: Settings, count: int) -> IndexSpec:
             },
         )
     if settings.index_type == "ivf":
-        nlist = settings.ivf_nlist or int(4 * np.sqrt(count))
-        return IndexSpec("ivf", {"nlist": max(1, min(nlist, count)), "nprobe": settings.ivf_nprobe})
+        nlist = ivf_lists(count, settings.ivf_nlist)
+        return IndexSpec("ivf", {"nlist": nlist, "nprobe": settings.ivf_nprobe})
     return IndexSpec("flat")
 
 

@@ -32,6 +32,12 @@ class IndexSpec:
         return {"type": self.kind, "params": dict(self.params)}
 
 
+def ivf_lists(count: int, asked: int = 0) -> int:
+    """IVF's number of lists: `asked`, or 4 * sqrt(count) when 0 (FAISS's usual rule of thumb), and
+    never more lists than vectors (training needs at least one vector per list)."""
+    return max(1, min(asked or int(4 * np.sqrt(count)), count))
+
+
 def _make_faiss_index(spec: IndexSpec, dim: int, vectors: np.ndarray) -> faiss.Index:
     if spec.kind == "flat":
         return faiss.IndexFlatIP(dim)
@@ -41,8 +47,7 @@ def _make_faiss_index(spec: IndexSpec, dim: int, vectors: np.ndarray) -> faiss.I
         hnsw.hnsw.efSearch = int(spec.params.get("ef_search", 64))
         return hnsw
     if spec.kind == "ivf":
-        nlist = int(spec.params.get("nlist", max(1, int(4 * np.sqrt(len(vectors))))))
-        nlist = max(1, min(nlist, len(vectors)))
+        nlist = ivf_lists(len(vectors), int(spec.params.get("nlist", 0)))
         quantizer = faiss.IndexFlatIP(dim)
         ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         ivf.train(vectors)

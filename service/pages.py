@@ -12,8 +12,7 @@ from recsys.ranking import RankedList
 from recsys.recommend import Blocks, Recommender
 from service.caching import not_modified
 from service.params import QueryParams, aware
-from service.routes import _item as item
-from service.routes import get_recommender
+from service.routes import get_recommender, item
 from service.schemas import Block, BlocksResponse, Draft, ErrorBody
 
 router = APIRouter()

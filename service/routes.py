@@ -25,7 +25,8 @@ def get_recommender(request: Request) -> Recommender:
     return state.recommender  # type: ignore[no-any-return]
 
 
-def _item(rec: Recommendation) -> RelatedItem:
+def item(rec: Recommendation) -> RelatedItem:
+    """One listed story as the API shows it (shared by every list endpoint)."""
     article = rec.article
     return RelatedItem(
         id=article.id,
@@ -62,7 +63,7 @@ def related(
     return RelatedResponse(
         article_id=article_id,
         index_version=recommender.index.version,
-        items=[_item(i) for i in ranked.items],
+        items=[item(i) for i in ranked.items],
         collapsed=ranked.collapsed,
         next_cursor=ranked.next_cursor,
     )
