@@ -26,14 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import parse_timestamp
-from recsys.catalog import Catalog, StoredArticle
+from recsys.catalog import StoredArticle
 from recsys.dedup import normalise_title
-from recsys.embed import TextRecipe
 from recsys.query import RelatedQuery
-from recsys.ranking import Policy, Recommendation
+from recsys.queryside import QuerySide
+from recsys.ranking import Recommendation
 from recsys.recommend import Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore
 
 
 def _has_duplicate_pair(
@@ -64,19 +63,13 @@ def _gaps(subject: StoredArticle, items: list[Recommendation]) -> list[float]:
 
 def run(data_dir: Path, sample: int, limit: int, seed: int) -> dict[str, object]:
     settings = Settings(data_dir=data_dir)
-    catalog = Catalog(settings.catalog_file)
-    loaded = IndexStore(settings.index_root).load()
+    query_side = QuerySide.open(settings, with_model=False)
+    catalog = query_side.catalog
+    loaded = query_side.load_index()
     latest = max((s.article.published_at or "" for s in catalog.iter_all("published")), default="")
     # The corpus's own "now" (just after its last article), so that no article is in the future.
     now = parse_timestamp(latest) if latest else datetime.now(UTC)
-    recommender = Recommender(
-        catalog,
-        loaded,
-        None,
-        TextRecipe(max_words=settings.recipe_max_words),
-        clock=lambda: now,
-        policy=Policy.from_settings(settings),
-    )
+    recommender = query_side.recommender(loaded, clock=lambda: now)
     pool = [
         s for s in catalog.iter_all("published") if s.article.published_at and loaded.vectors.contains(s.key)
     ]

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from recsys.catalog import Catalog, StoredArticle
+from recsys import neighbours
+from recsys.catalog import Catalog
 from recsys.embed import Encoder, TextRecipe
-from recsys.errors import InvalidInput
+from recsys.errors import IndexError_, InvalidInput
+from recsys.neighbours import NEIGHBOURS_FILE, SCORES_FILE
 from recsys.settings import Settings
-from recsys.store import IndexStore, Manifest, new_version_id
+from recsys.snapshot import Snapshot
+from recsys.store import IndexStore, LoadedIndex, Manifest, new_version_id
 from recsys.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
@@ -65,9 +68,12 @@ def compare_with_previous(store: IndexStore, ids: list[str], hashes: list[str]) 
 
 
 def index_spec(settings: Settings, count: int) -> IndexSpec:
-    """The FAISS structure and parameters the settings ask for, with IVF's automatic list count resolved
-    so that the manifest records what was actually built."""
-    if settings.index_type == "hnsw":
+    """The FAISS structure and parameters the settings ask for, with `auto` and IVF's automatic list
+    count resolved so that the manifest records what was actually built."""
+    kind = settings.index_type
+    if kind == "auto":
+        kind = "flat" if count <= settings.ann_threshold else "ivf"
+    if kind == "hnsw":
         return IndexSpec(
             "hnsw",
             {
@@ -76,7 +82,7 @@ def index_spec(settings: Settings, count: int) -> IndexSpec:
                 "ef_search": settings.hnsw_ef_search,
             },
         )
-    if settings.index_type == "ivf":
+    if kind == "ivf":
         nlist = ivf_lists(count, settings.ivf_nlist)
         return IndexSpec("ivf", {"nlist": nlist, "nprobe": settings.ivf_nprobe})
     return IndexSpec("flat")
@@ -92,6 +98,7 @@ class BuildReport:
     embed_seconds: float
     manifest: Manifest
     changes: Changes | None = None
+    lists_computed: int = 0
 
     @property
     def articles_per_second(self) -> float:
@@ -101,7 +108,7 @@ class BuildReport:
         return (
             f"published index version {self.version}: {self.articles} articles "
             f"({self.embedded} embedded, {self.reused} from cache) in {self.seconds:.1f}s "
-            f"({self.articles_per_second:.1f} articles/s)"
+            f"({self.articles_per_second:.1f} articles/s); {self.lists_computed} neighbour lists computed"
             + (f"; {self.changes.summary()}" if self.changes else "")
         )
 
@@ -110,18 +117,21 @@ def embed_articles(
     catalog: Catalog,
     encoder: Encoder,
     recipe: TextRecipe,
-    entries: list[StoredArticle],
+    keys: np.ndarray,
+    hashes: list[str],
     *,
     batch_size: int,
     progress: bool,
 ) -> tuple[np.ndarray, int]:
-    """Vectors for `entries`, in order, from the cache where possible. Returns (vectors, embedded)."""
-    hashes = [entry.content_hash for entry in entries]
+    """Vectors for the articles `keys` (with content `hashes`), in order, from the cache where
+    possible; texts are read from the catalog only for what must be embedded. Returns (vectors,
+    embedded)."""
     cached = catalog.cached_vectors(encoder.name, recipe.id, hashes)
+    missing = [int(key) for key, h in zip(keys.tolist(), hashes, strict=True) if h not in cached]
     todo: dict[str, str] = {}
-    for entry in entries:
-        if entry.content_hash not in cached and entry.content_hash not in todo:
-            todo[entry.content_hash] = recipe.text(entry.article.title, entry.article.body)
+    for stored in catalog.by_keys(missing).values():
+        if stored.content_hash not in cached and stored.content_hash not in todo:
+            todo[stored.content_hash] = recipe.text(stored.article.title, stored.article.body)
     if todo:
         pending = list(todo.items())
         # Store each chunk as soon as it is embedded: an interrupted build keeps its progress.
@@ -134,44 +144,142 @@ def embed_articles(
                 catalog.store_vectors(encoder.name, recipe.id, fresh)
                 cached.update(fresh)
                 bar.update(len(part))
-    matrix = np.vstack([cached[h] for h in hashes]).astype(np.float32, copy=False)
+    if any(h not in cached for h in hashes):
+        raise InvalidInput("an article changed while the build read it; run the build again")
+    dim = encoder.dimension
+    matrix = np.empty((len(hashes), dim), dtype=np.float32)
+    for row, h in enumerate(hashes):
+        vector = cached[h]
+        if vector.shape[0] != dim:
+            raise InvalidInput(f"cached vectors have dimension {vector.shape[0]}, expected {dim}")
+        matrix[row] = vector
     return matrix, len(todo)
 
 
+@dataclass
+class Previous:
+    """The version a build replaces, when its vectors and lists can be reused."""
+
+    loaded: LoadedIndex
+    hashes: np.ndarray
+    neighbour_keys: np.ndarray
+    neighbour_scores: np.ndarray
+
+
+def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
+    """The current version, loaded with every check, if it was made with this model and recipe;
+    None (a full build) otherwise, or when it cannot be read."""
+    version = store.current_version()
+    if version is None:
+        return None
+    try:
+        loaded = store.load(
+            version, expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
+        )
+    except IndexError_ as exc:
+        log.info("full build: the current version cannot be reused (%s)", exc)
+        return None
+    hashes = store.read_array(version, CONTENT_HASHES_FILE)
+    nkeys = store.read_array(version, NEIGHBOURS_FILE)
+    nscores = store.read_array(version, SCORES_FILE)
+    if hashes is None or nkeys is None or nscores is None:
+        return None
+    return Previous(loaded, hashes, nkeys, nscores)
+
+
 def build_index(
-    settings: Settings, catalog: Catalog, encoder: Encoder, *, progress: bool = False
+    settings: Settings,
+    catalog: Catalog,
+    encoder: Encoder,
+    *,
+    progress: bool = False,
+    full: bool = False,
 ) -> BuildReport:
-    """Embed every published article and publish a new index version; the served version stays
-    untouched until the new one is complete on disk."""
+    """Publish a new index version of every published article; the served version stays untouched
+    until the new one is complete on disk.
+
+    Incremental unless `full` (or nothing can be reused): vectors of unchanged articles come from the
+    current version, an IVF index keeps its trained lists, and only the neighbour lists of new and
+    changed articles are computed (recsys/neighbours.py)."""
     store = IndexStore(settings.index_root)
     recipe = TextRecipe(max_words=settings.recipe_max_words)
+    k = settings.neighbours
     with store.build_lock():
         started = time.perf_counter()
-        entries = list(catalog.iter_all(status="published"))
-        if not entries:
+        generation, rows = catalog.published_snapshot()
+        if not rows:
             raise InvalidInput("the catalog has no published articles to index; import some with --input")
-        log.info("building an index of %d published articles with %s", len(entries), encoder.name)
-        vectors, embedded = embed_articles(
-            catalog, encoder, recipe, entries, batch_size=settings.batch_size, progress=progress
+        if rows[-1]["key"] >= 2**31:
+            raise InvalidInput("article keys beyond 2^31 are not supported by the neighbour lists")
+        log.info("building an index of %d published articles with %s", len(rows), encoder.name)
+        keys = np.array([r["key"] for r in rows], dtype=np.int64)
+        ids = [r["id"] for r in rows]
+        hashes = [r["content_hash"] for r in rows]
+        spec = index_spec(settings, len(rows))
+        previous = None if full else _previous(store, encoder, recipe)
+
+        # Vectors: unchanged articles from the version being replaced, the rest from the cache or
+        # the encoder.
+        reuse = np.zeros(len(rows), dtype=bool)
+        vectors = np.empty((len(rows), encoder.dimension), dtype=np.float32)
+        if previous is not None:
+            old = previous.loaded.vectors
+            at = np.minimum(np.searchsorted(old.keys, keys), len(old.keys) - 1)
+            old_hashes = previous.hashes[at]
+            reuse = (old.keys[at] == keys) & (old_hashes == np.array(hashes, dtype=old_hashes.dtype))
+            vectors[reuse] = old.vectors_of(keys[reuse])
+        fresh = np.flatnonzero(~reuse)
+        fresh_vectors, embedded = embed_articles(
+            catalog,
+            encoder,
+            recipe,
+            keys[fresh],
+            [hashes[i] for i in fresh],
+            batch_size=settings.batch_size,
+            progress=progress,
         )
+        vectors[fresh] = fresh_vectors
         embed_seconds = time.perf_counter() - started
-        if vectors.shape[1] != encoder.dimension:
-            raise InvalidInput(
-                f"cached vectors have dimension {vectors.shape[1]}, expected {encoder.dimension}"
-            )
-        spec = index_spec(settings, len(entries))
-        ids = [e.id for e in entries]
-        hashes = [e.content_hash for e in entries]
+
         changes = compare_with_previous(store, ids, hashes)
+        id_array = np.array(ids, dtype=np.str_)
+        same_ivf = (
+            previous is not None
+            and spec.kind == "ivf"
+            and previous.loaded.vectors.kind == "ivf"
+            and previous.loaded.manifest.index_spec.get("params", {}).get("nlist") == spec.params["nlist"]
+        )
+        if previous is not None and same_ivf:
+            old = previous.loaded.vectors
+            kept = np.isin(old.keys, keys[reuse])
+            index = old.replaced(old.keys[~kept], keys[fresh], vectors[fresh], keys, id_array)
+        else:
+            index = VectorIndex.build(keys, id_array, vectors, spec)
+        index.set_search_params(spec.params)
+
+        if previous is not None:
+            nkeys, nscores, todo = neighbours.carry_over(
+                previous.loaded.vectors.keys,
+                previous.neighbour_keys,
+                previous.neighbour_scores,
+                keys,
+                reuse,
+                k,
+            )
+            todo_rows = np.flatnonzero(todo)
+            nkeys[todo_rows], nscores[todo_rows] = neighbours.compute(
+                index, vectors[todo_rows], keys[todo_rows], k, progress=progress
+            )
+            neighbours.insert(keys, nkeys, nscores, todo_rows)
+        else:
+            todo_rows = np.arange(len(rows))
+            nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
+        del previous, vectors
+        snapshot = Snapshot.from_rows(rows, generation)
+
         version = new_version_id()
         staging = store.staging_dir(version)
         try:
-            index = VectorIndex.build(
-                np.array([e.key for e in entries], dtype=np.int64),
-                np.array(ids, dtype=np.str_),
-                vectors,
-                spec,
-            )
             seconds = time.perf_counter() - started
             manifest = store.write_version(
                 staging,
@@ -182,9 +290,13 @@ def build_index(
                     "recipe": recipe.id,
                     "index": spec.as_dict(),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "catalog_generation": generation,
+                    "neighbours": {"k": k},
                     "build": {
                         "embedded": embedded,
-                        "reused": len(entries) - embedded,
+                        "reused": len(rows) - embedded,
+                        "incremental": bool(reuse.any()),
+                        "lists_computed": len(todo_rows),
                         "seconds": seconds,
                         "previous": changes.previous,
                         "added": changes.added,
@@ -192,7 +304,12 @@ def build_index(
                         "removed": changes.removed,
                     },
                 },
-                extra_arrays={CONTENT_HASHES_FILE: np.array(hashes, dtype=np.str_)},
+                extra_arrays={
+                    CONTENT_HASHES_FILE: np.array(hashes, dtype=np.str_),
+                    NEIGHBOURS_FILE: nkeys,
+                    SCORES_FILE: nscores,
+                    **snapshot.arrays(),
+                },
             )
             store.publish(staging, version)
         except BaseException:
@@ -203,13 +320,14 @@ def build_index(
             log.info("removed old index versions: %s", ", ".join(removed))
     report = BuildReport(
         version=version,
-        articles=len(entries),
+        articles=len(rows),
         embedded=embedded,
-        reused=len(entries) - embedded,
+        reused=len(rows) - embedded,
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
         manifest=manifest,
         changes=changes,
+        lists_computed=len(todo_rows),
     )
     log.info("%s", report.summary())
     return report

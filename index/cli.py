@@ -96,7 +96,10 @@ def build(
     strict: Annotated[bool, typer.Option(help="fail the import on the first bad record")] = False,
     data_dir: DataDir = None,
     model: Model = None,
-    index_type: Annotated[str | None, typer.Option(help="flat|hnsw|ivf [env RECSYS_INDEX_TYPE]")] = None,
+    index_type: Annotated[str | None, typer.Option(help="auto|flat|hnsw|ivf [env RECSYS_INDEX_TYPE]")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="recompute every vector lookup and neighbour list, reuse nothing")
+    ] = False,
     batch_size: Annotated[
         int | None, typer.Option(help="embedding batch size [env RECSYS_BATCH_SIZE]")
     ] = None,
@@ -118,7 +121,7 @@ def build(
     _import_files(catalog, inputs or [], strict=strict, progress=progress)
     if not inputs and catalog.count() == 0:
         _import_demo(catalog, settings)
-    result = build_index(settings, catalog, encoder, progress=progress)
+    result = build_index(settings, catalog, encoder, progress=progress, full=full)
     typer.echo(result.summary())
 
 
@@ -280,10 +283,8 @@ def related(
     """
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)
-    from recsys.embed import TextRecipe
     from recsys.query import RelatedQuery
-    from recsys.recommend import Recommender
-    from recsys.store import IndexStore
+    from recsys.queryside import QuerySide
 
     # Validated before the model loads: nonsense fails in a fraction of a second.
     query = RelatedQuery(
@@ -301,31 +302,14 @@ def related(
     )
     catalog = Catalog(settings.catalog_file)
     catalog.get(article_id)  # an unknown id fails before the model loads
-    encoder = _encoder(settings)
-    recipe = TextRecipe(max_words=settings.recipe_max_words)
-    loaded = IndexStore(settings.index_root).load(
-        expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
-    )
-    from recsys.ranking import Policy
-
-    policy = Policy.from_settings(settings)
-    ranked = Recommender(catalog, loaded, encoder, recipe, policy=policy).related_list(article_id, query)
+    recommender = QuerySide.open(settings, _encoder(settings), catalog).load()
+    ranked = recommender.related_list(article_id, query)
     items = ranked.items
     if as_json:
-        rows = [
-            {
-                "id": r.article.id,
-                "url": r.article.url,
-                "title": r.article.title,
-                "section": r.article.section,
-                "published_at": r.article.published_at,
-                "score": round(r.score, 6),
-                "reason": r.reason,
-            }
-            for r in items
-        ]
-        body = {"article_id": article_id, "index_version": loaded.version, "items": rows}
-        typer.echo(json.dumps({**body, "collapsed": ranked.collapsed}, indent=2))
+        from service.render import related_body
+
+        body = related_body(article_id, recommender.index.version, ranked)
+        typer.echo(json.dumps(body, indent=2))
         return
     for rank, item in enumerate(items, start=1):
         title = (item.article.title or (item.article.body or "")[:70]).replace("\n", " ")

@@ -14,12 +14,13 @@ from index.build import build_index
 from recsys.articles import Article, read_articles
 from recsys.baselines import METHOD_NAMES, make_methods
 from recsys.catalog import Catalog
-from recsys.embed import Encoder, TextRecipe
+from recsys.embed import Encoder
 from recsys.evaluate import DEFAULT_KS, EvalCorpus, Evaluation, choose_queries, make_truth, read_pairs, run
 from recsys.ingest import import_file
+from recsys.queryside import QuerySide
 from recsys.recommend import Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore, LoadedIndex
+from recsys.store import LoadedIndex
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ def prepare(
         report = import_file(catalog, path, progress=progress)
         changed |= bool(report.counts.inserted or report.counts.updated)
         say(report.summary())
-    recipe = TextRecipe(max_words=settings.recipe_max_words)
-    store = IndexStore(settings.index_root)
+    query_side = QuerySide.open(settings, encoder, catalog)
+    recipe, store = query_side.recipe, query_side.store
     current = store.current_version()
     manifest = store.read_manifest(current) if current else None
     stale = (
@@ -80,16 +81,15 @@ def prepare(
     )
     if stale:
         say(build_index(settings, catalog, encoder, progress=progress).summary())
-    loaded = store.load(
-        expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
-    )
+    recommender = query_side.load()
+    loaded = recommender.index
     query_ids: set[str] = set()
     for path in inputs:
         query_ids |= _ids_in(path)
     return Prepared(
         catalog=catalog,
         index=loaded,
-        recommender=Recommender(catalog, loaded, encoder, recipe),
+        recommender=recommender,
         corpus=EvalCorpus.from_index(catalog, loaded.vectors),
         query_ids=query_ids,
     )

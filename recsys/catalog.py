@@ -22,7 +22,8 @@ import numpy as np
 from recsys.articles import Article, Status, format_timestamp
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -74,6 +75,19 @@ CREATE TABLE IF NOT EXISTS blocks (
     PRIMARY KEY (scope, target_id)
 );
 INSERT OR IGNORE INTO meta VALUES ('overrides_generation', '0');
+""",
+    # The query side keeps a snapshot of each index version in memory and re-reads only what changed
+    # since: every write stamps its rows with the generation it bumped to, and a deletion leaves a
+    # tombstone, so "what changed after generation G" is one indexed query.
+    2: """
+ALTER TABLE articles ADD COLUMN changed_gen INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS articles_changed ON articles (changed_gen);
+CREATE TABLE IF NOT EXISTS deletions (
+    key        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL,
+    changed_gen INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deletions_changed ON deletions (changed_gen);
 """,
 }
 
@@ -222,28 +236,29 @@ class Catalog:
             (article.id,),
         ).fetchone()
         if current is None:
+            gen = self.bump_generation(conn)
             conn.execute(
                 "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
-                "content_hash, related, updated_at) VALUES (:id, :url, :title, :body, :section, :tags, "
-                ":published_at, :status, :content_hash, :related, :updated_at)",
-                {**values, "status": article.status or "published", "updated_at": _now()},
+                "content_hash, related, updated_at, changed_gen) VALUES (:id, :url, :title, :body, "
+                ":section, :tags, :published_at, :status, :content_hash, :related, :updated_at, :gen)",
+                {**values, "status": article.status or "published", "updated_at": _now(), "gen": gen},
             )
             counts.inserted += 1
-            self.bump_generation(conn)
             return
         status = article.status or current["status"]
         same = all(current[name] == values[name] for name in values if name != "id")
         if same and status == current["status"]:
             counts.unchanged += 1
             return
+        gen = self.bump_generation(conn)
         conn.execute(
             "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
             "tags = :tags, published_at = :published_at, status = :status, "
-            "content_hash = :content_hash, related = :related, updated_at = :updated_at WHERE id = :id",
-            {**values, "status": status, "updated_at": _now()},
+            "content_hash = :content_hash, related = :related, updated_at = :updated_at, "
+            "changed_gen = :gen WHERE id = :id",
+            {**values, "status": status, "updated_at": _now(), "gen": gen},
         )
         counts.updated += 1
-        self.bump_generation(conn)
 
     def set_status(self, article_id: str, status: Status) -> bool:
         """Set an article's status; returns whether it changed. Unknown id raises ArticleNotFound."""
@@ -253,19 +268,25 @@ class Catalog:
                 raise ArticleNotFound(article_id)
             if row["status"] == status:
                 return False
+            gen = self.bump_generation(conn)
             conn.execute(
-                "UPDATE articles SET status = ?, updated_at = ? WHERE id = ?", (status, _now(), article_id)
+                "UPDATE articles SET status = ?, updated_at = ?, changed_gen = ? WHERE id = ?",
+                (status, _now(), gen, article_id),
             )
-            self.bump_generation(conn)
             return True
 
     # -- the overrides generation --------------------------------------------------------------------
 
     @staticmethod
-    def bump_generation(conn: sqlite3.Connection) -> None:
+    def bump_generation(conn: sqlite3.Connection) -> int:
         """Count a change that can alter a list without a rebuild (pin, block, retraction, an article
-        imported or edited): caches keyed on the generation (ETags) see every such change."""
-        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'overrides_generation'")
+        imported or edited): caches keyed on the generation (ETags, the query side's live view) see
+        every such change. Returns the new generation, which article writes stamp on their row."""
+        row = conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'overrides_generation' "
+            "RETURNING value"
+        ).fetchone()
+        return int(row[0]) if row is not None else 0
 
     def generation(self) -> int:
         row = self._conn().execute("SELECT value FROM meta WHERE name = 'overrides_generation'").fetchone()
@@ -276,9 +297,12 @@ class Catalog:
         still hold it simply find no catalog row and skip it at query time. Its cached embedding stays:
         it is keyed by content, and another article may share it."""
         with self.transaction() as conn:
-            if conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
+            row = conn.execute("SELECT key FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
                 raise ArticleNotFound(article_id)
-            self.bump_generation(conn)  # lists that showed it change: ETags must too
+            conn.execute("DELETE FROM articles WHERE key = ?", (row["key"],))
+            gen = self.bump_generation(conn)  # lists that showed it change: ETags must too
+            conn.execute("INSERT OR REPLACE INTO deletions VALUES (?, ?, ?)", (row["key"], article_id, gen))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -359,6 +383,32 @@ class Catalog:
             (section, moment, n),
         ).fetchall()
         return [self._stored(row) for row in [*before, *after]]
+
+    def lean_rows(self, sql_where: str = "", args: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Rows without bodies (key, id, url, title, section, tags, published_at, status,
+        content_hash): what the query side keeps in memory, read without paying for the text."""
+        return self._conn().execute(f"SELECT {LEAN_COLUMNS} FROM articles {sql_where}", args).fetchall()
+
+    def published_snapshot(self) -> tuple[int, list[sqlite3.Row]]:
+        """The catalog's generation and every published article's lean row (by key), read in one
+        read transaction: the build's view of the catalog, and the point the live view counts from."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            generation = self.generation()
+            rows = self.lean_rows("WHERE status = 'published' ORDER BY key")
+        finally:
+            conn.execute("COMMIT")
+        return generation, rows
+
+    def changed_since(self, generation: int) -> tuple[list[sqlite3.Row], list[int]]:
+        """Lean rows written after `generation`, and the keys deleted after it."""
+        rows = self.lean_rows("WHERE changed_gen > ?", (generation,))
+        deleted = [
+            int(r[0])
+            for r in self._conn().execute("SELECT key FROM deletions WHERE changed_gen > ?", (generation,))
+        ]
+        return rows, deleted
 
     def iter_all(self, status: Status | None = None) -> Iterator[StoredArticle]:
         conn = self._conn()

@@ -1,8 +1,8 @@
 """From candidates to the list a page shows: one pipeline, in this order.
 
-1. hard rules (`Rules`): never the article itself, a retracted article, one published in the future,
-   one an editor blocked, one the page already shows (`exclude`, earlier pages); then the request's
-   filters (section, tag, date window, background mode);
+1. hard rules: never the article itself, a retracted article, one published in the future, one an
+   editor blocked, one the page already shows (`exclude`, earlier pages); then the request's filters
+   (section, tag, date window, background mode);
 2. pins: the editor's picks for the article, first and in their order (still under the hard rules);
 3. scoring: cosine similarity, blended with a freshness decay when freshness is on;
 4. near-duplicate collapse (recsys/dedup.py): best-first, a candidate that duplicates the article,
@@ -11,12 +11,16 @@
 6. fallback: while the list is short, the most recent stories of the article's section that pass
    every rule above.
 
-The rules are checked against the catalog at query time, not at build time, so a retraction, a block
-or a pin takes effect on the next request.
+Stage 1 is the caller's: the query side (recsys/recommend.py) applies the rules to arrays of
+candidate rows (recsys/rules.py) before anything here runs, against the live view of the catalog
+(recsys/live.py), so a retraction, a block or a pin takes effect on the next request. `Rules` below
+states the same rules for one article at a time: the reference the array form is tested against, and
+the check for the rare candidate that has no row in the served version (a pin not indexed yet).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +28,6 @@ from datetime import datetime
 import numpy as np
 
 from recsys.articles import Article, parse_timestamp
-from recsys.catalog import StoredArticle
 from recsys.dedup import DuplicateRule
 from recsys.diversity import mmr_order
 from recsys.query import RelatedQuery
@@ -86,57 +89,31 @@ class Subject:
     def id(self) -> str | None:
         return self.article.id if self.key is not None else None
 
+    @property
+    def anchor_ts(self) -> float:
+        return self.anchor.timestamp()
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    stored: StoredArticle
+    """An article that passed the hard rules, with what stages 2-6 need; the Article itself is made
+    only for the few that are listed."""
+
+    key: int
     vector: np.ndarray
     similarity: float
+    title: str | None
+    published: float  # epoch seconds, NaN when undated
+    article: Callable[[], Article]
 
-    @property
-    def key(self) -> int:
-        return self.stored.key
 
-
-def published(stored: StoredArticle) -> datetime | None:
-    value = stored.article.published_at
+def published(article: Article) -> datetime | None:
+    value = article.published_at
     return parse_timestamp(value) if value else None
 
 
-def eligible(candidate: StoredArticle, query: StoredArticle | None, now: datetime) -> bool:
-    """The never-show rules that hold for every list: not itself, not retracted, not in the future."""
-    if query is not None and (candidate.key == query.key or candidate.id == query.id):
-        return False
-    if candidate.status != "published":
-        return False
-    moment = published(candidate)
-    return not (moment is not None and moment > now)
-
-
-def rank_similar(
-    keys: np.ndarray,
-    scores: np.ndarray,
-    articles: dict[int, StoredArticle],
-    query: StoredArticle | None,
-    limit: int,
-    now: datetime,
-) -> list[Recommendation]:
-    """Plain nearest neighbours under the never-show rules, no other stage (a baseline)."""
-    chosen: list[Recommendation] = []
-    for key, score in zip(keys.tolist(), scores.tolist(), strict=True):
-        if key < 0:
-            break  # FAISS pads with -1 when it has fewer results than asked
-        candidate = articles.get(key)
-        if candidate is None or not eligible(candidate, query, now):
-            continue
-        chosen.append(Recommendation(article=candidate.article, score=float(score), key=key))
-        if len(chosen) == limit:
-            break
-    return chosen
-
-
 class Rules:
-    """Stage 1: may this article appear at all under this subject, for this request?"""
+    """Stage 1 for one article: may it appear at all under this subject, for this request?"""
 
     def __init__(self, subject: Subject, query: RelatedQuery, blocked: set[str], now: datetime) -> None:
         self.subject = subject
@@ -149,13 +126,13 @@ class Rules:
             value is not None for value in (query.since, query.until, query.max_age_days)
         )
 
-    def allows(self, stored: StoredArticle) -> bool:
-        subject, query, article = self.subject, self.query, stored.article
-        if stored.key == subject.key or (subject.id is not None and stored.id == subject.id):
+    def allows(self, article: Article, key: int | None, status: str) -> bool:
+        subject, query = self.subject, self.query
+        if key == subject.key or (subject.id is not None and article.id == subject.id):
             return False
-        if stored.status != "published" or stored.id in self.blocked:
+        if status != "published" or article.id in self.blocked:
             return False
-        moment = published(stored)
+        moment = published(article)
         if moment is not None and moment > self.now:
             return False
         if query.sections and article.section not in query.sections:
@@ -199,7 +176,7 @@ class Page:
 
     def duplicates(self, candidate: Candidate) -> bool:
         sims = np.stack(self._vectors) @ candidate.vector
-        title = candidate.stored.article.title
+        title = candidate.title
         return any(
             self.rule.is_duplicate(float(s), t, title) for s, t in zip(sims, self._titles, strict=True)
         )
@@ -208,11 +185,11 @@ class Page:
         return np.stack(self._vectors[1:]) if self._listed else None
 
 
-def freshness(moment: datetime | None, anchor: datetime, half_life_days: float) -> float:
-    """1 at the anchor, halving every `half_life_days` either side; 0 for an undated article."""
-    if moment is None:
+def freshness(moment: float, anchor: float, half_life_days: float) -> float:
+    """1 at the anchor, halving every `half_life_days` either side; 0 for an undated article (NaN)."""
+    if math.isnan(moment):
         return 0.0
-    gap_days = abs((moment - anchor).total_seconds()) / SECONDS_PER_DAY
+    gap_days = abs(moment - anchor) / SECONDS_PER_DAY
     return float(0.5 ** (gap_days / half_life_days))
 
 
@@ -222,7 +199,6 @@ def rank_list(
     *,
     query: RelatedQuery,
     policy: Policy,
-    rules: Rules,
     page: Page,
     limit: int,
     fresh: bool,
@@ -231,20 +207,19 @@ def rank_list(
     fallback: Callable[[], Sequence[Candidate]] | None = None,
     pool_size: int | None = None,
 ) -> RankedList:
-    """Stages 2-6 for one list; items chosen are added to `page`, so a later block never repeats them.
-
-    `fallback` is called only when the list is still short (it reads the catalog)."""
+    """Stages 2-6 for candidates that passed the hard rules; items chosen are added to `page`, so a
+    later block never repeats them. `fallback` is called only when the list is still short."""
     items: list[Recommendation] = []
     collapsed = 0
 
     def take(candidate: Candidate, score: float, why: str) -> None:
-        items.append(Recommendation(candidate.stored.article, score, why, candidate.key))
-        page.add(candidate.key, candidate.vector, candidate.stored.article.title)
+        items.append(Recommendation(candidate.article(), score, why, candidate.key))
+        page.add(candidate.key, candidate.vector, candidate.title)
 
     for pin in pins:
         if len(items) >= limit:
             break
-        if pin.key in page.keys or not rules.allows(pin.stored):
+        if pin.key in page.keys:
             continue
         if query.dedup and page.duplicates(pin):
             collapsed += 1
@@ -253,15 +228,16 @@ def rank_list(
 
     half_life = query.half_life_days or policy.half_life_days
     weight = policy.freshness_weight if fresh else 0.0
+    anchor = subject.anchor_ts
 
     def score_of(candidate: Candidate) -> float:
         if weight == 0.0:
             return candidate.similarity
-        decay = freshness(published(candidate.stored), subject.anchor, half_life)
+        decay = freshness(candidate.published, anchor, half_life)
         return (1.0 - weight) * candidate.similarity + weight * decay
 
     scored = sorted(
-        ((score_of(c), c) for c in candidates if c.key not in page.keys and rules.allows(c.stored)),
+        ((score_of(c), c) for c in candidates if c.key not in page.keys),
         key=lambda pair: (-pair[0], pair[1].key),
     )
     room = limit - len(items)
@@ -299,7 +275,7 @@ def rank_list(
     for candidate in fallback() if fallback is not None and len(items) < limit else ():
         if len(items) >= limit:
             break
-        if candidate.key in page.keys or not rules.allows(candidate.stored):
+        if candidate.key in page.keys:
             continue
         if query.dedup and page.duplicates(candidate):
             continue
@@ -313,8 +289,7 @@ def _duplicate_of(
     if not kept:
         return None
     sims = np.stack([c.vector for _, c in kept]) @ candidate.vector
-    title = candidate.stored.article.title
     for index, (similarity, (_, other)) in enumerate(zip(sims.tolist(), kept, strict=True)):
-        if rule.is_duplicate(similarity, other.stored.article.title, title):
+        if rule.is_duplicate(similarity, other.title, candidate.title):
             return index
     return None

@@ -1,19 +1,35 @@
-"""The query side: gather candidates for an article (or a draft) from the loaded index version and the
-live catalog, and hand them to the ranking pipeline (recsys/ranking.py)."""
+"""The query side: from an article (or a draft) to its lists, touching memory only on the hot path.
+
+Where a list's candidates come from, cheapest first:
+1. the article's precomputed neighbours (recsys/neighbours.py), filtered by the rules as arrays
+   (recsys/rules.py); for an unfiltered request these are nearly always enough;
+2. when filters leave too few: the rows a narrow filter can match, scored exactly (at most
+   `search_cap` of them), or else one search for `search_cap` neighbours: a hard bound, never a
+   search widened until it has read the whole index;
+3. the fallback (the section's recent stories), inside the ranking pipeline.
+A filter that cannot match anything answers at once. Drafts and articles published after the last
+build have no precomputed list and take step 2.
+
+What the rules read comes from the version's snapshot and the live view of the catalog
+(recsys/live.py): one read of the catalog's generation per request, more only when it moved.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 
-from recsys.articles import Article, format_timestamp
+from recsys.articles import Article
 from recsys.catalog import Catalog, StoredArticle
 from recsys.embed import Encoder, TextRecipe
-from recsys.errors import InvalidInput
-from recsys.overrides import Overrides
+from recsys.errors import ArticleNotFound, InvalidInput
+from recsys.live import LiveState, LiveView
 from recsys.query import MAX_LIMIT, RelatedQuery, encode_cursor
 from recsys.ranking import (
     Candidate,
@@ -23,19 +39,21 @@ from recsys.ranking import (
     Recommendation,
     Rules,
     Subject,
-    published,
     rank_list,
-    rank_similar,
 )
+from recsys.rules import RowRules
+from recsys.snapshot import NO_CODE, epoch_of
 from recsys.store import LoadedIndex
 
 __all__ = ["MAX_LIMIT", "Blocks", "Clock", "Recommender"]
 
 Clock = Callable[[], datetime]
 FALLBACK_POOL = 50
+EMBEDDED_CACHE = 1024
+DEFAULT_SEARCH_CAP = 2048
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -48,6 +66,19 @@ class Blocks:
     next_cursor: str | None
 
 
+@dataclass
+class _Request:
+    """One request's fixed inputs: the live state it started with, its subject and rules."""
+
+    state: LiveState
+    subject: Subject
+    row: int | None  # the subject's row in the served version (None: a draft, or not indexed yet)
+    section: int  # the subject's section code (NO_CODE: none, or one the version does not know)
+    rules: RowRules
+    page: Page
+    query: RelatedQuery
+
+
 class Recommender:
     """Answers related-stories queries against one loaded index version and the live catalog."""
 
@@ -57,23 +88,43 @@ class Recommender:
         index: LoadedIndex,
         encoder: Encoder | None,
         recipe: TextRecipe,
-        clock: Clock = _utcnow,
+        clock: Clock = utcnow,
         policy: Policy | None = None,
+        search_cap: int = DEFAULT_SEARCH_CAP,
     ) -> None:
         self.catalog = catalog
         self.index = index
+        self.snapshot = index.snapshot
         self.encoder = encoder
         self.recipe = recipe
         self.clock = clock
         self.policy = policy or Policy()
-        self.overrides = Overrides(catalog)
+        self.search_cap = search_cap
+        self.live = LiveView(catalog, index.snapshot)
+        # Articles published after the build are embedded on their first view; a popular new story
+        # is viewed often before the next build, so its vector is kept (by key and content hash).
+        self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        self._embedded_lock = threading.Lock()
+
+    # -- vectors -----------------------------------------------------------------------------------
 
     def query_vector(self, stored: StoredArticle) -> np.ndarray:
         vector = self.index.vectors.vector(stored.key)
         if vector is not None:
             return vector
+        cache_key = (stored.key, stored.content_hash)
+        with self._embedded_lock:
+            cached = self._embedded.get(cache_key)
+            if cached is not None:
+                self._embedded.move_to_end(cache_key)
+                return cached
         # Published after the last build: embed it now, so a new article has related stories at once.
-        return self.embed(stored.article)
+        vector = self.embed(stored.article)
+        with self._embedded_lock:
+            self._embedded[cache_key] = vector
+            while len(self._embedded) > EMBEDDED_CACHE:
+                self._embedded.popitem(last=False)
+        return vector
 
     def embed(self, article: Article) -> np.ndarray:
         if self.encoder is None:
@@ -92,162 +143,310 @@ class Recommender:
 
     def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
         """The related block alone, paged by `query.cursor`."""
-        subject = self.subject(self.catalog.get(article_id))
-        now = self.clock()
-        rules, page = self._context(subject, query, now)
-        ranked = self._related(subject, query, rules, page)
+        request = self._request(self._subject_by_id(article_id), query)
+        ranked = self._related(request)
         full = len(ranked.items) == query.limit
         cursor = encode_cursor([*query.seen_keys(), *_keys(ranked)]) if full else None
         return RankedList(ranked.items, ranked.collapsed, cursor)
 
     def blocks(self, article_id: str, query: RelatedQuery) -> Blocks:
-        return self._blocks(self.subject(self.catalog.get(article_id)), query)
+        return self._blocks(self._request(self._subject_by_id(article_id), query))
 
-    def blocks_for_url(self, url: str, query: RelatedQuery) -> tuple[StoredArticle, Blocks]:
-        stored = self.catalog.get_by_url(url)
-        return stored, self._blocks(self.subject(stored), query)
+    def blocks_for_url(self, url: str, query: RelatedQuery) -> tuple[str, Blocks]:
+        """Blocks of the article at `url`; returns its id with them."""
+        found = self._subject_by_url(url)
+        request = self._request(found, query)
+        return request.subject.article.id, self._blocks(request)
 
     def blocks_for_draft(self, draft: Article, query: RelatedQuery) -> Blocks:
         """Blocks for an unsaved story: embedded now, dated now unless it says otherwise."""
         moment = draft.published_datetime() or self.clock()
         subject = Subject(vector=self.embed(draft), article=draft, key=None, anchor=moment)
-        return self._blocks(subject, query)
+        return self._blocks(self._request((self.live.current(), subject, None), query))
 
     def similar_to(
         self, vector: np.ndarray, limit: int, *, query: StoredArticle | None = None
     ) -> list[Recommendation]:
         """Plain nearest neighbours under the never-show rules only (no dedup, diversity, pins)."""
-        vectors = self.index.vectors
-        now = self.clock()
-        k = min(len(vectors), limit * 3 + 10)
-        while True:
-            keys, scores = vectors.search(vector[None, :], k)
-            found = [int(key) for key in keys[0] if key >= 0]
-            chosen = rank_similar(keys[0], scores[0], self.catalog.by_keys(found), query, limit, now)
-            if len(chosen) >= limit or k >= len(vectors):
-                return chosen
-            k = min(len(vectors), k * 4)
-
-    # -- the pipeline's inputs -------------------------------------------------------------------
-
-    def subject(self, stored: StoredArticle) -> Subject:
-        moment = published(stored) or self.clock()
-        return Subject(
-            vector=self.query_vector(stored), article=stored.article, key=stored.key, anchor=moment
-        )
-
-    def _context(self, subject: Subject, query: RelatedQuery, now: datetime) -> tuple[Rules, Page]:
-        blocked = self.overrides.blocked_ids(subject.id, now)
-        rules = Rules(subject, query, blocked, now)
-        page = Page(subject, self.policy.duplicates)
-        on_page = list(self.catalog.by_ids_or_urls(list(query.exclude)).values())
-        on_page += list(self.catalog.by_keys(list(query.seen_keys())).values())
-        for stored in on_page:
-            vector = self.index.vectors.vector(stored.key)
-            if vector is None:
-                page.keys.add(stored.key)  # not indexed: it cannot be listed, nor compared
-            else:
-                page.add(stored.key, vector, stored.article.title)
-        return rules, page
-
-    def _candidates(self, stored: list[StoredArticle], subject: Subject) -> list[Candidate]:
-        found = []
-        for item in stored:
-            vector = self.index.vectors.vector(item.key)
-            if vector is not None:
-                found.append(Candidate(item, vector, float(vector @ subject.vector)))
-        return found
-
-    def _section_pool(self, subject: Subject) -> list[StoredArticle]:
-        section = subject.article.section
-        if section is None:
-            return []
-        return self.catalog.section_around(
-            section, format_timestamp(subject.anchor), self.policy.section_pool
-        )
-
-    def _nearest(self, subject: Subject, rules: Rules, page: Page, want: int) -> list[Candidate]:
-        """Nearest neighbours that pass the hard rules; widens the search until `want` pass."""
-        vectors = self.index.vectors
-        k = min(len(vectors), want * 2 + len(page.keys) + 10)
-        while True:
-            keys, scores = vectors.search(subject.vector[None, :], k)
-            found = [int(key) for key in keys[0] if key >= 0]
-            stored = self.catalog.by_keys(found)
-            passing = [
-                (stored[key], float(score))
-                for key, score in zip(found, scores[0].tolist(), strict=False)
-                if key in stored and key not in page.keys and rules.allows(stored[key])
-            ]
-            if len(passing) >= want or k >= len(vectors):
+        state = self.live.current()
+        now = self.clock().timestamp()
+        keys, scores = self.index.vectors.search(vector[None, :], min(len(self.snapshot), self.search_cap))
+        rows = self.snapshot.rows_of_keys(keys[0])
+        chosen: list[Recommendation] = []
+        for row, key, score in zip(rows.tolist(), keys[0].tolist(), scores[0].tolist(), strict=True):
+            if row < 0 or not state.alive[row] or state.published[row] > now:
+                continue
+            if query is not None and key == query.key:
+                continue
+            chosen.append(Recommendation(self.live.article(state, row), float(score), "similar", key))
+            if len(chosen) == limit:
                 break
-            k = min(len(vectors), k * 4)
-        candidates = []
-        for item, score in passing[:want]:
-            vector = vectors.vector(item.key)
-            if vector is not None:
-                candidates.append(Candidate(item, vector, score))
-        return candidates
+        return chosen
 
-    def _related(self, subject: Subject, query: RelatedQuery, rules: Rules, page: Page) -> RankedList:
-        pins: list[Candidate] = []
-        if subject.id is not None:
-            targets = self.overrides.pins(subject.id)
-            pinned = self.catalog.by_ids_or_urls(targets)
-            for target in targets:
-                if target in pinned:
-                    stored = pinned[target]
+    # -- the subject ---------------------------------------------------------------------------------
+
+    def _subject_by_id(self, article_id: str) -> tuple[LiveState, Subject, int | None]:
+        state = self.live.current()
+        row = self.snapshot.by_id.row(article_id)
+        if row is not None:
+            return self._indexed_subject(state, row)
+        return state, self._unindexed_subject(self.catalog.get(article_id)), None
+
+    def _subject_by_url(self, url: str) -> tuple[LiveState, Subject, int | None]:
+        state = self.live.current()
+        row = state.urls.get(url)
+        if row is None:
+            row = self.snapshot.by_url.row(url)
+            changed = state.changed.get(row) if row is not None else None
+            if changed is not None and changed.article.url != url:
+                row = None  # the URL moved to another article since the build
+        if row is not None:
+            changed = state.changed.get(row)
+            if changed is None or changed.status != "deleted":
+                return self._indexed_subject(state, row)
+        return state, self._unindexed_subject(self.catalog.get_by_url(url)), None
+
+    def _indexed_subject(self, state: LiveState, row: int) -> tuple[LiveState, Subject, int | None]:
+        changed = state.changed.get(row)
+        if changed is not None and changed.status == "deleted":
+            raise ArticleNotFound(self.snapshot.ids[row])
+        key = int(self.snapshot.keys[row])
+        moment = state.published[row]
+        anchor = datetime.fromtimestamp(moment, UTC) if moment == moment else self.clock()
+        vector = self.index.vectors.vectors_of(np.array([key]))[0]
+        subject = Subject(vector=vector, article=self.live.article(state, row), key=key, anchor=anchor)
+        return state, subject, row
+
+    def _unindexed_subject(self, stored: StoredArticle) -> Subject:
+        moment = epoch_of(stored.article.published_at)
+        anchor = datetime.fromtimestamp(moment, UTC) if moment == moment else self.clock()
+        return Subject(
+            vector=self.query_vector(stored), article=stored.article, key=stored.key, anchor=anchor
+        )
+
+    def _request(self, found: tuple[LiveState, Subject, int | None], query: RelatedQuery) -> _Request:
+        state, subject, row = found
+        now = self.clock().timestamp()
+        page = Page(subject, self.policy.duplicates)
+        on_page = self._on_page(state, query)
+        for page_row in on_page.tolist():
+            key = int(self.snapshot.keys[page_row])
+            vector = self.index.vectors.vectors_of(np.array([key]))[0]
+            page.add(key, vector, self.live.title(state, page_row))
+        # Earlier pages' items that the version does not hold (pins published since the build).
+        page.keys.update(k for k in query.seen_keys() if self.snapshot.row_of_key(k) is None)
+        blocked = state.blocked_keys(subject.id, now)
+        rules = RowRules(self.snapshot, state, subject, query, now, [*page.keys, *blocked])
+        section = state.section_code.get(subject.article.section or "", NO_CODE)
+        if row is not None:
+            section = int(state.sections[row])
+        return _Request(state, subject, row, section, rules, page, query)
+
+    def _on_page(self, state: LiveState, query: RelatedQuery) -> np.ndarray:
+        """Rows the page already shows: `exclude` (ids or URLs) and the cursor's earlier items.
+        References to articles outside the served version are ignored: they cannot be listed."""
+        rows: list[int] = []
+        for ref in query.exclude:
+            row = self.snapshot.by_id.row(ref)
+            if row is None:
+                row = state.urls.get(ref)
+            if row is None:
+                row = self.snapshot.by_url.row(ref)
+                if row is not None and row in state.changed and state.changed[row].article.url != ref:
+                    row = None
+            if row is not None:
+                rows.append(row)
+        seen = self.snapshot.rows_of_keys(np.array(query.seen_keys(), dtype=np.int64))
+        rows += seen[seen >= 0].tolist()
+        found = np.unique(np.array(rows, dtype=np.int32))
+        deleted = [r for r in found.tolist() if r in state.changed and state.changed[r].status == "deleted"]
+        return np.setdiff1d(found, np.array(deleted, dtype=np.int32)) if deleted else found
+
+    # -- candidates ----------------------------------------------------------------------------------
+
+    def _candidates(self, request: _Request, rows: np.ndarray) -> list[Candidate]:
+        """Candidates for rows that passed the rules, scored against the subject."""
+        if len(rows) == 0:
+            return []
+        keys = self.snapshot.keys[rows]
+        vectors = self.index.vectors.vectors_of(keys)
+        sims = (vectors @ request.subject.vector).tolist()
+        state, live = request.state, self.live
+        return [
+            Candidate(
+                key=key,
+                vector=vectors[i],
+                similarity=sims[i],
+                title=live.title(state, row),
+                published=float(state.published[row]),
+                article=partial(live.article, state, row),
+            )
+            for i, (key, row) in enumerate(zip(keys.tolist(), rows.tolist(), strict=True))
+        ]
+
+    def _best(self, request: _Request, rows: np.ndarray, want: int) -> np.ndarray:
+        """The `want` rows most similar to the subject among `rows` (which passed the rules)."""
+        if len(rows) <= want:
+            return rows
+        vectors = self.index.vectors.vectors_of(self.snapshot.keys[rows])
+        sims = vectors @ request.subject.vector
+        order = np.lexsort((self.snapshot.keys[rows], -sims))
+        return rows[order[:want]]
+
+    def _nearest(self, request: _Request, want: int) -> list[Candidate]:
+        """Up to `want` nearest candidates that pass the rules, with bounded work."""
+        rules, snapshot = request.rules, self.snapshot
+        if rules.impossible:
+            return []
+        passing = np.zeros(0, dtype=np.int32)
+        if request.row is not None:
+            listed = self.index.neighbours[request.row]
+            listed = listed[listed >= 0]
+            passing = listed[rules.mask(listed)]
+            # A list that holds every other article of the version is the whole answer.
+            if len(passing) >= want or len(listed) >= len(snapshot) - 1:
+                return self._candidates(request, self._best(request, passing, want))
+        narrow = rules.narrow_rows(self.search_cap)
+        if narrow is not None:
+            more = narrow[rules.mask(narrow)]
+        else:
+            k = min(len(snapshot), self.search_cap)
+            keys, _ = self.index.vectors.search(request.subject.vector[None, :], k)
+            found = snapshot.rows_of_keys(keys[0][keys[0] >= 0])
+            found = found[found >= 0]
+            more = found[rules.mask(found)]
+        rows = np.unique(np.concatenate([passing, more.astype(np.int32)]))
+        return self._candidates(request, self._best(request, rows, want))
+
+    def _section_pool(self, request: _Request) -> np.ndarray:
+        """Up to `section_pool` live articles of the subject's section published at or before its
+        time (newest first), then as many after it (oldest first): the section's recent stories as
+        seen from the article."""
+        code, n = request.section, self.policy.section_pool
+        if code == NO_CODE:
+            return np.zeros(0, dtype=np.int32)
+        state, anchor = request.state, request.subject.anchor_ts
+        rows = np.zeros(0, dtype=np.int32)
+        times = np.zeros(0, dtype=np.float64)
+        if code < len(self.snapshot.section_names):
+            rows, times = self.snapshot.section_members(code)
+        # Rows whose section or time changed since the build are placed by their live values.
+        if state.changed:
+            moved = np.fromiter(state.changed.keys(), dtype=np.int32, count=len(state.changed))
+            stay = ~np.isin(rows, moved)
+            rows, times = rows[stay], times[stay]
+            joins = moved[(state.sections[moved] == code) & ~np.isnan(state.published[moved])]
+            if len(joins):
+                rows = np.concatenate([rows, joins])
+                times = np.concatenate([times, state.published[joins]])
+                order = np.lexsort((self.snapshot.keys[rows], times))
+                rows, times = rows[order], times[order]
+        split = int(np.searchsorted(times, anchor, side="right"))
+        before = _alive_run(state, rows[:split][::-1], n)
+        after = _alive_run(state, rows[split:], n)
+        return np.concatenate([before, after])
+
+    def _pins(self, request: _Request) -> list[Candidate]:
+        subject, state = request.subject, request.state
+        if subject.id is None:
+            return []
+        keys = state.pins.get(subject.id, ())
+        if not keys:
+            return []
+        rows = self.snapshot.rows_of_keys(np.array(keys, dtype=np.int64))
+        allowed = request.rules.mask(np.maximum(rows, 0)) & (rows >= 0)
+        by_key = {c.key: c for c in self._candidates(request, rows[allowed])}
+        outside = [int(k) for k, r in zip(keys, rows.tolist(), strict=True) if r < 0]
+        if outside:
+            # Pinned articles published after the build: checked one by one, embedded on the fly.
+            rules = Rules(subject, request.query, set(), datetime.fromtimestamp(request.rules.now, UTC))
+            for key, stored in self.catalog.by_keys(outside).items():
+                if key in request.page.keys or np.isin(key, request.rules.excluded):
+                    continue
+                if stored.id in request.query.exclude or stored.article.url in request.query.exclude:
+                    continue
+                if rules.allows(stored.article, key, stored.status):
                     vector = self.query_vector(stored)
-                    pins.append(Candidate(stored, vector, float(vector @ subject.vector)))
+                    by_key[key] = Candidate(
+                        key=key,
+                        vector=vector,
+                        similarity=float(vector @ subject.vector),
+                        title=stored.article.title,
+                        published=epoch_of(stored.article.published_at),
+                        article=partial(lambda a: a, stored.article),
+                    )
+        return [by_key[k] for k in keys if k in by_key]
+
+    # -- the lists -------------------------------------------------------------------------------
+
+    def _related(self, request: _Request) -> RankedList:
+        query = request.query
         # Room for near-duplicates to collapse and for diversity to choose among.
         want = max(4 * query.limit, 40)
 
         def fallback() -> list[Candidate]:
-            recent = sorted(
-                self._section_pool(subject), key=lambda s: s.article.published_at or "", reverse=True
-            )
-            return self._candidates(recent[:FALLBACK_POOL], subject)
+            if request.rules.impossible:
+                return []
+            pool = self._section_pool(request)
+            pool = pool[request.rules.mask(pool)]
+            if len(pool) == 0:
+                return []
+            times = request.state.published[pool]
+            order = np.lexsort((-self.snapshot.keys[pool], -times))
+            return self._candidates(request, pool[order][:FALLBACK_POOL])
 
         return rank_list(
-            subject,
-            self._nearest(subject, rules, page, want),
+            request.subject,
+            self._nearest(request, want),
             query=query,
             policy=self.policy,
-            rules=rules,
-            page=page,
+            page=request.page,
             limit=query.limit,
             fresh=bool(query.freshness),  # off unless asked: relevance first for "related"
             reason="similar",
-            pins=pins,
+            pins=self._pins(request),
             fallback=fallback,
         )
 
-    def _in_section(self, subject: Subject, query: RelatedQuery, rules: Rules, page: Page) -> RankedList:
-        if query.section_limit == 0:
+    def _in_section(self, request: _Request) -> RankedList:
+        query = request.query
+        if query.section_limit == 0 or request.rules.impossible:
             return RankedList(items=[])
+        pool = self._section_pool(request)
         return rank_list(
-            subject,
-            self._candidates(self._section_pool(subject), subject),
+            request.subject,
+            self._candidates(request, pool[request.rules.mask(pool)]),
             query=query,
             policy=self.policy,
-            rules=rules,
-            page=page,
+            page=request.page,
             limit=query.section_limit,
             fresh=query.freshness is not False,  # on unless refused: this block is about recent news
             reason="same_section",
         )
 
-    def _blocks(self, subject: Subject, query: RelatedQuery) -> Blocks:
-        now = self.clock()
-        rules, page = self._context(subject, query, now)
-        related = self._related(subject, query, rules, page)
+    def _blocks(self, request: _Request) -> Blocks:
+        query = request.query
+        related = self._related(request)
         # Same page: the section block never repeats (or near-duplicates) a related item.
-        in_section = self._in_section(subject, query, rules, page)
+        in_section = self._in_section(request)
         full = len(related.items) == query.limit or (
             query.section_limit > 0 and len(in_section.items) == query.section_limit
         )
         cursor = encode_cursor([*query.seen_keys(), *_keys(related), *_keys(in_section)]) if full else None
         return Blocks(related=related, more_in_section=in_section, next_cursor=cursor)
+
+
+def _alive_run(state: LiveState, rows: np.ndarray, n: int) -> np.ndarray:
+    """The first `n` of `rows` that are live, looking at no more rows than it must."""
+    taken: list[np.ndarray] = []
+    count, start, step = 0, 0, max(2 * n, 16)
+    while count < n and start < len(rows):
+        chunk = rows[start : start + step]
+        chunk = chunk[state.alive[chunk]]
+        taken.append(chunk[: n - count])
+        count += len(taken[-1])
+        start += step
+    return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int32)
 
 
 def _keys(ranked: RankedList) -> list[int]:

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
-IndexType = Literal["flat", "hnsw", "ivf"]
+IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 
 
 class Settings(BaseSettings):
@@ -32,7 +32,15 @@ class Settings(BaseSettings):
     recipe_max_words: int = Field(default=200, ge=8, le=2000)
 
     # Index
-    index_type: IndexType = "flat"
+    # auto: exact (flat) up to ann_threshold articles, IVF above it (README, Serving at scale).
+    index_type: IndexType = "auto"
+    ann_threshold: int = Field(default=50_000, ge=0, le=1 << 31)
+    # Precomputed candidates: each article's nearest neighbours, stored with the version.
+    neighbours: int = Field(default=64, ge=1, le=1000)
+    # When filters leave too few precomputed candidates, one search for at most this many (or an exact
+    # scan of the rows a filter can match, when there are at most this many): the hard bound on a
+    # request's work.
+    search_cap: int = Field(default=2048, ge=64, le=100_000)
     keep_versions: int = Field(default=5, ge=1, le=1000)
 
     # Service

@@ -39,11 +39,14 @@ from recsys.errors import (
     IndexMismatch,
     IndexMissing,
 )
+from recsys.neighbours import NEIGHBOURS_FILE
+from recsys.snapshot import Snapshot
 from recsys.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: versions carry the query side's snapshot (snap_*.npy) and neighbour lists (recsys/neighbours.py)
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -117,9 +120,14 @@ class Manifest:
 
 @dataclass
 class LoadedIndex:
+    """A checked index version in memory: the FAISS index, the articles' snapshot, and each row's
+    precomputed neighbours as rows (-1 where a neighbour left the version)."""
+
     manifest: Manifest
     vectors: VectorIndex
     path: Path
+    snapshot: Snapshot
+    neighbours: np.ndarray
 
     @property
     def version(self) -> str:
@@ -312,8 +320,19 @@ class IndexStore:
                 f"{vectors.dimension}, the manifest says {manifest.count} of {manifest.dimension}"
             )
         vectors.set_search_params(manifest.index_spec.get("params", {}))
+        try:
+            snapshot = Snapshot.load(
+                directory, files, vectors.keys, int(manifest.data.get("catalog_generation", 0))
+            )
+            neighbours = _rows_of(snapshot, np.load(directory / NEIGHBOURS_FILE, allow_pickle=False))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
+        if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
+            raise IndexCorrupt(f"index version {version}: snapshot or neighbour lists do not match the index")
         log.info("loaded index version %s (%d articles, model %s)", version, len(vectors), manifest.model)
-        return LoadedIndex(manifest=manifest, vectors=vectors, path=directory)
+        return LoadedIndex(
+            manifest=manifest, vectors=vectors, path=directory, snapshot=snapshot, neighbours=neighbours
+        )
 
     # -- lifecycle: comparing, listing and rolling back versions ------------------------------------
 
@@ -375,6 +394,15 @@ class IndexStore:
             self.set_current(target)
         log.info("rolled back the current index version from %s to %s", before, target)
         return before, target
+
+
+def _rows_of(snapshot: Snapshot, neighbour_keys: np.ndarray) -> np.ndarray:
+    """Neighbour keys -> rows, in chunks (a million lists at once would need gigabytes of temporaries)."""
+    rows = np.empty(neighbour_keys.shape, dtype=np.int32)
+    for start in range(0, len(rows), 65_536):
+        chunk = neighbour_keys[start : start + 65_536]
+        rows[start : start + len(chunk)] = snapshot.rows_of_keys(chunk.ravel()).reshape(chunk.shape)
+    return rows
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,10 @@ class VectorIndex:
         self._index = index
         self.keys = keys
         self.article_ids = article_ids
-        self._id_by_key = {int(k): str(a) for k, a in zip(keys.tolist(), article_ids.tolist(), strict=True)}
+        # Keys are written in ascending order (the build reads the catalog by key): lookups are a
+        # binary search, where a dict of a million keys would take over 100 MB.
+        self._sorted = bool(np.all(keys[1:] > keys[:-1])) if len(keys) > 1 else True
+        self._order = None if self._sorted else np.argsort(keys, kind="stable")
 
     @classmethod
     def build(
@@ -87,7 +90,9 @@ class VectorIndex:
         index = faiss.IndexIDMap2(inner)
         index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
         if isinstance(inner, faiss.IndexIVF):
-            inner.make_direct_map()  # so that reconstruct(key) works for query vectors
+            # reconstruct(key) for query vectors; a hash table (not an array) so that an incremental
+            # build can also remove ids
+            inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
         return cls(index, np.asarray(keys, dtype=np.int64), np.asarray(article_ids, dtype=np.str_))
 
     @property
@@ -97,16 +102,59 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def _position(self, key: int) -> int | None:
+        keys = self.keys if self._order is None else self.keys[self._order]
+        at = int(np.searchsorted(keys, int(key)))
+        if at >= len(keys) or keys[at] != int(key):
+            return None
+        return at if self._order is None else int(self._order[at])
+
     def article_id(self, key: int) -> str | None:
-        return self._id_by_key.get(int(key))
+        at = self._position(key)
+        return None if at is None else str(self.article_ids[at])
 
     def contains(self, key: int) -> bool:
-        return int(key) in self._id_by_key
+        return self._position(key) is not None
 
     def vector(self, key: int) -> np.ndarray | None:
-        if int(key) not in self._id_by_key:
+        if self._position(key) is None:
             return None
         return np.asarray(self._index.reconstruct(int(key)), dtype=np.float32)
+
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        """The stored vectors of `keys` (all held by the index), one row each, in one FAISS call."""
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        if len(keys) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
+
+    @property
+    def kind(self) -> str:
+        inner = _inner(self._index)
+        if isinstance(inner, faiss.IndexHNSW):
+            return "hnsw"
+        if isinstance(inner, faiss.IndexIVF):
+            return "ivf"
+        return "flat"
+
+    def replaced(
+        self,
+        remove: np.ndarray,
+        add_keys: np.ndarray,
+        add_vectors: np.ndarray,
+        keys: np.ndarray,
+        article_ids: np.ndarray,
+    ) -> VectorIndex:
+        """This IVF index, trained lists kept, with `remove` taken out and the given vectors added:
+        an incremental build pays for what changed, not for training and assigning every vector."""
+        index = self._index
+        if len(remove):
+            index.remove_ids(np.ascontiguousarray(remove, dtype=np.int64))  # type: ignore[arg-type]
+        if len(add_keys):
+            index.add_with_ids(
+                np.ascontiguousarray(add_vectors, dtype=np.float32), np.ascontiguousarray(add_keys, np.int64)
+            )
+        return VectorIndex(index, np.asarray(keys, dtype=np.int64), np.asarray(article_ids, dtype=np.str_))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if k < 1:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 
 from recsys.overrides import Block, Overrides
 from service.auth import AdminKey
+from service.deps import get_overrides, get_state
 from service.params import aware
 from service.schemas import BlockBody, BlockEntry, BlocksList, ErrorBody, PinsBody, PinsResponse
 
@@ -22,7 +23,7 @@ ArticleId = Annotated[str, Path(description="the article the pins are shown unde
 
 
 def _overrides(request: Request) -> Overrides:
-    return Overrides(request.app.state.recsys.catalog)
+    return get_overrides(get_state(request))
 
 
 def _entry(block: Block) -> BlockEntry:

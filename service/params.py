@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from recsys.query import MAX_EXCLUDE, MAX_LIMIT, RelatedQuery
+from service.deps import get_state
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -47,7 +48,7 @@ def related_query(
         float | None, Query(gt=0, le=36_500, description="freshness half-life (default from settings)")
     ] = None,
 ) -> RelatedQuery:
-    settings = request.app.state.recsys.settings
+    settings = get_state(request).settings
     return RelatedQuery(
         limit=limit or settings.default_limit,
         section_limit=settings.default_section_limit if section_limit is None else section_limit,

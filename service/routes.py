@@ -1,42 +1,25 @@
-"""The endpoints. Handlers are plain functions (run in the threadpool): FAISS and SQLite calls block."""
+"""The article endpoint, health, metrics and reload.
+
+List endpoints are `async def`: a stored article's list is computed from memory in about a
+millisecond, so it runs on the event loop rather than paying a thread hop and contending for the GIL
+(benchmarks/wrk_load.py measures both). Endpoints that may run the encoder (drafts) stay plain
+functions, which FastAPI runs in its thread pool.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from recsys.errors import IndexMissing
-from recsys.ranking import Recommendation
-from recsys.recommend import Recommender
 from service.auth import AdminKey
-from service.caching import not_modified
+from service.caching import cache_headers
+from service.deps import Current, CurrentSettings, State
 from service.params import QueryParams
-from service.reload import reload_if_changed
-from service.schemas import ErrorBody, Health, RelatedItem, RelatedResponse, ReloadResponse
+from service.render import json_response, related_body
+from service.schemas import ErrorBody, Health, RelatedResponse, ReloadResponse
 
 router = APIRouter()
-
-
-def get_recommender(request: Request) -> Recommender:
-    state = request.app.state.recsys
-    if state.recommender is None:
-        raise IndexMissing(state.index_error or "no index loaded")
-    return state.recommender  # type: ignore[no-any-return]
-
-
-def item(rec: Recommendation) -> RelatedItem:
-    """One listed story as the API shows it (shared by every list endpoint)."""
-    article = rec.article
-    return RelatedItem(
-        id=article.id,
-        url=article.url,
-        title=article.title,
-        section=article.section,
-        published_at=article.published_at,
-        score=round(rec.score, 6),
-        reason=rec.reason,
-    )
 
 
 @router.get(
@@ -50,29 +33,23 @@ def item(rec: Recommendation) -> RelatedItem:
     },
     summary="Related stories for an article",
 )
-def related(
+async def related(
     request: Request,
-    response: Response,
-    recommender: Annotated[Recommender, Depends(get_recommender)],
+    recommender: Current,
+    settings: CurrentSettings,
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
     query: QueryParams,
-) -> RelatedResponse | Response:
-    if (cached := not_modified(request, response, recommender)) is not None:
+) -> Response:
+    headers, cached = cache_headers(request, recommender, settings)
+    if cached is not None:
         return cached
     ranked = recommender.related_list(article_id, query)
-    return RelatedResponse(
-        article_id=article_id,
-        index_version=recommender.index.version,
-        items=[item(i) for i in ranked.items],
-        collapsed=ranked.collapsed,
-        next_cursor=ranked.next_cursor,
-    )
+    return json_response(related_body(article_id, recommender.index.version, ranked), headers)
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}}, summary="Service health")
-def health(request: Request, response: Response) -> Health:
-    state = request.app.state.recsys
-    recommender: Recommender | None = state.recommender
+def health(state: State, response: Response) -> Health:
+    recommender = state.recommender
     manifest = recommender.index.manifest if recommender else None
     if recommender is None:
         response.status_code = 503
@@ -82,16 +59,16 @@ def health(request: Request, response: Response) -> Health:
         index_articles=manifest.count if manifest else None,
         index_built_at=manifest.built_at if manifest else None,
         catalog_articles=state.catalog_count(),
-        model=state.encoder.name,
+        model=state.query_side.encoder.name if state.query_side.encoder else state.settings.model,
         error=state.index_error,
-        current_version=state.store.current_version(),
+        current_version=state.query_side.store.current_version(),
         reload_error=state.reload_error,
     )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request) -> Response:
-    return request.app.state.recsys.metrics.render()  # type: ignore[no-any-return]
+def metrics(state: State) -> Response:
+    return state.metrics.render()
 
 
 # -- index lifecycle: hot reload ---------------------------------------------------------------------
@@ -104,10 +81,10 @@ def metrics(request: Request) -> Response:
     dependencies=[AdminKey],
     summary="Serve the current index version now (needs X-API-Key)",
 )
-def admin_reload(request: Request, response: Response) -> ReloadResponse:
+def admin_reload(state: State, response: Response) -> ReloadResponse:
     """Loads the version CURRENT names, if it is not the one served, and swaps to it. A version that
     fails its checks is refused (HTTP 409, with the reason) and the old one keeps serving."""
-    outcome = reload_if_changed(request.app.state.recsys, retry_refused=True)
+    outcome = state.reload(retry_refused=True)
     if not outcome.up_to_date:
         response.status_code = 409
     return ReloadResponse(

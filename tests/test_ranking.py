@@ -3,6 +3,7 @@ near-duplicates, a future article and a retraction, through the library API."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from index.build import build_index
 from recsys.articles import Article
-from recsys.catalog import Catalog, StoredArticle
+from recsys.catalog import Catalog
 from recsys.dedup import DuplicateRule, normalise_title, title_similarity
 from recsys.diversity import mmr_order
 from recsys.embed import TextRecipe
@@ -191,11 +192,19 @@ def test_a_draft_gets_blocks_without_being_stored(recommender: Recommender) -> N
 # -- the pipeline's stages on hand-made vectors -------------------------------------------------------
 
 
-def _stored(
-    key: int, title: str, section: str = "s", published: str = "2026-03-01T00:00:00Z"
-) -> StoredArticle:
-    article = Article(id=f"a{key}", title=title, section=section, published_at=published)
-    return StoredArticle(key=key, article=article, status="published", content_hash="h", updated_at="")
+def _candidate(
+    key: int, title: str, vector: np.ndarray, similarity: float, published: str | None = None
+) -> Candidate:
+    article = Article(id=f"a{key}", title=title, published_at=published)
+    moment = article.published_datetime()
+    return Candidate(
+        key=key,
+        vector=vector,
+        similarity=similarity,
+        title=title,
+        published=moment.timestamp() if moment else math.nan,
+        article=lambda: article,
+    )
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -216,13 +225,12 @@ def test_mmr_prefers_another_related_story_over_a_third_angle_of_one_event() -> 
 
 def test_fallback_fills_from_the_section_and_is_marked() -> None:
     subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q", section="s"), 0, NOW)
-    similar = Candidate(_stored(1, "one"), _unit(1, 0.5, 0, 0), 0.89)
-    copy = Candidate(_stored(2, "one"), _unit(1, 0.5, 0, 0), 0.89)  # a duplicate of `similar`
-    recent = Candidate(_stored(3, "recent"), _unit(0, 1, 0, 0), 0.0)
+    similar = _candidate(1, "one", _unit(1, 0.5, 0, 0), 0.89)
+    copy = _candidate(2, "one", _unit(1, 0.5, 0, 0), 0.89)  # a duplicate of `similar`
+    recent = _candidate(3, "recent", _unit(0, 1, 0, 0), 0.0)
     query = RelatedQuery(limit=3)
-    rules = Rules(subject, query, blocked=set(), now=NOW)
     ranked = rank_list(
-        subject, [similar, copy], query=query, policy=Policy(), rules=rules,
+        subject, [similar, copy], query=query, policy=Policy(),
         page=Page(subject, DuplicateRule()), limit=3, fresh=False, reason="similar",
         fallback=lambda: [copy, recent],
     )  # fmt: skip
@@ -232,14 +240,13 @@ def test_fallback_fills_from_the_section_and_is_marked() -> None:
 
 def test_freshness_lifts_a_recent_story_over_a_slightly_closer_old_one() -> None:
     subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q"), 0, NOW)
-    old = Candidate(_stored(1, "old", published="2025-01-01T00:00:00Z"), _unit(1, 0, 1, 0), 0.75)
-    new = Candidate(_stored(2, "new", published="2026-05-31T00:00:00Z"), _unit(1, 0, 0, 1), 0.70)
+    old = _candidate(1, "old", _unit(1, 0, 1, 0), 0.75, published="2025-01-01T00:00:00Z")
+    new = _candidate(2, "new", _unit(1, 0, 0, 1), 0.70, published="2026-05-31T00:00:00Z")
     query = RelatedQuery(limit=2)
-    rules = Rules(subject, query, blocked=set(), now=NOW)
 
     def order(fresh: bool) -> list[int | None]:
         ranked = rank_list(
-            subject, [old, new], query=query, policy=Policy(), rules=rules,
+            subject, [old, new], query=query, policy=Policy(),
             page=Page(subject, DuplicateRule()), limit=2, fresh=fresh, reason="similar",
         )  # fmt: skip
         return [i.key for i in ranked.items]
@@ -249,9 +256,8 @@ def test_freshness_lifts_a_recent_story_over_a_slightly_closer_old_one() -> None
 
 def test_undated_articles_pass_no_date_rule_but_pass_when_there_is_none() -> None:
     subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q"), 0, NOW)
-    undated = StoredArticle(
-        key=9, article=Article(id="u", title="u"), status="published", content_hash="h", updated_at=""
-    )
-    assert Rules(subject, RelatedQuery(), set(), NOW).allows(undated)
+    undated = Article(id="u", title="u")
+    assert Rules(subject, RelatedQuery(), set(), NOW).allows(undated, 9, "published")
     for params in ({"background": True}, {"max_age_days": 5.0}, {"since": NOW - timedelta(days=9)}):
-        assert not Rules(subject, RelatedQuery(**params), set(), NOW).allows(undated)  # type: ignore[arg-type]
+        query = RelatedQuery(**params)  # type: ignore[arg-type]
+        assert not Rules(subject, query, set(), NOW).allows(undated, 9, "published")

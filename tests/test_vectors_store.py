@@ -6,7 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recsys import neighbours
 from recsys.errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexMissing
+from recsys.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.snapshot import Snapshot
 from recsys.store import IndexStore, new_version_id
 from recsys.vectors import IndexSpec, VectorIndex
 
@@ -44,8 +47,15 @@ def _publish(store: IndexStore, model: str = "m", dim: int = 32) -> str:
     version = new_version_id()
     staging = store.staging_dir(version)
     index = VectorIndex.build(keys, np.array([str(k) for k in keys]), vectors)
+    rows = [{"key": int(k), "id": str(k), "url": None, "title": None, "section": None, "tags": "[]",
+             "published_at": None} for k in keys]  # fmt: skip
+    nkeys, nscores = neighbours.compute(index, vectors, keys, 8)
+    extra = {NEIGHBOURS_FILE: nkeys, SCORES_FILE: nscores, **Snapshot.from_rows(rows, 0).arrays()}
     store.write_version(
-        staging, index, {"version": version, "model": model, "recipe": "r", "built_at": "now", "index": {}}
+        staging,
+        index,
+        {"version": version, "model": model, "recipe": "r", "built_at": "now", "index": {}},
+        extra_arrays=extra,
     )
     store.publish(staging, version)
     return version
@@ -62,7 +72,7 @@ def test_publish_switches_current_and_load_checks_manifest(tmp_path: Path) -> No
     assert loaded.version == second and len(loaded.vectors) == 40
     manifest = json.loads((tmp_path / "versions" / second / "manifest.json").read_text())
     assert manifest["normalised"] is True and manifest["count"] == 40
-    assert set(manifest["files"]) == {"index.faiss", "keys.npy", "article_ids.npy"}
+    assert {"index.faiss", "keys.npy", "article_ids.npy", "neighbours.npy"} <= set(manifest["files"])
     assert "faiss-cpu" in manifest["libraries"]
 
 

@@ -1,0 +1,69 @@
+"""The one composition root of the query side: from settings to a Recommender over a checked index
+version. The service, the command line, the evaluation and the benchmarks all build it here, so they
+rank with the same catalog, recipe, checks, ranking policy and bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recsys.catalog import Catalog
+from recsys.embed import Encoder, SentenceTransformerEncoder, TextRecipe
+from recsys.ranking import Policy
+from recsys.recommend import Clock, Recommender, utcnow
+from recsys.settings import Settings
+from recsys.store import IndexStore, LoadedIndex
+
+
+@dataclass
+class QuerySide:
+    settings: Settings
+    catalog: Catalog
+    encoder: Encoder | None  # None: no model loaded (benchmarks); nothing can be embedded
+    recipe: TextRecipe
+    store: IndexStore
+    policy: Policy
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        encoder: Encoder | None = None,
+        catalog: Catalog | None = None,
+        *,
+        with_model: bool = True,
+    ) -> QuerySide:
+        """The catalog, encoder (the configured model unless one is given; none without
+        `with_model`) and index store of `settings`; nothing is loaded from the index yet."""
+        if encoder is None and with_model:
+            encoder = SentenceTransformerEncoder(settings.model, settings.device)
+        return cls(
+            settings=settings,
+            catalog=catalog or Catalog(settings.catalog_file),
+            encoder=encoder,
+            recipe=TextRecipe(max_words=settings.recipe_max_words),
+            store=IndexStore(settings.index_root),
+            policy=Policy.from_settings(settings),
+        )
+
+    def load_index(self, version: str | None = None) -> LoadedIndex:
+        """A version (default: the current one) with every check a server makes."""
+        return self.store.load(
+            version,
+            expect_model=self.encoder.name if self.encoder else None,
+            expect_dimension=self.encoder.dimension if self.encoder else None,
+            expect_recipe=self.recipe.id,
+        )
+
+    def recommender(self, loaded: LoadedIndex, clock: Clock = utcnow) -> Recommender:
+        return Recommender(
+            self.catalog,
+            loaded,
+            self.encoder,
+            self.recipe,
+            clock=clock,
+            policy=self.policy,
+            search_cap=self.settings.search_cap,
+        )
+
+    def load(self, version: str | None = None, clock: Clock = utcnow) -> Recommender:
+        return self.recommender(self.load_index(version), clock)

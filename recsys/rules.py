@@ -1,0 +1,124 @@
+"""Stage 1 of the pipeline (recsys/ranking.py) on arrays: which candidate rows may be listed at all.
+
+`RowRules` answers for many rows at once, from the snapshot and the live state, the question
+`ranking.Rules.allows` answers for one article: never the article itself, nothing retracted, deleted,
+scheduled, blocked or already on the page; then the request's section, tag and date filters. It also
+knows, before any search, when the filters can match nothing (an unknown section or tag, an empty date
+window), and which rows a narrow filter can match at all, so that a short list is completed from those
+rows exactly instead of by widening a search.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from recsys.live import LiveState
+from recsys.query import RelatedQuery
+from recsys.ranking import Subject
+from recsys.snapshot import Snapshot
+
+
+def _codes(names: Iterable[str], table: dict[str, int]) -> np.ndarray:
+    return np.array(sorted({table[n] for n in names if n in table}), dtype=np.int32)
+
+
+class RowRules:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        state: LiveState,
+        subject: Subject,
+        query: RelatedQuery,
+        now: float,
+        excluded_keys: Iterable[int],
+    ) -> None:
+        self.snapshot = snapshot
+        self.state = state
+        self.query = query
+        self.now = now
+        self.excluded = np.array(sorted(set(excluded_keys)), dtype=np.int64)
+        self.sections = _codes(query.sections, state.section_code)
+        self.exclude_sections = _codes(query.exclude_sections, state.section_code)
+        self.tags = _codes(query.tags, state.tag_code)
+        self.exclude_tags = _codes(query.exclude_tags, state.tag_code)
+        self.dated = query.background or any(
+            value is not None for value in (query.since, query.until, query.max_age_days)
+        )
+        low, high = -math.inf, now  # never a scheduled article
+        if query.since is not None:
+            low = max(low, query.since.timestamp())
+        if query.until is not None:
+            high = min(high, query.until.timestamp())
+        if query.max_age_days is not None:
+            low = max(low, subject.anchor_ts - query.max_age_days * 86_400.0)
+        self.before = subject.anchor_ts if query.background else math.inf  # strictly before
+        self.low, self.high = low, high
+        self.impossible = (
+            (bool(query.sections) and len(self.sections) == 0)
+            or (bool(query.tags) and len(self.tags) == 0)
+            or (self.dated and (low > high or low >= self.before))
+        )
+
+    def mask(self, rows: np.ndarray) -> np.ndarray:
+        """Which of `rows` pass every rule."""
+        state = self.state
+        ok = state.alive[rows].copy()
+        moment = state.published[rows]
+        ok &= ~(moment > self.now)  # NaN (undated) compares False: allowed unless a date rule applies
+        if len(self.excluded):
+            ok &= ~np.isin(self.snapshot.keys[rows], self.excluded)
+        if len(self.query.sections):
+            ok &= np.isin(state.sections[rows], self.sections)
+        if len(self.exclude_sections):
+            ok &= ~np.isin(state.sections[rows], self.exclude_sections)
+        if len(self.query.tags):
+            ok &= self._has_tag(rows, self.tags)
+        if len(self.exclude_tags):
+            ok &= ~self._has_tag(rows, self.exclude_tags)
+        if self.dated:
+            with np.errstate(invalid="ignore"):
+                ok &= (moment >= self.low) & (moment <= self.high) & (moment < self.before)
+        return ok
+
+    def _has_tag(self, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        snapshot = self.snapshot
+        starts = snapshot.tag_ptr[rows]
+        counts = snapshot.tag_ptr[np.asarray(rows) + 1] - starts
+        owner = np.repeat(np.arange(len(rows)), counts)
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        positions = np.arange(int(counts.sum())) + offsets
+        hit = np.isin(snapshot.tag_codes[positions], codes)
+        found = np.bincount(owner[hit], minlength=len(rows)) > 0
+        if self.state.changed:
+            wanted = set(codes.tolist())
+            for i, row in enumerate(np.asarray(rows).tolist()):
+                changed = self.state.changed.get(row)
+                if changed is not None:
+                    found[i] = bool(wanted.intersection(changed.tags))
+        return found
+
+    def narrow_rows(self, cap: int) -> np.ndarray | None:
+        """Every row the section, tag or date filters can match, when some filter narrows it to at
+        most `cap` rows (before the other rules); None when no filter is that narrow."""
+        snapshot, best = self.snapshot, None
+        options: list[np.ndarray] = []
+        if len(self.sections):
+            options.append(np.concatenate([snapshot.section_members(int(c))[0] for c in self.sections]))
+        if len(self.tags):
+            options.append(np.concatenate([snapshot.tag_members(int(c)) for c in self.tags]))
+        if self.dated:
+            high = min(self.high, np.nextafter(self.before, -math.inf))
+            lo = int(np.searchsorted(snapshot.time_sorted, self.low, side="left"))
+            hi = int(np.searchsorted(snapshot.time_sorted, high, side="right"))
+            options.append(snapshot.time_order[lo : max(lo, hi)])
+        for rows in options:
+            if len(rows) <= cap and (best is None or len(rows) < len(best)):
+                best = rows
+        if best is None:
+            return None
+        # Rows edited since the build may match now although their snapshot values did not.
+        extra = np.fromiter(self.state.changed.keys(), dtype=np.int32, count=len(self.state.changed))
+        return np.unique(np.concatenate([best.astype(np.int32), extra]))

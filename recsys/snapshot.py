@@ -1,0 +1,267 @@
+"""What the ranking rules need about every article of an index version, as arrays held in memory.
+
+A snapshot is written by the build beside the index files (checksummed like them) and loaded with the
+version, so that a request reads no article rows: row `r` of every array describes the article whose
+key is `keys[r]` (keys ascending, the FAISS ids). It holds, per row: id, url, title and publication
+text (compact UTF-8 columns), the section and tags (integer codes), the publication time (epoch
+seconds, NaN when undated), and lookups from id and URL to row (sorted 64-bit hashes). It also keeps
+the rows of each section and tag, and every dated row in time order, so that a filter can be answered
+from the rows it can match rather than by scanning.
+
+The snapshot is what the catalog said when the version was built; recsys/live.py lays what changed
+since on top of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsys.articles import Article, parse_timestamp
+
+log = logging.getLogger(__name__)
+
+PREFIX = "snap_"
+NO_CODE = -1
+
+
+def epoch_of(value: str | None) -> float:
+    """Seconds since 1970 of a stored timestamp; NaN when undated or unparseable (logged): a stored
+    value that cannot be read makes the article undated, never a failed request."""
+    if not value:
+        return math.nan
+    try:
+        return parse_timestamp(value).timestamp()
+    except (ValueError, OverflowError):
+        log.warning("unreadable published_at %r: the article is treated as undated", value)
+        return math.nan
+
+
+def text_hash(text: str) -> int:
+    """A stable signed 64-bit hash (the same in every process, unlike hash())."""
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True
+    )
+
+
+class StringColumn:
+    """Strings as one UTF-8 buffer and offsets: about a tenth of the memory of a list of str at a
+    million rows, and decoded only for the few rows a response shows."""
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+        self.data = data
+        self.offsets = offsets
+        self._bytes = data.tobytes()
+
+    @classmethod
+    def of(cls, values: Iterable[str | None]) -> StringColumn:
+        encoded = [(v or "").encode("utf-8") for v in values]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row: int) -> str:
+        return self._bytes[self.offsets[row] : self.offsets[row + 1]].decode("utf-8")
+
+    def get(self, row: int) -> str | None:
+        return self[row] or None
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{PREFIX}{name}_data.npy": self.data, f"{PREFIX}{name}_offsets.npy": self.offsets}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], name: str) -> StringColumn:
+        return cls(arrays[f"{PREFIX}{name}_data.npy"], arrays[f"{PREFIX}{name}_offsets.npy"])
+
+
+class HashLookup:
+    """Exact string -> row lookup over a StringColumn through sorted 64-bit hashes (16 bytes a row,
+    where a dict of a million strings takes over 100 MB)."""
+
+    def __init__(self, hashes: np.ndarray, order: np.ndarray, column: StringColumn) -> None:
+        self.hashes = hashes  # sorted
+        self.order = order  # row of each sorted hash
+        self.column = column
+
+    @classmethod
+    def of(cls, column: StringColumn, present: np.ndarray | None = None) -> HashLookup:
+        rows = np.arange(len(column)) if present is None else np.flatnonzero(present)
+        hashes = np.array([text_hash(column[int(r)]) for r in rows], dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")
+        return cls(hashes[order], rows[order].astype(np.int64), column)
+
+    def row(self, text: str) -> int | None:
+        h = text_hash(text)
+        at = int(np.searchsorted(self.hashes, h))
+        while at < len(self.hashes) and self.hashes[at] == h:
+            row = int(self.order[at])
+            if self.column[row] == text:
+                return row
+            at += 1
+        return None
+
+
+def _grouped(codes: np.ndarray, rows: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of rows per code: rows of code c are members[ptr[c]:ptr[c+1]], in the order given."""
+    order = np.argsort(codes, kind="stable")
+    ptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=count), out=ptr[1:])
+    return ptr, rows[order].astype(np.int32)
+
+
+def _vocabulary(values: Iterable[str]) -> list[str]:
+    return sorted(set(values))
+
+
+@dataclass
+class Snapshot:
+    keys: np.ndarray  # int64, ascending
+    ids: StringColumn
+    urls: StringColumn
+    titles: StringColumn
+    published_text: StringColumn
+    published: np.ndarray  # float64 epoch seconds, NaN undated
+    sections: np.ndarray  # int32 code, NO_CODE when none
+    section_names: list[str]
+    tag_ptr: np.ndarray  # int64, tags of row r: tag_codes[tag_ptr[r]:tag_ptr[r+1]]
+    tag_codes: np.ndarray  # int32
+    tag_names: list[str]
+    catalog_generation: int
+
+    def __post_init__(self) -> None:
+        n = len(self.keys)
+        self.section_code = {name: code for code, name in enumerate(self.section_names)}
+        self.tag_code = {name: code for code, name in enumerate(self.tag_names)}
+        self.by_id = HashLookup.of(self.ids)
+        self.by_url = HashLookup.of(self.urls, np.diff(self.urls.offsets) > 0)
+        dated = np.flatnonzero(~np.isnan(self.published))
+        # Every dated row by (time, key): keys ascend with rows, so a stable sort on time is enough.
+        self.time_order = dated[np.argsort(self.published[dated], kind="stable")].astype(np.int32)
+        self.time_sorted = self.published[self.time_order]
+        with_section = dated[self.sections[dated] != NO_CODE]
+        by_time = with_section[np.argsort(self.published[with_section], kind="stable")]
+        self.section_ptr, self.section_rows = _grouped(
+            self.sections[by_time], by_time, len(self.section_names)
+        )
+        self.section_times = self.published[self.section_rows]
+        tag_rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.tag_ptr))
+        self.tag_row_ptr, self.tag_rows = _grouped(self.tag_codes, tag_rows, len(self.tag_names))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Row of each key, -1 for keys this version does not hold."""
+        keys = np.asarray(keys, dtype=np.int64)
+        at = np.searchsorted(self.keys, keys)
+        at = np.minimum(at, max(len(self.keys) - 1, 0))
+        found = (self.keys[at] == keys) if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        return np.where(found, at, -1).astype(np.int32)
+
+    def row_of_key(self, key: int) -> int | None:
+        row = int(self.rows_of_keys(np.array([key]))[0])
+        return None if row < 0 else row
+
+    def section_members(self, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """Dated rows of a section in (time, key) order, and their times."""
+        lo, hi = self.section_ptr[code], self.section_ptr[code + 1]
+        return self.section_rows[lo:hi], self.section_times[lo:hi]
+
+    def tag_members(self, code: int) -> np.ndarray:
+        return self.tag_rows[self.tag_row_ptr[code] : self.tag_row_ptr[code + 1]]
+
+    def tags_of(self, row: int) -> tuple[str, ...]:
+        codes = self.tag_codes[self.tag_ptr[row] : self.tag_ptr[row + 1]]
+        return tuple(self.tag_names[int(c)] for c in codes)
+
+    def article(self, row: int) -> Article:
+        """The listed fields of a row as an Article (no body: responses do not show it)."""
+        code = int(self.sections[row])
+        return Article(
+            id=self.ids[row],
+            url=self.urls.get(row),
+            title=self.titles.get(row),
+            section=self.section_names[code] if code != NO_CODE else None,
+            tags=self.tags_of(row),
+            published_at=self.published_text.get(row),
+            status="published",
+        )
+
+    # -- building, saving, loading ----------------------------------------------------------------
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any], catalog_generation: int) -> Snapshot:
+        """From the catalog's lean rows (recsys/catalog.py LEAN_COLUMNS: sqlite3.Row or dicts), by key."""
+        tags = [tuple(json.loads(r["tags"])) for r in rows]
+        section_names = _vocabulary(r["section"] for r in rows if r["section"])
+        tag_names = _vocabulary(t for ts in tags for t in ts)
+        section_code = {name: code for code, name in enumerate(section_names)}
+        tag_code = {name: code for code, name in enumerate(tag_names)}
+        tag_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in tags], out=tag_ptr[1:])
+        return cls(
+            keys=np.array([r["key"] for r in rows], dtype=np.int64),
+            ids=StringColumn.of(r["id"] for r in rows),
+            urls=StringColumn.of(r["url"] for r in rows),
+            titles=StringColumn.of(r["title"] for r in rows),
+            published_text=StringColumn.of(r["published_at"] for r in rows),
+            published=np.array([epoch_of(r["published_at"]) for r in rows], dtype=np.float64),
+            sections=np.array(
+                [section_code[r["section"]] if r["section"] else NO_CODE for r in rows], dtype=np.int32
+            ),
+            section_names=section_names,
+            tag_ptr=tag_ptr,
+            tag_codes=np.array([tag_code[t] for ts in tags for t in ts], dtype=np.int32),
+            tag_names=tag_names,
+            catalog_generation=catalog_generation,
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The files of a snapshot (names -> arrays), written and checksummed with the version."""
+        out: dict[str, np.ndarray] = {}
+        for name in ("ids", "urls", "titles", "published_text"):
+            out.update(getattr(self, name).arrays(name))
+        out.update(StringColumn.of(self.section_names).arrays("section_names"))
+        out.update(StringColumn.of(self.tag_names).arrays("tag_names"))
+        out[f"{PREFIX}published.npy"] = self.published
+        out[f"{PREFIX}sections.npy"] = self.sections
+        out[f"{PREFIX}tag_ptr.npy"] = self.tag_ptr
+        out[f"{PREFIX}tag_codes.npy"] = self.tag_codes
+        return out
+
+    @classmethod
+    def load(
+        cls, directory: Path, names: Iterable[str], keys: np.ndarray, catalog_generation: int
+    ) -> Snapshot:
+        arrays = {
+            name: np.load(directory / name, allow_pickle=False) for name in names if name.startswith(PREFIX)
+        }
+        section_names = StringColumn.from_arrays(arrays, "section_names")
+        tag_names = StringColumn.from_arrays(arrays, "tag_names")
+        return cls(
+            keys=np.asarray(keys, dtype=np.int64),
+            ids=StringColumn.from_arrays(arrays, "ids"),
+            urls=StringColumn.from_arrays(arrays, "urls"),
+            titles=StringColumn.from_arrays(arrays, "titles"),
+            published_text=StringColumn.from_arrays(arrays, "published_text"),
+            published=arrays[f"{PREFIX}published.npy"],
+            sections=arrays[f"{PREFIX}sections.npy"],
+            section_names=[section_names[i] for i in range(len(section_names))],
+            tag_ptr=arrays[f"{PREFIX}tag_ptr.npy"],
+            tag_codes=arrays[f"{PREFIX}tag_codes.npy"],
+            tag_names=[tag_names[i] for i in range(len(tag_names))],
+            catalog_generation=catalog_generation,
+        )

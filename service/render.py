@@ -1,0 +1,56 @@
+"""Turning lists into the JSON the API returns: one renderer for every list endpoint and for
+`recsys related --json`. Bodies are plain dicts serialised with orjson (the response models in
+service/schemas.py document the same shapes in OpenAPI): at page-view rates, building and validating
+pydantic models for every item costs more than the ranking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from recsys.ranking import RankedList, Recommendation
+from recsys.recommend import Blocks
+
+
+def item(rec: Recommendation) -> dict[str, Any]:
+    """One listed story as the API shows it."""
+    article = rec.article
+    return {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "section": article.section,
+        "published_at": article.published_at,
+        "score": round(rec.score, 6),
+        "reason": rec.reason,
+    }
+
+
+def related_body(article_id: str, index_version: str, ranked: RankedList) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "index_version": index_version,
+        "items": [item(i) for i in ranked.items],
+        "collapsed": ranked.collapsed,
+        "next_cursor": ranked.next_cursor,
+    }
+
+
+def _block(ranked: RankedList) -> dict[str, Any]:
+    return {"items": [item(i) for i in ranked.items], "collapsed": ranked.collapsed}
+
+
+def blocks_body(article_id: str | None, index_version: str, blocks: Blocks) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "index_version": index_version,
+        "related": _block(blocks.related),
+        "more_in_section": _block(blocks.more_in_section),
+        "next_cursor": blocks.next_cursor,
+    }
+
+
+def json_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)

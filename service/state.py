@@ -1,0 +1,152 @@
+"""What a running service holds, and hot reload: noticing that the CURRENT pointer moved (a build or a
+rollback) and swapping the served index version without a restart.
+
+Two ways in: a watcher task that polls the pointer every `RECSYS_RELOAD_INTERVAL` seconds, and
+`POST /admin/reload`. Both load in a worker thread, never on the event loop, so requests keep being
+answered while a large index is read and checksummed. Whether a reload is needed is decided, and
+decided again after the load, inside one lock: a load that a rollback overtook is not swapped in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from recsys.errors import IndexError_, IndexMissing
+from recsys.queryside import QuerySide
+from recsys.recommend import Recommender
+from recsys.settings import Settings
+from service.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+CATALOG_COUNT_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    served_version: str | None
+    current_version: str | None
+    reloaded: bool
+    error: str | None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current_version is not None and self.served_version == self.current_version
+
+
+@dataclass
+class ServiceState:
+    query_side: QuerySide
+    metrics: Metrics
+    recommender: Recommender | None = None
+    index_error: str | None = None
+    # Hot reload: why the current version is not the one served, and which version that was (so the
+    # watcher does not retry, and log, the same broken version every few seconds).
+    reload_error: str | None = None
+    refused_version: str | None = None
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # /health is polled often and COUNT(*) scans the table (about 80 ms at a million articles): the
+    # count is refreshed at most every CATALOG_COUNT_TTL seconds.
+    _count: tuple[float, int] | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        return self.query_side.settings
+
+    def serving(self) -> Recommender:
+        """The recommender of the served version; IndexMissing (HTTP 503) when none could be loaded."""
+        recommender = self.recommender
+        if recommender is None:
+            raise IndexMissing(self.index_error or "no index loaded")
+        return recommender
+
+    def served_version(self) -> str | None:
+        recommender = self.recommender
+        return recommender.index.version if recommender is not None else None
+
+    def catalog_count(self) -> int:
+        now = time.monotonic()
+        if self._count is None or now - self._count[0] > CATALOG_COUNT_TTL:
+            self._count = (now, self.query_side.catalog.count())
+        return self._count[1]
+
+    # -- reloading -------------------------------------------------------------------------------------
+
+    def reload(self, *, retry_refused: bool = False, force: bool = False) -> ReloadOutcome:
+        """Serve the version CURRENT names, if it is not the one served. A version refused before is
+        skipped unless `retry_refused` (the admin endpoint retries; the watcher does not). `force`
+        loads even when nothing is served yet (start-up)."""
+        with self._reload_lock:
+            current = self.query_side.store.current_version()
+            reloaded = False
+            stale = current != self.served_version() or (force and self.recommender is None)
+            retry = retry_refused or force or current != self.refused_version
+            if (current is not None or force) and stale and retry:
+                reloaded = self._load(current)
+            return ReloadOutcome(
+                served_version=self.served_version(),
+                current_version=self.query_side.store.current_version(),
+                reloaded=reloaded,
+                error=self.reload_error if self.recommender is not None else self.index_error,
+            )
+
+    def _load(self, version: str | None) -> bool:
+        """Load `version` and swap it in (called with the lock held); on failure keep serving what was
+        loaded before. The swap is one assignment: a request holds the Recommender it started with."""
+        try:
+            recommender = self.query_side.load(version)
+        except IndexError_ as exc:
+            self.refused_version = version
+            if self.recommender is None:
+                self.index_error = str(exc)
+                log.error("index not loaded: %s", exc)
+            else:
+                self.reload_error = str(exc)
+                self.metrics.index_reloads.labels("refused").inc()
+                log.error(
+                    "refused index version %s: %s; still serving %s", version, exc, self.served_version()
+                )
+            return False
+        if self.query_side.store.current_version() != version and self.recommender is not None:
+            # CURRENT moved while this version loaded (a rollback, another build): the next check
+            # loads what it names now; swapping this one in would serve a version nobody points at.
+            log.info("index version %s loaded but no longer current; not swapped in", version)
+            return False
+        previous = self.served_version()
+        self.recommender = recommender
+        self.index_error = self.reload_error = self.refused_version = None
+        self.metrics.index_articles.set(len(recommender.index.vectors))
+        if previous is not None and previous != recommender.index.version:
+            self.metrics.index_reloads.labels("swapped").inc()
+            log.info("now serving index version %s (was %s)", recommender.index.version, previous)
+        return True
+
+
+async def _watch(state: ServiceState, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(state.reload)
+        except Exception:  # the watcher must outlive any one failure, or reloads stop silently
+            log.exception("index watcher: reload check failed")
+
+
+@contextlib.asynccontextmanager
+async def watch_current(state: ServiceState, interval: float) -> AsyncIterator[None]:
+    """Run the watcher for the life of the app; an interval of 0 turns it off."""
+    if interval <= 0:
+        yield
+        return
+    task = asyncio.create_task(_watch(state, interval), name="recsys-index-watcher")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

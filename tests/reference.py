@@ -1,0 +1,192 @@
+"""The exhaustive reference path of the query side, for equivalence tests only.
+
+It answers the same questions as recsys/recommend.py the slow, obvious way: every article row read
+from the catalog (SQL), every rule checked one article at a time (`ranking.Rules`), every indexed
+vector scored against the subject, and the section pool read with SQL. The fast path must return the
+same lists; tests/test_equivalence.py checks that it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+
+from recsys.articles import Article, format_timestamp
+from recsys.catalog import Catalog, StoredArticle
+from recsys.overrides import Overrides
+from recsys.query import RelatedQuery, encode_cursor
+from recsys.ranking import Candidate, Page, Policy, RankedList, Rules, Subject, published, rank_list
+from recsys.recommend import FALLBACK_POOL, Blocks
+from recsys.snapshot import epoch_of
+from recsys.store import LoadedIndex
+
+
+def _candidate(stored: StoredArticle, vector: np.ndarray, similarity: float) -> Candidate:
+    article = stored.article
+    return Candidate(
+        key=stored.key,
+        vector=vector,
+        similarity=similarity,
+        title=article.title,
+        published=epoch_of(article.published_at),
+        article=lambda: article,
+    )
+
+
+class ReferenceRecommender:
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: LoadedIndex,
+        clock: Callable[[], datetime],
+        policy: Policy | None = None,
+        embed: Callable[[Article], np.ndarray] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.index = index
+        self.clock = clock
+        self.policy = policy or Policy()
+        self.embed = embed
+        self.overrides = Overrides(catalog)
+        vectors = index.vectors
+        self.keys = np.array(sorted(int(k) for k in vectors.keys.tolist()), dtype=np.int64)
+        self.matrix = vectors.vectors_of(self.keys)
+
+    def vector(self, stored: StoredArticle) -> np.ndarray | None:
+        vector = self.index.vectors.vector(stored.key)
+        if vector is None and self.embed is not None:
+            return self.embed(stored.article)
+        return vector
+
+    def subject(self, stored: StoredArticle) -> Subject:
+        vector = self.vector(stored)
+        assert vector is not None
+        return Subject(vector, stored.article, stored.key, published(stored.article) or self.clock())
+
+    def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
+        subject = self.subject(self.catalog.get(article_id))
+        rules, page = self._context(subject, query)
+        ranked = self._related(subject, query, rules, page)
+        full = len(ranked.items) == query.limit
+        keys = [i.key for i in ranked.items if i.key is not None]
+        return RankedList(
+            ranked.items, ranked.collapsed, encode_cursor([*query.seen_keys(), *keys]) if full else None
+        )
+
+    def blocks(self, article_id: str, query: RelatedQuery) -> Blocks:
+        subject = self.subject(self.catalog.get(article_id))
+        rules, page = self._context(subject, query)
+        related = self._related(subject, query, rules, page)
+        in_section = self._in_section(subject, query, rules, page)
+        full = len(related.items) == query.limit or (
+            query.section_limit > 0 and len(in_section.items) == query.section_limit
+        )
+        keys = [i.key for i in [*related.items, *in_section.items] if i.key is not None]
+        cursor = encode_cursor([*query.seen_keys(), *keys]) if full else None
+        return Blocks(related, in_section, cursor)
+
+    def _context(self, subject: Subject, query: RelatedQuery) -> tuple[Rules, Page]:
+        now = self.clock()
+        rules = Rules(subject, query, self.overrides.blocked_ids(subject.id, now), now)
+        page = Page(subject, self.policy.duplicates)
+        on_page = list(self.catalog.by_ids_or_urls(list(query.exclude)).values())
+        on_page += list(self.catalog.by_keys(list(query.seen_keys())).values())
+        seen: set[int] = set()
+        for stored in sorted(on_page, key=lambda s: s.key):
+            if stored.key in seen:
+                continue
+            seen.add(stored.key)
+            vector = self.index.vectors.vector(stored.key)
+            if vector is None:
+                page.keys.add(stored.key)
+            else:
+                page.add(stored.key, vector, stored.article.title)
+        return rules, page
+
+    def _allowed(self, stored: StoredArticle, rules: Rules, page: Page) -> bool:
+        return stored.key not in page.keys and rules.allows(stored.article, stored.key, stored.status)
+
+    def _nearest(self, subject: Subject, rules: Rules, page: Page, want: int) -> list[Candidate]:
+        sims = self.matrix @ subject.vector
+        order = np.lexsort((self.keys, -sims))
+        stored = self.catalog.by_keys(self.keys.tolist())
+        found: list[Candidate] = []
+        for i in order.tolist():
+            item = stored.get(int(self.keys[i]))
+            if item is not None and self._allowed(item, rules, page):
+                found.append(_candidate(item, self.matrix[i], float(sims[i])))
+                if len(found) == want:
+                    break
+        return found
+
+    def _pool(self, subject: Subject) -> list[StoredArticle]:
+        section = subject.article.section
+        if section is None:
+            return []
+        pool = self.catalog.section_around(
+            section, format_timestamp(subject.anchor), self.policy.section_pool
+        )
+        return [s for s in pool if self.index.vectors.contains(s.key)]
+
+    def _scored(self, items: list[StoredArticle], subject: Subject) -> list[Candidate]:
+        out = []
+        for item in items:
+            vector = self.index.vectors.vector(item.key)
+            assert vector is not None
+            out.append(_candidate(item, vector, float(vector @ subject.vector)))
+        return out
+
+    def _related(self, subject: Subject, query: RelatedQuery, rules: Rules, page: Page) -> RankedList:
+        pins: list[Candidate] = []
+        if subject.id is not None:
+            targets = self.overrides.pins(subject.id)
+            pinned = self.catalog.by_ids_or_urls(targets)
+            for target in targets:
+                item = pinned.get(target)
+                if item is not None and rules.allows(item.article, item.key, item.status):
+                    vector = self.vector(item)
+                    if vector is not None:
+                        pins.append(_candidate(item, vector, float(vector @ subject.vector)))
+
+        def fallback() -> list[Candidate]:
+            allowed = [s for s in self._pool(subject) if rules.allows(s.article, s.key, s.status)]
+            recent = sorted(allowed, key=lambda s: (epoch_of(s.article.published_at), s.key), reverse=True)
+            return self._scored(recent[:FALLBACK_POOL], subject)
+
+        return rank_list(
+            subject,
+            self._nearest(subject, rules, page, max(4 * query.limit, 40)),
+            query=query,
+            policy=self.policy,
+            page=page,
+            limit=query.limit,
+            fresh=bool(query.freshness),
+            reason="similar",
+            pins=pins,
+            fallback=fallback,
+        )
+
+    def _in_section(self, subject: Subject, query: RelatedQuery, rules: Rules, page: Page) -> RankedList:
+        if query.section_limit == 0:
+            return RankedList(items=[])
+        pool = [s for s in self._pool(subject) if rules.allows(s.article, s.key, s.status)]
+        return rank_list(
+            subject,
+            self._scored(pool, subject),
+            query=query,
+            policy=self.policy,
+            page=page,
+            limit=query.section_limit,
+            fresh=query.freshness is not False,
+            reason="same_section",
+        )
+
+
+def summary(ranked: RankedList) -> list[tuple[str, str, float]]:
+    """What a list shows, comparable across the two paths (scores to 5 decimals)."""
+    return [(i.article.id, i.reason, round(i.score, 5)) for i in ranked.items]
+
+
+__all__ = ["ReferenceRecommender", "summary"]

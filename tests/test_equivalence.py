@@ -1,0 +1,214 @@
+"""The fast query side (precomputed lists, snapshot, live view) returns exactly what the exhaustive
+reference path (tests/reference.py) returns, for random articles and parameter combinations.
+
+The catalog is changed after the build in every way the live view must follow: retractions, a
+deletion, edits that move an article to another section and date, articles imported after the build
+(not indexed: they are subjects and pins, never candidates), pins, blocks with and without expiry.
+
+The index is flat (exact), so there is no approximation to allow for: any difference is a bug. The
+demo corpus is run with the fake encoder and, marked `model`, with the real one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from index.build import build_index
+from recsys.articles import format_timestamp
+from recsys.catalog import Catalog
+from recsys.demo_corpus import generate, write_jsonl
+from recsys.embed import Encoder
+from recsys.errors import ArticleNotFound
+from recsys.ingest import import_file
+from recsys.overrides import Overrides
+from recsys.query import RelatedQuery
+from recsys.queryside import QuerySide
+from recsys.recommend import Recommender
+from recsys.settings import Settings
+from tests.fakes import FakeEncoder
+from tests.reference import ReferenceRecommender, summary
+
+NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)  # inside the corpus: later articles are scheduled
+
+
+@dataclass
+class World:
+    fast: Recommender
+    reference: ReferenceRecommender
+    ids: list[str]
+    urls: list[str]
+    sections: list[str]
+    tags: list[str]
+
+
+def _world(folder: Path, encoder: Encoder) -> Iterator[World]:
+    settings = Settings(data_dir=folder / "data")
+    catalog = Catalog(settings.catalog_file)
+    path = folder / "demo.jsonl"
+    write_jsonl(path)
+    import_file(catalog, path, strict=True)
+    build_index(settings, catalog, encoder)
+    demo = generate()
+    ids = [d.id for d in demo]
+    # After the build: everything the live view has to follow.
+    catalog.set_status(ids[3], "retracted")
+    catalog.set_status(ids[40], "retracted")
+    catalog.delete(ids[41])
+    moved = [d for d in demo if d.id in (ids[10], ids[77])]
+    late = [
+        {**d.to_record(), "section": "world" if d.section != "world" else "sport",
+         "published_at": "2026-04-18T08:00:00Z", "title": f"{d.title} (updated)"}
+        for d in moved
+    ]  # fmt: skip
+    fresh = [
+        {**demo[i].to_record(), "id": f"late-{i}", "url": f"https://news.example/late/{i}",
+         "published_at": "2026-04-19T09:00:00Z", "related": []}
+        for i in (5, 120)
+    ]  # fmt: skip
+    extra = folder / "late.jsonl"
+    extra.write_text("".join(json.dumps(r) + "\n" for r in [*late, *fresh]))
+    import_file(catalog, extra, strict=True)
+    overrides = Overrides(catalog)
+    overrides.set_pins(ids[0], [ids[200], ids[3], "late-5", ids[1]])
+    overrides.set_pins(ids[18], [ids[100], ids[101]])
+    overrides.block(ids[2])  # everywhere
+    overrides.block(ids[19], under=ids[18])
+    # Blocks with an expiry on either side of NOW (stored by hand: the API refuses expiries before
+    # the real clock's now, and NOW is in the corpus's past).
+    with catalog.transaction() as conn:
+        for target, expiry in ((ids[22], NOW + timedelta(days=1)), (ids[23], NOW - timedelta(days=1))):
+            stamp = format_timestamp(expiry)
+            conn.execute("INSERT INTO blocks VALUES ('', ?, ?, ?)", (target, stamp, stamp))
+        catalog.bump_generation(conn)
+
+    query_side = QuerySide.open(settings, encoder, catalog)
+    fast = query_side.load(clock=lambda: NOW)
+    reference = ReferenceRecommender(catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed)
+    urls = [d.url for d in demo if d.url][:40]
+    sections = sorted({d.section for d in demo if d.section})
+    tags = sorted({t for d in demo for t in d.tags})[:12]
+    yield World(fast, reference, [*ids, "late-5", "late-120"], urls, sections, tags)
+    catalog.close()
+
+
+@pytest.fixture(scope="module")
+def fake_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from _world(tmp_path_factory.mktemp("fake"), FakeEncoder())
+
+
+@pytest.fixture(scope="module")
+def real_world(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Iterator[World]:
+    yield from _world(tmp_path_factory.mktemp("real"), real_encoder)
+
+
+@st.composite
+def queries(draw: st.DrawFn, world: World) -> tuple[str, RelatedQuery]:
+    article_id = draw(st.sampled_from(world.ids))
+    window = st.one_of(
+        st.none(),
+        st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2026, 6, 1), timezones=st.just(UTC)),
+    )
+    since, until = draw(window), draw(window)
+    if since is not None and until is not None and since > until:
+        since, until = until, since
+    sections = draw(st.lists(st.sampled_from([*world.sections, "no-such-desk"]), max_size=2, unique=True))
+    excluded_sections = draw(st.lists(st.sampled_from(world.sections), max_size=2, unique=True))
+    tags = draw(st.lists(st.sampled_from([*world.tags, "no-such-tag"]), max_size=2, unique=True))
+    excluded_tags = draw(st.lists(st.sampled_from(world.tags), max_size=1, unique=True))
+    query = RelatedQuery(
+        limit=draw(st.integers(1, 15)),
+        section_limit=draw(st.integers(0, 6)),
+        exclude=tuple(draw(st.lists(st.sampled_from(world.ids + world.urls), max_size=4))),
+        sections=tuple(sections),
+        exclude_sections=tuple(s for s in excluded_sections if s not in sections),
+        tags=tuple(tags),
+        exclude_tags=tuple(t for t in excluded_tags if t not in tags),
+        since=since,
+        until=until,
+        max_age_days=draw(st.one_of(st.none(), st.floats(1, 120))),
+        background=draw(st.booleans()),
+        freshness=draw(st.sampled_from([None, True, False])),
+        half_life_days=draw(st.one_of(st.none(), st.floats(0.5, 60))),
+    )
+    return article_id, query
+
+
+def _same(world: World, article_id: str, query: RelatedQuery) -> None:
+    try:
+        world.reference.related_list(article_id, query)
+    except ArticleNotFound:  # deleted since the build: gone for both
+        with pytest.raises(ArticleNotFound):
+            world.fast.related_list(article_id, query)
+        return
+    fast = world.fast.related_list(article_id, query)
+    slow = world.reference.related_list(article_id, query)
+    assert summary(fast) == summary(slow)
+    assert (fast.collapsed, fast.next_cursor) == (slow.collapsed, slow.next_cursor)
+    fast_blocks = world.fast.blocks(article_id, query)
+    slow_blocks = world.reference.blocks(article_id, query)
+    assert summary(fast_blocks.related) == summary(slow_blocks.related)
+    assert summary(fast_blocks.more_in_section) == summary(slow_blocks.more_in_section)
+    assert fast_blocks.next_cursor == slow_blocks.next_cursor
+    if fast_blocks.next_cursor:  # the next page, from the same cursor, agrees too
+        again = RelatedQuery(
+            limit=query.limit, section_limit=query.section_limit, cursor=fast_blocks.next_cursor
+        )
+        assert summary(world.fast.blocks(article_id, again).related) == summary(
+            world.reference.blocks(article_id, again).related
+        )
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fast_path_equals_the_exhaustive_reference(fake_world: World, data: st.DataObject) -> None:
+    article_id, query = data.draw(queries(fake_world))
+    _same(fake_world, article_id, query)
+
+
+@pytest.mark.model
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fast_path_equals_the_reference_on_real_vectors(real_world: World, data: st.DataObject) -> None:
+    article_id, query = data.draw(queries(real_world))
+    _same(real_world, article_id, query)
+
+
+def test_every_article_and_the_default_query_agree(fake_world: World) -> None:
+    for article_id in fake_world.ids:
+        _same(fake_world, article_id, RelatedQuery(limit=10, section_limit=5))
+
+
+def test_a_filter_that_cannot_match_answers_without_searching(fake_world: World) -> None:
+    searches = []
+    vectors = fake_world.fast.index.vectors
+    original = vectors.search
+
+    def counting(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        searches.append(k)
+        return original(queries, k)
+
+    vectors.search = counting  # type: ignore[method-assign]
+    try:
+        for query in (
+            RelatedQuery(sections=("no-such-desk",)),
+            RelatedQuery(tags=("no-such-tag",)),
+            RelatedQuery(since=datetime(2100, 1, 1, tzinfo=UTC)),
+            RelatedQuery(until=datetime(2000, 1, 1, tzinfo=UTC)),
+        ):
+            blocks = fake_world.fast.blocks(fake_world.ids[0], query)
+            assert blocks.related.items == [] and blocks.more_in_section.items == []
+        # An unfiltered request of a stored article is answered from its precomputed list.
+        assert fake_world.fast.related_list(fake_world.ids[30], RelatedQuery()).items
+        assert searches == []
+    finally:
+        del vectors.search
