@@ -1,11 +1,12 @@
 """The benchmark harness's own logic: synthetic folders come from the product's build using cached
-vectors only."""
+vectors only, and wrk's generated Lua quotes what it embeds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from benchmarks.synthetic import CachedVectorsOnly, Params, make
+from benchmarks.wrk_load import lua_string
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
 from recsys.settings import Settings
@@ -31,3 +32,9 @@ def test_synthetic_folder_is_built_from_cached_vectors_only(
 
     again = make(settings.data_dir, target, Params(size=80, incremental_change=0.1))
     assert again["reused"] and again["full_build"] == record["full_build"]
+
+
+def test_lua_long_strings_cannot_be_closed_by_their_content() -> None:
+    assert lua_string("/a") == "[[\n/a]]"
+    assert lua_string("x]]y") == "[=[\nx]]y]=]"
+    assert lua_string("]]]=]") == "[==[\n]]]=]]==]"
