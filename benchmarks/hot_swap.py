@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.serving import free_port
 from recsys.catalog import Catalog
 from recsys.ingest import import_file
 
@@ -55,12 +55,6 @@ class Load:
             }
             self.ok, self.failed, self.versions, self.slowest_ms = 0, Counter(), Counter(), 0.0
         return snapshot
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _client(base: str, ids: list[str], load: Load, stop: threading.Event, seed: int) -> None:
@@ -111,7 +105,7 @@ def main() -> None:
 
     catalog = Catalog(args.data_dir / "catalog.sqlite3")
     ids = [s.id for s in catalog.iter_all("published")]
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")} | {
         "RECSYS_DATA_DIR": str(args.data_dir),
         "RECSYS_RELOAD_INTERVAL": str(args.reload_interval),

@@ -6,10 +6,10 @@ For each size, starts `recsys serve` on a free 127.0.0.1 port, then a bounded as
 memory is read from /proc after start-up and at its peak.
 
 Sizes: `real` is the built data folder as it is. A larger size (e.g. 100000, 1000000) is made in
-`--work-dir` from a copy of the real catalog plus SYNTHETIC articles (copies of real rows under new ids,
-written through Catalog.upsert) and SYNTHETIC vectors (real vectors plus Gaussian noise, renormalised),
-published as an index version through IndexStore, so the service loads it like any other build.
-Synthetic data are made once per size and reused by later runs.
+`--work-dir` by benchmarks/synthetic.py: a copy of the real catalog plus SYNTHETIC articles (copies of
+real rows under new ids) and SYNTHETIC vectors (real vectors plus Gaussian noise, renormalised) in the
+embedding cache, then the product's own build from cached vectors (timed; the figures are in the JSON).
+Synthetic folders are made once per size and reused by later runs with the same parameters.
 
     python -m benchmarks.load --data-dir var/bbc --sizes real,100000,1000000 --concurrency 8 \\
         --requests 400 --work-dir /tmp/recsys-load --output benchmarks/results/load.json
@@ -23,122 +23,25 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 
-from benchmarks.report import machine, rss_kib, table, write_json
-from recsys.catalog import Catalog, UpsertCounts
-from recsys.embed import normalise
-from recsys.store import IndexStore, new_version_id
-from recsys.vectors import IndexSpec, VectorIndex
+from benchmarks import synthetic
+from benchmarks.report import machine, table, write_json
+from benchmarks.serving import free_port, running
 
 DEFAULT_ENDPOINTS = ["/articles/{id}/related?limit=10", "/health"]
-SYNTHETIC_PREFIX = "synthetic-"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def make_synthetic(real: Path, target: Path, size: int, seed: int = 0, noise: float = 0.05) -> Path:
-    """A data folder of `size` articles: the real catalog and vectors plus synthetic ones."""
-    if (target / "index" / "CURRENT").is_file():
-        return target
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    # sqlite's backup API copies a consistent snapshot, WAL included, without writing to the source.
-    source = sqlite3.connect(f"file:{real / 'catalog.sqlite3'}?mode=ro", uri=True)
-    copy = sqlite3.connect(target / "catalog.sqlite3")
-    source.backup(copy)
-    copy.close()
-    source.close()
-
-    base = IndexStore(real / "index").load()
-    catalog = Catalog(target / "catalog.sqlite3")
-    originals = [s for s in catalog.iter_all("published") if base.vectors.contains(s.key)]
-    missing = size - len(originals)
-    if missing <= 0:
-        raise SystemExit(f"size {size} is not larger than the real catalog ({len(originals)} articles)")
-    print(f"  adding {missing} synthetic articles to {target} ...", flush=True)
-    with catalog.transaction() as conn:
-        counts = UpsertCounts()
-        for n in range(missing):
-            original = originals[n % len(originals)].article
-            # url dropped: it must stay unique; the title keeps the copy apart in its content hash
-            clone = replace(
-                original,
-                id=f"{SYNTHETIC_PREFIX}{n:07d}",
-                url=None,
-                title=f"{original.title or ''} [{n}]",
-                related=(),
-                status="published",
-            )
-            catalog.upsert(conn, clone, counts)
-    keys: list[int] = []
-    ids: list[str] = []
-    for stored in catalog.iter_all("published"):
-        keys.append(stored.key)
-        ids.append(stored.id)
-    catalog.close()
-
-    real_vectors = np.vstack([base.vectors.vector(s.key) for s in originals])
-    row_of_original = {s.id: i for i, s in enumerate(originals)}
-    rng = np.random.default_rng(seed)
-    vectors = np.empty((len(ids), real_vectors.shape[1]), dtype=np.float32)
-    for start in range(0, len(ids), 100_000):
-        chunk = ids[start : start + 100_000]
-        rows = [
-            row_of_original[i] if i in row_of_original else int(i[len(SYNTHETIC_PREFIX) :]) % len(originals)
-            for i in chunk
-        ]
-        block = real_vectors[rows]
-        synthetic = np.array([i.startswith(SYNTHETIC_PREFIX) for i in chunk])
-        block[synthetic] += rng.normal(0, noise, size=(int(synthetic.sum()), block.shape[1])).astype(
-            np.float32
-        )
-        vectors[start : start + len(chunk)] = normalise(block)
-    print(f"  building a flat index of {len(ids)} vectors ...", flush=True)
-    index = VectorIndex.build(
-        np.array(keys, dtype=np.int64), np.array(ids, dtype=np.str_), vectors, IndexSpec()
-    )
-    del vectors
-    store = IndexStore(target / "index")
-    version = new_version_id()
-    with store.build_lock():
-        staging = store.staging_dir(version)
-        store.write_version(
-            staging,
-            index,
-            {
-                "version": version,
-                "model": base.manifest.model,
-                "recipe": base.manifest.recipe,
-                "index": IndexSpec().as_dict(),
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "synthetic": {"from": str(real), "real_articles": len(originals), "noise": noise},
-            },
-        )
-        store.publish(staging, version)
-    return target
 
 
 async def _load(base: str, paths: list[str], concurrency: int) -> dict[str, Any]:
@@ -188,7 +91,6 @@ def measure(
     with sqlite3.connect(f"file:{data_dir / 'catalog.sqlite3'}?mode=ro", uri=True) as conn:
         ids = [row[0] for row in conn.execute("SELECT id FROM articles WHERE status = 'published'")]
     rng = random.Random(seed)
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")} | {
         "RECSYS_LOG_LEVEL": "warning"
     }
@@ -196,45 +98,23 @@ def measure(
         # FAISS parallelises one query over OpenMP threads; with many requests in flight those
         # threads may fight each other (RECSYS_SEARCH_THREADS: 0 = every core, the default).
         env["RECSYS_SEARCH_THREADS"] = str(search_threads)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "index.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        started = time.perf_counter()
-        with httpx.Client(base_url=base, timeout=10) as client:
-            while True:
-                if server.poll() is not None:
-                    raise SystemExit(f"server for {data_dir} exited with {server.returncode}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.25)
-            startup = time.perf_counter() - started
+    port = free_port()
+    command = [sys.executable, "-m", "index.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    with running(command, env, port) as server:
+        with httpx.Client(base_url=server.base, timeout=10) as client:
             for _ in range(20):  # warm-up: first requests pay for lazy imports and caches
                 client.get(endpoints[0].format(id=rng.choice(ids)))
-        rss_idle = rss_kib(server.pid)
+        rss_idle = server.rss_mib()
         results = {}
         for template in endpoints:
             paths = [template.format(id=rng.choice(ids)) for _ in range(requests)]
-            results[template] = asyncio.run(_load(base, paths, concurrency))
-        rss_after = rss_kib(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            results[template] = asyncio.run(_load(server.base, paths, concurrency))
+        rss_after = server.rss_mib()
     return {
         "articles": len(ids),
-        "startup_s": round(startup, 1),
-        "rss_mib_after_start": round(rss_idle.get("VmRSS", 0) / 1024),
-        "rss_mib_peak": round(rss_after.get("VmHWM", 0) / 1024),
+        "startup_s": round(server.startup_s, 1),
+        "rss_mib_after_start": rss_idle["rss"],
+        "rss_mib_peak": rss_after["hwm"],
         "endpoints": results,
     }
 
@@ -246,10 +126,8 @@ def main() -> None:
     parser.add_argument("--endpoint", action="append", help="path template with {id}; repeatable")
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint and size")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
-    parser.add_argument(
-        "--work-dir", type=Path, default=Path("var/bench-load"), help="synthetic data folders"
-    )
     parser.add_argument("--seed", type=int, default=0)
+    synthetic.add_arguments(parser)
     parser.add_argument(
         "--search-threads",
         type=int,
@@ -260,15 +138,12 @@ def main() -> None:
     endpoints = args.endpoint or DEFAULT_ENDPOINTS
 
     runs = []
-    for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-        folder = (
-            args.data_dir
-            if size == "real"
-            else make_synthetic(args.data_dir, args.work_dir / size, int(size))
-        )
+    for size in synthetic.parse_sizes(args.sizes):
+        folder, record = synthetic.folder_for(args.data_dir, size, args)
         print(f"measuring {folder} ...", flush=True)
         run = measure(folder, endpoints, args.requests, args.concurrency, args.seed, args.search_threads)
         run["size"] = size
+        run["synthetic"] = record
         runs.append(run)
 
     rows = [

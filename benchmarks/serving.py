@@ -1,0 +1,77 @@
+"""Starting a server process for a benchmark: a free 127.0.0.1 port, wait until it answers, stop it.
+
+Used by the load benchmarks for `recsys serve` and for the trivial comparison app alike, so both are
+started, probed and stopped the same way.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from benchmarks.report import rss_kib
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    base: str  # http://127.0.0.1:PORT
+    startup_s: float
+
+    def rss_mib(self) -> dict[str, int]:
+        """Resident memory now (rss) and at its peak so far (hwm), MiB."""
+        found = rss_kib(self.process.pid)
+        return {"rss": round(found.get("VmRSS", 0) / 1024), "hwm": round(found.get("VmHWM", 0) / 1024)}
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], port: int, *, ready: str = "/health", timeout_s: float = 1800
+) -> Iterator[Server]:
+    """Run `command` (a server listening on `port`) until the block ends; yields once `ready` answers
+    200. The server's stderr goes to a file whose tail is shown if it exits early."""
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            started = time.perf_counter()
+            with httpx.Client(base_url=base, timeout=10) as client:
+                while True:
+                    if process.poll() is not None:
+                        stderr.seek(0)
+                        tail = stderr.read().decode(errors="replace").strip().splitlines()[-5:]
+                        raise SystemExit(
+                            f"{Path(command[0]).name} {' '.join(command[1:4])} ... exited with "
+                            f"{process.returncode}: " + " | ".join(tail)
+                        )
+                    if time.perf_counter() - started > timeout_s:
+                        raise SystemExit(f"{base}{ready} did not answer 200 within {timeout_s:.0f} s")
+                    try:
+                        if client.get(ready).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    time.sleep(0.25)
+            yield Server(process, base, time.perf_counter() - started)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
