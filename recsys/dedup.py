@@ -14,8 +14,12 @@ stripping markers (similarity 1.0), while siblings above 0.85 cosine have headli
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 _MARKER_PREFIX = re.compile(
     r"^\s*(?:(?:update[sd]?|correct(?:ion|ed)|exclusive|breaking|refile|rpt|repeat|wrapup(?: \d+)?)"
@@ -28,11 +32,13 @@ _MARKER_SUFFIX = re.compile(
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_title(title: str | None) -> str:
     text = _MARKER_SUFFIX.sub("", _MARKER_PREFIX.sub("", title or ""))
     return " ".join(_WORD.findall(text.lower()))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def title_similarity(a: str | None, b: str | None) -> float:
     """0..1, 1 for headlines equal after normalising; 0 when either is missing."""
     left, right = normalise_title(a), normalise_title(b)
@@ -53,3 +59,15 @@ class DuplicateRule:
         if cosine >= self.cosine:
             return True
         return cosine >= self.cosine_with_title and title_similarity(title_a, title_b) >= self.title
+
+    def first_duplicate(
+        self, cosines: np.ndarray, titles: Sequence[str | None], title: str | None
+    ) -> int | None:
+        """The first i for which (cosines[i], titles[i]) duplicates `title`'s article, or None.
+        Headlines are compared only where the vectors are already close: rarely, and never in a loop
+        over every pair."""
+        close = np.flatnonzero(np.asarray(cosines, dtype=np.float64) >= self.cosine_with_title)
+        for i in close.tolist():
+            if self.is_duplicate(float(cosines[i]), titles[i], title):
+                return int(i)
+        return None

@@ -164,25 +164,31 @@ class Page:
     def __init__(self, subject: Subject, rule: DuplicateRule) -> None:
         self.rule = rule
         self.keys: set[int] = set() if subject.key is None else {subject.key}
-        self._vectors: list[np.ndarray] = [subject.vector]
+        self._vectors = np.asarray(subject.vector, dtype=np.float32)[None, :]
         self._titles: list[str | None] = [subject.article.title]
-        self._listed = 0  # vectors past the subject's: used for diversity
 
     def add(self, key: int, vector: np.ndarray, title: str | None) -> None:
         self.keys.add(key)
-        self._vectors.append(vector)
+        self._vectors = np.vstack([self._vectors, vector[None, :]])
         self._titles.append(title)
-        self._listed += 1
 
-    def duplicates(self, candidate: Candidate) -> bool:
-        sims = np.stack(self._vectors) @ candidate.vector
-        title = candidate.title
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each of `vectors` (rows) to everything on the page (columns)."""
+        return vectors @ self._vectors.T
+
+    def duplicates(self, candidate: Candidate, similarities: np.ndarray | None = None) -> bool:
+        sims = self._vectors @ candidate.vector if similarities is None else similarities
+        return self.rule.first_duplicate(sims, self._titles, candidate.title) is not None
+
+    def duplicate_among(self, close: Sequence[int], similarities: np.ndarray, candidate: Candidate) -> bool:
+        """Whether `candidate` duplicates one of the page's entries `close` (given its similarities
+        to every entry)."""
         return any(
-            self.rule.is_duplicate(float(s), t, title) for s, t in zip(sims, self._titles, strict=True)
+            self.rule.is_duplicate(float(similarities[j]), self._titles[j], candidate.title) for j in close
         )
 
     def listed_vectors(self) -> np.ndarray | None:
-        return np.stack(self._vectors[1:]) if self._listed else None
+        return self._vectors[1:] if len(self._vectors) > 1 else None
 
 
 def freshness(moment: float, anchor: float, half_life_days: float) -> float:
@@ -246,26 +252,53 @@ def rank_list(
     # For each dropped duplicate, the kept candidate it duplicates (None: something on the page).
     dropped_for: list[int | None] = []
     seen_keys: set[int] = set()
-    for score, candidate in scored:
+    # Every similarity the loop can need, in two products: candidates against the page, and against
+    # each other. Only the pairs close enough to be duplicates are then looked at one by one.
+    reach = scored[: 4 * pool_size + len(page.keys)]
+    close_to_page: dict[int, list[int]] = {}
+    close_to_earlier: dict[int, list[int]] = {}
+    if query.dedup and reach:
+        vectors = np.stack([c.vector for _, c in reach])
+        to_page = page.similarities(vectors).astype(np.float64)
+        among = (vectors @ vectors.T).astype(np.float64)
+        threshold = policy.duplicates.cosine_with_title
+        for i, j in zip(*np.nonzero(to_page >= threshold), strict=True):
+            close_to_page.setdefault(int(i), []).append(int(j))
+        for i, j in zip(*np.nonzero(np.tril(among >= threshold, -1)), strict=True):
+            close_to_earlier.setdefault(int(i), []).append(int(j))
+    kept_at: dict[int, int] = {}  # position in `scored` -> index in `kept`
+    for position, (score, candidate) in enumerate(scored):
         if len(kept) >= pool_size or room <= 0:
             break
         if candidate.key in seen_keys:
             continue
         seen_keys.add(candidate.key)
         if query.dedup:
-            if page.duplicates(candidate):
+            if position < len(reach):
+                on_page = page.duplicate_among(close_to_page.get(position, ()), to_page[position], candidate)
+                twin = _first_kept_twin(
+                    candidate, close_to_earlier.get(position, ()), among[position], scored, kept_at, policy
+                )
+            else:  # past what was computed ahead: one product each
+                on_page = page.duplicates(candidate)
+                twin = policy.duplicates.first_duplicate(
+                    np.stack([c.vector for _, c in kept]) @ candidate.vector if kept else np.zeros(0),
+                    [c.title for _, c in kept],
+                    candidate.title,
+                )
+            if on_page:
                 dropped_for.append(None)
                 continue
-            twin = _duplicate_of(candidate, kept, policy.duplicates)
             if twin is not None:
                 dropped_for.append(twin)
                 continue
+        kept_at[position] = len(kept)
         kept.append((score, candidate))
 
     lam = policy.mmr_lambda if query.diversity else 1.0
     relevance = np.array([score for score, _ in kept], dtype=np.float64)
-    vectors = np.stack([c.vector for _, c in kept]) if kept else np.zeros((0, 1), dtype=np.float32)
-    order = mmr_order(relevance, vectors, lam, room, picked=page.listed_vectors())
+    kept_vectors = np.stack([c.vector for _, c in kept]) if kept else np.zeros((0, 1), np.float32)
+    order = mmr_order(relevance, kept_vectors, lam, room, picked=page.listed_vectors())
     for index in order:
         score, candidate = kept[index]
         take(candidate, score, reason)
@@ -283,13 +316,19 @@ def rank_list(
     return RankedList(items=items, collapsed=collapsed)
 
 
-def _duplicate_of(
-    candidate: Candidate, kept: list[tuple[float, Candidate]], rule: DuplicateRule
+def _first_kept_twin(
+    candidate: Candidate,
+    earlier: Sequence[int],
+    similarities: np.ndarray,
+    scored: Sequence[tuple[float, Candidate]],
+    kept_at: dict[int, int],
+    policy: Policy,
 ) -> int | None:
-    if not kept:
-        return None
-    sims = np.stack([c.vector for _, c in kept]) @ candidate.vector
-    for index, (similarity, (_, other)) in enumerate(zip(sims.tolist(), kept, strict=True)):
-        if rule.is_duplicate(similarity, other.title, candidate.title):
-            return index
+    """The first kept candidate (in kept order) that `candidate` duplicates, among the earlier
+    candidates close to it."""
+    for j in earlier:  # ascending, so kept indices ascend too
+        if j in kept_at and policy.duplicates.is_duplicate(
+            float(similarities[j]), scored[j][1].title, candidate.title
+        ):
+            return kept_at[j]
     return None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 
 from recsys.overrides import Block, Overrides
 from service.auth import AdminKey
-from service.deps import get_overrides, get_state
+from service.deps import overrides_of, state_of
 from service.params import aware
 from service.schemas import BlockBody, BlockEntry, BlocksList, ErrorBody, PinsBody, PinsResponse
 
@@ -23,7 +23,7 @@ ArticleId = Annotated[str, Path(description="the article the pins are shown unde
 
 
 def _overrides(request: Request) -> Overrides:
-    return get_overrides(get_state(request))
+    return overrides_of(state_of(request))
 
 
 def _entry(block: Block) -> BlockEntry:

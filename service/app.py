@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import faiss
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from threadpoolctl import threadpool_limits
 
 from recsys.embed import Encoder
 from recsys.errors import (
@@ -50,6 +51,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.search_threads:
             faiss.omp_set_num_threads(settings.search_threads)
+        # A request's matrices are tiny (a few dozen vectors): a multi-threaded BLAS only spins on
+        # the cores the event loop needs (measured under wrk: a quarter of all samples).
+        threadpool_limits(limits=1, user_api="blas")
         state = ServiceState(query_side=QuerySide.open(settings, encoder), metrics=metrics)
         state.reload(force=True)
         app.state.recsys = state

@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
 
-from service.deps import get_state
+from service.deps import state_of
 
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="admin API key (RECSYS_API_KEY)")
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Depends(_header)]) -> None:
-    configured = get_state(request).settings.api_key
+async def require_api_key(request: Request, key: Annotated[str | None, Depends(_header)]) -> None:
+    configured = state_of(request).settings.api_key
     if configured is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin endpoints are disabled: set RECSYS_API_KEY")
     if not key:

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from recsys.query import MAX_EXCLUDE, MAX_LIMIT, RelatedQuery
-from service.deps import get_state
+from service.deps import state_of
 
 
 def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def related_query(
+async def related_query(
     request: Request,
     limit: Annotated[
         int | None, Query(ge=1, le=MAX_LIMIT, description="related items (default RECSYS_DEFAULT_LIMIT)")
@@ -48,7 +48,7 @@ def related_query(
         float | None, Query(gt=0, le=36_500, description="freshness half-life (default from settings)")
     ] = None,
 ) -> RelatedQuery:
-    settings = get_state(request).settings
+    settings = state_of(request).settings
     return RelatedQuery(
         limit=limit or settings.default_limit,
         section_limit=settings.default_section_limit if section_limit is None else section_limit,
