@@ -238,12 +238,13 @@ def rollback(
 def _timestamp_option(flag: str, value: str | None) -> datetime | None:
     """An ISO-8601 option (no zone = UTC), or a one-line error naming the flag."""
     from recsys.articles import parse_timestamp
+    from recsys.errors import InvalidTimestamp
 
     if value is None:
         return None
     try:
         return parse_timestamp(value)
-    except ValueError as exc:
+    except InvalidTimestamp as exc:
         raise InvalidInput(f"{flag}: {exc}") from exc
 
 

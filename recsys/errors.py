@@ -2,7 +2,8 @@
 
     RecsysError                    base: a one-line message a person can act on
     ├── InvalidInput               a request or parameter makes no sense (HTTP 422)
-    │   └── InvalidArticle         one input record fails validation; names file, line and field
+    │   ├── InvalidArticle         one input record fails validation; names file, line and field
+    │   └── InvalidTimestamp       not a time, or not a plausible one (also a ValueError)
     ├── ArticleNotFound            no article with that id or URL (HTTP 404)
     ├── ConfigError                settings that cannot work (bad path, unknown index type)
     ├── ModelLoadError             the embedding model cannot be loaded from the configured name or path
@@ -34,6 +35,11 @@ class InvalidArticle(InvalidInput):
         self.field = field
         self.message = message
         super().__init__(f"{source}:{line}: field '{field}': {message}")
+
+
+class InvalidTimestamp(InvalidInput, ValueError):
+    """Also a ValueError: pydantic validators turn it into a 422 like any other field error, and callers
+    that caught the ValueError parse_timestamp used to raise keep working."""
 
 
 class ArticleNotFound(RecsysError):

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from recsys.articles import format_timestamp, parse_timestamp
+from recsys.articles import format_timestamp, parse_timestamp, to_utc
 from recsys.catalog import Catalog
-from recsys.errors import InvalidInput
+from recsys.errors import InvalidInput, InvalidTimestamp
 
 GLOBAL = ""
 MAX_PINS = 50
@@ -108,6 +108,13 @@ class Overrides:
         """Never show `target_id` under article `under` (or anywhere when None), until `expires_at`."""
         if under is not None and under == target_id:
             raise InvalidInput("an article is never shown under itself; no block needed")
+        if expires_at is not None:
+            # Far-future expiries ("2999-01-01") are a common way to say "for good": only times a
+            # datetime cannot hold in UTC are refused here, not implausible years.
+            try:
+                expires_at = to_utc(expires_at)
+            except InvalidTimestamp as exc:
+                raise InvalidInput(f"expires_at: {exc}") from exc
         if expires_at is not None and expires_at <= datetime.now(UTC):
             raise InvalidInput(f"expiry {format_timestamp(expires_at)} is in the past")
         self._require([target_id] if under is None else [target_id, under])

@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from recsys.errors import InvalidInput
+from recsys.articles import plausible_timestamp
+from recsys.errors import InvalidInput, InvalidTimestamp
 
 MAX_LIMIT = 100
 MAX_EXCLUDE = 200
@@ -69,6 +70,11 @@ class RelatedQuery:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise InvalidInput(f"{name} must carry a time zone (e.g. a trailing Z)")
+            if value is not None:
+                try:
+                    plausible_timestamp(value)
+                except InvalidTimestamp as exc:
+                    raise InvalidInput(f"{name}: {exc}") from exc
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidInput("since must not be after until")
         if self.max_age_days is not None and not 0 < self.max_age_days <= 36_500:

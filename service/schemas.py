@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from recsys.articles import plausible_timestamp, to_utc
+
+# Times a client sends, in UTC: a 422 near year 1 or 9999 where an offset would overflow, and for a
+# publication time also outside the plausible years (recsys/articles.py MIN_YEAR).
+UtcTime = Annotated[datetime, AfterValidator(to_utc)]
+PublicationTime = Annotated[datetime, AfterValidator(plausible_timestamp)]
 
 
 class RelatedItem(BaseModel):
@@ -75,7 +83,7 @@ class Draft(BaseModel):
     body: str | None = Field(default=None, max_length=1_000_000)
     section: str | None = Field(default=None, max_length=200)
     tags: list[str] = Field(default_factory=list, max_length=100)
-    published_at: datetime | None = Field(default=None, description="ISO-8601; default: now")
+    published_at: PublicationTime | None = Field(default=None, description="ISO-8601; default: now")
 
 
 class PinsBody(BaseModel):
@@ -90,7 +98,7 @@ class PinsResponse(BaseModel):
 class BlockBody(BaseModel):
     target: str = Field(min_length=1, description="id of the article never to show")
     article: str | None = Field(default=None, description="only under this article; null: everywhere")
-    expires_at: datetime | None = Field(default=None, description="ISO-8601; null: until removed")
+    expires_at: UtcTime | None = Field(default=None, description="ISO-8601; null: until removed")
 
 
 class BlockEntry(BaseModel):

@@ -1,0 +1,47 @@
+"""Requests built to break the service (issue 9): each must get a clean 4xx with the one error body,
+never a 500 (fake encoder)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from recsys.catalog import Catalog
+from recsys.settings import Settings
+from service.app import create_app
+from tests.fakes import FakeEncoder
+
+KEY = "s3cret"
+ADMIN = {"X-API-Key": KEY}
+EDGES = ["0999-06-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+
+
+@pytest.fixture
+def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
+    configured = Settings(data_dir=settings.data_dir, api_key=KEY)
+    with TestClient(create_app(configured, encoder=encoder)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("moment", EDGES)
+def test_implausible_draft_dates_are_422(client: TestClient, moment: str) -> None:
+    draft = {"title": "harbour ferry dock", "published_at": moment}
+    response = client.post("/related", json=draft)
+    assert response.status_code == 422, response.text
+    assert client.post("/related", json={**draft, "published_at": "2026-03-01T00:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["since", "until"])
+@pytest.mark.parametrize("moment", EDGES)
+def test_implausible_date_windows_are_422(client: TestClient, name: str, moment: str) -> None:
+    for path in ("/articles/harbour-1/related", "/articles/harbour-1/blocks"):
+        response = client.get(path, params={name: moment})
+        assert response.status_code == 422, (path, response.text)
+
+
+@pytest.mark.parametrize("moment", EDGES[1:])
+def test_implausible_block_expiry_is_422(client: TestClient, moment: str) -> None:
+    body = {"target": "harbour-2", "expires_at": moment}
+    assert client.post("/admin/blocks", json=body, headers=ADMIN).status_code == 422
