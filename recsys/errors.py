@@ -14,7 +14,8 @@
     └── BuildLocked                another build holds the lock
 
 The CLI turns any of these into `error: <message>` and a non-zero exit; the service maps them to an
-HTTP status in one exception handler (service/app.py). Anything else is a bug and keeps its traceback.
+HTTP status in one exception handler (service/errors.py). Anything else is a bug: the CLI keeps its
+traceback, the service logs it and answers a JSON 500.
 """
 
 from __future__ import annotations

@@ -11,25 +11,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import faiss
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from recsys.catalog import Catalog
 from recsys.embed import Encoder, SentenceTransformerEncoder, TextRecipe
-from recsys.errors import (
-    ArticleNotFound,
-    BuildLocked,
-    ConfigError,
-    IndexError_,
-    InvalidInput,
-    ModelLoadError,
-    RecsysError,
-)
+from recsys.errors import IndexError_
 from recsys.ranking import Policy
 from recsys.recommend import Recommender
 from recsys.settings import Settings
 from recsys.store import IndexStore
 from service.admin import router as admin_router
+from service.errors import install_error_handlers
 from service.metrics import Metrics
 from service.pages import router as pages_router
 from service.reload import watch_current
@@ -38,16 +30,6 @@ from service.routes import router
 log = logging.getLogger(__name__)
 
 CATALOG_COUNT_TTL = 5.0
-
-# One place that says which domain error is which HTTP status.
-_STATUS: list[tuple[type[RecsysError], int, str]] = [
-    (ArticleNotFound, 404, "not_found"),
-    (InvalidInput, 422, "invalid_input"),
-    (IndexError_, 503, "index_unavailable"),
-    (BuildLocked, 409, "build_locked"),
-    (ModelLoadError, 503, "model_unavailable"),
-    (ConfigError, 500, "config_error"),
-]
 
 
 @dataclass
@@ -146,13 +128,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    @app.exception_handler(RecsysError)
-    async def domain_error(_: Request, exc: RecsysError) -> JSONResponse:
-        for kind, status, name in _STATUS:
-            if isinstance(exc, kind):
-                return JSONResponse({"error": name, "detail": str(exc)}, status_code=status)
-        return JSONResponse({"error": "error", "detail": str(exc)}, status_code=500)
-
+    install_error_handlers(app)
     metrics.install(app)
     app.include_router(router)
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
