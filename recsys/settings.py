@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=10, ge=1, le=100)  # a request may ask for 1..100
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_key: SecretStr | None = None
+    # Largest request body accepted (413 beyond it): a draft's text fits in 1 MB many times over.
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
 
     # Ranking and caching (README "Ranking"): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block

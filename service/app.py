@@ -22,6 +22,7 @@ from recsys.settings import Settings
 from recsys.store import IndexStore
 from service.admin import router as admin_router
 from service.errors import install_error_handlers
+from service.limits import install_body_limit
 from service.metrics import Metrics
 from service.pages import router as pages_router
 from service.reload import watch_current
@@ -129,6 +130,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
+    install_body_limit(app, settings.max_body_bytes)
     metrics.install(app)
     app.include_router(router)
     # Page blocks, drafts and editorial overrides (ranking, issue 3).

@@ -100,6 +100,18 @@ async def _http_error(_: Request, error: Exception) -> Response:
     return error_response(exc.status_code, _http_kind(exc.status_code), detail, exc.headers)
 
 
+class TrackedSend:
+    """`send`, remembering whether the response has started: after that no other answer can be sent."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 class CatchAll:
     """Answers any exception no handler took with the JSON 500 and logs its traceback once.
 
@@ -114,18 +126,12 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception:
             log.exception("internal error answering %s %s", scope.get("method"), scope.get("path"))
-            if not started:  # otherwise the client gets a cut-off response, which it can tell
+            if not tracked.started:  # otherwise the client gets a cut-off response, which it can tell
                 await error_response(500, "internal", "internal error")(scope, receive, send)
 
 
