@@ -121,6 +121,19 @@ def format_timestamp(moment: datetime) -> str:
     return to_utc(moment).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
+def encodable(text: str) -> bool:
+    """Whether `text` can be written as UTF-8 (to SQLite, into a JSON answer). A JSON escape such as
+    "\\ud800" decodes to a lone surrogate, which cannot: it must be refused where it comes in."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+UNENCODABLE = "not valid Unicode text (it holds a lone surrogate such as \\ud800)"
+
+
 def _optional_text(record: dict[str, Any], name: str, source: str, line: int) -> str | None:
     value = record.get(name)
     if value is None:
@@ -129,6 +142,8 @@ def _optional_text(record: dict[str, Any], name: str, source: str, line: int) ->
         raise InvalidArticle(source, line, name, f"expected a string or null, got {type(value).__name__}")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidArticle(source, line, name, f"longer than {MAX_TEXT_LENGTH} characters")
+    if not encodable(value):
+        raise InvalidArticle(source, line, name, UNENCODABLE)
     value = value.strip()
     return value or None
 
@@ -139,6 +154,8 @@ def _string_list(record: dict[str, Any], name: str, source: str, line: int) -> t
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InvalidArticle(source, line, name, "expected a list of strings")
+    if not all(encodable(item) for item in value):
+        raise InvalidArticle(source, line, name, UNENCODABLE)
     # Keep order, drop blanks and repeats.
     return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
 
@@ -168,6 +185,8 @@ def validate_record(record: Any, source: str, line: int) -> Article:
     article_id = raw_id.strip()
     if len(article_id) > MAX_ID_LENGTH:
         raise InvalidArticle(source, line, "id", f"longer than {MAX_ID_LENGTH} characters")
+    if not encodable(article_id):
+        raise InvalidArticle(source, line, "id", UNENCODABLE)
 
     url = _optional_text(record, "url", source, line)
     if url is not None and not url.startswith(("http://", "https://", "/")):

@@ -83,6 +83,9 @@ def test_reads_gzip_and_csv_with_same_columns(tmp_path: Path) -> None:
         ('{"id": "a", "title": "t", "published_at": "9999-12-31T23:59:59-01:00"}', "published_at", "range"),
         ('{"id": "a", "title": "t", "status": "deleted"}', "status", "expected one of"),
         ('{"id": "a", "title": "t", "url": "ftp://x"}', "url", "http"),
+        ('{"id": "a", "title": "harbour \\ud800"}', "title", "lone surrogate"),
+        ('{"id": "a", "title": "t", "tags": ["\\udfff"]}', "tags", "lone surrogate"),
+        ('{"id": "\\ud800", "title": "t"}', "id", "lone surrogate"),
     ],
 )
 def test_bad_record_names_file_line_and_field(tmp_path: Path, line: str, field: str, fragment: str) -> None:

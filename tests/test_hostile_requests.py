@@ -45,3 +45,26 @@ def test_implausible_date_windows_are_422(client: TestClient, name: str, moment:
 def test_implausible_block_expiry_is_422(client: TestClient, moment: str) -> None:
     body = {"target": "harbour-2", "expires_at": moment}
     assert client.post("/admin/blocks", json=body, headers=ADMIN).status_code == 422
+
+
+def _post_raw(client: TestClient, method: str, path: str, raw: str) -> int:
+    # Raw JSON: the escape reaches the service as a lone surrogate, which UTF-8 cannot encode.
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    return client.request(method, path, content=raw.encode(), headers=headers).status_code
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "raw"),
+    [
+        ("POST", "/related", '{"title": "harbour \\ud800 ferry"}'),
+        ("POST", "/related", '{"title": "harbour", "body": "\\udfff", "section": "x"}'),
+        ("POST", "/related", '{"title": "harbour", "tags": ["\\ud800"]}'),
+        ("PUT", "/admin/pins/harbour-1", '{"pins": ["\\ud800"]}'),
+        ("PUT", "/admin/pins/harbour-1", '{"pins": ["harbour-2", "x\\udc80"]}'),
+        ("POST", "/admin/blocks", '{"target": "\\ud800"}'),
+        ("POST", "/admin/blocks", '{"target": "harbour-2", "article": "\\ud800"}'),
+    ],
+)
+def test_lone_surrogates_are_422(client: TestClient, method: str, path: str, raw: str) -> None:
+    assert _post_raw(client, method, path, raw) == 422
+    assert client.get("/admin/pins/harbour-1", headers=ADMIN).json()["pins"] == []
