@@ -3,6 +3,7 @@ never a 500 (fake encoder)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import pytest
@@ -68,3 +69,14 @@ def _post_raw(client: TestClient, method: str, path: str, raw: str) -> int:
 def test_lone_surrogates_are_422(client: TestClient, method: str, path: str, raw: str) -> None:
     assert _post_raw(client, method, path, raw) == 422
     assert client.get("/admin/pins/harbour-1", headers=ADMIN).json()["pins"] == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"v":1,"seen":[18446744073709551616]}', b'{"v":1,"seen":[9223372036854775808]}', b"[" * 1500],
+)
+def test_crafted_cursors_are_422(client: TestClient, payload: bytes) -> None:
+    cursor = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    for path in ("/articles/harbour-1/related", "/articles/harbour-1/blocks"):
+        response = client.get(path, params={"cursor": cursor})
+        assert response.status_code == 422 and response.json()["error"] == "invalid_input", response.text
