@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import platform
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ from recsys.errors import (
     IndexMismatch,
     IndexMissing,
 )
-from recsys.vectors import VectorIndex
+from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,58 @@ def new_version_id(now: datetime | None = None) -> str:
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     # Sortable by time; the random tail keeps two builds in one second apart.
     return moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z-{secrets.token_hex(2)}"
+
+
+REQUIRED_FIELDS = ("format_version", "version", "model", "dimension", "count", "recipe", "built_at", "files")
+REQUIRED_FILES = (INDEX_FILE, KEYS_FILE, IDS_FILE)
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _plain_name(name: str) -> bool:
+    """A file name with no folder part, not hidden, and not "." or "..": the manifest's names are
+    joined to the version folder, so anything else could point outside it."""
+    return (
+        bool(name) and "/" not in name and "\\" not in name and "\0" not in name and not name.startswith(".")
+    )
+
+
+def _shape_problem(data: Any, version: str) -> str | None:
+    """Why a decoded manifest cannot describe version `version` (one line), or None. Checked before any
+    field is used, so a hand-edited or damaged manifest is refused as corrupt, not a ValueError."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if missing := [name for name in REQUIRED_FIELDS if name not in data]:
+        return f"lacks required fields: {', '.join(missing)}"
+    if not _is_int(data["format_version"]):
+        return "format_version is not an integer"
+    if data["version"] != version:
+        return "version does not name its own folder"
+    for name in ("model", "recipe", "built_at"):
+        if not isinstance(data[name], str) or not data[name]:
+            return f"{name} is not a non-empty string"
+    if not _is_int(data["dimension"]) or data["dimension"] < 1:
+        return "dimension is not a positive integer"
+    if not _is_int(data["count"]) or data["count"] < 0:
+        return "count is not a non-negative integer"
+    files = data["files"]
+    if not isinstance(files, dict) or not files:
+        return "files is not a non-empty object"
+    for name, digest in files.items():
+        if not _plain_name(name):
+            return f"files lists {ascii(name[:80])}, not a plain file name"
+        if not isinstance(digest, str) or not _SHA256_HEX.fullmatch(digest):
+            return f"the checksum of {ascii(name)} is not 64 lowercase hex digits"
+    if missing := [name for name in REQUIRED_FILES if name not in files]:
+        return f"files does not list {', '.join(missing)}"
+    index = data.get("index", {})
+    params = index.get("params", {}) if isinstance(index, dict) else None
+    if not isinstance(params, dict) or not all(_is_int(value) for value in params.values()):
+        return "index is not an object with integer params"
+    return None
 
 
 @dataclass(frozen=True)
@@ -253,11 +306,10 @@ class IndexStore:
             data = json.loads(path.read_text())
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"index version {version}: manifest.json is missing") from exc
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8
             raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
-        required = ("format_version", "version", "model", "dimension", "count", "recipe", "files")
-        if not isinstance(data, dict) or any(name not in data for name in required):
-            raise IndexCorrupt(f"index version {version}: manifest.json lacks required fields")
+        if (problem := _shape_problem(data, version)) is not None:
+            raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
         if data["format_version"] != FORMAT_VERSION:
             raise IndexMismatch(
                 f"index version {version} has format {data['format_version']}, this build reads "

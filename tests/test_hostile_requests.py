@@ -4,6 +4,7 @@ never a 500 (fake encoder)."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -80,3 +81,17 @@ def test_crafted_cursors_are_422(client: TestClient, payload: bytes) -> None:
     for path in ("/articles/harbour-1/related", "/articles/harbour-1/blocks"):
         response = client.get(path, params={"cursor": cursor})
         assert response.status_code == 422 and response.json()["error"] == "invalid_input", response.text
+
+
+def test_a_malformed_manifest_is_served_as_503_and_refused_by_reload(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    version = (settings.index_root / "CURRENT").read_text().strip()
+    path = settings.index_root / "versions" / version / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "dimension": "abc"}))
+    configured = Settings(data_dir=settings.data_dir, api_key=KEY, reload_interval=0)
+    with TestClient(create_app(configured, encoder=encoder)) as client:
+        health = client.get("/health")
+        assert health.status_code == 503 and "dimension is not a positive integer" in health.json()["error"]
+        assert client.post("/admin/reload", headers=ADMIN).status_code == 409
+        assert client.get("/articles/harbour-1/related").json()["error"] == "index_unavailable"
