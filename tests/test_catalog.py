@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from recsys import ingest
+from recsys.articles import RecordResult, read_articles
 from recsys.catalog import Catalog
 from recsys.errors import ArticleNotFound, ConfigError, InvalidArticle, InvalidInput
 from recsys.ingest import import_file
@@ -50,6 +53,27 @@ def test_strict_import_writes_nothing_on_a_bad_line(catalog: Catalog, tmp_path: 
     with pytest.raises(InvalidArticle, match=":2: field 'tags'"):
         import_file(catalog, path, strict=True)
     assert catalog.count() == 0
+
+
+@pytest.mark.parametrize(("strict", "visible"), [(False, 20), (True, 0)])
+def test_imports_commit_in_batches_unless_strict(
+    catalog: Catalog, corpus_file: Path, monkeypatch: pytest.MonkeyPatch, strict: bool, visible: int
+) -> None:
+    """What another connection (the service) sees while record 25 of 30 is being imported: the
+    batches committed so far, so it is never locked out for a whole file; strict stays all-or-nothing."""
+    monkeypatch.setattr(ingest, "BATCH_RECORDS", 10)
+    seen: list[int] = []
+
+    def watched(path: Path) -> Iterator[RecordResult]:
+        for number, result in read_articles(path):
+            if number == 25:
+                with sqlite3.connect(catalog.path) as other:
+                    seen.append(other.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            yield number, result
+
+    monkeypatch.setattr(ingest, "read_articles", watched)
+    assert import_file(catalog, corpus_file, strict=strict).counts.inserted == 30
+    assert seen == [visible] and catalog.count() == 30
 
 
 def test_url_belongs_to_one_article(catalog: Catalog, tmp_path: Path) -> None:
