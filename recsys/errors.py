@@ -11,7 +11,11 @@
     │   ├── IndexMissing           no index version has been published yet
     │   ├── IndexCorrupt           a file is missing, unreadable or fails its checksum
     │   └── IndexMismatch          the index was built with another model, dimension or format
-    └── BuildLocked                another build holds the lock
+    ├── BuildLocked                another build holds the lock
+    ├── CatalogBusy                the catalog stayed locked by another writer past the busy timeout
+    │                              (HTTP 503 with Retry-After)
+    └── StorageError               the disk refused a write: full, read-only, no permission; the
+                                   message names the path and what to do (HTTP 503, path not shown)
 
 The CLI turns any of these into `error: <message>` and a non-zero exit; the service maps them to an
 HTTP status in one exception handler (service/errors.py). Anything else is a bug: the CLI keeps its
@@ -74,4 +78,12 @@ class IndexMismatch(IndexError_):
 
 
 class BuildLocked(RecsysError):
+    pass
+
+
+class CatalogBusy(RecsysError):
+    pass
+
+
+class StorageError(RecsysError):
     pass

@@ -110,7 +110,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             faiss.omp_set_num_threads(settings.search_threads)
         state = ServiceState(
             settings=settings,
-            catalog=Catalog(settings.catalog_file),
+            catalog=Catalog(settings.catalog_file, busy_timeout=settings.busy_timeout),
             encoder=encoder or SentenceTransformerEncoder(settings.model, settings.device),
             recipe=TextRecipe(max_words=settings.recipe_max_words),
             store=IndexStore(settings.index_root),

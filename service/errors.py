@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -22,24 +23,39 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from recsys.errors import (
     ArticleNotFound,
     BuildLocked,
+    CatalogBusy,
     ConfigError,
     IndexError_,
     InvalidInput,
     ModelLoadError,
     RecsysError,
+    StorageError,
 )
 from service.schemas import ErrorBody
 
 log = logging.getLogger(__name__)
 
-# One place that says which domain error is which HTTP status (the first match wins).
-_STATUS: list[tuple[type[RecsysError], int, str]] = [
-    (ArticleNotFound, 404, "not_found"),
-    (InvalidInput, 422, "invalid_input"),
-    (IndexError_, 503, "index_unavailable"),
-    (BuildLocked, 409, "build_locked"),
-    (ModelLoadError, 503, "model_unavailable"),
-    (ConfigError, 500, "config_error"),
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    error: str
+    headers: Mapping[str, str] | None = None
+    # Said instead of the message where that names server paths; the message then goes to the log.
+    public_detail: str | None = None
+
+
+# One place that says which domain error is which HTTP answer (the first match wins).
+_ANSWERS: list[tuple[type[RecsysError], _Answer]] = [
+    (ArticleNotFound, _Answer(404, "not_found")),
+    (InvalidInput, _Answer(422, "invalid_input")),
+    (IndexError_, _Answer(503, "index_unavailable")),
+    (BuildLocked, _Answer(409, "build_locked")),
+    (ModelLoadError, _Answer(503, "model_unavailable")),
+    # An import batch or a build holds the lock for seconds at most: say when to try again.
+    (CatalogBusy, _Answer(503, "catalog_busy", {"Retry-After": "1"})),
+    (StorageError, _Answer(503, "storage_unavailable", public_detail="the catalog cannot be written now")),
+    (ConfigError, _Answer(500, "config_error")),
 ]
 # Kinds for Starlette's and FastAPI's own statuses where the HTTP phrase is not a good name (413's
 # phrase also differs between Python versions).
@@ -81,10 +97,10 @@ def _http_kind(status: int) -> str:
 
 
 async def _domain_error(_: Request, exc: Exception) -> Response:
-    for kind, status, name in _STATUS:
-        if isinstance(exc, kind):
-            return error_response(status, name, str(exc))
-    return error_response(500, "error", str(exc))
+    answer = next((answer for kind, answer in _ANSWERS if isinstance(exc, kind)), _Answer(500, "error"))
+    if answer.public_detail is not None:
+        log.error("%s", exc)
+    return error_response(answer.status, answer.error, answer.public_detail or str(exc), answer.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -95,3 +97,38 @@ def test_a_malformed_manifest_is_served_as_503_and_refused_by_reload(
         assert health.status_code == 503 and "dimension is not a positive integer" in health.json()["error"]
         assert client.post("/admin/reload", headers=ADMIN).status_code == 409
         assert client.get("/articles/harbour-1/related").json()["error"] == "index_unavailable"
+
+
+def test_a_write_meeting_a_lock_is_a_quick_503_with_retry_after(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    configured = Settings(data_dir=settings.data_dir, api_key=KEY, busy_timeout=0.1)
+    with TestClient(create_app(configured, encoder=encoder)) as client:
+        with sqlite3.connect(settings.catalog_file, isolation_level=None) as importer:
+            importer.execute("BEGIN IMMEDIATE")  # what an import batch holds
+            started = time.perf_counter()
+            response = client.post("/admin/blocks", json={"target": "harbour-2"}, headers=ADMIN)
+            assert time.perf_counter() - started < 2
+            assert response.status_code == 503 and response.headers["retry-after"] == "1"
+            assert response.json()["error"] == "catalog_busy"
+            assert client.get("/articles/harbour-1/related").status_code == 200  # reads go on
+            importer.execute("ROLLBACK")
+        assert client.post("/admin/blocks", json={"target": "harbour-2"}, headers=ADMIN).status_code == 201
+
+
+def test_a_catalog_that_refuses_writes_is_a_503_that_names_no_path(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = client.app.state.recsys.catalog  # type: ignore[attr-defined]
+    connect = catalog._conn
+
+    def read_only() -> sqlite3.Connection:  # SQLITE_READONLY, as on a read-only disk, on every thread
+        conn = connect()
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    monkeypatch.setattr(catalog, "_conn", read_only)
+    body = {"pins": [f"harbour-{i}" for i in range(2, 6)]}
+    response = client.put("/admin/pins/harbour-1", json=body, headers=ADMIN)
+    assert response.status_code == 503, response.text
+    assert response.json() == {"error": "storage_unavailable", "detail": "the catalog cannot be written now"}
