@@ -135,10 +135,12 @@ def _import_files(catalog: Catalog, paths: list[Path], *, strict: bool, progress
 def _import_demo(catalog: Catalog, settings: Settings) -> None:
     from recsys.demo_corpus import write_jsonl
     from recsys.ingest import import_file
+    from recsys.storage import writing
 
     path = settings.data_dir / "demo_articles.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_jsonl(path)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(path)
     report = import_file(catalog, path, strict=True)
     typer.echo(f"empty catalog: imported the built-in demo corpus ({report.summary()})")
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError
-from recsys.storage import sqlite_refusal
+from recsys.storage import os_refusal, sqlite_refusal
 
 SCHEMA_VERSION = 2
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -155,7 +155,8 @@ class Catalog:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
+            refused = os_refusal(exc, path.parent)
+            raise refused or ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
         self._local = threading.local()
         conn = self._conn()
         try:

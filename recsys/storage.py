@@ -69,12 +69,13 @@ def sqlite_refusal(exc: sqlite3.Error, path: Path) -> CatalogBusy | StorageError
         return refusal(errno.ENOSPC, path)
     if name.startswith("SQLITE_READONLY"):
         return StorageError(
-            f"the catalog {path} is read-only (file system or permissions): {_ACCESS}; {_READ_ONLY}"
+            f"the catalog {path} cannot be written (read-only file system or no permission): use a "
+            "data folder this user can write to (--data-dir, RECSYS_DATA_DIR)"
         )
     if name.startswith("SQLITE_CANTOPEN"):
         return StorageError(
-            f"cannot open the catalog {path}: the folder must exist, be writable by this user and not "
-            "be on a read-only file system (--data-dir, RECSYS_DATA_DIR)"
+            f"cannot open the catalog {path} (missing folder, read-only file system or no permission): "
+            "use a data folder this user can write to (--data-dir, RECSYS_DATA_DIR)"
         )
     if name.startswith("SQLITE_IOERR"):
         return StorageError(f"disk I/O error on the catalog {path}: check the disk and its free space")

@@ -40,6 +40,7 @@ from recsys.errors import (
     IndexMismatch,
     IndexMissing,
 )
+from recsys.storage import os_refusal, writing
 from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,10 @@ class IndexStore:
         try:
             self.versions_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the index folder {self.versions_dir}: {exc}") from exc
+            refused = os_refusal(exc, self.versions_dir)
+            raise refused or ConfigError(
+                f"cannot create the index folder {self.versions_dir}: {exc}"
+            ) from exc
 
     # -- the build lock --------------------------------------------------------------------------
 
@@ -197,7 +201,8 @@ class IndexStore:
         """Exclusive lock for a build. flock is released by the kernel if the process dies, so a
         killed build never leaves a stale lock behind."""
         self._ensure_dirs()
-        handle = open(self.root / ".build.lock", "a+")  # noqa: SIM115 - held for the whole block
+        with writing(self.root / ".build.lock"):
+            handle = open(self.root / ".build.lock", "a+")  # noqa: SIM115 - held for the whole block
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -223,7 +228,8 @@ class IndexStore:
         for leftover in self.versions_dir.glob(f"{TMP_PREFIX}*"):
             shutil.rmtree(leftover, ignore_errors=True)
         path = self.versions_dir / f"{TMP_PREFIX}{version}"
-        path.mkdir()
+        with writing(path):
+            path.mkdir()
         return path
 
     def write_version(
@@ -235,30 +241,32 @@ class IndexStore:
     ) -> Manifest:
         """Write the index files, any extra arrays (checksummed like the rest), and the manifest."""
         files = vectors.save(staging)
-        for name, array in (extra_arrays or {}).items():
-            np.save(staging / name, array, allow_pickle=False)
-            files.append(name)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            **manifest_fields,
-            "dimension": vectors.dimension,
-            "count": len(vectors),
-            "normalised": True,
-            "metric": "inner_product",
-            "libraries": library_versions(),
-            "files": {name: _sha256(staging / name) for name in files},
-        }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        for name in [*files, MANIFEST]:
-            _fsync_path(staging / name)
-        _fsync_path(staging)
+        with writing(staging):
+            for name, array in (extra_arrays or {}).items():
+                np.save(staging / name, array, allow_pickle=False)
+                files.append(name)
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                **manifest_fields,
+                "dimension": vectors.dimension,
+                "count": len(vectors),
+                "normalised": True,
+                "metric": "inner_product",
+                "libraries": library_versions(),
+                "files": {name: _sha256(staging / name) for name in files},
+            }
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            for name in [*files, MANIFEST]:
+                _fsync_path(staging / name)
+            _fsync_path(staging)
         return Manifest(manifest)
 
     def publish(self, staging: Path, version: str) -> Path:
         """Move a finished version into place, then switch CURRENT to it atomically."""
         final = self.versions_dir / version
-        os.replace(staging, final)
-        _fsync_path(self.versions_dir)
+        with writing(self.versions_dir):
+            os.replace(staging, final)
+            _fsync_path(self.versions_dir)
         self.set_current(version)
         return final
 
@@ -266,12 +274,13 @@ class IndexStore:
         if not (self.versions_dir / version / MANIFEST).is_file():
             raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
         pointer_tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
-        with open(pointer_tmp, "w") as handle:
-            handle.write(version + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer_tmp, self.root / CURRENT)
-        _fsync_path(self.root)
+        with writing(self.root / CURRENT):
+            with open(pointer_tmp, "w") as handle:
+                handle.write(version + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer_tmp, self.root / CURRENT)
+            _fsync_path(self.root)
 
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest versions beyond `keep`, never the current one."""

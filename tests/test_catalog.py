@@ -161,7 +161,7 @@ def test_a_lock_past_the_busy_timeout_is_catalog_busy(catalog: Catalog, corpus_f
     ("pragma", "message"),
     [
         ("max_page_count = 1", "no space left on device while writing"),  # SQLite's own "disk full"
-        ("query_only = ON", "is read-only"),
+        ("query_only = ON", "cannot be written .read-only file system or no permission."),
     ],
 )
 def test_a_disk_that_refuses_writes_is_a_storage_error(
