@@ -171,6 +171,32 @@ def retract(
     typer.echo(f"{article_id}: {'retracted' if changed else 'already retracted'}")
 
 
+@app.command()
+@cli_errors
+def backup(
+    dest: Annotated[Path, typer.Argument(help="file to write the copy of the catalog to")],
+    force: Annotated[bool, typer.Option(help="replace DEST if it exists")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Copy the catalog (articles, pins, blocks, embedding cache) to DEST, consistently, while it is in use.
+
+    To restore: with the service and writers stopped, put the copy in place of the data folder's
+    catalog.sqlite3; `recsys build` then publishes an index of it, reusing its cached embeddings.
+    """
+    settings = make_settings(data_dir=data_dir)
+    source = settings.catalog_file
+    if not source.is_file():
+        raise ConfigError(f"no catalog at {source}; nothing to back up")
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a folder; give the backup a file name")
+    if dest.exists() and dest.resolve() == source.resolve():
+        raise InvalidInput(f"{dest} is the catalog itself; give the backup another name")
+    if dest.exists() and not force:
+        raise InvalidInput(f"{dest} exists; pass --force to replace it")
+    articles = Catalog(source).backup(dest)
+    typer.echo(f"backed up {source} to {dest} ({articles} articles)")
+
+
 # -- index lifecycle: deleting articles, listing versions, rolling back -------------------------------
 
 

@@ -9,6 +9,7 @@ index version and the catalog agree on identity even as articles are edited or r
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
-from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError
-from recsys.storage import os_refusal, sqlite_refusal
+from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
+from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
 SCHEMA_VERSION = 2
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -457,6 +458,34 @@ class Catalog:
         ]
         with self.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- backup ------------------------------------------------------------------------------------
+
+    def backup(self, dest: Path) -> int:
+        """Write a consistent copy of the catalog (articles, pins, blocks, the embedding cache) to `dest`
+        while it stays in use: SQLite's online backup API copies one committed snapshot, and writers
+        go on meanwhile (WAL). The copy is checked, then renamed into place, so a failed backup never
+        leaves half a file at `dest`. Returns the number of articles in the copy."""
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+        try:
+            with writing(dest):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                copy = sqlite3.connect(partial)
+                try:
+                    self._conn().backup(copy)
+                    if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                        raise StorageError(f"the copy at {partial} fails SQLite's check; try again")
+                    articles = int(copy.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+                finally:
+                    copy.close()
+                fsync_path(partial)
+                os.replace(partial, dest)
+                fsync_path(dest.parent)
+        except sqlite3.OperationalError as exc:
+            raise sqlite_refusal(exc, dest) or StorageError(f"cannot write {dest}: {exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
+        return articles
 
     # -- sharing the embedding cache -----------------------------------------------------------------
 

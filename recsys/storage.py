@@ -29,6 +29,15 @@ _REFUSALS: dict[int, tuple[str, str]] = {
 }
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's data to disk (a folder: the names in it, after a rename)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def refusal(code: int, path: Path | str) -> StorageError:
     happened, advice = _REFUSALS[code]
     return StorageError(f"{happened} while writing {path}: {advice}")

@@ -40,7 +40,7 @@ from recsys.errors import (
     IndexMismatch,
     IndexMissing,
 )
-from recsys.storage import os_refusal, writing
+from recsys.storage import fsync_path, os_refusal, writing
 from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -58,14 +58,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def library_versions() -> dict[str, str]:
@@ -257,8 +249,8 @@ class IndexStore:
             }
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
             for name in [*files, MANIFEST]:
-                _fsync_path(staging / name)
-            _fsync_path(staging)
+                fsync_path(staging / name)
+            fsync_path(staging)
         return Manifest(manifest)
 
     def publish(self, staging: Path, version: str) -> Path:
@@ -266,7 +258,7 @@ class IndexStore:
         final = self.versions_dir / version
         with writing(self.versions_dir):
             os.replace(staging, final)
-            _fsync_path(self.versions_dir)
+            fsync_path(self.versions_dir)
         self.set_current(version)
         return final
 
@@ -280,7 +272,7 @@ class IndexStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(pointer_tmp, self.root / CURRENT)
-            _fsync_path(self.root)
+            fsync_path(self.root)
 
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest versions beyond `keep`, never the current one."""
