@@ -146,7 +146,7 @@ class Catalog:
     while a build or an ingest writes.
 
     `busy_timeout`: seconds a statement waits for another writer's lock before CatalogBusy. The CLI
-    and builds wait long (an import commits every few thousand records); the service waits briefly
+    and builds wait long (an import commits every 1,000 records); the service waits briefly
     and answers 503 with Retry-After rather than hold a request.
     """
 
