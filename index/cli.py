@@ -138,10 +138,12 @@ def _import_files(catalog: Catalog, paths: list[Path], *, strict: bool, progress
 def _import_demo(catalog: Catalog, settings: Settings) -> None:
     from recsys.demo_corpus import write_jsonl
     from recsys.ingest import import_file
+    from recsys.storage import writing
 
     path = settings.data_dir / "demo_articles.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_jsonl(path)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(path)
     report = import_file(catalog, path, strict=True)
     typer.echo(f"empty catalog: imported the built-in demo corpus ({report.summary()})")
 
@@ -170,6 +172,32 @@ def retract(
     settings = make_settings(data_dir=data_dir)
     changed = Catalog(settings.catalog_file).set_status(article_id, "retracted")
     typer.echo(f"{article_id}: {'retracted' if changed else 'already retracted'}")
+
+
+@app.command()
+@cli_errors
+def backup(
+    dest: Annotated[Path, typer.Argument(help="file to write the copy of the catalog to")],
+    force: Annotated[bool, typer.Option(help="replace DEST if it exists")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Copy the catalog (articles, pins, blocks, embedding cache) to DEST, consistently, while it is in use.
+
+    To restore: with the service and writers stopped, put the copy in place of the data folder's
+    catalog.sqlite3; `recsys build` then publishes an index of it, reusing its cached embeddings.
+    """
+    settings = make_settings(data_dir=data_dir)
+    source = settings.catalog_file
+    if not source.is_file():
+        raise ConfigError(f"no catalog at {source}; nothing to back up")
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a folder; give the backup a file name")
+    if dest.exists() and dest.resolve() == source.resolve():
+        raise InvalidInput(f"{dest} is the catalog itself; give the backup another name")
+    if dest.exists() and not force:
+        raise InvalidInput(f"{dest} exists; pass --force to replace it")
+    articles = Catalog(source).backup(dest)
+    typer.echo(f"backed up {source} to {dest} ({articles} articles)")
 
 
 # -- index lifecycle: deleting articles, listing versions, rolling back -------------------------------
@@ -241,12 +269,13 @@ def rollback(
 def _timestamp_option(flag: str, value: str | None) -> datetime | None:
     """An ISO-8601 option (no zone = UTC), or a one-line error naming the flag."""
     from recsys.articles import parse_timestamp
+    from recsys.errors import InvalidTimestamp
 
     if value is None:
         return None
     try:
         return parse_timestamp(value)
-    except ValueError as exc:
+    except InvalidTimestamp as exc:
         raise InvalidInput(f"{flag}: {exc}") from exc
 
 

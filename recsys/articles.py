@@ -20,12 +20,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from recsys.errors import InvalidArticle, InvalidInput
+from recsys.errors import InvalidArticle, InvalidInput, InvalidTimestamp
 
 Status = Literal["published", "retracted"]
 STATUSES: tuple[Status, ...] = ("published", "retracted")
 MAX_ID_LENGTH = 512
 MAX_TEXT_LENGTH = 1_000_000
+# Publication dates outside these years are refused where they come in. Archives digitised from print
+# reach back into the 19th century, and nothing is published two centuries ahead: outside the range a
+# date is a typo or a placeholder ("0001-01-01", "9999-12-31"). The margin to datetime's own limits
+# (years 1 and 9999) also keeps offsets and date arithmetic (max_age_days is at most 100 years) from
+# overflowing.
+MIN_YEAR = 1800
+MAX_YEAR = 2200
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,11 @@ class Article:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """Parse ISO-8601 (date-only, naive = UTC, or with offset) into an aware UTC datetime."""
+    """Parse ISO-8601 (date-only, naive = UTC, or with offset) into an aware UTC datetime.
+
+    Any time a datetime can hold is accepted, so values stored before MIN_YEAR..MAX_YEAR was enforced
+    still read; anything else raises InvalidTimestamp (a ValueError), never OverflowError.
+    """
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -80,14 +91,47 @@ def parse_timestamp(value: str) -> datetime:
         else:
             parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"not an ISO-8601 date or time: {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        raise InvalidTimestamp(f"not an ISO-8601 date or time: {value!r}") from exc
+    return to_utc(parsed)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime (naive = UTC). Near year 1 or 9999 an offset can carry the
+    time past what a datetime holds: that is an InvalidTimestamp, not an OverflowError."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidTimestamp("out of range once converted to UTC (too close to year 1 or 9999)") from exc
+
+
+def plausible_timestamp(moment: datetime) -> datetime:
+    """`moment` in UTC if it can be a publication or expiry time (MIN_YEAR..MAX_YEAR), else
+    InvalidTimestamp. Applied where times come in: files, drafts, date windows, block expiries."""
+    utc = to_utc(moment)
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise InvalidTimestamp(f"year {utc.year} is outside {MIN_YEAR}..{MAX_YEAR}; is the date right?")
+    return utc
 
 
 def format_timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ "YYYY-MM-DDTHH:MM:SSZ" in UTC, always with four year digits: strftime's %Y writes year 999 as
+    "999", which parse_timestamp would then refuse."""
+    return to_utc(moment).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def encodable(text: str) -> bool:
+    """Whether `text` can be written as UTF-8 (to SQLite, into a JSON answer). A JSON escape such as
+    "\\ud800" decodes to a lone surrogate, which cannot: it must be refused where it comes in."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+UNENCODABLE = "not valid Unicode text (it holds a lone surrogate such as \\ud800)"
 
 
 def _optional_text(record: dict[str, Any], name: str, source: str, line: int) -> str | None:
@@ -98,6 +142,8 @@ def _optional_text(record: dict[str, Any], name: str, source: str, line: int) ->
         raise InvalidArticle(source, line, name, f"expected a string or null, got {type(value).__name__}")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidArticle(source, line, name, f"longer than {MAX_TEXT_LENGTH} characters")
+    if not encodable(value):
+        raise InvalidArticle(source, line, name, UNENCODABLE)
     value = value.strip()
     return value or None
 
@@ -108,6 +154,8 @@ def _string_list(record: dict[str, Any], name: str, source: str, line: int) -> t
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InvalidArticle(source, line, name, "expected a list of strings")
+    if not all(encodable(item) for item in value):
+        raise InvalidArticle(source, line, name, UNENCODABLE)
     # Keep order, drop blanks and repeats.
     return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
 
@@ -137,6 +185,8 @@ def validate_record(record: Any, source: str, line: int) -> Article:
     article_id = raw_id.strip()
     if len(article_id) > MAX_ID_LENGTH:
         raise InvalidArticle(source, line, "id", f"longer than {MAX_ID_LENGTH} characters")
+    if not encodable(article_id):
+        raise InvalidArticle(source, line, "id", UNENCODABLE)
 
     url = _optional_text(record, "url", source, line)
     if url is not None and not url.startswith(("http://", "https://", "/")):
@@ -152,8 +202,8 @@ def validate_record(record: Any, source: str, line: int) -> Article:
         if not isinstance(published, str):
             raise InvalidArticle(source, line, "published_at", "expected an ISO-8601 string or null")
         try:
-            published_at = format_timestamp(parse_timestamp(published))
-        except ValueError as exc:
+            published_at = format_timestamp(plausible_timestamp(parse_timestamp(published)))
+        except InvalidTimestamp as exc:
             raise InvalidArticle(source, line, "published_at", str(exc)) from exc
 
     status = record.get("status")

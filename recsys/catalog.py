@@ -9,6 +9,7 @@ index version and the catalog agree on identity even as articles are edited or r
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,14 +17,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from recsys.articles import Article, Status, format_timestamp
-from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
+from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
+from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
+from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
 SCHEMA_VERSION = 3
 LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash"
+DEFAULT_BUSY_TIMEOUT = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -92,6 +96,41 @@ CREATE INDEX IF NOT EXISTS deletions_changed ON deletions (changed_gen);
 }
 
 
+class _Connection(sqlite3.Connection):
+    """A catalog connection whose statements raise domain errors where SQLite refuses: CatalogBusy for
+    a lock that outlasts the busy timeout, StorageError for a full or read-only disk, InvalidInput
+    for text UTF-8 cannot encode. Every read and write of the catalog goes through it."""
+
+    catalog_path: Path
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        with self._refusals():
+            return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        with self._refusals():
+            return super().executemany(sql, parameters)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        with self._refusals():
+            return super().executescript(sql_script)
+
+    def commit(self) -> None:
+        with self._refusals():
+            super().commit()
+
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if (error := sqlite_refusal(exc, self.catalog_path)) is not None:
+                raise error from exc
+            raise
+        except UnicodeEncodeError as exc:  # the last guard: text is checked where it comes in
+            raise InvalidInput(f"text {UNENCODABLE}") from exc
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     key: int
@@ -118,14 +157,21 @@ def _now() -> str:
 
 class Catalog:
     """SQLite-backed article store. One connection per thread; WAL so that the service keeps reading
-    while a build or an ingest writes."""
+    while a build or an ingest writes.
 
-    def __init__(self, path: Path) -> None:
+    `busy_timeout`: seconds a statement waits for another writer's lock before CatalogBusy. The CLI
+    and builds wait long (an import commits every 1,000 records); the service waits briefly
+    and answers 503 with Retry-After rather than hold a request.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
+            refused = os_refusal(exc, path.parent)
+            raise refused or ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
         self._local = threading.local()
         conn = self._conn()
         try:
@@ -144,7 +190,14 @@ class Catalog:
                 )
             self._migrate(conn, version)
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"{path}: not a usable catalog database ({exc})") from exc
+            raise self._unusable(exc) from exc
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> RecsysError:
+        """Why opening failed: the disk or the lock refused (say so, with what to do), or the file is
+        not a catalog at all."""
+        if isinstance(exc, sqlite3.OperationalError) and (refused := sqlite_refusal(exc, self.path)):
+            return refused
+        return ConfigError(f"{self.path}: not a usable catalog database ({exc})")
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         while version < SCHEMA_VERSION:
@@ -172,12 +225,15 @@ class Catalog:
         if conn is None:
             try:
                 # Autocommit; transaction() opens explicit ones, so reads never hold a write lock.
-                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+                conn = sqlite3.connect(
+                    self.path, timeout=self.busy_timeout, isolation_level=None, factory=_Connection
+                )
+                conn.catalog_path = self.path
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
             except sqlite3.DatabaseError as exc:
-                raise ConfigError(f"{self.path}: not a usable catalog database ({exc})") from exc
+                raise self._unusable(exc) from exc
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
@@ -194,16 +250,16 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing: commit at the end, roll back on any exception."""
+        """All-or-nothing: commit at the end, roll back on any exception (a failed commit included:
+        a full disk must not leave the connection inside a transaction that holds the lock)."""
         conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("BEGIN IMMEDIATE")
             yield conn
+            conn.commit()
         except BaseException:
             conn.rollback()
             raise
-        else:
-            conn.commit()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -452,6 +508,34 @@ class Catalog:
         ]
         with self.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- backup ------------------------------------------------------------------------------------
+
+    def backup(self, dest: Path) -> int:
+        """Write a consistent copy of the catalog (articles, pins, blocks, the embedding cache) to `dest`
+        while it stays in use: SQLite's online backup API copies one committed snapshot, and writers
+        go on meanwhile (WAL). The copy is checked, then renamed into place, so a failed backup never
+        leaves half a file at `dest`. Returns the number of articles in the copy."""
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+        try:
+            with writing(dest):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                copy = sqlite3.connect(partial)
+                try:
+                    self._conn().backup(copy)
+                    if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                        raise StorageError(f"the copy at {partial} fails SQLite's check; try again")
+                    articles = int(copy.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+                finally:
+                    copy.close()
+                fsync_path(partial)
+                os.replace(partial, dest)
+                fsync_path(dest.parent)
+        except sqlite3.OperationalError as exc:
+            raise sqlite_refusal(exc, dest) or StorageError(f"cannot write {dest}: {exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
+        return articles
 
     # -- sharing the embedding cache -----------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
     RecsysError                    base: a one-line message a person can act on
     ├── InvalidInput               a request or parameter makes no sense (HTTP 422)
-    │   └── InvalidArticle         one input record fails validation; names file, line and field
+    │   ├── InvalidArticle         one input record fails validation; names file, line and field
+    │   └── InvalidTimestamp       not a time, or not a plausible one (also a ValueError)
     ├── ArticleNotFound            no article with that id or URL (HTTP 404)
     ├── ConfigError                settings that cannot work (bad path, unknown index type)
     ├── ModelLoadError             the embedding model cannot be loaded from the configured name or path
@@ -10,10 +11,15 @@
     │   ├── IndexMissing           no index version has been published yet
     │   ├── IndexCorrupt           a file is missing, unreadable or fails its checksum
     │   └── IndexMismatch          the index was built with another model, dimension or format
-    └── BuildLocked                another build holds the lock
+    ├── BuildLocked                another build holds the lock
+    ├── CatalogBusy                the catalog stayed locked by another writer past the busy timeout
+    │                              (HTTP 503 with Retry-After)
+    └── StorageError               the disk refused a write: full, read-only, no permission; the
+                                   message names the path and what to do (HTTP 503, path not shown)
 
 The CLI turns any of these into `error: <message>` and a non-zero exit; the service maps them to an
-HTTP status in one exception handler (service/app.py). Anything else is a bug and keeps its traceback.
+HTTP status in one exception handler (service/errors.py). Anything else is a bug: the CLI keeps its
+traceback, the service logs it and answers a JSON 500.
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ class InvalidArticle(InvalidInput):
         self.field = field
         self.message = message
         super().__init__(f"{source}:{line}: field '{field}': {message}")
+
+
+class InvalidTimestamp(InvalidInput, ValueError):
+    """Also a ValueError: pydantic validators turn it into a 422 like any other field error, and callers
+    that caught the ValueError parse_timestamp used to raise keep working."""
 
 
 class ArticleNotFound(RecsysError):
@@ -67,4 +78,12 @@ class IndexMismatch(IndexError_):
 
 
 class BuildLocked(RecsysError):
+    pass
+
+
+class CatalogBusy(RecsysError):
+    pass
+
+
+class StorageError(RecsysError):
     pass

@@ -1,24 +1,33 @@
-"""Importing article files into the catalog, all-or-nothing per file.
+"""Importing article files into the catalog.
 
-Default: bad records are skipped and counted (the first few are reported with file, line and field).
-Strict: the first bad record fails the import and nothing from the file is written.
+Default: bad records are skipped and counted (the first few are reported with file, line and field),
+and the import commits every BATCH_RECORDS records, so that the service's writes (pins, blocks) wait
+for one batch, not for a whole file. An import stopped half-way (a full disk, a file unreadable past
+some line) keeps the batches before it: run it again once the cause is fixed (upserts are idempotent).
+Strict: the first bad record fails the import and nothing from the file is written. A URL clash is only
+found while writing, so strict keeps one transaction for the whole file, and holds the write lock
+for as long.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from recsys.articles import read_articles
+from recsys.articles import RecordResult, read_articles
 from recsys.catalog import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
 
 log = logging.getLogger(__name__)
 
 MAX_REPORTED_ERRORS = 20
+BATCH_RECORDS = 1000
 
 
 @dataclass
@@ -40,22 +49,40 @@ def import_file(
     catalog: Catalog, path: Path, *, strict: bool = False, progress: bool = False
 ) -> ImportReport:
     report = ImportReport(source=str(path))
-    with catalog.transaction() as conn:
-        records = tqdm(read_articles(path), desc=f"import {path.name}", unit=" rec", disable=not progress)
-        for line, result in records:
-            report.read += 1
-            if isinstance(result, InvalidArticle):
-                _reject(report, result, strict)
-                continue
-            try:
-                catalog.upsert(conn, result, report.counts)
-            except InvalidInput as exc:
-                _reject(report, InvalidArticle(str(path), line, "url", str(exc)), strict)
+    records = iter(tqdm(read_articles(path), desc=f"import {path.name}", unit=" rec", disable=not progress))
+    more = True
+    while more:
+        with catalog.transaction() as conn:
+            more = _write(catalog, conn, records, report, strict=strict)
     if report.skipped:
         log.warning("%s: skipped %d bad records; first: %s", path, report.skipped, report.errors[0])
     if report.read == 0:
         raise InvalidInput(f"{path}: no records found")
     return report
+
+
+def _write(
+    catalog: Catalog,
+    conn: sqlite3.Connection,
+    records: Iterator[RecordResult],
+    report: ImportReport,
+    *,
+    strict: bool,
+) -> bool:
+    """Upsert the next batch of records (strict: all of them); returns whether any may remain."""
+    limit = None if strict else BATCH_RECORDS
+    taken = 0
+    for line, result in itertools.islice(records, limit):
+        taken += 1
+        report.read += 1
+        if isinstance(result, InvalidArticle):
+            _reject(report, result, strict)
+            continue
+        try:
+            catalog.upsert(conn, result, report.counts)
+        except InvalidInput as exc:
+            _reject(report, InvalidArticle(report.source, line, "url", str(exc)), strict)
+    return taken == limit
 
 
 def _reject(report: ImportReport, error: InvalidArticle, strict: bool) -> None:

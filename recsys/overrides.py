@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from recsys.articles import format_timestamp, parse_timestamp
+from recsys.articles import UNENCODABLE, encodable, format_timestamp, parse_timestamp, to_utc
 from recsys.catalog import Catalog
-from recsys.errors import InvalidInput
+from recsys.errors import InvalidInput, InvalidTimestamp
 
 GLOBAL = ""
 MAX_PINS = 50
@@ -38,6 +38,11 @@ class Pin:
     position: int
 
 
+def _check_text(ids: list[str]) -> None:
+    if not all(encodable(i) for i in ids):
+        raise InvalidInput(f"article id {UNENCODABLE}")
+
+
 def _stamp(now: datetime | None = None) -> str:
     return format_timestamp(now or datetime.now(UTC))
 
@@ -52,6 +57,7 @@ class Overrides:
 
     def set_pins(self, article_id: str, targets: list[str]) -> list[str]:
         """Replace the article's pins with `targets`, in that order; returns the stored list."""
+        _check_text([article_id, *targets])
         ordered = list(dict.fromkeys(t.strip() for t in targets if t.strip()))
         if article_id in ordered:
             raise InvalidInput(f"an article cannot be pinned under itself: {article_id!r}")
@@ -106,8 +112,16 @@ class Overrides:
 
     def block(self, target_id: str, *, under: str | None = None, expires_at: datetime | None = None) -> Block:
         """Never show `target_id` under article `under` (or anywhere when None), until `expires_at`."""
+        _check_text([target_id] if under is None else [target_id, under])
         if under is not None and under == target_id:
             raise InvalidInput("an article is never shown under itself; no block needed")
+        if expires_at is not None:
+            # Far-future expiries ("2999-01-01") are a common way to say "for good": only times a
+            # datetime cannot hold in UTC are refused here, not implausible years.
+            try:
+                expires_at = to_utc(expires_at)
+            except InvalidTimestamp as exc:
+                raise InvalidInput(f"expires_at: {exc}") from exc
         if expires_at is not None and expires_at <= datetime.now(UTC):
             raise InvalidInput(f"expiry {format_timestamp(expires_at)} is in the past")
         self._require([target_id] if under is None else [target_id, under])

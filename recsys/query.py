@@ -4,6 +4,11 @@ and the paging cursor.
 A cursor carries the keys of every item already returned; the next page treats them as already on
 the page (never listed again, and their near-duplicates neither), so paging never repeats an item even
 when the index or the overrides change between two pages.
+
+Cursor format, version 1: unpadded URL-safe base64 of the compact JSON `{"v":1,"seen":[K,K,...]}`,
+each K the catalog key of an item already returned, an integer 0 <= K < 2**31 written without leading
+zeros. A cursor is matched against exactly that shape (and bounded in length) before any number is
+read, so a crafted one (deep nesting, huge numbers, megabytes) costs nothing and is an InvalidInput.
 """
 
 from __future__ import annotations
@@ -11,16 +16,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from recsys.errors import InvalidInput
+from recsys.articles import plausible_timestamp
+from recsys.errors import InvalidInput, InvalidTimestamp
 
 MAX_LIMIT = 100
 MAX_EXCLUDE = 200
 MAX_FILTER_VALUES = 50
 MAX_CURSOR_ITEMS = 1000
 CURSOR_VERSION = 1
+# Catalog keys count up from 1 (SQLite AUTOINCREMENT): no catalogue comes near 2**31 articles, and the
+# bound keeps crafted keys (2**63, 2**64) away from SQLite's and FAISS's 64-bit integers.
+MAX_KEY = 2**31
+_KEY = rb"(?:0|[1-9][0-9]{0,9})"
+_CURSOR_SHAPE = re.compile(rb'\{"v":%d,"seen":\[(%s(?:,%s)*)?\]\}' % (CURSOR_VERSION, _KEY, _KEY))
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,11 @@ class RelatedQuery:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise InvalidInput(f"{name} must carry a time zone (e.g. a trailing Z)")
+            if value is not None:
+                try:
+                    plausible_timestamp(value)
+                except InvalidTimestamp as exc:
+                    raise InvalidInput(f"{name}: {exc}") from exc
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidInput("since must not be after until")
         if self.max_age_days is not None and not 0 < self.max_age_days <= 36_500:
@@ -91,18 +108,24 @@ def encode_cursor(keys: list[int] | tuple[int, ...]) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, ...]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidInput(f"cursor is longer than {MAX_CURSOR_LENGTH} characters; start again")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error) as exc:
+        payload = base64.urlsafe_b64decode(padded.encode("ascii"))
+    except (ValueError, binascii.Error) as exc:
         raise InvalidInput("cursor is not one this service returned") from exc
-    if (
-        not isinstance(data, dict)
-        or data.get("v") != CURSOR_VERSION
-        or not isinstance(data.get("seen"), list)
-        or not all(isinstance(k, int) and not isinstance(k, bool) for k in data["seen"])
-    ):
+    match = _CURSOR_SHAPE.fullmatch(payload)
+    if match is None:
         raise InvalidInput("cursor is not one this service returned")
-    if len(data["seen"]) > MAX_CURSOR_ITEMS:
+    keys = tuple(int(key) for key in match.group(1).split(b",")) if match.group(1) else ()
+    if any(key >= MAX_KEY for key in keys):
+        raise InvalidInput("cursor is not one this service returned")
+    if len(keys) > MAX_CURSOR_ITEMS:
         raise InvalidInput(f"cursor pages past the last {MAX_CURSOR_ITEMS} items; start again")
-    return tuple(data["seen"])
+    return keys
+
+
+# The longest cursor worth reading: a full one plus the two largest pages that went into it (a longer
+# one only earns the "start again" answer above).
+MAX_CURSOR_LENGTH = len(encode_cursor([MAX_KEY - 1] * (MAX_CURSOR_ITEMS + 2 * MAX_LIMIT)))

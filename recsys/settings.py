@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=10, ge=1, le=100)  # a request may ask for 1..100
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_key: SecretStr | None = None
+    # Seconds a request waits for the catalog's write lock (held by an import batch or a build) before
+    # answering 503 with Retry-After; the CLI waits 30 s.
+    busy_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Largest request body accepted (413 beyond it): a draft's text fits in 1 MB many times over.
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
 
     # Ranking and caching (README "Ranking"): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block

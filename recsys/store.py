@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import platform
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -41,7 +42,8 @@ from recsys.errors import (
 )
 from recsys.neighbours import NEIGHBOURS_FILE
 from recsys.snapshot import Snapshot
-from recsys.vectors import VectorIndex
+from recsys.storage import fsync_path, os_refusal, writing
+from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +63,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in ("recsys-news", "faiss-cpu", "numpy", "sentence-transformers", "torch"):
@@ -83,6 +77,58 @@ def new_version_id(now: datetime | None = None) -> str:
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     # Sortable by time; the random tail keeps two builds in one second apart.
     return moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z-{secrets.token_hex(2)}"
+
+
+REQUIRED_FIELDS = ("format_version", "version", "model", "dimension", "count", "recipe", "built_at", "files")
+REQUIRED_FILES = (INDEX_FILE, KEYS_FILE, IDS_FILE)
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _plain_name(name: str) -> bool:
+    """A file name with no folder part, not hidden, and not "." or "..": the manifest's names are
+    joined to the version folder, so anything else could point outside it."""
+    return (
+        bool(name) and "/" not in name and "\\" not in name and "\0" not in name and not name.startswith(".")
+    )
+
+
+def _shape_problem(data: Any, version: str) -> str | None:
+    """Why a decoded manifest cannot describe version `version` (one line), or None. Checked before any
+    field is used, so a hand-edited or damaged manifest is refused as corrupt, not a ValueError."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if missing := [name for name in REQUIRED_FIELDS if name not in data]:
+        return f"lacks required fields: {', '.join(missing)}"
+    if not _is_int(data["format_version"]):
+        return "format_version is not an integer"
+    if data["version"] != version:
+        return "version does not name its own folder"
+    for name in ("model", "recipe", "built_at"):
+        if not isinstance(data[name], str) or not data[name]:
+            return f"{name} is not a non-empty string"
+    if not _is_int(data["dimension"]) or data["dimension"] < 1:
+        return "dimension is not a positive integer"
+    if not _is_int(data["count"]) or data["count"] < 0:
+        return "count is not a non-negative integer"
+    files = data["files"]
+    if not isinstance(files, dict) or not files:
+        return "files is not a non-empty object"
+    for name, digest in files.items():
+        if not _plain_name(name):
+            return f"files lists {ascii(name[:80])}, not a plain file name"
+        if not isinstance(digest, str) or not _SHA256_HEX.fullmatch(digest):
+            return f"the checksum of {ascii(name)} is not 64 lowercase hex digits"
+    if missing := [name for name in REQUIRED_FILES if name not in files]:
+        return f"files does not list {', '.join(missing)}"
+    index = data.get("index", {})
+    params = index.get("params", {}) if isinstance(index, dict) else None
+    if not isinstance(params, dict) or not all(_is_int(value) for value in params.values()):
+        return "index is not an object with integer params"
+    return None
 
 
 @dataclass(frozen=True)
@@ -143,7 +189,10 @@ class IndexStore:
         try:
             self.versions_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the index folder {self.versions_dir}: {exc}") from exc
+            refused = os_refusal(exc, self.versions_dir)
+            raise refused or ConfigError(
+                f"cannot create the index folder {self.versions_dir}: {exc}"
+            ) from exc
 
     # -- the build lock --------------------------------------------------------------------------
 
@@ -152,7 +201,8 @@ class IndexStore:
         """Exclusive lock for a build. flock is released by the kernel if the process dies, so a
         killed build never leaves a stale lock behind."""
         self._ensure_dirs()
-        handle = open(self.root / ".build.lock", "a+")  # noqa: SIM115 - held for the whole block
+        with writing(self.root / ".build.lock"):
+            handle = open(self.root / ".build.lock", "a+")  # noqa: SIM115 - held for the whole block
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -178,7 +228,8 @@ class IndexStore:
         for leftover in self.versions_dir.glob(f"{TMP_PREFIX}*"):
             shutil.rmtree(leftover, ignore_errors=True)
         path = self.versions_dir / f"{TMP_PREFIX}{version}"
-        path.mkdir()
+        with writing(path):
+            path.mkdir()
         return path
 
     def write_version(
@@ -190,30 +241,32 @@ class IndexStore:
     ) -> Manifest:
         """Write the index files, any extra arrays (checksummed like the rest), and the manifest."""
         files = vectors.save(staging)
-        for name, array in (extra_arrays or {}).items():
-            np.save(staging / name, array, allow_pickle=False)
-            files.append(name)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            **manifest_fields,
-            "dimension": vectors.dimension,
-            "count": len(vectors),
-            "normalised": True,
-            "metric": "inner_product",
-            "libraries": library_versions(),
-            "files": {name: _sha256(staging / name) for name in files},
-        }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        for name in [*files, MANIFEST]:
-            _fsync_path(staging / name)
-        _fsync_path(staging)
+        with writing(staging):
+            for name, array in (extra_arrays or {}).items():
+                np.save(staging / name, array, allow_pickle=False)
+                files.append(name)
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                **manifest_fields,
+                "dimension": vectors.dimension,
+                "count": len(vectors),
+                "normalised": True,
+                "metric": "inner_product",
+                "libraries": library_versions(),
+                "files": {name: _sha256(staging / name) for name in files},
+            }
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            for name in [*files, MANIFEST]:
+                fsync_path(staging / name)
+            fsync_path(staging)
         return Manifest(manifest)
 
     def publish(self, staging: Path, version: str) -> Path:
         """Move a finished version into place, then switch CURRENT to it atomically."""
         final = self.versions_dir / version
-        os.replace(staging, final)
-        _fsync_path(self.versions_dir)
+        with writing(self.versions_dir):
+            os.replace(staging, final)
+            fsync_path(self.versions_dir)
         self.set_current(version)
         return final
 
@@ -221,12 +274,13 @@ class IndexStore:
         if not (self.versions_dir / version / MANIFEST).is_file():
             raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
         pointer_tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
-        with open(pointer_tmp, "w") as handle:
-            handle.write(version + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer_tmp, self.root / CURRENT)
-        _fsync_path(self.root)
+        with writing(self.root / CURRENT):
+            with open(pointer_tmp, "w") as handle:
+                handle.write(version + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer_tmp, self.root / CURRENT)
+            fsync_path(self.root)
 
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest versions beyond `keep`, never the current one."""
@@ -261,11 +315,10 @@ class IndexStore:
             data = json.loads(path.read_text())
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"index version {version}: manifest.json is missing") from exc
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8
             raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
-        required = ("format_version", "version", "model", "dimension", "count", "recipe", "files")
-        if not isinstance(data, dict) or any(name not in data for name in required):
-            raise IndexCorrupt(f"index version {version}: manifest.json lacks required fields")
+        if (problem := _shape_problem(data, version)) is not None:
+            raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
         if data["format_version"] != FORMAT_VERSION:
             raise IndexMismatch(
                 f"index version {version} has format {data['format_version']}, this build reads "

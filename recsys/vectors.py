@@ -15,6 +15,7 @@ import faiss
 import numpy as np
 
 from recsys.errors import ConfigError, IndexCorrupt, InvalidInput
+from recsys.storage import writing
 
 INDEX_FILE = "index.faiss"
 KEYS_FILE = "keys.npy"
@@ -174,10 +175,13 @@ class VectorIndex:
             inner.nprobe = int(params["nprobe"])
 
     def save(self, directory: Path) -> list[str]:
-        """Write the index files into `directory`; returns their names."""
-        faiss.write_index(self._index, str(directory / INDEX_FILE))
-        np.save(directory / KEYS_FILE, self.keys, allow_pickle=False)
-        np.save(directory / IDS_FILE, self.article_ids, allow_pickle=False)
+        """Write the index files into `directory`; returns their names. A full disk or a missing
+        permission is a StorageError (faiss says so only in the text of a RuntimeError)."""
+        with writing(directory / INDEX_FILE):
+            faiss.write_index(self._index, str(directory / INDEX_FILE))
+        with writing(directory):
+            np.save(directory / KEYS_FILE, self.keys, allow_pickle=False)
+            np.save(directory / IDS_FILE, self.article_ids, allow_pickle=False)
         return [INDEX_FILE, KEYS_FILE, IDS_FILE]
 
     @classmethod

@@ -9,39 +9,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import faiss
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
+from recsys.catalog import Catalog
 from recsys.embed import Encoder
-from recsys.errors import (
-    ArticleNotFound,
-    BuildLocked,
-    ConfigError,
-    IndexError_,
-    InvalidInput,
-    ModelLoadError,
-    RecsysError,
-)
 from recsys.queryside import QuerySide
 from recsys.settings import Settings
 from service.admin import router as admin_router
+from service.errors import install_error_handlers
+from service.limits import install_body_limit
 from service.metrics import Metrics
 from service.pages import router as pages_router
 from service.routes import router
 from service.state import ServiceState, watch_current
 
 log = logging.getLogger(__name__)
-
-# One place that says which domain error is which HTTP status.
-_STATUS: list[tuple[type[RecsysError], int, str]] = [
-    (ArticleNotFound, 404, "not_found"),
-    (InvalidInput, 422, "invalid_input"),
-    (IndexError_, 503, "index_unavailable"),
-    (BuildLocked, 409, "build_locked"),
-    (ModelLoadError, 503, "model_unavailable"),
-    (ConfigError, 500, "config_error"),
-]
 
 
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
@@ -54,12 +37,14 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         # A request's matrices are tiny (a few dozen vectors): a multi-threaded BLAS only spins on
         # the cores the event loop needs (measured under wrk: a quarter of all samples).
         threadpool_limits(limits=1, user_api="blas")
-        state = ServiceState(query_side=QuerySide.open(settings, encoder), metrics=metrics)
+        # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
+        catalog = Catalog(settings.catalog_file, busy_timeout=settings.busy_timeout)
+        state = ServiceState(query_side=QuerySide.open(settings, encoder, catalog), metrics=metrics)
         state.reload(force=True)
         app.state.recsys = state
         async with watch_current(state, settings.reload_interval):
             yield
-        state.query_side.catalog.close()
+        catalog.close()
 
     app = FastAPI(
         title="recsys: related stories",
@@ -68,13 +53,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    @app.exception_handler(RecsysError)
-    async def domain_error(_: Request, exc: RecsysError) -> JSONResponse:
-        for kind, status, name in _STATUS:
-            if isinstance(exc, kind):
-                return JSONResponse({"error": name, "detail": str(exc)}, status_code=status)
-        return JSONResponse({"error": "error", "detail": str(exc)}, status_code=500)
-
+    install_error_handlers(app)
+    install_body_limit(app, settings.max_body_bytes)
     metrics.install(app)
     app.include_router(router)
     # Page blocks, drafts and editorial overrides (ranking, issue 3).

@@ -7,8 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from recsys.query import MAX_EXCLUDE, MAX_LIMIT, RelatedQuery
+from recsys.query import MAX_CURSOR_ITEMS, MAX_CURSOR_LENGTH, MAX_EXCLUDE, MAX_LIMIT, RelatedQuery
 from service.deps import state_of
+
+CURSOR_DESCRIPTION = (
+    "next_cursor of the previous page, passed back unchanged. Format (version 1): unpadded URL-safe "
+    'base64 of the compact JSON {"v":1,"seen":[K,...]}, each K the catalog key of an item already '
+    f"returned (an integer, 0 <= K < 2^31, no leading zeros; at most {MAX_CURSOR_ITEMS} keys). Any other "
+    "value is a 422."
+)
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -24,9 +31,7 @@ async def related_query(
         int | None,
         Query(ge=0, le=MAX_LIMIT, description="more_in_section items (default RECSYS_DEFAULT_SECTION_LIMIT)"),
     ] = None,
-    cursor: Annotated[
-        str | None, Query(max_length=20_000, description="next_cursor of the last page")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)] = None,
     exclude: Annotated[
         list[str], Query(max_length=MAX_EXCLUDE, description="ids or URLs the page already shows")
     ] = [],  # noqa: B006 - FastAPI copies query defaults

@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from recsys.articles import UNENCODABLE, encodable, plausible_timestamp, to_utc
+
+
+def _encodable(value: str) -> str:
+    if not encodable(value):
+        raise ValueError(UNENCODABLE)
+    return value
+
+
+# Text a client sends. Pydantic refuses a lone surrogate in some places but lets it through in others
+# (list items, optional fields), where it would fail later, in SQLite or in the JSON answer: a 422 here.
+Text = Annotated[str, AfterValidator(_encodable)]
+
+# Times a client sends, in UTC: a 422 near year 1 or 9999 where an offset would overflow, and for a
+# publication time also outside the plausible years (recsys/articles.py MIN_YEAR).
+UtcTime = Annotated[datetime, AfterValidator(to_utc)]
+PublicationTime = Annotated[datetime, AfterValidator(plausible_timestamp)]
 
 
 class RelatedItem(BaseModel):
@@ -71,15 +90,15 @@ class BlocksResponse(BaseModel):
 class Draft(BaseModel):
     """An unsaved story, as a CMS has it while it is being written."""
 
-    title: str | None = Field(default=None, max_length=2_000)
-    body: str | None = Field(default=None, max_length=1_000_000)
-    section: str | None = Field(default=None, max_length=200)
-    tags: list[str] = Field(default_factory=list, max_length=100)
-    published_at: datetime | None = Field(default=None, description="ISO-8601; default: now")
+    title: Text | None = Field(default=None, max_length=2_000)
+    body: Text | None = Field(default=None, max_length=1_000_000)
+    section: Text | None = Field(default=None, max_length=200)
+    tags: list[Text] = Field(default_factory=list, max_length=100)
+    published_at: PublicationTime | None = Field(default=None, description="ISO-8601; default: now")
 
 
 class PinsBody(BaseModel):
-    pins: list[str] = Field(max_length=50, description="article ids, in the order to show them")
+    pins: list[Text] = Field(max_length=50, description="article ids, in the order to show them")
 
 
 class PinsResponse(BaseModel):
@@ -88,9 +107,9 @@ class PinsResponse(BaseModel):
 
 
 class BlockBody(BaseModel):
-    target: str = Field(min_length=1, description="id of the article never to show")
-    article: str | None = Field(default=None, description="only under this article; null: everywhere")
-    expires_at: datetime | None = Field(default=None, description="ISO-8601; null: until removed")
+    target: Text = Field(min_length=1, description="id of the article never to show")
+    article: Text | None = Field(default=None, description="only under this article; null: everywhere")
+    expires_at: UtcTime | None = Field(default=None, description="ISO-8601; null: until removed")
 
 
 class BlockEntry(BaseModel):

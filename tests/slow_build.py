@@ -50,13 +50,13 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.2)
     args = parser.parse_args()
 
-    real_fsync = recsys.store._fsync_path
+    real_fsync = recsys.store.fsync_path
 
     def slow_fsync(path: Path) -> None:
         _stage(f"fsync {path.name}", args.delay)
         real_fsync(path)
 
-    recsys.store._fsync_path = slow_fsync
+    recsys.store.fsync_path = slow_fsync
     settings = Settings(data_dir=args.data_dir)
     catalog = Catalog(settings.catalog_file)
     try:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from recsys.articles import Article, parse_timestamp, read_articles
+from recsys.articles import Article, format_timestamp, parse_timestamp, plausible_timestamp, read_articles
 from recsys.errors import InvalidArticle, InvalidInput
 
 
@@ -76,8 +77,15 @@ def test_reads_gzip_and_csv_with_same_columns(tmp_path: Path) -> None:
         ('{"id": "a", "title": "t", "tags": [1]}', "tags", "list of strings"),
         ('{"id": "a", "title": "t", "published_at": "yesterday"}', "published_at", "ISO-8601"),
         ('{"id": "a", "title": "t", "published_at": 5}', "published_at", "ISO-8601"),
+        ('{"id": "a", "title": "t", "published_at": "0999-06-01"}', "published_at", "year 999 is outside"),
+        ('{"id": "a", "title": "t", "published_at": "2999-01-01T00:00:00Z"}', "published_at", "1800..2200"),
+        ('{"id": "a", "title": "t", "published_at": "0001-01-01T00:00:00+01:00"}', "published_at", "range"),
+        ('{"id": "a", "title": "t", "published_at": "9999-12-31T23:59:59-01:00"}', "published_at", "range"),
         ('{"id": "a", "title": "t", "status": "deleted"}', "status", "expected one of"),
         ('{"id": "a", "title": "t", "url": "ftp://x"}', "url", "http"),
+        ('{"id": "a", "title": "harbour \\ud800"}', "title", "lone surrogate"),
+        ('{"id": "a", "title": "t", "tags": ["\\udfff"]}', "tags", "lone surrogate"),
+        ('{"id": "\\ud800", "title": "t"}', "id", "lone surrogate"),
     ],
 )
 def test_bad_record_names_file_line_and_field(tmp_path: Path, line: str, field: str, fragment: str) -> None:
@@ -124,6 +132,27 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_parse_timestamp_assumes_utc_for_naive_times() -> None:
     assert parse_timestamp("2026-01-01T12:00:00").isoformat() == "2026-01-01T12:00:00+00:00"
     assert parse_timestamp("2026-01-01T12:00:00Z") == parse_timestamp("2026-01-01T13:00:00+01:00")
+
+
+def test_timestamps_are_written_with_four_digit_years_and_read_back() -> None:
+    # strftime("%Y") writes year 999 as "999", which the parser then refused at query time.
+    assert format_timestamp(datetime(999, 6, 1, tzinfo=UTC)) == "0999-06-01T00:00:00Z"
+    assert parse_timestamp(format_timestamp(datetime(999, 6, 1, tzinfo=UTC))).year == 999
+    assert format_timestamp(datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)) == "2026-03-01T10:00:00Z"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-13-01"])
+def test_parse_timestamp_never_overflows(text: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_timestamp(text)
+    assert isinstance(caught.value, ValueError)  # callers catching the old ValueError still do
+
+
+def test_plausible_years() -> None:
+    assert plausible_timestamp(datetime(1800, 1, 1)).tzinfo is UTC
+    assert plausible_timestamp(datetime(2200, 12, 31, 23, 59, tzinfo=UTC)).year == 2200
+    with pytest.raises(InvalidInput, match="year 1799"):
+        plausible_timestamp(datetime(1799, 12, 31, 23, 59, tzinfo=UTC))
 
 
 def test_content_hash_follows_embedded_fields_only() -> None:

@@ -27,9 +27,12 @@ def _client(tmp_path: Path, api_key: str | None) -> TestClient:
 def test_admin_needs_the_right_key(tmp_path: Path, built: Catalog) -> None:
     with _client(tmp_path, "s3cret") as client:
         missing = client.post("/admin/probe")
-        assert missing.status_code == 401 and missing.json() == {"detail": "missing X-API-Key header"}
+        assert missing.status_code == 401 and missing.json() == {
+            "error": "unauthorized",
+            "detail": "missing X-API-Key header",
+        }
         wrong = client.post("/admin/probe", headers={"X-API-Key": "guess"})
-        assert wrong.status_code == 403 and wrong.json() == {"detail": "wrong API key"}
+        assert wrong.status_code == 403 and wrong.json() == {"error": "forbidden", "detail": "wrong API key"}
         assert client.post("/admin/probe", headers={"X-API-Key": "s3cret"}).json() == {"ok": True}
         assert client.get("/health").status_code == 200  # public endpoints need no key
 

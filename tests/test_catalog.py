@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from recsys import ingest
+from recsys.articles import RecordResult, read_articles
 from recsys.catalog import Catalog
-from recsys.errors import ArticleNotFound, ConfigError, InvalidArticle, InvalidInput
+from recsys.errors import (
+    ArticleNotFound,
+    CatalogBusy,
+    ConfigError,
+    InvalidArticle,
+    InvalidInput,
+    StorageError,
+)
 from recsys.ingest import import_file
 from tests.fakes import synthetic_records, write_jsonl
 
@@ -50,6 +61,27 @@ def test_strict_import_writes_nothing_on_a_bad_line(catalog: Catalog, tmp_path: 
     with pytest.raises(InvalidArticle, match=":2: field 'tags'"):
         import_file(catalog, path, strict=True)
     assert catalog.count() == 0
+
+
+@pytest.mark.parametrize(("strict", "visible"), [(False, 20), (True, 0)])
+def test_imports_commit_in_batches_unless_strict(
+    catalog: Catalog, corpus_file: Path, monkeypatch: pytest.MonkeyPatch, strict: bool, visible: int
+) -> None:
+    """What another connection (the service) sees while record 25 of 30 is being imported: the
+    batches committed so far, so it is never locked out for a whole file; strict stays all-or-nothing."""
+    monkeypatch.setattr(ingest, "BATCH_RECORDS", 10)
+    seen: list[int] = []
+
+    def watched(path: Path) -> Iterator[RecordResult]:
+        for number, result in read_articles(path):
+            if number == 25:
+                with sqlite3.connect(catalog.path) as other:
+                    seen.append(other.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            yield number, result
+
+    monkeypatch.setattr(ingest, "read_articles", watched)
+    assert import_file(catalog, corpus_file, strict=strict).counts.inserted == 30
+    assert seen == [visible] and catalog.count() == 30
 
 
 def test_url_belongs_to_one_article(catalog: Catalog, tmp_path: Path) -> None:
@@ -109,3 +141,41 @@ def test_catalog_is_a_real_sqlite_file(catalog: Catalog, corpus_file: Path) -> N
     import_file(catalog, corpus_file)
     with sqlite3.connect(catalog.path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 30
+
+
+def test_a_lock_past_the_busy_timeout_is_catalog_busy(catalog: Catalog, corpus_file: Path) -> None:
+    import_file(catalog, corpus_file)
+    impatient = Catalog(catalog.path, busy_timeout=0.05)
+    with sqlite3.connect(catalog.path, isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")  # an import holding the write lock
+        started = time.perf_counter()
+        with pytest.raises(CatalogBusy, match="try again in a moment"):
+            impatient.set_status("harbour-1", "retracted")
+        assert time.perf_counter() - started < 1
+        assert impatient.get("harbour-1").status == "published"  # WAL: reads go on
+        other.execute("ROLLBACK")
+    assert impatient.set_status("harbour-1", "retracted")
+
+
+@pytest.mark.parametrize(
+    ("pragma", "message"),
+    [
+        ("max_page_count = 1", "no space left on device while writing"),  # SQLite's own "disk full"
+        ("query_only = ON", "cannot be written .read-only file system or no permission."),
+    ],
+)
+def test_a_disk_that_refuses_writes_is_a_storage_error(
+    catalog: Catalog, corpus_file: Path, pragma: str, message: str
+) -> None:
+    import_file(catalog, corpus_file)
+    catalog.connection().execute(f"PRAGMA {pragma}")
+    records = [{"id": f"new-{i}", "title": "x" * 5000} for i in range(50)]
+    with pytest.raises(StorageError, match=message) as caught:
+        import_file(catalog, write_jsonl(corpus_file.parent / "more.jsonl", records))
+    assert str(catalog.path) in str(caught.value)
+    assert catalog.count() == 30 and not catalog.connection().in_transaction  # rolled back, lock released
+
+
+def test_text_sqlite_cannot_encode_is_invalid_input(catalog: Catalog) -> None:
+    with pytest.raises(InvalidInput, match="lone surrogate"):
+        catalog.get("\ud800")

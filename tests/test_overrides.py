@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -80,6 +80,15 @@ def test_pins_and_blocks_refuse_nonsense(built: Catalog) -> None:
         overrides.block("football-1", expires_at=datetime.now(UTC) - timedelta(days=1))
     with pytest.raises(InvalidInput, match="unknown article id"):
         overrides.block("nope")
+    # A lone surrogate (a JSON escape, or undecodable bytes in argv) never reaches SQLite.
+    with pytest.raises(InvalidInput, match="lone surrogate"):
+        overrides.set_pins("football-0", ["football-1", "\udcff"])
+    with pytest.raises(InvalidInput, match="lone surrogate"):
+        overrides.block("football-1", under="\ud800")
+    with pytest.raises(InvalidInput, match="out of range"):
+        overrides.block(
+            "football-1", expires_at=datetime(9999, 12, 31, 23, 59, tzinfo=timezone(-timedelta(hours=1)))
+        )
 
 
 def test_blocks_are_scoped_and_expire(built: Catalog) -> None:

@@ -50,7 +50,8 @@ def test_unknown_article_is_404_with_json(client: TestClient) -> None:
 def test_absurd_limit_is_422(client: TestClient, limit: str) -> None:
     response = client.get("/articles/football-2/related", params={"limit": limit})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", "limit"]
+    body = response.json()
+    assert body["error"] == "invalid_input" and body["detail"].startswith("query.limit: ")
 
 
 def test_ids_with_slashes_and_spaces(client: TestClient, built: Catalog, tmp_path: Path) -> None:
@@ -117,4 +118,4 @@ def test_openapi_docs_and_metrics(client: TestClient) -> None:
 
 def test_unknown_route_is_json_404(client: TestClient) -> None:
     response = client.get("/nothing-here")
-    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+    assert response.status_code == 404 and response.json() == {"error": "not_found", "detail": "Not Found"}

@@ -142,3 +142,48 @@ def test_staging_leftovers_are_never_listed_and_are_cleaned(tmp_path: Path) -> N
     assert store.list_versions() == [version]
     store.staging_dir("next")
     assert not leftover.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"dimension": "abc"}, "dimension is not a positive integer"),
+        ({"dimension": 0}, "dimension is not a positive integer"),
+        ({"dimension": True}, "dimension is not a positive integer"),
+        ({"count": -1}, "count is not a non-negative integer"),
+        ({"count": 1.5}, "count is not a non-negative integer"),
+        ({"format_version": "1"}, "format_version is not an integer"),
+        ({"model": 7}, "model is not a non-empty string"),
+        ({"recipe": None}, "recipe is not a non-empty string"),
+        ({"version": "another"}, "version does not name its own folder"),
+        ({"files": {}}, "files is not a non-empty object"),
+        ({"files": ["index.faiss"]}, "files is not a non-empty object"),
+        ({"files": {"../x": "0" * 64}}, "not a plain file name"),
+        ({"files": {"/etc/passwd": "0" * 64}}, "not a plain file name"),
+        ({"files": {".hidden": "0" * 64}}, "not a plain file name"),
+        ({"files": {"index.faiss": "abc"}}, "not 64 lowercase hex digits"),
+        ({"files": {"index.faiss": "0" * 64}}, "does not list keys.npy, article_ids.npy"),
+        ({"index": "flat"}, "index is not an object"),
+        ({"index": {"type": "hnsw", "params": {"ef_search": "many"}}}, "integer params"),
+    ],
+)
+def test_a_manifest_of_the_wrong_type_or_shape_is_corrupt(
+    tmp_path: Path, change: dict[str, object], reason: str
+) -> None:
+    store = IndexStore(tmp_path)
+    version = _publish(store)
+    path = tmp_path / "versions" / version / "manifest.json"
+    manifest = {**json.loads(path.read_text()), **change}
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="manifest.json: ") as caught:
+        store.load()
+    assert reason in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("content", [b"[" * 100_000, b'{"version": "\xff"}', b"[1, 2]"])
+def test_an_unreadable_manifest_is_corrupt(tmp_path: Path, content: bytes) -> None:
+    store = IndexStore(tmp_path)
+    version = _publish(store)
+    (tmp_path / "versions" / version / "manifest.json").write_bytes(content)
+    with pytest.raises(IndexCorrupt, match="manifest.json"):
+        store.load()
