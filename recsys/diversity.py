@@ -22,11 +22,13 @@ def mmr_order(
     limit: int,
     picked: np.ndarray | None = None,
     floor: float = FLOOR,
+    similarity: np.ndarray | None = None,
 ) -> list[int]:
     """Indices into `relevance` in MMR order, at most `limit` of them.
 
     `vectors` are the candidates' L2-normalised vectors (one row each); `picked` holds vectors of
     items already on the list (pins, earlier pages), which count against similar candidates.
+    `similarity`, when the caller has it, is `vectors @ vectors.T`.
     """
     n = len(relevance)
     if n == 0 or limit <= 0:
@@ -41,6 +43,8 @@ def mmr_order(
     if picked is not None and len(picked):
         redundancy = np.maximum(redundancy, (vectors @ picked.T).max(axis=1))
     available = related.copy()
+    if similarity is None:
+        similarity = vectors @ vectors.T
     order: list[int] = []
     for _ in range(min(limit, int(related.sum()))):
         gain = lam * relevance - (1.0 - lam) * redundancy
@@ -48,6 +52,6 @@ def mmr_order(
         best = int(np.argmax(gain))
         order.append(best)
         available[best] = False
-        redundancy = np.maximum(redundancy, vectors @ vectors[best])
+        redundancy = np.maximum(redundancy, similarity[best])
     order += [i for i in by_relevance if not related[i]][: limit - len(order)]
     return order

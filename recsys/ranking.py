@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -94,17 +95,42 @@ class Subject:
         return self.anchor.timestamp()
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An article that passed the hard rules, with what stages 2-6 need; the Article itself is made
-    only for the few that are listed."""
+class ArticleSource(Protocol):
+    """Where a candidate's headline and article come from, fetched only when a stage needs them."""
 
-    key: int
-    vector: np.ndarray
-    similarity: float
-    title: str | None
-    published: float  # epoch seconds, NaN when undated
-    article: Callable[[], Article]
+    def title(self, row: int) -> str | None: ...
+
+    def article(self, row: int) -> Article: ...
+
+
+class Candidate:
+    """An article that passed the hard rules, with what stages 2-6 need. Its headline is read only
+    for the pairs close enough to be duplicates, its Article only for the few that are listed."""
+
+    __slots__ = ("key", "vector", "similarity", "published", "row", "source")
+
+    def __init__(
+        self,
+        key: int,
+        vector: np.ndarray,
+        similarity: float,
+        published: float,  # epoch seconds, NaN when undated
+        row: int,
+        source: ArticleSource,
+    ) -> None:
+        self.key = key
+        self.vector = vector
+        self.similarity = similarity
+        self.published = published
+        self.row = row
+        self.source = source
+
+    @property
+    def title(self) -> str | None:
+        return self.source.title(self.row)
+
+    def article(self) -> Article:
+        return self.source.article(self.row)
 
 
 def published(article: Article) -> datetime | None:
@@ -164,12 +190,21 @@ class Page:
     def __init__(self, subject: Subject, rule: DuplicateRule) -> None:
         self.rule = rule
         self.keys: set[int] = set() if subject.key is None else {subject.key}
-        self._vectors = np.asarray(subject.vector, dtype=np.float32)[None, :]
+        self._buffer = np.empty((16, len(subject.vector)), dtype=np.float32)
+        self._buffer[0] = subject.vector
+        self._count = 1
         self._titles: list[str | None] = [subject.article.title]
+
+    @property
+    def _vectors(self) -> np.ndarray:
+        return self._buffer[: self._count]
 
     def add(self, key: int, vector: np.ndarray, title: str | None) -> None:
         self.keys.add(key)
-        self._vectors = np.vstack([self._vectors, vector[None, :]])
+        if self._count == len(self._buffer):
+            self._buffer = np.concatenate([self._buffer, np.empty_like(self._buffer)])
+        self._buffer[self._count] = vector
+        self._count += 1
         self._titles.append(title)
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
@@ -188,7 +223,7 @@ class Page:
         )
 
     def listed_vectors(self) -> np.ndarray | None:
-        return self._vectors[1:] if len(self._vectors) > 1 else None
+        return self._buffer[1 : self._count] if self._count > 1 else None
 
 
 def freshness(moment: float, anchor: float, half_life_days: float) -> float:
@@ -257,6 +292,7 @@ def rank_list(
     reach = scored[: 4 * pool_size + len(page.keys)]
     close_to_page: dict[int, list[int]] = {}
     close_to_earlier: dict[int, list[int]] = {}
+    among: np.ndarray | None = None
     if query.dedup and reach:
         vectors = np.stack([c.vector for _, c in reach])
         to_page = page.similarities(vectors).astype(np.float64)
@@ -274,7 +310,7 @@ def rank_list(
             continue
         seen_keys.add(candidate.key)
         if query.dedup:
-            if position < len(reach):
+            if among is not None and position < len(reach):
                 on_page = page.duplicate_among(close_to_page.get(position, ()), to_page[position], candidate)
                 twin = _first_kept_twin(
                     candidate, close_to_earlier.get(position, ()), among[position], scored, kept_at, policy
@@ -298,7 +334,11 @@ def rank_list(
     lam = policy.mmr_lambda if query.diversity else 1.0
     relevance = np.array([score for score, _ in kept], dtype=np.float64)
     kept_vectors = np.stack([c.vector for _, c in kept]) if kept else np.zeros((0, 1), np.float32)
-    order = mmr_order(relevance, kept_vectors, lam, room, picked=page.listed_vectors())
+    positions = list(kept_at)
+    similarity = None
+    if among is not None and all(p < len(among) for p in positions):
+        similarity = among[np.ix_(positions, positions)]
+    order = mmr_order(relevance, kept_vectors, lam, room, picked=page.listed_vectors(), similarity=similarity)
     for index in order:
         score, candidate = kept[index]
         take(candidate, score, reason)

@@ -21,7 +21,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 
 import numpy as np
 
@@ -77,6 +76,7 @@ class _Request:
     rules: RowRules
     page: Page
     query: RelatedQuery
+    source: _Rows
 
 
 class Recommender:
@@ -240,7 +240,7 @@ class Recommender:
         section = state.section_code.get(subject.article.section or "", NO_CODE)
         if row is not None:
             section = int(state.sections[row])
-        return _Request(state, subject, row, section, rules, page, query)
+        return _Request(state, subject, row, section, rules, page, query, _Rows(self.live, state))
 
     def _on_page(self, state: LiveState, query: RelatedQuery) -> np.ndarray:
         """Rows the page already shows: `exclude` (ids or URLs) and the cursor's earlier items.
@@ -264,34 +264,23 @@ class Recommender:
 
     # -- candidates ----------------------------------------------------------------------------------
 
-    def _candidates(self, request: _Request, rows: np.ndarray) -> list[Candidate]:
-        """Candidates for rows that passed the rules, scored against the subject."""
+    def _candidates(self, request: _Request, rows: np.ndarray, want: int | None = None) -> list[Candidate]:
+        """Candidates for rows that passed the rules, scored against the subject; with `want`, only
+        the `want` most similar (ties by key)."""
         if len(rows) == 0:
             return []
         keys = self.snapshot.keys[rows]
         vectors = self.index.vectors.vectors_of(keys)
-        sims = (vectors @ request.subject.vector).tolist()
-        state, live = request.state, self.live
-        return [
-            Candidate(
-                key=key,
-                vector=vectors[i],
-                similarity=sims[i],
-                title=live.title(state, row),
-                published=float(state.published[row]),
-                article=partial(live.article, state, row),
-            )
-            for i, (key, row) in enumerate(zip(keys.tolist(), rows.tolist(), strict=True))
-        ]
-
-    def _best(self, request: _Request, rows: np.ndarray, want: int) -> np.ndarray:
-        """The `want` rows most similar to the subject among `rows` (which passed the rules)."""
-        if len(rows) <= want:
-            return rows
-        vectors = self.index.vectors.vectors_of(self.snapshot.keys[rows])
         sims = vectors @ request.subject.vector
-        order = np.lexsort((self.snapshot.keys[rows], -sims))
-        return rows[order[:want]]
+        if want is not None and len(rows) > want:
+            best = np.lexsort((keys, -sims))[:want]
+            rows, keys, vectors, sims = rows[best], keys[best], vectors[best], sims[best]
+        published = request.state.published[rows].tolist()
+        source = request.source
+        return [
+            Candidate(key, vectors[i], sim, published[i], row, source)
+            for i, (key, row, sim) in enumerate(zip(keys.tolist(), rows.tolist(), sims.tolist(), strict=True))
+        ]
 
     def _nearest(self, request: _Request, want: int) -> list[Candidate]:
         """Up to `want` nearest candidates that pass the rules, with bounded work."""
@@ -305,7 +294,7 @@ class Recommender:
             passing = listed[rules.mask(listed)]
             # A list that holds every other article of the version is the whole answer.
             if len(passing) >= want or len(listed) >= len(snapshot) - 1:
-                return self._candidates(request, self._best(request, passing, want))
+                return self._candidates(request, passing, want)
         narrow = rules.narrow_rows(self.search_cap)
         if narrow is not None:
             more = narrow[rules.mask(narrow)]
@@ -316,7 +305,7 @@ class Recommender:
             found = found[found >= 0]
             more = found[rules.mask(found)]
         rows = np.unique(np.concatenate([passing, more.astype(np.int32)]))
-        return self._candidates(request, self._best(request, rows, want))
+        return self._candidates(request, rows, want)
 
     def _section_pool(self, request: _Request) -> np.ndarray:
         """Up to `section_pool` live articles of the subject's section published at or before its
@@ -367,14 +356,9 @@ class Recommender:
                     continue
                 if rules.allows(stored.article, key, stored.status):
                     vector = self.query_vector(stored)
-                    by_key[key] = Candidate(
-                        key=key,
-                        vector=vector,
-                        similarity=float(vector @ subject.vector),
-                        title=stored.article.title,
-                        published=epoch_of(stored.article.published_at),
-                        article=partial(lambda a: a, stored.article),
-                    )
+                    source = _Stored(stored.article)
+                    when = epoch_of(stored.article.published_at)
+                    by_key[key] = Candidate(key, vector, float(vector @ subject.vector), when, 0, source)
         return [by_key[k] for k in keys if k in by_key]
 
     # -- the lists -------------------------------------------------------------------------------
@@ -434,6 +418,37 @@ class Recommender:
         )
         cursor = encode_cursor([*query.seen_keys(), *_keys(related), *_keys(in_section)]) if full else None
         return Blocks(related=related, more_in_section=in_section, next_cursor=cursor)
+
+
+class _Rows:
+    """Headlines and articles of the served version's rows, as one request's live state has them."""
+
+    __slots__ = ("live", "state")
+
+    def __init__(self, live: LiveView, state: LiveState) -> None:
+        self.live = live
+        self.state = state
+
+    def title(self, row: int) -> str | None:
+        return self.live.title(self.state, row)
+
+    def article(self, row: int) -> Article:
+        return self.live.article(self.state, row)
+
+
+class _Stored:
+    """The source of a candidate that has no row in the served version (read from the catalog)."""
+
+    __slots__ = ("stored",)
+
+    def __init__(self, article: Article) -> None:
+        self.stored = article
+
+    def title(self, row: int) -> str | None:
+        return self.stored.title
+
+    def article(self, row: int) -> Article:
+        return self.stored
 
 
 def _alive_run(state: LiveState, rows: np.ndarray, n: int) -> np.ndarray:

@@ -23,16 +23,22 @@ from recsys.snapshot import epoch_of
 from recsys.store import LoadedIndex
 
 
+class One:
+    """The source of a candidate read from the catalog."""
+
+    def __init__(self, article: Article) -> None:
+        self.one = article
+
+    def title(self, row: int) -> str | None:
+        return self.one.title
+
+    def article(self, row: int) -> Article:
+        return self.one
+
+
 def _candidate(stored: StoredArticle, vector: np.ndarray, similarity: float) -> Candidate:
     article = stored.article
-    return Candidate(
-        key=stored.key,
-        vector=vector,
-        similarity=similarity,
-        title=article.title,
-        published=epoch_of(article.published_at),
-        article=lambda: article,
-    )
+    return Candidate(stored.key, vector, similarity, epoch_of(article.published_at), 0, One(article))
 
 
 class ReferenceRecommender:

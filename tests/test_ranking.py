@@ -25,6 +25,7 @@ from recsys.recommend import Recommender
 from recsys.settings import Settings
 from recsys.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+from tests.reference import One
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ORIGINAL = "football-2"
@@ -197,14 +198,7 @@ def _candidate(
 ) -> Candidate:
     article = Article(id=f"a{key}", title=title, published_at=published)
     moment = article.published_datetime()
-    return Candidate(
-        key=key,
-        vector=vector,
-        similarity=similarity,
-        title=title,
-        published=moment.timestamp() if moment else math.nan,
-        article=lambda: article,
-    )
+    return Candidate(key, vector, similarity, moment.timestamp() if moment else math.nan, 0, One(article))
 
 
 def _unit(*values: float) -> np.ndarray:
