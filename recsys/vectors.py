@@ -88,12 +88,15 @@ class VectorIndex:
         if vectors.ndim != 2 or len(vectors) != len(keys):
             raise InvalidInput(f"expected {len(keys)} vectors, got an array of shape {vectors.shape}")
         inner = _make_faiss_index(spec, vectors.shape[1], vectors)
-        index = faiss.IndexIDMap2(inner)
-        index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
+        index: faiss.Index
         if isinstance(inner, faiss.IndexIVF):
-            # reconstruct(key) for query vectors; a hash table (not an array) so that an incremental
-            # build can also remove ids
+            # IVF keeps ids itself: no id map around it. A hash-table direct map gives reconstruct(key)
+            # for query vectors and lets an incremental build remove ids.
             inner.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+            index = inner
+        else:
+            index = faiss.IndexIDMap2(inner)
+        index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
         return cls(index, np.asarray(keys, dtype=np.int64), np.asarray(article_ids, dtype=np.str_))
 
     @property
@@ -150,7 +153,8 @@ class VectorIndex:
         an incremental build pays for what changed, not for training and assigning every vector."""
         index = self._index
         if len(remove):
-            index.remove_ids(np.ascontiguousarray(remove, dtype=np.int64))  # type: ignore[arg-type]
+            doomed = np.ascontiguousarray(remove, dtype=np.int64)
+            index.remove_ids(faiss.IDSelectorArray(len(doomed), faiss.swig_ptr(doomed)))
         if len(add_keys):
             index.add_with_ids(
                 np.ascontiguousarray(add_vectors, dtype=np.float32), np.ascontiguousarray(add_keys, np.int64)
