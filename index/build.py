@@ -23,7 +23,7 @@ from recsys.errors import IndexError_, InvalidInput
 from recsys.neighbours import NEIGHBOURS_FILE, SCORES_FILE
 from recsys.settings import Settings
 from recsys.snapshot import Snapshot
-from recsys.store import IndexStore, LoadedIndex, Manifest, new_version_id
+from recsys.store import IndexStore, Manifest, new_version_id
 from recsys.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
@@ -160,31 +160,36 @@ def embed_articles(
 class Previous:
     """The version a build replaces, when its vectors and lists can be reused."""
 
-    loaded: LoadedIndex
+    version: str
+    manifest: Manifest
+    vectors: VectorIndex
     hashes: np.ndarray
     neighbour_keys: np.ndarray
     neighbour_scores: np.ndarray
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
-    """The current version, loaded with every check, if it was made with this model and recipe;
-    None (a full build) otherwise, or when it cannot be read."""
+    """The current version, checked like a server checks it (checksums included), if it was made with
+    this model and recipe; None (a full build) otherwise, or when it cannot be read."""
     version = store.current_version()
     if version is None:
         return None
     try:
-        loaded = store.load(
+        manifest, vectors, directory = store.load_vectors(
             version, expect_model=encoder.name, expect_dimension=encoder.dimension, expect_recipe=recipe.id
         )
-    except IndexError_ as exc:
+        files = manifest.data["files"]
+        if not all(name in files for name in (CONTENT_HASHES_FILE, NEIGHBOURS_FILE, SCORES_FILE)):
+            return None
+        # Checked against their checksums by load_vectors just now.
+        arrays = [
+            np.load(directory / name, allow_pickle=False)
+            for name in (CONTENT_HASHES_FILE, NEIGHBOURS_FILE, SCORES_FILE)
+        ]
+    except (IndexError_, OSError, ValueError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
-    hashes = store.read_array(version, CONTENT_HASHES_FILE)
-    nkeys = store.read_array(version, NEIGHBOURS_FILE)
-    nscores = store.read_array(version, SCORES_FILE)
-    if hashes is None or nkeys is None or nscores is None:
-        return None
-    return Previous(loaded, hashes, nkeys, nscores)
+    return Previous(version, manifest, vectors, *arrays)
 
 
 def build_index(
@@ -223,7 +228,7 @@ def build_index(
         reuse = np.zeros(len(rows), dtype=bool)
         vectors = np.empty((len(rows), encoder.dimension), dtype=np.float32)
         if previous is not None:
-            old = previous.loaded.vectors
+            old = previous.vectors
             at = np.minimum(np.searchsorted(old.keys, keys), len(old.keys) - 1)
             old_hashes = previous.hashes[at]
             reuse = (old.keys[at] == keys) & (old_hashes == np.array(hashes, dtype=old_hashes.dtype))
@@ -246,11 +251,11 @@ def build_index(
         same_ivf = (
             previous is not None
             and spec.kind == "ivf"
-            and previous.loaded.vectors.kind == "ivf"
-            and previous.loaded.manifest.index_spec.get("params", {}).get("nlist") == spec.params["nlist"]
+            and previous.vectors.kind == "ivf"
+            and previous.manifest.index_spec.get("params", {}).get("nlist") == spec.params["nlist"]
         )
         if previous is not None and same_ivf:
-            old = previous.loaded.vectors
+            old = previous.vectors
             kept = np.isin(old.keys, keys[reuse])
             index = old.replaced(old.keys[~kept], keys[fresh], vectors[fresh], keys, id_array)
         else:
@@ -259,7 +264,7 @@ def build_index(
 
         if previous is not None:
             nkeys, nscores, todo = neighbours.carry_over(
-                previous.loaded.vectors.keys,
+                previous.vectors.keys,
                 previous.neighbour_keys,
                 previous.neighbour_scores,
                 keys,

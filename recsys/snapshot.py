@@ -14,6 +14,7 @@ since on top of it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -140,23 +141,65 @@ class Snapshot:
     catalog_generation: int
 
     def __post_init__(self) -> None:
-        n = len(self.keys)
         self.section_code = {name: code for code, name in enumerate(self.section_names)}
         self.tag_code = {name: code for code, name in enumerate(self.tag_names)}
-        self.by_id = HashLookup.of(self.ids)
-        self.by_url = HashLookup.of(self.urls, np.diff(self.urls.offsets) > 0)
+
+    def prepare(self) -> Snapshot:
+        """Build the lookups a server needs (seconds at a million rows): called by the loader, in its
+        thread, so no request pays for them; a build never needs them."""
+        for name in ("by_id", "by_url", "time_sorted", "section_times", "tag_rows"):
+            getattr(self, name)
+        return self
+
+    @functools.cached_property
+    def by_id(self) -> HashLookup:
+        return HashLookup.of(self.ids)
+
+    @functools.cached_property
+    def by_url(self) -> HashLookup:
+        return HashLookup.of(self.urls, np.diff(self.urls.offsets) > 0)
+
+    @functools.cached_property
+    def time_order(self) -> np.ndarray:
+        """Every dated row by (time, key): keys ascend with rows, so a stable sort on time is enough."""
         dated = np.flatnonzero(~np.isnan(self.published))
-        # Every dated row by (time, key): keys ascend with rows, so a stable sort on time is enough.
-        self.time_order = dated[np.argsort(self.published[dated], kind="stable")].astype(np.int32)
-        self.time_sorted = self.published[self.time_order]
-        with_section = dated[self.sections[dated] != NO_CODE]
-        by_time = with_section[np.argsort(self.published[with_section], kind="stable")]
-        self.section_ptr, self.section_rows = _grouped(
-            self.sections[by_time], by_time, len(self.section_names)
-        )
-        self.section_times = self.published[self.section_rows]
-        tag_rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.tag_ptr))
-        self.tag_row_ptr, self.tag_rows = _grouped(self.tag_codes, tag_rows, len(self.tag_names))
+        return dated[np.argsort(self.published[dated], kind="stable")].astype(np.int32)
+
+    @functools.cached_property
+    def time_sorted(self) -> np.ndarray:
+        return self.published[self.time_order]
+
+    @functools.cached_property
+    def _sections(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dated rows of each section in (time, key) order, as CSR (pointers, rows)."""
+        by_time = self.time_order[self.sections[self.time_order] != NO_CODE]
+        return _grouped(self.sections[by_time], by_time, len(self.section_names))
+
+    @property
+    def section_ptr(self) -> np.ndarray:
+        return self._sections[0]
+
+    @property
+    def section_rows(self) -> np.ndarray:
+        return self._sections[1]
+
+    @functools.cached_property
+    def section_times(self) -> np.ndarray:
+        return self.published[self.section_rows]
+
+    @functools.cached_property
+    def _tags(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of each tag, as CSR (pointers, rows)."""
+        tag_rows = np.repeat(np.arange(len(self.keys), dtype=np.int32), np.diff(self.tag_ptr))
+        return _grouped(self.tag_codes, tag_rows, len(self.tag_names))
+
+    @property
+    def tag_row_ptr(self) -> np.ndarray:
+        return self._tags[0]
+
+    @property
+    def tag_rows(self) -> np.ndarray:
+        return self._tags[1]
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -334,11 +334,40 @@ class IndexStore:
         expect_dimension: int | None = None,
         expect_recipe: str | None = None,
     ) -> LoadedIndex:
-        """Load and check a version (default: the current one).
+        """Load and check a version (default: the current one), ready to serve.
 
         Refuses, with a message saying what to do, an index that is missing, fails a checksum, or was
         built with another model, dimension or text recipe than the one this process will query with.
         """
+        manifest, vectors, directory = self.load_vectors(
+            version, expect_model=expect_model, expect_dimension=expect_dimension, expect_recipe=expect_recipe
+        )
+        version = manifest.version
+        files = manifest.data["files"]
+        try:
+            snapshot = Snapshot.load(
+                directory, files, vectors.keys, int(manifest.data.get("catalog_generation", 0))
+            ).prepare()
+            neighbours = _rows_of(snapshot, np.load(directory / NEIGHBOURS_FILE, allow_pickle=False))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
+        if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
+            raise IndexCorrupt(f"index version {version}: snapshot or neighbour lists do not match the index")
+        log.info("loaded index version %s (%d articles, model %s)", version, len(vectors), manifest.model)
+        return LoadedIndex(
+            manifest=manifest, vectors=vectors, path=directory, snapshot=snapshot, neighbours=neighbours
+        )
+
+    def load_vectors(
+        self,
+        version: str | None = None,
+        *,
+        expect_model: str | None = None,
+        expect_dimension: int | None = None,
+        expect_recipe: str | None = None,
+    ) -> tuple[Manifest, VectorIndex, Path]:
+        """A version's manifest and FAISS index, after every check (checksums of all its files
+        included): what a build needs of the version it replaces, without the serving snapshot."""
         version = version or self.current_version()
         if version is None:
             raise IndexMissing(f"no index has been built in {self.root} yet; run `recsys build`")
@@ -373,19 +402,7 @@ class IndexStore:
                 f"{vectors.dimension}, the manifest says {manifest.count} of {manifest.dimension}"
             )
         vectors.set_search_params(manifest.index_spec.get("params", {}))
-        try:
-            snapshot = Snapshot.load(
-                directory, files, vectors.keys, int(manifest.data.get("catalog_generation", 0))
-            )
-            neighbours = _rows_of(snapshot, np.load(directory / NEIGHBOURS_FILE, allow_pickle=False))
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
-        if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
-            raise IndexCorrupt(f"index version {version}: snapshot or neighbour lists do not match the index")
-        log.info("loaded index version %s (%d articles, model %s)", version, len(vectors), manifest.model)
-        return LoadedIndex(
-            manifest=manifest, vectors=vectors, path=directory, snapshot=snapshot, neighbours=neighbours
-        )
+        return manifest, vectors, directory
 
     # -- lifecycle: comparing, listing and rolling back versions ------------------------------------
 
