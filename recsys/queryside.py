@@ -4,6 +4,7 @@ rank with the same catalog, recipe, checks, ranking policy and bounds."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from recsys.catalog import Catalog
@@ -45,6 +46,13 @@ class QuerySide:
             policy=Policy.from_settings(settings),
         )
 
+    @property
+    def settings_digest(self) -> str:
+        """The settings that shape lists, hashed: a change of any of them changes every ETag."""
+        s = self.settings
+        shaping = (self.policy, s.default_limit, s.default_section_limit, s.search_cap, s.recipe_max_words)
+        return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
+
     def load_index(self, version: str | None = None) -> LoadedIndex:
         """A version (default: the current one) with every check a server makes."""
         return self.store.load(
@@ -63,6 +71,7 @@ class QuerySide:
             clock=clock,
             policy=self.policy,
             search_cap=self.settings.search_cap,
+            settings_digest=self.settings_digest,
         )
 
     def load(self, version: str | None = None, clock: Clock = utcnow) -> Recommender:

@@ -16,6 +16,7 @@ What the rules read comes from the version's snapshot and the live view of the c
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -91,6 +92,7 @@ class Recommender:
         clock: Clock = utcnow,
         policy: Policy | None = None,
         search_cap: int = DEFAULT_SEARCH_CAP,
+        settings_digest: str = "",
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -100,6 +102,8 @@ class Recommender:
         self.clock = clock
         self.policy = policy or Policy()
         self.search_cap = search_cap
+        # What else shapes lists (ranking policy, default limits): part of every ETag.
+        self.settings_digest = settings_digest or repr((self.policy, search_cap))
         self.live = LiveView(catalog, index.snapshot)
         # Articles published after the build are embedded on their first view; a popular new story
         # is viewed often before the next build, so its vector is kept (by key and content hash).
@@ -183,7 +187,42 @@ class Recommender:
                 break
         return chosen
 
+    # -- existence and time ---------------------------------------------------------------------------
+
+    def has_article(self, article_id: str) -> bool:
+        try:
+            self._subject_row_or_stored(self.live.current(), article_id)
+        except ArticleNotFound:
+            return False
+        return True
+
+    def has_url(self, url: str) -> bool:
+        try:
+            self.catalog.get_by_url(url)
+        except ArticleNotFound:
+            return False
+        return True
+
+    def next_change(self, now: float) -> float:
+        """The first moment after `now` at which time alone changes some list: a block expires or a
+        scheduled article goes live (inf when neither is ahead)."""
+        state = self.live.current()
+        times = self.snapshot.time_sorted
+        at = int(np.searchsorted(times, now, side="right"))
+        scheduled = float(times[at]) if at < len(times) else math.inf
+        moved = [c.published for c in state.changed.values() if c.published > now]
+        return min(scheduled, state.next_expiry(now), *moved)
+
     # -- the subject ---------------------------------------------------------------------------------
+
+    def _subject_row_or_stored(self, state: LiveState, article_id: str) -> int | StoredArticle:
+        row = self.snapshot.by_id.row(article_id)
+        if row is not None:
+            changed = state.changed.get(row)
+            if changed is not None and changed.status == "deleted":
+                raise ArticleNotFound(article_id)
+            return row
+        return self.catalog.get(article_id)
 
     def _subject_by_id(self, article_id: str) -> tuple[LiveState, Subject, int | None]:
         state = self.live.current()

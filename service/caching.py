@@ -1,14 +1,20 @@
 """HTTP caching of public GET responses: Cache-Control from settings, and an ETag that changes
-whenever the list could: another index version, another catalog generation (pins, blocks,
-retractions, edits: recsys/overrides.py, recsys/catalog.py), or other query parameters.
+whenever the list could:
+- another index version, or another catalog generation (pins, blocks, retractions, edits:
+  recsys/overrides.py, recsys/catalog.py);
+- the next moment at which time alone changes a list (a block that expires, a scheduled article that
+  goes live): once it has passed, the ETag names the one after it;
+- the settings that shape lists (ranking policy, default limits, search bound);
+- the path and the query parameters.
 
 The ETag is computed before any ranking work, so a matching If-None-Match costs one read of the
-catalog's generation.
+catalog's generation. `If-None-Match: *` matches only an article that exists.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from fastapi import Request, Response
 
@@ -16,11 +22,13 @@ from recsys.recommend import Recommender
 from recsys.settings import Settings
 
 
-def etag_for(request: Request, recommender: Recommender) -> str:
+def etag_for(request: Request, recommender: Recommender, now: float) -> str:
     params = sorted(request.query_params.multi_items())
     parts = [
         recommender.index.version,
         str(recommender.live.current().generation),
+        repr(recommender.next_change(now)),
+        recommender.settings_digest,
         request.url.path,
         repr(params),
     ]
@@ -28,13 +36,18 @@ def etag_for(request: Request, recommender: Recommender) -> str:
 
 
 def cache_headers(
-    request: Request, recommender: Recommender, settings: Settings
+    request: Request, recommender: Recommender, settings: Settings, exists: Callable[[], bool]
 ) -> tuple[dict[str, str], Response | None]:
     """The caching headers of a response, and a 304 to send instead when the client's copy is
-    current."""
-    etag = etag_for(request, recommender)
+    current (`exists` says whether the requested article exists, for `If-None-Match: *`)."""
+    now = recommender.clock().timestamp()
+    etag = etag_for(request, recommender, now)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.cache_max_age}"}
     wanted = request.headers.get("if-none-match", "")
-    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted.strip() == "*":
+    if not wanted:
+        return headers, None
+    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or (
+        wanted.strip() == "*" and exists()
+    ):
         return headers, Response(status_code=304, headers=headers)
     return headers, None

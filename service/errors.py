@@ -96,11 +96,15 @@ def _http_kind(status: int) -> str:
         return "error"
 
 
-async def _domain_error(_: Request, exc: Exception) -> Response:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     answer = next((answer for kind, answer in _ANSWERS if isinstance(exc, kind)), _Answer(500, "error"))
     if answer.public_detail is not None:
         log.error("%s", exc)
-    return error_response(answer.status, answer.error, answer.public_detail or str(exc), answer.headers)
+    detail = answer.public_detail or str(exc)
+    state = getattr(request.app.state, "recsys", None)
+    if state is not None:  # no server paths in public answers (index and config errors name them)
+        detail = state.public(detail)
+    return error_response(answer.status, answer.error, detail, answer.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

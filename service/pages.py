@@ -35,7 +35,9 @@ async def article_blocks(
     query: QueryParams,
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
 ) -> Response:
-    headers, cached = cache_headers(request, recommender, settings)
+    headers, cached = cache_headers(
+        request, recommender, settings, lambda: recommender.has_article(article_id)
+    )
     if cached is not None:
         return cached
     blocks = recommender.blocks(article_id, query)
@@ -55,7 +57,7 @@ async def blocks_by_url(
     query: QueryParams,
     url: Annotated[str, Query(min_length=1, max_length=4_000, description="the article's URL")],
 ) -> Response:
-    headers, cached = cache_headers(request, recommender, settings)
+    headers, cached = cache_headers(request, recommender, settings, lambda: recommender.has_url(url))
     if cached is not None:
         return cached
     article_id, blocks = recommender.blocks_for_url(url, query)

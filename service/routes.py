@@ -40,7 +40,9 @@ async def related(
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
     query: QueryParams,
 ) -> Response:
-    headers, cached = cache_headers(request, recommender, settings)
+    headers, cached = cache_headers(
+        request, recommender, settings, lambda: recommender.has_article(article_id)
+    )
     if cached is not None:
         return cached
     ranked = recommender.related_list(article_id, query)
@@ -60,9 +62,9 @@ def health(state: State, response: Response) -> Health:
         index_built_at=manifest.built_at if manifest else None,
         catalog_articles=state.catalog_count(),
         model=state.query_side.encoder.name if state.query_side.encoder else state.settings.model,
-        error=state.index_error,
+        error=state.public(state.index_error),
         current_version=state.query_side.store.current_version(),
-        reload_error=state.reload_error,
+        reload_error=state.public(state.reload_error),
     )
 
 

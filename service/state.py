@@ -26,6 +26,7 @@ from service.metrics import Metrics
 log = logging.getLogger(__name__)
 
 CATALOG_COUNT_TTL = 5.0
+MAX_RELOAD_ROUNDS = 3  # loads in one reload when CURRENT keeps moving; the next check catches up
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,17 @@ class ServiceState:
     def settings(self) -> Settings:
         return self.query_side.settings
 
+    def public(self, text: str | None) -> str | None:
+        """`text` without the server's own paths (data folder, catalog, index folder): what public
+        answers may say. Admin answers and the log keep the full text."""
+        if text is None:
+            return None
+        s = self.settings
+        for path, name in ((s.index_root, "<index>"), (s.catalog_file, "<catalog>"), (s.data_dir, "<data>")):
+            for form in sorted({str(path.resolve()), str(path)}, key=len, reverse=True):
+                text = text.replace(form, name)
+        return text
+
     def serving(self) -> Recommender:
         """The recommender of the served version; IndexMissing (HTTP 503) when none could be loaded."""
         recommender = self.recommender
@@ -83,12 +95,20 @@ class ServiceState:
         skipped unless `retry_refused` (the admin endpoint retries; the watcher does not). `force`
         loads even when nothing is served yet (start-up)."""
         with self._reload_lock:
-            current = self.query_side.store.current_version()
             reloaded = False
-            stale = current != self.served_version() or (force and self.recommender is None)
-            retry = retry_refused or force or current != self.refused_version
-            if (current is not None or force) and stale and retry:
-                reloaded = self._load(current)
+            # Decided, and decided again after each load, inside the lock: a load that CURRENT moved
+            # away from while it ran (a rollback, another build) is not swapped in; what CURRENT names
+            # now is loaded instead.
+            for _ in range(MAX_RELOAD_ROUNDS):
+                current = self.query_side.store.current_version()
+                stale = current != self.served_version() or (force and self.recommender is None)
+                retry = retry_refused or force or current != self.refused_version
+                if not ((current is not None or force) and stale and retry):
+                    break
+                outcome = self._load(current)
+                reloaded = reloaded or outcome is True
+                if outcome is not None:
+                    break
             return ReloadOutcome(
                 served_version=self.served_version(),
                 current_version=self.query_side.store.current_version(),
@@ -96,9 +116,10 @@ class ServiceState:
                 error=self.reload_error if self.recommender is not None else self.index_error,
             )
 
-    def _load(self, version: str | None) -> bool:
+    def _load(self, version: str | None) -> bool | None:
         """Load `version` and swap it in (called with the lock held); on failure keep serving what was
-        loaded before. The swap is one assignment: a request holds the Recommender it started with."""
+        loaded before. The swap is one assignment: a request holds the Recommender it started with.
+        Returns whether it swapped, or None when CURRENT moved while it loaded."""
         try:
             recommender = self.query_side.load(version)
         except IndexError_ as exc:
@@ -117,7 +138,7 @@ class ServiceState:
             # CURRENT moved while this version loaded (a rollback, another build): the next check
             # loads what it names now; swapping this one in would serve a version nobody points at.
             log.info("index version %s loaded but no longer current; not swapped in", version)
-            return False
+            return None
         previous = self.served_version()
         self.recommender = recommender
         self.index_error = self.reload_error = self.refused_version = None

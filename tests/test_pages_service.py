@@ -187,3 +187,56 @@ def test_an_import_that_changes_an_article_changes_the_etag(
     edited = [{"id": "harbour-1", "title": "Harbour ferry pier", "section": "local"}]
     import_file(built, write_jsonl(tmp_path / "edit.jsonl", edited), strict=True)
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_etag_moves_when_a_block_expires_or_a_scheduled_article_goes_live(
+    client: TestClient, built: Catalog
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from recsys.overrides import Overrides
+
+    recommender = client.app.state.recsys.recommender  # type: ignore[attr-defined]
+    real_now = datetime.now(UTC)
+    moment = {"now": real_now}
+    recommender.clock = lambda: moment["now"]
+    path, params = "/articles/harbour-0/related", {"limit": 5}
+    Overrides(built).block("harbour-1", expires_at=real_now + timedelta(days=1))
+    blocked = client.get(path, params=params)
+    assert "harbour-1" not in _ids(blocked.json())
+    moment["now"] = real_now + timedelta(days=2)  # the block has expired: same generation, new list
+    later = client.get(path, params=params, headers={"If-None-Match": blocked.headers["etag"]})
+    assert later.status_code == 200 and "harbour-1" in _ids(later.json())
+
+    # A scheduled article: published tomorrow, so hidden today and listed tomorrow.
+    moment["now"] = real_now
+    future = (real_now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import_file(built, write_jsonl(built.path.parent / "f.jsonl", [
+        {"id": "harbour-next", "title": "Harbour ferry dock tide pier crane", "published_at": future}
+    ]))  # fmt: skip
+    today = client.get(path, params=params)
+    tomorrow_etag = today.headers["etag"]
+    assert client.get(path, params=params, headers={"If-None-Match": tomorrow_etag}).status_code == 304
+    moment["now"] = real_now + timedelta(days=2)
+    assert client.get(path, params=params, headers={"If-None-Match": tomorrow_etag}).status_code == 200
+
+
+def test_the_etag_depends_on_the_ranking_settings_and_star_needs_an_existing_article(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    etags = []
+    for lam in (0.7, 0.5):
+        configured = Settings(data_dir=settings.data_dir, mmr_lambda=lam)
+        with TestClient(create_app(configured, encoder=encoder)) as test_client:
+            etags.append(test_client.get("/articles/harbour-0/related").headers["etag"])
+            star = {"If-None-Match": "*"}
+            assert test_client.get("/articles/harbour-0/related", headers=star).status_code == 304
+            missing = test_client.get("/articles/no-such-article/related", headers=star)
+            assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+            assert (
+                test_client.get(
+                    "/related", params={"url": "https://nowhere.example/"}, headers=star
+                ).status_code
+                == 404
+            )
+    assert etags[0] != etags[1]

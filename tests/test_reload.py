@@ -225,3 +225,40 @@ def test_swaps_under_concurrent_requests_fail_no_request(
     assert statuses["200"] > 0 and len(set(published) & set(versions)) >= 3, versions
     assert related["index_version"] == published[-1]
     assert any(i["id"].startswith("harbour-extra-") for i in related["items"])
+
+
+def test_a_load_that_a_rollback_overtakes_is_not_swapped_in(
+    tmp_path: Path, built: Catalog, encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue-9 race: the watcher loads v2 while a rollback makes v1 current again. The finished
+    v2 load must not be swapped in over the pointer; the service ends up serving what CURRENT names."""
+    settings = _settings(tmp_path, reload_interval=0)
+    store = IndexStore(settings.index_root)
+    v1 = store.current_version()
+    _add(built, tmp_path, "harbour-new", "harbour ferry dock tide pier crane")
+    v2 = build_index(settings, built, encoder).version
+    store.set_current(v1)  # type: ignore[arg-type]
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        state = client.app.state.recsys  # type: ignore[attr-defined]
+        assert state.served_version() == v1
+        store.set_current(v2)
+        loading, release = threading.Event(), threading.Event()
+        real_load = state.query_side.load
+
+        def slow_load(version: str | None = None, **kwargs: object) -> object:
+            if version == v2:
+                loading.set()
+                assert release.wait(10)
+            return real_load(version, **kwargs)
+
+        monkeypatch.setattr(state.query_side, "load", slow_load)
+        watcher = threading.Thread(target=state.reload)
+        watcher.start()
+        assert loading.wait(10)
+        store.rollback(v1)  # CURRENT moves back while v2 is being loaded
+        release.set()
+        watcher.join(10)
+        assert store.current_version() == v1
+        assert state.served_version() == v1  # not v2, and nothing left stale with the watcher off
+        body = client.get("/health").json()
+        assert body["index_version"] == body["current_version"] == v1

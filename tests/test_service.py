@@ -119,3 +119,15 @@ def test_openapi_docs_and_metrics(client: TestClient) -> None:
 def test_unknown_route_is_json_404(client: TestClient) -> None:
     response = client.get("/nothing-here")
     assert response.status_code == 404 and response.json() == {"error": "not_found", "detail": "Not Found"}
+
+
+def test_public_answers_name_no_server_paths(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder
+) -> None:
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        health = client.get("/health").json()
+        related = client.get("/articles/x/related").json()
+    roots = {str(settings.data_dir), str(settings.data_dir.resolve())}
+    for text in (health["error"], related["detail"]):
+        assert text and "recsys build" in text and not any(root in text for root in roots)
+        assert "<index>" in text
