@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from recsys.articles import Article, format_timestamp
 from service.caching import cache_headers
 from service.deps import Current, CurrentSettings
-from service.params import QueryParams, aware
+from service.params import QueryParams, aware, openapi_parameters
 from service.render import blocks_body, json_response
 from service.schemas import BlocksResponse, Draft, ErrorBody
 
@@ -27,6 +27,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=BlocksResponse,
     responses={**ERRORS, 304: {"description": "not modified (If-None-Match)"}},
     summary="Both blocks of an article page: related, and more in the article's section",
+    openapi_extra=openapi_parameters(),
 )
 async def article_blocks(
     request: Request,
@@ -49,6 +50,7 @@ async def article_blocks(
     response_model=BlocksResponse,
     responses={**ERRORS, 304: {"description": "not modified (If-None-Match)"}},
     summary="Both blocks of an article page, finding the article by its URL",
+    openapi_extra=openapi_parameters(),
 )
 async def blocks_by_url(
     request: Request,
@@ -69,6 +71,7 @@ async def blocks_by_url(
     response_model=BlocksResponse,
     responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     summary="Both blocks for an unsaved draft (title, body, section, tags, published_at)",
+    openapi_extra=openapi_parameters(),
 )
 def blocks_for_draft(recommender: Current, query: QueryParams, draft: Draft) -> Response:
     moment = aware(draft.published_at)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request, Response
 from service.auth import AdminKey
 from service.caching import cache_headers
 from service.deps import Current, CurrentSettings, State
-from service.params import QueryParams
+from service.params import QueryParams, openapi_parameters
 from service.render import json_response, related_body
 from service.schemas import ErrorBody, Health, RelatedResponse, ReloadResponse
 
@@ -32,6 +32,7 @@ router = APIRouter()
         304: {"description": "not modified (If-None-Match)"},
     },
     summary="Related stories for an article",
+    openapi_extra=openapi_parameters(),
 )
 async def related(
     request: Request,
