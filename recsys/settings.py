@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Ranking and caching (README "Ranking"): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block
     cache_max_age: int = Field(default=60, ge=0, le=86_400)  # seconds, Cache-Control on public GETs
+    # Bodies of recent list answers kept by ETag in each worker; 0 = off (service/caching.py).
+    response_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
     freshness_half_life_days: float = Field(default=7.0, gt=0, le=36_500)
     freshness_weight: float = Field(default=0.3, ge=0, le=1)  # share of the score given to freshness
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)  # 1 = relevance only, lower = more variety

@@ -17,6 +17,7 @@ from recsys.embed import Encoder
 from recsys.queryside import QuerySide
 from recsys.settings import Settings
 from service.admin import router as admin_router
+from service.caching import ResponseCache
 from service.errors import install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
@@ -39,7 +40,11 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         threadpool_limits(limits=1, user_api="blas")
         # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
         catalog = Catalog(settings.catalog_file, busy_timeout=settings.busy_timeout)
-        state = ServiceState(query_side=QuerySide.open(settings, encoder, catalog), metrics=metrics)
+        state = ServiceState(
+            query_side=QuerySide.open(settings, encoder, catalog),
+            metrics=metrics,
+            responses=ResponseCache(settings.response_cache_size),
+        )
         state.reload(force=True)
         app.state.recsys = state
         async with watch_current(state, settings.reload_interval):

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from recsys.articles import Article, format_timestamp
-from service.caching import cache_headers
-from service.deps import Current, CurrentSettings
+from service.caching import cache_headers, cached_answer
+from service.deps import Current, CurrentSettings, State
 from service.params import QueryParams, aware, openapi_parameters
 from service.render import blocks_body, json_response
 from service.schemas import BlocksResponse, Draft, ErrorBody
@@ -31,6 +31,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def article_blocks(
     request: Request,
+    state: State,
     recommender: Current,
     settings: CurrentSettings,
     query: QueryParams,
@@ -41,8 +42,12 @@ async def article_blocks(
     )
     if cached is not None:
         return cached
-    blocks = recommender.blocks(article_id, query)
-    return json_response(blocks_body(article_id, recommender.index.version, blocks), headers)
+    version = recommender.index.version
+    return cached_answer(
+        state.responses,
+        headers,
+        lambda: blocks_body(article_id, version, recommender.blocks(article_id, query)),
+    )
 
 
 @router.get(
@@ -54,6 +59,7 @@ async def article_blocks(
 )
 async def blocks_by_url(
     request: Request,
+    state: State,
     recommender: Current,
     settings: CurrentSettings,
     query: QueryParams,
@@ -62,8 +68,12 @@ async def blocks_by_url(
     headers, cached = cache_headers(request, recommender, settings, lambda: recommender.has_url(url))
     if cached is not None:
         return cached
-    article_id, blocks = recommender.blocks_for_url(url, query)
-    return json_response(blocks_body(article_id, recommender.index.version, blocks), headers)
+
+    def make() -> dict[str, Any]:
+        article_id, blocks = recommender.blocks_for_url(url, query)
+        return blocks_body(article_id, recommender.index.version, blocks)
+
+    return cached_answer(state.responses, headers, make)
 
 
 @router.post(

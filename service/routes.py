@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from service.auth import AdminKey
-from service.caching import cache_headers
+from service.caching import cache_headers, cached_answer
 from service.deps import Current, CurrentSettings, State
 from service.params import QueryParams, openapi_parameters
-from service.render import json_response, related_body
+from service.render import related_body
 from service.schemas import ErrorBody, Health, RelatedResponse, ReloadResponse
 
 router = APIRouter()
@@ -36,6 +36,7 @@ router = APIRouter()
 )
 async def related(
     request: Request,
+    state: State,
     recommender: Current,
     settings: CurrentSettings,
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
@@ -46,8 +47,13 @@ async def related(
     )
     if cached is not None:
         return cached
-    ranked = recommender.related_list(article_id, query)
-    return json_response(related_body(article_id, recommender.index.version, ranked), headers)
+    return cached_answer(
+        state.responses,
+        headers,
+        lambda: related_body(
+            article_id, recommender.index.version, recommender.related_list(article_id, query)
+        ),
+    )
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}}, summary="Service health")

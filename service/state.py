@@ -21,6 +21,7 @@ from recsys.errors import IndexError_, IndexMissing
 from recsys.queryside import QuerySide
 from recsys.recommend import Recommender
 from recsys.settings import Settings
+from service.caching import ResponseCache
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class ReloadOutcome:
 class ServiceState:
     query_side: QuerySide
     metrics: Metrics
+    responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
     recommender: Recommender | None = None
     index_error: str | None = None
     # Hot reload: why the current version is not the one served, and which version that was (so the

@@ -240,3 +240,40 @@ def test_the_etag_depends_on_the_ranking_settings_and_star_needs_an_existing_art
                 == 404
             )
     assert etags[0] != etags[1]
+
+
+def test_repeated_lists_come_from_the_response_cache_until_anything_they_depend_on_moves(
+    client: TestClient, built: Catalog
+) -> None:
+    recommender = client.app.state.recsys.recommender  # type: ignore[attr-defined]
+    calls = []
+    real = recommender.related_list
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    recommender.related_list = counting
+    path = "/articles/harbour-0/related"
+    first = client.get(path)
+    again = client.get(path)
+    assert first.content == again.content and len(calls) == 1
+    assert client.get(path, params={"limit": 3}).status_code == 200 and len(calls) == 2
+    target = _ids(first.json())[0]
+    built.set_status(target, "retracted")
+    after = client.get(path)
+    assert len(calls) == 3 and target not in _ids(after.json())
+
+
+def test_the_response_cache_can_be_turned_off(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    configured = Settings(data_dir=settings.data_dir, response_cache_size=0)
+    with TestClient(create_app(configured, encoder=encoder)) as test_client:
+        recommender = test_client.app.state.recsys.recommender  # type: ignore[attr-defined]
+        calls = []
+        real = recommender.blocks
+        recommender.blocks = lambda *a, **k: calls.append(a) or real(*a, **k)
+        test_client.get("/articles/harbour-0/blocks")
+        test_client.get("/articles/harbour-0/blocks")
+        assert len(calls) == 2
