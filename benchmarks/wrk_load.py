@@ -259,8 +259,13 @@ def _ratio(ours: float | None, trivial: float | None, digits: int) -> float | No
     return None if ours is None or not trivial else round(ours / trivial, digits)
 
 
-def _server_env(omp_threads: int | None) -> dict[str, str]:
-    env = dict(os.environ) | {"RECSYS_RELOAD_INTERVAL": "0", "RECSYS_LOG_LEVEL": "warning"}
+def _server_env(omp_threads: int | None, response_cache: int) -> dict[str, str]:
+    # The response cache is off unless asked for: the figures are for the ranking work itself.
+    env = dict(os.environ) | {
+        "RECSYS_RELOAD_INTERVAL": "0",
+        "RECSYS_LOG_LEVEL": "warning",
+        "RECSYS_RESPONSE_CACHE_SIZE": str(response_cache),
+    }
     if omp_threads is not None:
         env["OMP_NUM_THREADS"] = str(omp_threads)
     return env
@@ -345,6 +350,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--timeout", default="2s", help="wrk's request timeout")
     parser.add_argument("--omp-threads", type=int, help="OMP_NUM_THREADS for the servers")
+    parser.add_argument(
+        "--response-cache", type=int, default=0, help="RECSYS_RESPONSE_CACHE_SIZE for our server (0: off)"
+    )
     parser.add_argument("--ids", type=int, default=100_000, help="ids drawn from the catalog for wrk")
     parser.add_argument("--seed", type=int, default=0)
     synthetic.add_arguments(parser)
@@ -357,7 +365,7 @@ def main() -> None:
     args.endpoint = args.endpoint or DEFAULT_ENDPOINTS
     if any("{id}" not in t for t in args.endpoint):
         parser.error("every --endpoint needs {id}")
-    env = _server_env(args.omp_threads)
+    env = _server_env(args.omp_threads, args.response_cache)
 
     runs = []
     for size in synthetic.parse_sizes(args.sizes):
