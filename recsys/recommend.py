@@ -50,6 +50,8 @@ __all__ = ["MAX_LIMIT", "Blocks", "Clock", "Recommender"]
 Clock = Callable[[], datetime]
 FALLBACK_POOL = 50
 EMBEDDED_CACHE = 1024
+BITMAP_CACHE = 256
+MAX_BREADTH = 16.0
 DEFAULT_SEARCH_CAP = 2048
 
 
@@ -109,6 +111,9 @@ class Recommender:
         # is viewed often before the next build, so its vector is kept (by key and content hash).
         self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._embedded_lock = threading.Lock()
+        self._bitmaps: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[np.ndarray, int]] = (
+            OrderedDict()
+        )
 
     # -- vectors -----------------------------------------------------------------------------------
 
@@ -338,13 +343,49 @@ class Recommender:
         if narrow is not None:
             more = narrow[rules.mask(narrow)]
         else:
+            # One search, restricted to the sections or tags asked for when there are some: among
+            # the nearest articles of any kind there may be none of a wide but distant section.
             k = min(len(snapshot), self.search_cap)
-            keys, _ = self.index.vectors.search(request.subject.vector[None, :], k)
+            allowed, share = self._allowed(request)
+            # A filter keeping a share s of the articles searches 1/s as wide (at most MAX_BREADTH).
+            breadth = min(MAX_BREADTH, 1.0 / share) if share > 0 else MAX_BREADTH
+            keys, _ = self.index.vectors.search(request.subject.vector[None, :], k, allowed, breadth)
             found = snapshot.rows_of_keys(keys[0][keys[0] >= 0])
             found = found[found >= 0]
             more = found[rules.mask(found)]
         rows = np.unique(np.concatenate([passing, more.astype(np.int32)]))
         return self._candidates(request, rows, want)
+
+    def _allowed(self, request: _Request) -> tuple[np.ndarray | None, float]:
+        """A key bitmap of the articles the section and tag filters include (None without such
+        filters), with every article edited since the build (the rules judge those by their live
+        values), and the share of the version they are. One bitmap per filter is kept per version."""
+        rules = request.rules
+        if not len(rules.sections) and not len(rules.tags):
+            return None, 1.0
+        cache_key = (tuple(rules.sections.tolist()), tuple(rules.tags.tolist()))
+        with self._embedded_lock:
+            bitmap = self._bitmaps.get(cache_key)
+        if bitmap is None:
+            snapshot = self.snapshot
+            groups = []
+            if len(rules.sections):
+                groups.append(np.concatenate([snapshot.section_all(int(c)) for c in rules.sections]))
+            if len(rules.tags):
+                groups.append(np.concatenate([snapshot.tag_members(int(c)) for c in rules.tags]))
+            # Both filters: an article must pass both.
+            members = groups[0] if len(groups) == 1 else np.intersect1d(groups[0], groups[1])
+            bitmap = self.index.vectors.key_bitmap(self.snapshot.keys[members]), len(members)
+            with self._embedded_lock:
+                self._bitmaps[cache_key] = bitmap
+                while len(self._bitmaps) > BITMAP_CACHE:
+                    self._bitmaps.popitem(last=False)
+        bits, count = bitmap
+        if request.state.changed:
+            bits = bits.copy()
+            keys = self.snapshot.keys[np.fromiter(request.state.changed, dtype=np.int64)]
+            np.bitwise_or.at(bits, keys >> 3, (1 << (keys & 7)).astype(np.uint8))
+        return bits, count / max(1, len(self.snapshot))
 
     def _section_pool(self, request: _Request) -> np.ndarray:
         """Up to `section_pool` live articles of the subject's section published at or before its

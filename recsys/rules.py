@@ -106,7 +106,7 @@ class RowRules:
         snapshot, best = self.snapshot, None
         options: list[np.ndarray] = []
         if len(self.sections):
-            options.append(np.concatenate([snapshot.section_members(int(c))[0] for c in self.sections]))
+            options.append(np.concatenate([snapshot.section_all(int(c)) for c in self.sections]))
         if len(self.tags):
             options.append(np.concatenate([snapshot.tag_members(int(c)) for c in self.tags]))
         if self.dated:

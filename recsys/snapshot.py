@@ -147,7 +147,7 @@ class Snapshot:
     def prepare(self) -> Snapshot:
         """Build the lookups a server needs (seconds at a million rows): called by the loader, in its
         thread, so no request pays for them; a build never needs them."""
-        for name in ("by_id", "by_url", "time_sorted", "section_times", "tag_rows"):
+        for name in ("by_id", "by_url", "time_sorted", "section_times", "tag_rows", "_all_sections"):
             getattr(self, name)
         return self
 
@@ -174,6 +174,17 @@ class Snapshot:
         """Dated rows of each section in (time, key) order, as CSR (pointers, rows)."""
         by_time = self.time_order[self.sections[self.time_order] != NO_CODE]
         return _grouped(self.sections[by_time], by_time, len(self.section_names))
+
+    @functools.cached_property
+    def _all_sections(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every row of each section, dated or not, in row order, as CSR (pointers, rows)."""
+        rows = np.flatnonzero(self.sections != NO_CODE).astype(np.int32)
+        return _grouped(self.sections[rows], rows, len(self.section_names))
+
+    def section_all(self, code: int) -> np.ndarray:
+        """Every row of a section (what a section filter can match), dated or not."""
+        ptr, rows = self._all_sections
+        return rows[ptr[code] : ptr[code + 1]]
 
     @property
     def section_ptr(self) -> np.ndarray:
