@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
+from recsys.snapshot import KeyRows
 from recsys.vectors import VectorIndex
 
 NEIGHBOURS_FILE = "neighbours.npy"
@@ -70,18 +71,15 @@ def carry_over(
     n = len(keys)
     out_keys = np.full((n, k), -1, dtype=np.int32)
     out_scores = np.full((n, k), -np.inf, dtype=np.float32)
-    at = np.searchsorted(previous_keys, keys)
-    at = np.minimum(at, max(len(previous_keys) - 1, 0))
-    present = reuse & (previous_keys[at] == keys) if len(previous_keys) else np.zeros(n, dtype=bool)
+    at = KeyRows(previous_keys).rows(keys)
+    present = reuse & (at >= 0)
     if previous_neighbours.shape[1] != k:
         present[:] = False
     rows = np.flatnonzero(present)
     out_keys[rows] = previous_neighbours[at[rows]]
     out_scores[rows] = previous_scores[at[rows]]
     # Members that left the version no longer count.
-    member_at = np.searchsorted(keys, out_keys[rows])
-    member_at = np.minimum(member_at, max(n - 1, 0))
-    alive = (keys[member_at] == out_keys[rows]) & (out_keys[rows] >= 0)
+    alive = KeyRows(keys).rows(out_keys[rows]) >= 0
     expected = np.minimum(k, n - 1)
     todo = ~present
     todo[rows[alive.sum(axis=1) * 2 < expected]] = True
@@ -104,9 +102,8 @@ def insert(
     src_key = np.repeat(keys[fresh_rows].astype(np.int32), k)
     dst_key = neighbours[fresh_rows].ravel()
     score = scores[fresh_rows].ravel()
-    dst = np.searchsorted(keys, dst_key)
-    dst = np.minimum(dst, len(keys) - 1)
-    ok = (dst_key >= 0) & (keys[dst] == dst_key)
+    dst = KeyRows(keys).rows(dst_key)
+    ok = dst >= 0
     ok &= ~fresh[dst]  # fresh lists are exact already
     src_key, dst, score = src_key[ok], dst[ok], score[ok]
     if len(dst) == 0:

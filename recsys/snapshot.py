@@ -113,6 +113,36 @@ class HashLookup:
         return None
 
 
+class KeyRows:
+    """Row of each key, for keys in ascending order (as every version stores them): a dense table
+    (4 bytes a key up to the largest) when keys are dense enough, as catalog keys are, else a binary
+    search. A build maps tens of millions of neighbour keys at once: the table makes that a gather."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = np.asarray(keys, dtype=np.int64)
+        top = int(self.keys[-1]) if len(self.keys) else -1
+        self.table: np.ndarray | None = None
+        if top < 4 * len(self.keys) + 1_000_000:
+            self.table = np.full(top + 1, -1, dtype=np.int32)
+            self.table[self.keys] = np.arange(len(self.keys), dtype=np.int32)
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """Rows of `keys` (any shape, any integer type), -1 where a key is not held."""
+        keys = np.asarray(keys)
+        if self.table is not None:
+            if not len(self.table):
+                return np.full(keys.shape, -1, dtype=np.int32)
+            # Out-of-range keys (and -1 padding) look up a clipped slot, then are set to -1.
+            found = self.table[np.clip(keys, 0, len(self.table) - 1)]
+            found[(keys < 0) | (keys >= len(self.table))] = -1
+            return found
+        keys = keys.astype(np.int64)
+        if not len(self.keys):
+            return np.full(keys.shape, -1, dtype=np.int32)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, at, -1).astype(np.int32)
+
+
 def _grouped(codes: np.ndarray, rows: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     """CSR of rows per code: rows of code c are members[ptr[c]:ptr[c+1]], in the order given."""
     order = np.argsort(codes, kind="stable")
@@ -147,7 +177,15 @@ class Snapshot:
     def prepare(self) -> Snapshot:
         """Build the lookups a server needs (seconds at a million rows): called by the loader, in its
         thread, so no request pays for them; a build never needs them."""
-        for name in ("by_id", "by_url", "time_sorted", "section_times", "tag_rows", "_all_sections"):
+        for name in (
+            "by_id",
+            "by_url",
+            "time_sorted",
+            "section_times",
+            "tag_rows",
+            "_all_sections",
+            "_key_rows",
+        ):
             getattr(self, name)
         return self
 
@@ -217,13 +255,13 @@ class Snapshot:
 
     # -- lookups --------------------------------------------------------------------------------
 
+    @functools.cached_property
+    def _key_rows(self) -> KeyRows:
+        return KeyRows(self.keys)
+
     def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
         """Row of each key, -1 for keys this version does not hold."""
-        keys = np.asarray(keys, dtype=np.int64)
-        at = np.searchsorted(self.keys, keys)
-        at = np.minimum(at, max(len(self.keys) - 1, 0))
-        found = (self.keys[at] == keys) if len(self.keys) else np.zeros(len(keys), dtype=bool)
-        return np.where(found, at, -1).astype(np.int32)
+        return self._key_rows.rows(keys)
 
     def row_of_key(self, key: int) -> int | None:
         row = int(self.rows_of_keys(np.array([key]))[0])
