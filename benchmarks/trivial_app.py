@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
@@ -56,11 +57,31 @@ def _handler(bodies: dict[bytes, bytes]) -> Callable[[str, Request], Awaitable[R
     return handler
 
 
-def create_app(payloads: Payloads) -> FastAPI:
-    app = FastAPI(title="trivial floor")
+def _conventional(bodies: dict[bytes, bytes]) -> Callable[[str, Request], Awaitable[Any]]:
+    """The same answer the way a FastAPI endpoint usually gives it: a dict, validated against the
+    response model and serialised by FastAPI."""
+    parsed = {query: json.loads(body) for query, body in bodies.items()}
+
+    async def handler(article_id: str, request: Request) -> Any:
+        return parsed.get(request.scope["query_string"], {})
+
+    return handler
+
+
+def create_app(payloads: Payloads, style: str = "floor") -> FastAPI:
+    """`style` "floor": prepared bytes, nothing else; "conventional": a dict through the response
+    model (service/schemas.py), as FastAPI's tutorial writes endpoints."""
+    from service.schemas import BlocksResponse, RelatedResponse
+
+    app = FastAPI(title=f"trivial ({style})")
+    models = {"related": RelatedResponse, "blocks": BlocksResponse}
     for kind in sorted({kind for kind, _ in payloads}):
         bodies = {query: body for (k, query), body in payloads.items() if k == kind}
-        app.add_api_route(f"/articles/{{article_id:path}}/{kind}", _handler(bodies), methods=["GET"])
+        path = f"/articles/{{article_id:path}}/{kind}"
+        if style == "conventional":
+            app.add_api_route(path, _conventional(bodies), methods=["GET"], response_model=models.get(kind))
+        else:
+            app.add_api_route(path, _handler(bodies), methods=["GET"])
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -76,13 +97,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--style", choices=["floor", "conventional"], default="floor")
     args = parser.parse_args()
     index = os.environ.get(PAYLOADS_ENV)
     if not index:
         raise SystemExit(f"set {PAYLOADS_ENV} to a payload index file (see the module docstring)")
     # the same call as `recsys serve`: one worker, host, port, log level, uvicorn's defaults otherwise
     uvicorn.run(
-        create_app(read_payloads(Path(index))), host=args.host, port=args.port, log_level=args.log_level
+        create_app(read_payloads(Path(index)), args.style),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
     )
 
 

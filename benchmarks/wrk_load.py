@@ -228,6 +228,7 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
     write_payloads(payloads, {_kind_and_query(t): body for t, body in bodies.items()})
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.trivial_app", "--port", str(port), "--log-level", "warning"]
+    command += ["--style", args.trivial]
     with running(command, env | {PAYLOADS_ENV: str(payloads)}, port) as server:
         print("  trivial app up; wrk ...", flush=True)
         _warm_up_and_fetch(server, args.endpoint, ids, args.seed)
@@ -354,6 +355,12 @@ def main() -> None:
         "--response-cache", type=int, default=0, help="RECSYS_RESPONSE_CACHE_SIZE for our server (0: off)"
     )
     parser.add_argument("--ids", type=int, default=100_000, help="ids drawn from the catalog for wrk")
+    parser.add_argument(
+        "--trivial",
+        choices=["floor", "conventional"],
+        default="floor",
+        help="the trivial endpoint: prepared bytes (floor) or a dict through the response model",
+    )
     parser.add_argument("--seed", type=int, default=0)
     synthetic.add_arguments(parser)
     parser.add_argument("--output", type=Path)
@@ -389,6 +396,8 @@ def main() -> None:
             "wrk_threads": args.threads,
             "timeout": args.timeout,
             "omp_threads": args.omp_threads,
+            "trivial": args.trivial,
+            "response_cache": args.response_cache,
             "server_env": {k: v for k, v in env.items() if k.startswith(("RECSYS_", "OMP_"))},
             "runs": runs,
         },
