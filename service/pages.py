@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from recsys.articles import Article, format_timestamp
 from service.caching import cache_headers, cached_answer
-from service.deps import Current, CurrentSettings, State
-from service.params import QueryParams, aware, openapi_parameters
+from service.deps import Current
+from service.params import ListParams, QueryParams, aware, openapi_parameters
 from service.render import blocks_body, json_response
 from service.schemas import BlocksResponse, Draft, ErrorBody
 
@@ -31,20 +31,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def article_blocks(
     request: Request,
-    state: State,
-    recommender: Current,
-    settings: CurrentSettings,
-    query: QueryParams,
+    listing: ListParams,
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
 ) -> Response:
+    recommender, query = listing.recommender, listing.query
     headers, cached = cache_headers(
-        request, recommender, settings, lambda: recommender.has_article(article_id)
+        request, recommender, listing.settings, lambda: recommender.has_article(article_id)
     )
     if cached is not None:
         return cached
     version = recommender.index.version
     return cached_answer(
-        state.responses,
+        listing.state.responses,
         headers,
         lambda: blocks_body(article_id, version, recommender.blocks(article_id, query)),
     )
@@ -59,13 +57,11 @@ async def article_blocks(
 )
 async def blocks_by_url(
     request: Request,
-    state: State,
-    recommender: Current,
-    settings: CurrentSettings,
-    query: QueryParams,
+    listing: ListParams,
     url: Annotated[str, Query(min_length=1, max_length=4_000, description="the article's URL")],
 ) -> Response:
-    headers, cached = cache_headers(request, recommender, settings, lambda: recommender.has_url(url))
+    recommender, query = listing.recommender, listing.query
+    headers, cached = cache_headers(request, recommender, listing.settings, lambda: recommender.has_url(url))
     if cached is not None:
         return cached
 
@@ -73,7 +69,7 @@ async def blocks_by_url(
         article_id, blocks = recommender.blocks_for_url(url, query)
         return blocks_body(article_id, recommender.index.version, blocks)
 
-    return cached_answer(state.responses, headers, make)
+    return cached_answer(listing.state.responses, headers, make)
 
 
 @router.post(

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Path, Request, Response
 
 from service.auth import AdminKey
 from service.caching import cache_headers, cached_answer
-from service.deps import Current, CurrentSettings, State
-from service.params import QueryParams, openapi_parameters
+from service.deps import State
+from service.params import ListParams, openapi_parameters
 from service.render import related_body
 from service.schemas import ErrorBody, Health, RelatedResponse, ReloadResponse
 
@@ -36,19 +36,17 @@ router = APIRouter()
 )
 async def related(
     request: Request,
-    state: State,
-    recommender: Current,
-    settings: CurrentSettings,
+    listing: ListParams,
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
-    query: QueryParams,
 ) -> Response:
+    recommender, query = listing.recommender, listing.query
     headers, cached = cache_headers(
-        request, recommender, settings, lambda: recommender.has_article(article_id)
+        request, recommender, listing.settings, lambda: recommender.has_article(article_id)
     )
     if cached is not None:
         return cached
     return cached_answer(
-        state.responses,
+        listing.state.responses,
         headers,
         lambda: related_body(
             article_id, recommender.index.version, recommender.related_list(article_id, query)
