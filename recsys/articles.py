@@ -23,6 +23,8 @@ from typing import Any, Literal
 from recsys.errors import InvalidArticle, InvalidInput, InvalidTimestamp
 
 Status = Literal["published", "retracted"]
+# What a listed item shows of an article: (id, url, title, section, published_at).
+ListedFields = tuple[str, str | None, str | None, str | None, str | None]
 STATUSES: tuple[Status, ...] = ("published", "retracted")
 MAX_ID_LENGTH = 512
 MAX_TEXT_LENGTH = 1_000_000

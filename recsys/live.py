@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recsys.articles import Article
+from recsys.articles import Article, ListedFields
 from recsys.catalog import Catalog
 from recsys.snapshot import NO_CODE, Snapshot, epoch_of
 
@@ -91,6 +91,13 @@ class LiveView:
     def article(self, state: LiveState, row: int) -> Article:
         changed = state.changed.get(row)
         return changed.article if changed is not None else self.snapshot.article(row)
+
+    def fields(self, state: LiveState, row: int) -> ListedFields:
+        changed = state.changed.get(row)
+        if changed is None:
+            return self.snapshot.fields(row)
+        a = changed.article
+        return a.id, a.url, a.title, a.section, a.published_at
 
     def title(self, state: LiveState, row: int) -> str | None:
         changed = state.changed.get(row)

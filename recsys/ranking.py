@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from recsys.articles import Article, parse_timestamp
+from recsys.articles import Article, ListedFields, parse_timestamp
 from recsys.dedup import DuplicateRule
 from recsys.diversity import mmr_order
 from recsys.query import RelatedQuery
@@ -37,12 +37,45 @@ from recsys.settings import Settings
 SECONDS_PER_DAY = 86_400.0
 
 
-@dataclass(frozen=True)
 class Recommendation:
-    article: Article
-    score: float
-    reason: str = "similar"  # similar | pinned | same_section | fallback
-    key: int | None = None
+    """One listed story: its article, score and why it is listed. The Article is made when first
+    read (library callers); the API renders the listed fields straight from the source (`fields`)."""
+
+    __slots__ = ("_article", "_row", "_source", "key", "reason", "score")
+
+    def __init__(
+        self,
+        article: Article | None,
+        score: float,
+        reason: str = "similar",  # similar | pinned | same_section | fallback
+        key: int | None = None,
+        *,
+        source: ArticleSource | None = None,
+        row: int = 0,
+    ) -> None:
+        self._article = article
+        self.score = score
+        self.reason = reason
+        self.key = key
+        self._source = source
+        self._row = row
+
+    @property
+    def article(self) -> Article:
+        if self._article is None:
+            assert self._source is not None  # one of the two is always given
+            self._article = self._source.article(self._row)
+        return self._article
+
+    def fields(self) -> ListedFields:
+        """(id, url, title, section, published_at) of the listed article."""
+        if self._article is None and self._source is not None:
+            return self._source.fields(self._row)
+        a = self.article
+        return a.id, a.url, a.title, a.section, a.published_at
+
+    def __repr__(self) -> str:
+        return f"Recommendation({self.fields()[0]!r}, {self.score:.4f}, {self.reason!r}, key={self.key})"
 
 
 @dataclass(frozen=True)
@@ -101,6 +134,10 @@ class ArticleSource(Protocol):
     def title(self, row: int) -> str | None: ...
 
     def article(self, row: int) -> Article: ...
+
+    def fields(self, row: int) -> ListedFields:
+        """(id, url, title, section, published_at): what a listed item shows."""
+        ...
 
 
 class Candidate:
@@ -254,7 +291,9 @@ def rank_list(
     collapsed = 0
 
     def take(candidate: Candidate, score: float, why: str) -> None:
-        items.append(Recommendation(candidate.article(), score, why, candidate.key))
+        items.append(
+            Recommendation(None, score, why, candidate.key, source=candidate.source, row=candidate.row)
+        )
         page.add(candidate.key, candidate.vector, candidate.title)
 
     for pin in pins:

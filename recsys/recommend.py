@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from recsys.articles import Article
+from recsys.articles import Article, ListedFields
 from recsys.catalog import Catalog, StoredArticle
 from recsys.embed import Encoder, TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
@@ -515,6 +515,9 @@ class _Rows:
     def article(self, row: int) -> Article:
         return self.live.article(self.state, row)
 
+    def fields(self, row: int) -> ListedFields:
+        return self.live.fields(self.state, row)
+
 
 class _Stored:
     """The source of a candidate that has no row in the served version (read from the catalog)."""
@@ -529,6 +532,10 @@ class _Stored:
 
     def article(self, row: int) -> Article:
         return self.stored
+
+    def fields(self, row: int) -> ListedFields:
+        a = self.stored
+        return a.id, a.url, a.title, a.section, a.published_at
 
 
 def _alive_run(state: LiveState, rows: np.ndarray, n: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from recsys.articles import Article, parse_timestamp
+from recsys.articles import Article, ListedFields, parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,12 @@ class Snapshot:
     def tags_of(self, row: int) -> tuple[str, ...]:
         codes = self.tag_codes[self.tag_ptr[row] : self.tag_ptr[row + 1]]
         return tuple(self.tag_names[int(c)] for c in codes)
+
+    def fields(self, row: int) -> ListedFields:
+        """(id, url, title, section, published_at) of a row: what a listed item shows."""
+        code = int(self.sections[row])
+        section = self.section_names[code] if code != NO_CODE else None
+        return self.ids[row], self.urls.get(row), self.titles.get(row), section, self.published_text.get(row)
 
     def article(self, row: int) -> Article:
         """The listed fields of a row as an Article (no body: responses do not show it)."""

@@ -16,13 +16,13 @@ from recsys.recommend import Blocks
 
 def item(rec: Recommendation) -> dict[str, Any]:
     """One listed story as the API shows it."""
-    article = rec.article
+    article_id, url, title, section, published_at = rec.fields()
     return {
-        "id": article.id,
-        "url": article.url,
-        "title": article.title,
-        "section": article.section,
-        "published_at": article.published_at,
+        "id": article_id,
+        "url": url,
+        "title": title,
+        "section": section,
+        "published_at": published_at,
         "score": round(rec.score, 6),
         "reason": rec.reason,
     }

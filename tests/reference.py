@@ -13,7 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
-from recsys.articles import Article, format_timestamp
+from recsys.articles import Article, ListedFields, format_timestamp
 from recsys.catalog import Catalog, StoredArticle
 from recsys.overrides import Overrides
 from recsys.query import RelatedQuery, encode_cursor
@@ -34,6 +34,10 @@ class One:
 
     def article(self, row: int) -> Article:
         return self.one
+
+    def fields(self, row: int) -> ListedFields:
+        a = self.one
+        return a.id, a.url, a.title, a.section, a.published_at
 
 
 def _candidate(stored: StoredArticle, vector: np.ndarray, similarity: float) -> Candidate:
