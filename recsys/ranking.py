@@ -328,7 +328,8 @@ def rank_list(
     seen_keys: set[int] = set()
     # Every similarity the loop can need, in two products: candidates against the page, and against
     # each other. Only the pairs close enough to be duplicates are then looked at one by one.
-    reach = scored[: 4 * pool_size + len(page.keys)]
+    # Enough for a list with a few duplicates; past it (many duplicates) the loop computes as it goes.
+    reach = scored[: pool_size + 16]
     close_to_page: dict[int, list[int]] = {}
     close_to_earlier: dict[int, list[int]] = {}
     among: np.ndarray | None = None

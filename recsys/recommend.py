@@ -32,6 +32,7 @@ from recsys.errors import ArticleNotFound, InvalidInput
 from recsys.live import LiveState, LiveView
 from recsys.query import MAX_LIMIT, RelatedQuery, encode_cursor
 from recsys.ranking import (
+    SECONDS_PER_DAY,
     Candidate,
     Page,
     Policy,
@@ -308,16 +309,26 @@ class Recommender:
 
     # -- candidates ----------------------------------------------------------------------------------
 
-    def _candidates(self, request: _Request, rows: np.ndarray, want: int | None = None) -> list[Candidate]:
+    def _candidates(
+        self, request: _Request, rows: np.ndarray, want: int | None = None, *, fresh: bool = False
+    ) -> list[Candidate]:
         """Candidates for rows that passed the rules, scored against the subject; with `want`, only
-        the `want` most similar (ties by key)."""
+        the `want` best by the score the ranking will use (similarity, blended with freshness when
+        `fresh`; ties by key)."""
         if len(rows) == 0:
             return []
         keys = self.snapshot.keys[rows]
         vectors = self.index.vectors.vectors_of(keys)
         sims = vectors @ request.subject.vector
         if want is not None and len(rows) > want:
-            best = np.lexsort((keys, -sims))[:want]
+            score = sims.astype(np.float64)
+            weight = self.policy.freshness_weight if fresh else 0.0
+            if weight:
+                half_life = request.query.half_life_days or self.policy.half_life_days
+                gap = np.abs(request.state.published[rows] - request.subject.anchor_ts) / SECONDS_PER_DAY
+                decay = np.nan_to_num(0.5 ** (gap / half_life), nan=0.0)
+                score = (1.0 - weight) * score + weight * decay
+            best = np.lexsort((keys, -score))[:want]
             rows, keys, vectors, sims = rows[best], keys[best], vectors[best], sims[best]
         published = request.state.published[rows].tolist()
         source = request.source
@@ -353,7 +364,8 @@ class Recommender:
             found = snapshot.rows_of_keys(keys[0][keys[0] >= 0])
             found = found[found >= 0]
             more = found[rules.mask(found)]
-        rows = np.unique(np.concatenate([passing, more.astype(np.int32)]))
+        # A narrow filter's rows hold every passing precomputed neighbour already.
+        rows = more if narrow is not None or not len(passing) else np.union1d(passing, more)
         return self._candidates(request, rows, want)
 
     def _allowed(self, request: _Request) -> tuple[np.ndarray | None, float]:
@@ -477,16 +489,25 @@ class Recommender:
         if query.section_limit == 0 or request.rules.impossible:
             return RankedList(items=[])
         pool = self._section_pool(request)
+        pool = pool[request.rules.mask(pool)]
+        fresh = query.freshness is not False  # on unless refused: this block is about recent news
         return rank_list(
             request.subject,
-            self._candidates(request, pool[request.rules.mask(pool)]),
+            self._candidates(request, pool, self._reach(query.section_limit, request), fresh=fresh),
             query=query,
             policy=self.policy,
             page=request.page,
             limit=query.section_limit,
-            fresh=query.freshness is not False,  # on unless refused: this block is about recent news
+            fresh=fresh,
             reason="same_section",
         )
+
+    @staticmethod
+    def _reach(limit: int, request: _Request) -> int:
+        """How many of the best candidates the ranking can look at for a list of `limit` (its pool,
+        what dedup may drop on the way, and the page), with room to spare: candidates past it are
+        never made."""
+        return 4 * max(3 * limit, 30) + len(request.page.keys) + 16
 
     def _blocks(self, request: _Request) -> Blocks:
         query = request.query
