@@ -16,6 +16,7 @@ What the rules read comes from the version's snapshot and the live view of the c
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,7 +27,7 @@ import numpy as np
 
 from recsys.articles import Article
 from recsys.catalog import Catalog, StoredArticle
-from recsys.embed import Encoder, TextRecipe
+from recsys.embed import Encoder, EncodeSlots, TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
 from recsys.live import LiveState, LiveView
 from recsys.query import MAX_LIMIT, RelatedQuery, encode_cursor
@@ -91,6 +92,7 @@ class Recommender:
         clock: Clock = utcnow,
         policy: Policy | None = None,
         search_cap: int = DEFAULT_SEARCH_CAP,
+        encode_slots: EncodeSlots | None = None,
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -100,6 +102,7 @@ class Recommender:
         self.clock = clock
         self.policy = policy or Policy()
         self.search_cap = search_cap
+        self.encode_slots = encode_slots or contextlib.nullcontext()  # None: unbounded (library use)
         self.live = LiveView(catalog, index.snapshot)
         # Articles published after the build are embedded on their first view; a popular new story
         # is viewed often before the next build, so its vector is kept (by key and content hash).
@@ -132,7 +135,8 @@ class Recommender:
         text = self.recipe.text(article.title, article.body)
         if not text:
             raise InvalidInput("an article needs a title or a body")
-        return np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        with self.encode_slots:  # EncoderBusy when every slot is taken
+            return np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
 
     # -- the public queries ----------------------------------------------------------------------
 

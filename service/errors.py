@@ -25,6 +25,7 @@ from recsys.errors import (
     BuildLocked,
     CatalogBusy,
     ConfigError,
+    EncoderBusy,
     IndexError_,
     InvalidInput,
     ModelLoadError,
@@ -54,6 +55,8 @@ _ANSWERS: list[tuple[type[RecsysError], _Answer]] = [
     (ModelLoadError, _Answer(503, "model_unavailable")),
     # An import batch or a build holds the lock for seconds at most: say when to try again.
     (CatalogBusy, _Answer(503, "catalog_busy", {"Retry-After": "1"})),
+    # Every encoder slot is taken (RECSYS_MAX_CONCURRENT_ENCODES): this caller should slow down.
+    (EncoderBusy, _Answer(429, "encoder_busy", {"Retry-After": "1"})),
     (StorageError, _Answer(503, "storage_unavailable", public_detail="the catalog cannot be written now")),
     (ConfigError, _Answer(500, "config_error")),
 ]

@@ -88,12 +88,17 @@ class BlocksResponse(BaseModel):
 
 
 class Draft(BaseModel):
-    """An unsaved story, as a CMS has it while it is being written."""
+    """An unsaved story, as a CMS has it while it is being written.
+
+    The encoder reads the title and the first RECSYS_RECIPE_MAX_WORDS words of the body (200 by
+    default, at most 2,000), so 100,000 characters hold any lead many times over; the request body
+    limit (RECSYS_MAX_BODY_BYTES) bounds the whole request on top of these.
+    """
 
     title: Text | None = Field(default=None, max_length=2_000)
-    body: Text | None = Field(default=None, max_length=1_000_000)
+    body: Text | None = Field(default=None, max_length=100_000)
     section: Text | None = Field(default=None, max_length=200)
-    tags: list[Text] = Field(default_factory=list, max_length=100)
+    tags: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=100)
     published_at: PublicationTime | None = Field(default=None, description="ISO-8601; default: now")
 
 
