@@ -1,4 +1,5 @@
-"""Back-pressure (issue 9, item 10): a bound on encoder calls (429 + Retry-After beyond it).
+"""Back-pressure (issue 9, items 10 and 11): a bound on requests in flight (503 + Retry-After beyond it,
+/health and /metrics exempt) and a smaller bound on encoder calls (429 + Retry-After beyond it).
 
 Requests are held inside the encoder on an event, never timed with sleeps: a test first waits until
 the held requests are inside, then sends the one that must be refused (fake encoder, TestClient from
@@ -80,6 +81,24 @@ def test_a_third_draft_gets_429_while_two_are_encoding(settings: Settings, built
             assert client.get("/articles/harbour-1/related").status_code == 200
         assert [future.result(timeout=WAIT).status_code for future in held] == [200, 200]  # type: ignore[attr-defined]
         assert client.post("/related", json=DRAFT).status_code == 200  # slots are given back
+
+
+def test_beyond_max_in_flight_a_request_gets_503_and_health_still_answers(
+    settings: Settings, built: Catalog
+) -> None:
+    encoder = HeldEncoder()
+    with _app(settings, encoder, max_in_flight=2) as client:
+        with _held_drafts(client, encoder, 2):
+            refused = client.get("/articles/harbour-1/related")
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["retry-after"] == "1"
+            assert refused.json() == {
+                "error": "overloaded",
+                "detail": "more than 2 requests in flight: retry shortly",
+            }
+            assert client.get("/health").status_code == 200
+            assert 'recsys_rejected_total{reason="in_flight"} 1.0' in client.get("/metrics").text
+        assert client.get("/articles/harbour-1/related").status_code == 200
 
 
 def test_an_article_not_yet_indexed_gets_429_when_the_encoder_is_busy(
