@@ -11,13 +11,14 @@ from service.caching import cache_headers
 from service.deps import Current, CurrentSettings
 from service.params import QueryParams, aware
 from service.render import blocks_body, json_response
-from service.schemas import BlocksResponse, Draft, ErrorBody
+from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody
 
 router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
     422: {"model": ErrorBody},
+    429: ENCODER_BUSY,
     503: {"model": ErrorBody},
 }
 
@@ -65,7 +66,7 @@ async def blocks_by_url(
 @router.post(
     "/related",
     response_model=BlocksResponse,
-    responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses={422: {"model": ErrorBody}, 429: ENCODER_BUSY, 503: {"model": ErrorBody}},
     summary="Both blocks for an unsaved draft (title, body, section, tags, published_at)",
 )
 def blocks_for_draft(recommender: Current, query: QueryParams, draft: Draft) -> Response:

@@ -11,14 +11,17 @@ lock: a worker runs one event loop, and nothing awaits between the check and the
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import error_response
+from service.errors import document_error, error_response
 from service.metrics import Metrics
 
 EXEMPT = frozenset({"/health", "/metrics"})
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 class InFlightLimit:
@@ -35,7 +38,7 @@ class InFlightLimit:
         if self.in_flight >= self.max_in_flight:
             self.rejected.inc()
             detail = f"more than {self.max_in_flight} requests in flight: retry shortly"
-            await error_response(503, "overloaded", detail, {"Retry-After": "1"})(scope, receive, send)
+            await error_response(503, "overloaded", detail, RETRY_AFTER)(scope, receive, send)
             return
         self.in_flight += 1
         try:
@@ -46,6 +49,12 @@ class InFlightLimit:
 
 def install_in_flight_limit(app: FastAPI, max_in_flight: int, metrics: Metrics) -> None:
     """Call it last: middleware added last wraps all the others."""
-    app.add_middleware(
-        InFlightLimit, max_in_flight=max_in_flight, rejected=metrics.rejected.labels("in_flight")
-    )
+    rejected = metrics.rejected.labels("in_flight")
+    app.add_middleware(InFlightLimit, max_in_flight=max_in_flight, rejected=rejected)
+    # Routes that document a 503 of their own (index or catalog unavailable) keep its description.
+    unavailable = "overloaded or unavailable (see `error`); try again after Retry-After"
+    document_error(app, 503, unavailable, _limited, list(RETRY_AFTER))
+
+
+def _limited(path: str, _: dict[str, Any]) -> bool:
+    return path not in EXEMPT

@@ -17,7 +17,7 @@ from service.caching import cache_headers
 from service.deps import Current, CurrentSettings, State
 from service.params import QueryParams
 from service.render import json_response, related_body
-from service.schemas import ErrorBody, Health, RelatedResponse, ReloadResponse
+from service.schemas import ENCODER_BUSY, ErrorBody, Health, RelatedResponse, ReloadResponse
 
 router = APIRouter()
 
@@ -28,6 +28,7 @@ router = APIRouter()
     responses={
         404: {"model": ErrorBody},
         422: {"model": ErrorBody},
+        429: ENCODER_BUSY,
         503: {"model": ErrorBody},
         304: {"description": "not modified (If-None-Match)"},
     },

@@ -71,6 +71,15 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+# The answer of a request that would run the encoder (a draft, an article not indexed yet) while every
+# encoder slot is taken (RECSYS_MAX_CONCURRENT_ENCODES).
+ENCODER_BUSY = {
+    "model": ErrorBody,
+    "description": "encoder_busy: retry after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "string"}}},
+}
+
+
 # -- ranking: both blocks of a page, drafts, editorial overrides (issue 3) ---------------------------
 
 

@@ -138,3 +138,23 @@ def test_encode_slots_never_wait() -> None:
         pass
     with pytest.raises(ValueError):
         EncodeSlots(0)
+
+
+def test_the_openapi_document_lists_every_refusal(settings: Settings, encoder: FakeEncoder) -> None:
+    spec = create_app(settings, encoder=encoder).openapi()
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    encodes = {("get", "/articles/{article_id}/related"), ("get", "/articles/{article_id}/blocks")}
+    encodes |= {("get", "/related"), ("post", "/related")}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if path in ("/health", "/metrics"):
+                assert "Retry-After" not in str(responses), path  # never refused
+                continue
+            assert "Retry-After" in responses["503"]["headers"], (method, path)
+            if "requestBody" in operation:
+                for status in ("400", "413"):
+                    assert responses[status]["content"]["application/json"]["schema"] == error_body
+            if (method, path) in encodes:
+                assert responses["429"]["content"]["application/json"]["schema"] == error_body
+                assert "Retry-After" in responses["429"]["headers"]
