@@ -14,6 +14,8 @@
     ├── BuildLocked                another build holds the lock
     ├── CatalogBusy                the catalog stayed locked by another writer past the busy timeout
     │                              (HTTP 503 with Retry-After)
+    ├── EncoderBusy                every encoder slot is taken (RECSYS_MAX_CONCURRENT_ENCODES): a draft
+    │                              or an unindexed article must wait its turn (HTTP 429 with Retry-After)
     └── StorageError               the disk refused a write: full, read-only, no permission; the
                                    message names the path and what to do (HTTP 503, path not shown)
 
@@ -82,6 +84,10 @@ class BuildLocked(RecsysError):
 
 
 class CatalogBusy(RecsysError):
+    pass
+
+
+class EncoderBusy(RecsysError):
     pass
 
 

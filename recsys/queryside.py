@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from recsys.catalog import Catalog
-from recsys.embed import Encoder, SentenceTransformerEncoder, TextRecipe
+from recsys.embed import Encoder, EncodeSlots, SentenceTransformerEncoder, TextRecipe
 from recsys.ranking import Policy
 from recsys.recommend import Clock, Recommender, utcnow
 from recsys.settings import Settings
@@ -23,6 +23,8 @@ class QuerySide:
     recipe: TextRecipe
     store: IndexStore
     policy: Policy
+    # One bound for every Recommender built here: a hot swap must not double it.
+    encode_slots: EncodeSlots
 
     @classmethod
     def open(
@@ -44,6 +46,7 @@ class QuerySide:
             recipe=TextRecipe(max_words=settings.recipe_max_words),
             store=IndexStore(settings.index_root),
             policy=Policy.from_settings(settings),
+            encode_slots=EncodeSlots(settings.max_concurrent_encodes),
         )
 
     @property
@@ -72,6 +75,7 @@ class QuerySide:
             policy=self.policy,
             search_cap=self.settings.search_cap,
             settings_digest=self.settings_digest,
+            encode_slots=self.encode_slots,
         )
 
     def load(self, version: str | None = None, clock: Clock = utcnow) -> Recommender:

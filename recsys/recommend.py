@@ -16,6 +16,7 @@ What the rules read comes from the version's snapshot and the live view of the c
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections import OrderedDict
@@ -27,7 +28,7 @@ import numpy as np
 
 from recsys.articles import Article, ListedFields
 from recsys.catalog import Catalog, StoredArticle
-from recsys.embed import Encoder, TextRecipe
+from recsys.embed import Encoder, EncodeSlots, TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
 from recsys.live import LiveState, LiveView
 from recsys.query import MAX_LIMIT, RelatedQuery, encode_cursor
@@ -96,6 +97,7 @@ class Recommender:
         policy: Policy | None = None,
         search_cap: int = DEFAULT_SEARCH_CAP,
         settings_digest: str = "",
+        encode_slots: EncodeSlots | None = None,
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -107,6 +109,7 @@ class Recommender:
         self.search_cap = search_cap
         # What else shapes lists (ranking policy, default limits): part of every ETag.
         self.settings_digest = settings_digest or repr((self.policy, search_cap))
+        self.encode_slots = encode_slots or contextlib.nullcontext()  # None: unbounded (library use)
         self.live = LiveView(catalog, index.snapshot)
         # Articles published after the build are embedded on their first view; a popular new story
         # is viewed often before the next build, so its vector is kept (by key and content hash).
@@ -142,7 +145,8 @@ class Recommender:
         text = self.recipe.text(article.title, article.body)
         if not text:
             raise InvalidInput("an article needs a title or a body")
-        return np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        with self.encode_slots:  # EncoderBusy when every slot is taken
+            return np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
 
     # -- the public queries ----------------------------------------------------------------------
 
@@ -201,6 +205,19 @@ class Recommender:
         except ArticleNotFound:
             return False
         return True
+
+    def in_memory(self, article_id: str | None = None, *, url: str | None = None) -> bool:
+        """Whether the lists of this article (by id or URL) are made from memory alone: it is in the
+        served version, and so are its pins. Otherwise making them may read the catalog and run the
+        encoder (an article or pin published since the build)."""
+        row = self.snapshot.by_id.row(article_id) if article_id is not None else None
+        if url is not None:
+            row = self.live.current().urls.get(url, self.snapshot.by_url.row(url))
+        if row is None:
+            return False
+        state = self.live.current()
+        pins = state.pins.get(self.snapshot.ids[row], ())
+        return not pins or bool((self.snapshot.rows_of_keys(np.array(pins, dtype=np.int64)) >= 0).all())
 
     def has_url(self, url: str) -> bool:
         try:

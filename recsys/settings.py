@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     busy_timeout: float = Field(default=2.0, gt=0, le=60)
     # Largest request body accepted (413 beyond it): a draft's text fits in 1 MB many times over.
     max_body_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
+    # Back-pressure (README "HTTP API"): requests in flight in one worker beyond which a request gets
+    # 503 + Retry-After at once (health and metrics exempt), and encoder calls running at once (drafts,
+    # articles not yet indexed) beyond which it gets 429 + Retry-After.
+    max_in_flight: int = Field(default=256, ge=1, le=100_000)
+    max_concurrent_encodes: int = Field(default=2, ge=1, le=256)
 
     # Ranking and caching (README "Ranking"): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block

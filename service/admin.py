@@ -20,6 +20,8 @@ router = APIRouter(
     responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
 ArticleId = Annotated[str, Path(description="the article the pins are shown under")]
+# An id no route matches (one holding a line break) is answered 404 by the router.
+UNROUTABLE = {"model": ErrorBody, "description": "no such route: the id cannot be an article id"}
 
 
 def _overrides(request: Request) -> Overrides:
@@ -35,7 +37,12 @@ def _entry(block: Block) -> BlockEntry:
     )
 
 
-@router.get("/pins/{article_id:path}", response_model=PinsResponse, summary="An article's pins")
+@router.get(
+    "/pins/{article_id:path}",
+    response_model=PinsResponse,
+    responses={404: UNROUTABLE},
+    summary="An article's pins",
+)
 def get_pins(request: Request, article_id: ArticleId) -> PinsResponse:
     return PinsResponse(article_id=article_id, pins=_overrides(request).pins(article_id))
 
@@ -51,7 +58,10 @@ def put_pins(request: Request, article_id: ArticleId, body: PinsBody) -> PinsRes
 
 
 @router.delete(
-    "/pins/{article_id:path}", response_model=PinsResponse, summary="Remove all pins of an article"
+    "/pins/{article_id:path}",
+    response_model=PinsResponse,
+    responses={404: UNROUTABLE},
+    summary="Remove all pins of an article",
 )
 def delete_pins(request: Request, article_id: ArticleId) -> PinsResponse:
     _overrides(request).unpin(article_id)

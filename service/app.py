@@ -22,6 +22,7 @@ from service.errors import install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
 from service.pages import router as pages_router
+from service.pressure import install_in_flight_limit
 from service.routes import router
 from service.state import ServiceState, watch_current
 
@@ -65,4 +66,5 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    install_in_flight_limit(app, settings.max_in_flight, metrics)
     return app

@@ -9,7 +9,7 @@ Bodies never repeat the request's input: it can be megabytes long, or not even e
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, cast
@@ -25,6 +25,7 @@ from recsys.errors import (
     BuildLocked,
     CatalogBusy,
     ConfigError,
+    EncoderBusy,
     IndexError_,
     InvalidInput,
     ModelLoadError,
@@ -54,6 +55,8 @@ _ANSWERS: list[tuple[type[RecsysError], _Answer]] = [
     (ModelLoadError, _Answer(503, "model_unavailable")),
     # An import batch or a build holds the lock for seconds at most: say when to try again.
     (CatalogBusy, _Answer(503, "catalog_busy", {"Retry-After": "1"})),
+    # Every encoder slot is taken (RECSYS_MAX_CONCURRENT_ENCODES): this caller should slow down.
+    (EncoderBusy, _Answer(429, "encoder_busy", {"Retry-After": "1"})),
     (StorageError, _Answer(503, "storage_unavailable", public_detail="the catalog cannot be written now")),
     (ConfigError, _Answer(500, "config_error")),
 ]
@@ -180,6 +183,40 @@ def _document_error_body(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def document_error(
+    app: FastAPI,
+    status: int,
+    description: str,
+    applies: Callable[[str, dict[str, Any]], bool],
+    headers: Sequence[str] = (),
+) -> None:
+    """Say in the OpenAPI document that every operation `applies(path, operation)` selects may answer
+    `status` with the ErrorBody (and `headers`): for answers given by middleware, which no route
+    declares. A route's own entry for that status is kept."""
+    generate = app.openapi
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    documented_headers = {name: {"schema": {"type": "string"}} for name in headers}
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # built and cached once (_document_error_body); adding again changes nothing
+        for path, item in schema.get("paths", {}).items():
+            for operation in item.values():
+                if isinstance(operation, dict) and applies(path, operation):
+                    answer = operation.setdefault("responses", {}).setdefault(str(status), response)
+                    if documented_headers:
+                        answer.setdefault("headers", {}).update(documented_headers)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def has_body(_: str, operation: dict[str, Any]) -> bool:
+    return "requestBody" in operation
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error answer in the one body. Call it before adding middleware that should see the JSON
     500s (metrics): middleware added later wraps this."""
@@ -188,3 +225,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(CatchAll)
     _document_error_body(app)
+    # A body that is not text FastAPI can parse (bytes that are not UTF-8) gets its 400 `bad_request`.
+    document_error(app, 400, "the request body cannot be parsed", has_body)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import TrackedSend, error_response
+from service.errors import TrackedSend, document_error, error_response, has_body
 
 
 class BodyTooLarge(HTTPException):
@@ -73,3 +73,4 @@ def _content_length(scope: Scope) -> int | None:
 
 def install_body_limit(app: FastAPI, max_bytes: int) -> None:
     app.add_middleware(BodyLimit, max_bytes=max_bytes)
+    document_error(app, 413, f"request body larger than {max_bytes} bytes", has_body)

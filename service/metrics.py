@@ -43,6 +43,13 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        # Requests refused before they ran: "in_flight" is back-pressure (service/pressure.py).
+        self.rejected = Counter(
+            "recsys_rejected_total",
+            "requests refused by back-pressure, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

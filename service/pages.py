@@ -11,13 +11,14 @@ from service.caching import cache_headers, cached_answer
 from service.deps import Current
 from service.params import ListParams, QueryParams, aware, openapi_parameters
 from service.render import blocks_body, json_response
-from service.schemas import BlocksResponse, Draft, ErrorBody
+from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody
 
 router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
     422: {"model": ErrorBody},
+    429: ENCODER_BUSY,
     503: {"model": ErrorBody},
 }
 
@@ -41,10 +42,11 @@ async def article_blocks(
     if cached is not None:
         return cached
     version = recommender.index.version
-    return cached_answer(
+    return await cached_answer(
         listing.state.responses,
         headers,
         lambda: blocks_body(article_id, version, recommender.blocks(article_id, query)),
+        in_memory=recommender.in_memory(article_id),
     )
 
 
@@ -69,13 +71,15 @@ async def blocks_by_url(
         article_id, blocks = recommender.blocks_for_url(url, query)
         return blocks_body(article_id, recommender.index.version, blocks)
 
-    return cached_answer(listing.state.responses, headers, make)
+    return await cached_answer(
+        listing.state.responses, headers, make, in_memory=recommender.in_memory(url=url)
+    )
 
 
 @router.post(
     "/related",
     response_model=BlocksResponse,
-    responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses={422: {"model": ErrorBody}, 429: ENCODER_BUSY, 503: {"model": ErrorBody}},
     summary="Both blocks for an unsaved draft (title, body, section, tags, published_at)",
     openapi_extra=openapi_parameters(),
 )

@@ -51,6 +51,7 @@ class Param:
     exclusive_minimum: bool = False
     max_items: int | None = None
     max_length: int = MAX_VALUE_LENGTH
+    min_length: int = 0
 
     def openapi(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string" if self.kind == "date-time" else self.kind}
@@ -58,6 +59,8 @@ class Param:
             schema["format"] = "date-time"
         if self.kind == "string":
             schema["maxLength"] = self.max_length
+            if self.min_length:
+                schema["minLength"] = self.min_length
         if self.minimum is not None:
             schema["exclusiveMinimum" if self.exclusive_minimum else "minimum"] = self.minimum
         if self.maximum is not None:
@@ -78,6 +81,8 @@ class Param:
     def parse(self, raw: str) -> Any:
         if len(raw) > self.max_length:
             raise InvalidInput(f"query.{self.name}: longer than {self.max_length} characters")
+        if len(raw) < self.min_length:
+            raise InvalidInput(f"query.{self.name}: must not be empty")
         value = _PARSERS[self.kind](raw, self.name)
         if isinstance(value, int | float) and not isinstance(value, bool):
             low_ok = self.minimum is None or (
@@ -146,11 +151,18 @@ PARAMS: tuple[Param, ...] = (
         maximum=MAX_LIMIT,
     ),
     Param("cursor", "string", CURSOR_DESCRIPTION, max_length=MAX_CURSOR_LENGTH),
-    Param("exclude", "string", "ids or URLs the page already shows", many=True, max_items=MAX_EXCLUDE),
-    Param("section", "string", "only these sections", many=True),
-    Param("exclude_section", "string", "never these sections", many=True),
-    Param("tag", "string", "only items with one of these tags", many=True),
-    Param("exclude_tag", "string", "never items with these tags", many=True),
+    Param(
+        "exclude",
+        "string",
+        "ids or URLs the page already shows",
+        many=True,
+        max_items=MAX_EXCLUDE,
+        min_length=1,
+    ),
+    Param("section", "string", "only these sections", many=True, min_length=1),
+    Param("exclude_section", "string", "never these sections", many=True, min_length=1),
+    Param("tag", "string", "only items with one of these tags", many=True, min_length=1),
+    Param("exclude_tag", "string", "never items with these tags", many=True, min_length=1),
     Param("since", "date-time", "published at or after (ISO-8601)"),
     Param("until", "date-time", "published at or before (ISO-8601)"),
     Param(

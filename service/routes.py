@@ -17,7 +17,7 @@ from service.caching import cache_headers, cached_answer
 from service.deps import State
 from service.params import ListParams, openapi_parameters
 from service.render import related_body
-from service.schemas import ErrorBody, Health, RelatedResponse, ReloadResponse
+from service.schemas import ENCODER_BUSY, ErrorBody, Health, RelatedResponse, ReloadResponse
 
 router = APIRouter()
 
@@ -28,6 +28,7 @@ router = APIRouter()
     responses={
         404: {"model": ErrorBody},
         422: {"model": ErrorBody},
+        429: ENCODER_BUSY,
         503: {"model": ErrorBody},
         304: {"description": "not modified (If-None-Match)"},
     },
@@ -45,12 +46,13 @@ async def related(
     )
     if cached is not None:
         return cached
-    return cached_answer(
+    return await cached_answer(
         listing.state.responses,
         headers,
         lambda: related_body(
             article_id, recommender.index.version, recommender.related_list(article_id, query)
         ),
+        in_memory=recommender.in_memory(article_id),
     )
 
 

@@ -71,6 +71,15 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+# The answer of a request that would run the encoder (a draft, an article not indexed yet) while every
+# encoder slot is taken (RECSYS_MAX_CONCURRENT_ENCODES).
+ENCODER_BUSY = {
+    "model": ErrorBody,
+    "description": "encoder_busy: retry after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "string"}}},
+}
+
+
 # -- ranking: both blocks of a page, drafts, editorial overrides (issue 3) ---------------------------
 
 
@@ -88,12 +97,17 @@ class BlocksResponse(BaseModel):
 
 
 class Draft(BaseModel):
-    """An unsaved story, as a CMS has it while it is being written."""
+    """An unsaved story, as a CMS has it while it is being written.
+
+    The encoder reads the title and the first RECSYS_RECIPE_MAX_WORDS words of the body (200 by
+    default, at most 2,000), so 100,000 characters hold any lead many times over; the request body
+    limit (RECSYS_MAX_BODY_BYTES) bounds the whole request on top of these.
+    """
 
     title: Text | None = Field(default=None, max_length=2_000)
-    body: Text | None = Field(default=None, max_length=1_000_000)
+    body: Text | None = Field(default=None, max_length=100_000)
     section: Text | None = Field(default=None, max_length=200)
-    tags: list[Text] = Field(default_factory=list, max_length=100)
+    tags: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=100)
     published_at: PublicationTime | None = Field(default=None, description="ISO-8601; default: now")
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,14 +14,9 @@ import httpx
 import pytest
 
 from recsys.demo_corpus import generate
+from tests.servers import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.model
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _recsys(*args: str) -> list[str]:
@@ -43,7 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     )
     assert build.returncode == 0, build.stderr
     assert "built-in demo corpus" in build.stdout and "published index version" in build.stdout
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         _recsys("serve", "--data-dir", str(data), "--port", str(port), "--log-level", "warning"),
         stdout=subprocess.PIPE,
@@ -53,18 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited early: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("server did not become healthy within 120 s")
-            time.sleep(0.25)
+        wait_until_healthy(proc, base, 120)
         yield base, data
     finally:
         proc.send_signal(signal.SIGINT)

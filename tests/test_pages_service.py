@@ -277,3 +277,22 @@ def test_the_response_cache_can_be_turned_off(
         test_client.get("/articles/harbour-0/blocks")
         test_client.get("/articles/harbour-0/blocks")
         assert len(calls) == 2
+
+
+def test_lists_that_may_run_the_encoder_are_made_off_the_event_loop(
+    client: TestClient, built: Catalog
+) -> None:
+    """An article (or a pin) published since the build needs the encoder: its lists are made in the
+    thread pool, so no other request waits for the model; an indexed article's are made in memory."""
+    recommender = client.app.state.recsys.recommender  # type: ignore[attr-defined]
+    assert recommender.in_memory("harbour-0") and recommender.in_memory(url="https://news.example/harbour/0")
+    import_file(
+        built, write_jsonl(built.path.parent / "n.jsonl", [{"id": "harbour-new", "title": "Harbour ferry"}])
+    )
+    assert not recommender.in_memory("harbour-new")
+    assert client.get("/articles/harbour-new/related").status_code == 200
+    from recsys.overrides import Overrides
+
+    Overrides(built).set_pins("harbour-0", ["harbour-new"])
+    assert not recommender.in_memory("harbour-0")
+    assert _ids(client.get("/articles/harbour-0/related").json())[0] == "harbour-new"

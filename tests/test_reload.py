@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from recsys.settings import Settings
 from recsys.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = {"X-API-Key": "s3cret"}
@@ -150,17 +150,11 @@ def _wait_until_served(client: TestClient | httpx.Client, version: str) -> None:
     pytest.fail(f"version {version} was not served within 30 s")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_swaps_under_concurrent_requests_fail_no_request(
     tmp_path: Path, built: Catalog, encoder: FakeEncoder
 ) -> None:
     settings = _settings(tmp_path)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),

@@ -1,0 +1,34 @@
+"""Real servers for process-level tests: a free port to start one on, and waiting until it answers."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_healthy(process: subprocess.Popen[Any], base: str, seconds: float) -> None:
+    """Poll `base`/health until it answers 200; fail the test if the server exits or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"server exited early: {output}")
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"server did not become healthy within {seconds:.0f} s")
+        time.sleep(0.1)
