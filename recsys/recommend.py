@@ -249,10 +249,10 @@ class Recommender:
 
     def _subject_by_id(self, article_id: str) -> tuple[LiveState, Subject, int | None]:
         state = self.live.current()
-        row = self.snapshot.by_id.row(article_id)
-        if row is not None:
-            return self._indexed_subject(state, row)
-        return state, self._unindexed_subject(self.catalog.get(article_id)), None
+        found = self._subject_row_or_stored(state, article_id)
+        if isinstance(found, int):
+            return self._indexed_subject(state, found)
+        return state, self._unindexed_subject(found), None
 
     def _subject_by_url(self, url: str) -> tuple[LiveState, Subject, int | None]:
         state = self.live.current()
@@ -560,19 +560,19 @@ class _Rows:
 class _Stored:
     """The source of a candidate that has no row in the served version (read from the catalog)."""
 
-    __slots__ = ("stored",)
+    __slots__ = ("_article",)
 
     def __init__(self, article: Article) -> None:
-        self.stored = article
+        self._article = article
 
     def title(self, row: int) -> str | None:
-        return self.stored.title
+        return self._article.title
 
     def article(self, row: int) -> Article:
-        return self.stored
+        return self._article
 
     def fields(self, row: int) -> ListedFields:
-        a = self.stored
+        a = self._article
         return a.id, a.url, a.title, a.section, a.published_at
 
 
