@@ -30,6 +30,25 @@ app = typer.Typer(
 )
 log = logging.getLogger("recsys")
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        typer.echo(f"recsys-news {metadata.version('recsys-news')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit"),
+    ] = False,
+) -> None:
+    """Related-stories recommender: build an index of articles and serve related stories."""
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

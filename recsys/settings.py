@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     default_limit: int = Field(default=10, ge=1, le=100)  # a request may ask for 1..100
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_key: SecretStr | None = None
+    # Origins allowed to call the public GET endpoints from a browser (CORS), comma-separated, e.g.
+    # "https://www.example.com,https://m.example.com"; empty = no CORS headers at all.
+    cors_origins: str = ""
     # Seconds a request waits for the catalog's write lock (held by an import batch or a build) before
     # answering 503 with Retry-After; the CLI waits 30 s.
     busy_timeout: float = Field(default=2.0, gt=0, le=60)
@@ -93,6 +96,10 @@ class Settings(BaseSettings):
         if self.index_dir is None:
             self.index_dir = self.data_dir / "index"
         return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def catalog_file(self) -> Path:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import faiss
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from threadpoolctl import threadpool_limits
 
 from recsys.catalog import Catalog
@@ -59,6 +60,16 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
+    if settings.cors_origin_list:
+        # Public lists only: admin endpoints are for the newsroom's servers, not for browsers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET"],
+            allow_headers=["If-None-Match"],
+            expose_headers=["ETag"],
+            max_age=3600,
+        )
     install_error_handlers(app)
     install_body_limit(app, settings.max_body_bytes)
     metrics.install(app)
@@ -68,3 +79,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(admin_router)
     install_in_flight_limit(app, settings.max_in_flight, metrics)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app with settings from the environment (`RECSYS_*`, `.env`): what a process manager
+    imports, e.g. `uvicorn --factory service.app:app_from_env` or gunicorn with uvicorn workers."""
+    return create_app(Settings())

@@ -141,3 +141,10 @@ def test_related_takes_the_api_filters(tmp_path: Path, corpus_file: Path, fake_m
         _run("related", "vaccine-1", "--section", "a", "--exclude-section", "a", "--data-dir", data),
         "both included and excluded",
     )
+
+
+def test_version() -> None:
+    from importlib import metadata
+
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"recsys-news {metadata.version('recsys-news')}"

@@ -103,3 +103,30 @@ def test_bad_requests_over_http(server: tuple[str, Path]) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     assert httpx.get(f"{base}/articles/demo-0001/related", params={"limit": 0}).status_code == 422
     assert httpx.get(f"{base}/articles/demo-0001/related", params={"limit": 101}).status_code == 422
+
+
+def test_a_process_manager_starts_the_app_factory_from_the_environment(server: tuple[str, Path]) -> None:
+    """`uvicorn --factory service.app:app_from_env`: settings from RECSYS_* alone (here the data
+    folder and CORS for one origin), as gunicorn or a container entry point would start it."""
+    _, data = server
+    port = free_port()
+    site = "https://www.news.example"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")}
+    env |= {"RECSYS_DATA_DIR": str(data), "RECSYS_CORS_ORIGINS": site, "RECSYS_LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:app_from_env", "--port", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(proc, base, 120)
+        path = f"{base}/articles/demo-0018/related"
+        allowed = httpx.get(path, headers={"Origin": site}, timeout=10)
+        assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == site
+        assert "etag" in allowed.headers["access-control-expose-headers"].lower()
+        other = httpx.get(path, headers={"Origin": "https://elsewhere.example"}, timeout=10)
+        assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

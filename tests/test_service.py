@@ -131,3 +131,20 @@ def test_public_answers_name_no_server_paths(
     for text in (health["error"], related["detail"]):
         assert text and "recsys build" in text and not any(root in text for root in roots)
         assert "<index>" in text
+
+
+def test_cors_is_off_by_default_and_for_get_only_when_on(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    site = "https://www.news.example"
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        plain = client.get("/articles/harbour-0/related", headers={"Origin": site})
+        assert "access-control-allow-origin" not in plain.headers
+    configured = Settings(data_dir=settings.data_dir, cors_origins=f"{site}, https://m.news.example")
+    with TestClient(create_app(configured, encoder=encoder)) as client:
+        allowed = client.get("/articles/harbour-0/related", headers={"Origin": site})
+        assert allowed.headers["access-control-allow-origin"] == site
+        preflight = client.options(
+            "/admin/blocks", headers={"Origin": site, "Access-Control-Request-Method": "POST"}
+        )
+        assert preflight.status_code == 400  # admin writes are not for browsers
