@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -32,3 +33,12 @@ def wait_until_healthy(process: subprocess.Popen[Any], base: str, seconds: float
         if time.monotonic() > deadline:
             pytest.fail(f"server did not become healthy within {seconds:.0f} s")
         time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Stop a server as Ctrl-C would, and kill it if it does not exit in 20 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

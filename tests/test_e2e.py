@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from recsys.demo_corpus import generate
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import free_port, stop, wait_until_healthy
 
 pytestmark = pytest.mark.model
 
@@ -49,11 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         wait_until_healthy(proc, base, 120)
         yield base, data
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_health_and_docs(server: tuple[str, Path]) -> None:
@@ -125,8 +120,4 @@ def test_a_process_manager_starts_the_app_factory_from_the_environment(server: t
         other = httpx.get(path, headers={"Origin": "https://elsewhere.example"}, timeout=10)
         assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
