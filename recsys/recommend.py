@@ -210,12 +210,12 @@ class Recommender:
         """Whether the lists of this article (by id or URL) are made from memory alone: it is in the
         served version, and so are its pins. Otherwise making them may read the catalog and run the
         encoder (an article or pin published since the build)."""
+        state = self.live.current()
         row = self.snapshot.by_id.row(article_id) if article_id is not None else None
         if url is not None:
-            row = self.live.current().urls.get(url, self.snapshot.by_url.row(url))
+            row = state.urls.get(url, self.snapshot.by_url.row(url))
         if row is None:
             return False
-        state = self.live.current()
         pins = state.pins.get(self.snapshot.ids[row], ())
         return not pins or bool((self.snapshot.rows_of_keys(np.array(pins, dtype=np.int64)) >= 0).all())
 
@@ -226,10 +226,9 @@ class Recommender:
             return False
         return True
 
-    def next_change(self, now: float) -> float:
-        """The first moment after `now` at which time alone changes some list: a block expires or a
-        scheduled article goes live (inf when neither is ahead)."""
-        state = self.live.current()
+    def next_change(self, state: LiveState, now: float) -> float:
+        """The first moment after `now` at which time alone changes some list under `state`: a block
+        expires or a scheduled article goes live (inf when neither is ahead)."""
         times = self.snapshot.time_sorted
         at = int(np.searchsorted(times, now, side="right"))
         scheduled = float(times[at]) if at < len(times) else math.inf

@@ -29,10 +29,11 @@ from recsys.settings import Settings
 
 def etag_for(request: Request, recommender: Recommender, now: float) -> str:
     params = sorted(request.query_params.multi_items())
+    state = recommender.live.current()  # one read of the catalog's generation for the whole tag
     parts = [
         recommender.index.version,
-        str(recommender.live.current().generation),
-        repr(recommender.next_change(now)),
+        str(state.generation),
+        repr(recommender.next_change(state, now)),
         recommender.settings_digest,
         request.url.path,
         repr(params),
