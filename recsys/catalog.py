@@ -424,22 +424,6 @@ class Catalog:
                         found[ref] = stored
         return found
 
-    def section_around(self, section: str, moment: str, n: int) -> list[StoredArticle]:
-        """Up to `n` published articles of `section` at or before `moment` (newest first) and up to `n`
-        after it (oldest first): the pool of a section's recent stories as seen from that moment."""
-        conn = self._conn()
-        before = conn.execute(
-            "SELECT * FROM articles WHERE section = ? AND status = 'published' AND published_at <= ? "
-            "ORDER BY published_at DESC, key DESC LIMIT ?",
-            (section, moment, n),
-        ).fetchall()
-        after = conn.execute(
-            "SELECT * FROM articles WHERE section = ? AND status = 'published' AND published_at > ? "
-            "ORDER BY published_at, key LIMIT ?",
-            (section, moment, n),
-        ).fetchall()
-        return [self._stored(row) for row in [*before, *after]]
-
     def lean_rows(self, sql_where: str = "", args: Sequence[object] = ()) -> list[sqlite3.Row]:
         """Rows without bodies (key, id, url, title, section, tags, published_at, status,
         content_hash): what the query side keeps in memory, read without paying for the text."""

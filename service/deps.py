@@ -13,7 +13,6 @@ from fastapi import Depends, Request
 
 from recsys.overrides import Overrides
 from recsys.recommend import Recommender
-from recsys.settings import Settings
 from service.state import ServiceState
 
 
@@ -29,10 +28,6 @@ async def get_state(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-async def get_settings(state: State) -> Settings:
-    return state.settings
-
-
 async def get_recommender(state: State) -> Recommender:
     return state.serving()
 
@@ -41,5 +36,4 @@ def overrides_of(state: ServiceState) -> Overrides:
     return Overrides(state.query_side.catalog)
 
 
-CurrentSettings = Annotated[Settings, Depends(get_settings)]
 Current = Annotated[Recommender, Depends(get_recommender)]

@@ -135,10 +135,24 @@ class ReferenceRecommender:
         section = subject.article.section
         if section is None:
             return []
-        pool = self.catalog.section_around(
-            section, format_timestamp(subject.anchor), self.policy.section_pool
+        # Up to `section_pool` published articles of the section at or before the article's time
+        # (newest first) and as many after it (oldest first), straight from SQL.
+        moment, n, conn = (
+            format_timestamp(subject.anchor),
+            self.policy.section_pool,
+            self.catalog.connection(),
         )
-        return [s for s in pool if self.index.vectors.contains(s.key)]
+        where = "WHERE section = ? AND status = 'published' AND published_at"
+        before = conn.execute(
+            f"SELECT key FROM articles {where} <= ? ORDER BY published_at DESC, key DESC LIMIT ?",
+            (section, moment, n),
+        ).fetchall()
+        after = conn.execute(
+            f"SELECT key FROM articles {where} > ? ORDER BY published_at, key LIMIT ?", (section, moment, n)
+        ).fetchall()
+        keys = [int(row[0]) for row in [*before, *after]]
+        stored = self.catalog.by_keys(keys)
+        return [stored[k] for k in keys if k in stored and self.index.vectors.contains(k)]
 
     def _scored(self, items: list[StoredArticle], subject: Subject) -> list[Candidate]:
         out = []
