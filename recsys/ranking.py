@@ -140,6 +140,26 @@ class ArticleSource(Protocol):
         ...
 
 
+class ArticleAsSource:
+    """The source of a candidate that is an Article already (read from the catalog, not a row of the
+    served version): `row` is ignored."""
+
+    __slots__ = ("_article",)
+
+    def __init__(self, article: Article) -> None:
+        self._article = article
+
+    def title(self, row: int) -> str | None:
+        return self._article.title
+
+    def article(self, row: int) -> Article:
+        return self._article
+
+    def fields(self, row: int) -> ListedFields:
+        a = self._article
+        return a.id, a.url, a.title, a.section, a.published_at
+
+
 class Candidate:
     """An article that passed the hard rules, with what stages 2-6 need. Its headline is read only
     for the pairs close enough to be duplicates, its Article only for the few that are listed."""

@@ -34,6 +34,7 @@ from recsys.live import LiveState, LiveView
 from recsys.query import MAX_LIMIT, RelatedQuery, encode_cursor
 from recsys.ranking import (
     SECONDS_PER_DAY,
+    ArticleAsSource,
     Candidate,
     Page,
     Policy,
@@ -464,7 +465,7 @@ class Recommender:
                     continue
                 if rules.allows(stored.article, key, stored.status):
                     vector = self.query_vector(stored)
-                    source = _Stored(stored.article)
+                    source = ArticleAsSource(stored.article)
                     when = epoch_of(stored.article.published_at)
                     by_key[key] = Candidate(key, vector, float(vector @ subject.vector), when, 0, source)
         return [by_key[k] for k in keys if k in by_key]
@@ -554,25 +555,6 @@ class _Rows:
 
     def fields(self, row: int) -> ListedFields:
         return self.live.fields(self.state, row)
-
-
-class _Stored:
-    """The source of a candidate that has no row in the served version (read from the catalog)."""
-
-    __slots__ = ("_article",)
-
-    def __init__(self, article: Article) -> None:
-        self._article = article
-
-    def title(self, row: int) -> str | None:
-        return self._article.title
-
-    def article(self, row: int) -> Article:
-        return self._article
-
-    def fields(self, row: int) -> ListedFields:
-        a = self._article
-        return a.id, a.url, a.title, a.section, a.published_at
 
 
 def _alive_run(state: LiveState, rows: np.ndarray, n: int) -> np.ndarray:

@@ -13,36 +13,31 @@ from datetime import datetime
 
 import numpy as np
 
-from recsys.articles import Article, ListedFields, format_timestamp
+from recsys.articles import Article, format_timestamp
 from recsys.catalog import Catalog, StoredArticle
 from recsys.overrides import Overrides
 from recsys.query import RelatedQuery, encode_cursor
-from recsys.ranking import Candidate, Page, Policy, RankedList, Rules, Subject, published, rank_list
+from recsys.ranking import (
+    ArticleAsSource,
+    Candidate,
+    Page,
+    Policy,
+    RankedList,
+    Rules,
+    Subject,
+    published,
+    rank_list,
+)
 from recsys.recommend import FALLBACK_POOL, Blocks
 from recsys.snapshot import epoch_of
 from recsys.store import LoadedIndex
 
 
-class One:
-    """The source of a candidate read from the catalog."""
-
-    def __init__(self, article: Article) -> None:
-        self.one = article
-
-    def title(self, row: int) -> str | None:
-        return self.one.title
-
-    def article(self, row: int) -> Article:
-        return self.one
-
-    def fields(self, row: int) -> ListedFields:
-        a = self.one
-        return a.id, a.url, a.title, a.section, a.published_at
-
-
 def _candidate(stored: StoredArticle, vector: np.ndarray, similarity: float) -> Candidate:
     article = stored.article
-    return Candidate(stored.key, vector, similarity, epoch_of(article.published_at), 0, One(article))
+    return Candidate(
+        stored.key, vector, similarity, epoch_of(article.published_at), 0, ArticleAsSource(article)
+    )
 
 
 class ReferenceRecommender:

@@ -20,12 +20,11 @@ from recsys.errors import InvalidInput
 from recsys.ingest import import_file
 from recsys.overrides import Overrides
 from recsys.query import RelatedQuery, encode_cursor
-from recsys.ranking import Candidate, Page, Policy, Rules, Subject, rank_list
+from recsys.ranking import ArticleAsSource, Candidate, Page, Policy, Rules, Subject, rank_list
 from recsys.recommend import Recommender
 from recsys.settings import Settings
 from recsys.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
-from tests.reference import One
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ORIGINAL = "football-2"
@@ -198,7 +197,9 @@ def _candidate(
 ) -> Candidate:
     article = Article(id=f"a{key}", title=title, published_at=published)
     moment = article.published_datetime()
-    return Candidate(key, vector, similarity, moment.timestamp() if moment else math.nan, 0, One(article))
+    return Candidate(
+        key, vector, similarity, moment.timestamp() if moment else math.nan, 0, ArticleAsSource(article)
+    )
 
 
 def _unit(*values: float) -> np.ndarray:
