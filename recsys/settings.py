@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Origins allowed to call the public GET endpoints from a browser (CORS), comma-separated, e.g.
     # "https://www.example.com,https://m.example.com"; empty = no CORS headers at all.
     cors_origins: str = ""
+    # Demo pages at /demo (an article page showing both blocks through the widget): for trying the
+    # service on the built-in corpus (`make demo` turns them on), not for production.
+    demo_pages: bool = False
     # Seconds a request waits for the catalog's write lock (held by an import batch or a build) before
     # answering 503 with Retry-After; the CLI waits 30 s.
     busy_timeout: float = Field(default=2.0, gt=0, le=60)

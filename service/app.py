@@ -19,6 +19,7 @@ from recsys.queryside import QuerySide
 from recsys.settings import Settings
 from service.admin import router as admin_router
 from service.caching import ResponseCache
+from service.demo import router as demo_router
 from service.errors import install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
@@ -26,6 +27,7 @@ from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
 from service.routes import router
 from service.state import ServiceState, watch_current
+from service.widget import router as widget_router
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    # The widget's script and stylesheet (issue 12); the demo pages only where asked for.
+    app.include_router(widget_router)
+    if settings.demo_pages:
+        app.include_router(demo_router)
     install_in_flight_limit(app, settings.max_in_flight, metrics)
     return app
 
