@@ -305,6 +305,10 @@ def related(
     limit: Annotated[int, typer.Option(min=1, max=100, help="how many items")] = 10,
     section: Annotated[list[str] | None, typer.Option(help="only this section (repeatable)")] = None,
     exclude_section: Annotated[list[str] | None, typer.Option(help="never this section (repeatable)")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="only items by this author (repeatable)")] = None,
+    exclude_author: Annotated[
+        list[str] | None, typer.Option(help="never items by this author (repeatable)")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="only items with this tag (repeatable)")] = None,
     exclude_tag: Annotated[
         list[str] | None, typer.Option(help="never items with this tag (repeatable)")
@@ -342,6 +346,8 @@ def related(
         exclude_sections=tuple(exclude_section or ()),
         tags=tuple(tag or ()),
         exclude_tags=tuple(exclude_tag or ()),
+        authors=tuple(author or ()),
+        exclude_authors=tuple(exclude_author or ()),
         since=_timestamp_option("--since", since),
         until=_timestamp_option("--until", until),
         max_age_days=max_age_days,
@@ -361,8 +367,10 @@ def related(
         return
     for rank, item in enumerate(items, start=1):
         title = (item.article.title or (item.article.body or "")[:70]).replace("\n", " ")
+        byline = f"  ({item.article.author})" if item.article.author else ""
         typer.echo(
-            f"{rank:>3}  {item.score:.3f}  {item.article.id:<24}  {item.article.section or '-':<12}  {title}"
+            f"{rank:>3}  {item.score:.3f}  {item.article.id:<24}  {item.article.section or '-':<12}  "
+            f"{title}{byline}"
         )
 
 

@@ -67,9 +67,7 @@ def demo_article(
         raise ArticleNotFound(article_id)
     article = stored.article
     paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in (article.body or "").split("\n") if p.strip())
-    byline = " · ".join(
-        escape(part) for part in (getattr(article, "author", None), (article.published_at or "")[:10]) if part
-    )
+    byline = " · ".join(escape(part) for part in (article.author, (article.published_at or "")[:10]) if part)
     api_attr = f' data-recsys-api="{escape(api)}"' if api else ""
     content = (
         f'<article><div class="kicker">{escape(article.section or "")}</div>'

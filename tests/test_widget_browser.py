@@ -15,6 +15,7 @@ RECSYS_TEST_REQUIRE_BROWSER is set (CI sets it: .ci/run), where a missing browse
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ from recsys.catalog import Catalog
 from recsys.demo_corpus import write_jsonl
 from recsys.ingest import import_file
 from recsys.settings import Settings
+from service.fragment import blocks_html
 from tests.fakes import FakeEncoder
 from tests.servers import free_port, stop, wait_until_healthy
 
@@ -266,4 +268,71 @@ def test_without_intersection_observer_the_blocks_load_at_once(served: Served, o
     )
     _wait_state(opened.page, "loaded")  # never scrolled
     assert len(_shown(opened.page, "related")) == 5
+    assert opened.errors == []
+
+
+def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
+    served: Served, open_page: Any
+) -> None:
+    """Pictures, bylines, missing or unsafe links and hostile text: the widget builds exactly the
+    fragment's markup (service/fragment.py renders the expected HTML from the same body) and runs
+    nothing that came in the data."""
+    hostile = '<img src=x onerror="window.__pwned=1">"&<b>'
+    item = {"section": "politics", "score": 0.5, "reason": "similar", "published_at": "2026-01-05T08:00:00Z"}
+    body = {
+        "article_id": ARTICLE,
+        "index_version": "v",
+        "next_cursor": None,
+        "related": {
+            "collapsed": 0,
+            "items": [
+                {
+                    **item,
+                    "id": "a",
+                    "url": "https://news.example/a",
+                    "title": hostile,
+                    "image_url": f"{served.base}/widget.css?picture",
+                    "author": hostile,
+                },
+                {
+                    **item,
+                    "id": "b",
+                    "url": "javascript:window.__pwned=2",
+                    "title": "No link",
+                    "image_url": "javascript:window.__pwned=3",
+                    "author": None,
+                    "published_at": None,
+                },
+                {**item, "id": "c", "url": None, "title": None, "image_url": None, "author": "Ada"},
+            ],
+        },  # fmt: skip
+        "more_in_section": {"collapsed": 0, "items": [{**item, "id": "d", "url": "/local/d", "title": "D"}]},
+    }
+    opened = open_page(
+        f"{served.base}/demo/articles/{ARTICLE}",
+        route=lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(body)),
+    )
+    page = opened.page
+    _scroll_to_blocks(page)
+    _wait_state(page, "loaded")
+    same = page.evaluate(
+        """html => {
+            const holder = document.createElement('template');
+            holder.innerHTML = html;
+            return [holder.content.firstElementChild.innerHTML,
+                    document.querySelector('.recsys-blocks').innerHTML];
+        }""",
+        blocks_html(body),
+    )
+    assert same[0] == same[1]
+    assert _shown(page, "related") == [
+        ("a", "https://news.example/a", hostile),
+        ("b", None, "No link"),
+        ("c", None, "c"),
+    ]
+    assert page.eval_on_selector_all(".recsys-image", "images => images.length") == 1
+    assert page.inner_text(".recsys-block--related .recsys-author") == hostile
+    assert page.get_by_role("region", name="More in politics").count() == 1
+    page.click("text=No link")  # a span, not a javascript: link
+    assert page.evaluate("() => window.__pwned") is None
     assert opened.errors == []
