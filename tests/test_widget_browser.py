@@ -68,6 +68,11 @@ class Served:
     base: str
     dead: str  # an origin where nothing listens
 
+    @property
+    def other_origin(self) -> str:
+        """The same server under another origin (localhost instead of 127.0.0.1)."""
+        return self.base.replace("127.0.0.1", "localhost")
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
@@ -86,6 +91,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "RECSYS_DATA_DIR": str(data),
         "RECSYS_PORT": str(port),
         "RECSYS_DEMO_PAGES": "true",
+        # Pages of 127.0.0.1 may call the API from the browser; pages of localhost may not.
+        "RECSYS_CORS_ORIGINS": f"http://127.0.0.1:{port}",
         "RECSYS_LOG_LEVEL": "warning",
     }
     server = subprocess.Popen(
@@ -336,3 +343,20 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
     page.click("text=No link")  # a span, not a javascript: link
     assert page.evaluate("() => window.__pwned") is None
     assert opened.errors == []
+
+
+def test_a_page_of_another_origin_needs_cors(served: Served, open_page: Any) -> None:
+    """The widget on a publisher's page calls the API of another origin: RECSYS_CORS_ORIGINS lets the
+    configured origin read the answer, and the browser keeps it from any other (the blocks stay
+    empty, quietly)."""
+    allowed = open_page(f"{served.base}/demo/articles/{ARTICLE}?api={served.other_origin}")
+    _scroll_to_blocks(allowed.page)
+    _wait_state(allowed.page, "loaded")
+    assert served.other_origin in allowed.block_requests[0]
+    assert len(_shown(allowed.page, "related")) == 5
+
+    refused = open_page(f"{served.other_origin}/demo/articles/{ARTICLE}?api={served.base}")
+    _scroll_to_blocks(refused.page)
+    _wait_state(refused.page, "error")
+    assert refused.page.eval_on_selector(".recsys-blocks", "e => e.childElementCount") == 0
+    assert allowed.errors == [] and refused.errors == []
