@@ -406,8 +406,7 @@ class Recommender:
             if len(rules.tags):
                 groups.append(np.concatenate([snapshot.tag_members(int(c)) for c in rules.tags]))
             if len(rules.authors):
-                held = [snapshot.author_all(int(c)) for c in rules.authors if c < len(snapshot.author_names)]
-                groups.append(np.concatenate([np.zeros(0, dtype=np.int32), *held]))
+                groups.append(np.concatenate([snapshot.author_all(int(c)) for c in rules.authors]))
             # Several filters: an article must pass each.
             members = functools.reduce(np.intersect1d, groups)
             bitmap = self.index.vectors.key_bitmap(self.snapshot.keys[members]), len(members)

@@ -127,10 +127,7 @@ class RowRules:
         if len(self.sections):
             options.append((np.concatenate([snapshot.section_all(int(c)) for c in self.sections]), False))
         if len(self.authors):
-            # Codes of authors first seen since the build have no snapshot rows: the changed rows
-            # added below hold theirs.
-            held = [snapshot.author_all(int(c)) for c in self.authors if c < len(snapshot.author_names)]
-            options.append((np.concatenate([np.zeros(0, dtype=np.int32), *held]), False))
+            options.append((np.concatenate([snapshot.author_all(int(c)) for c in self.authors]), False))
         if len(self.tags):
             options.append(
                 (np.concatenate([snapshot.tag_members(int(c)) for c in self.tags]), len(self.tags) > 1)
@@ -146,6 +143,7 @@ class RowRules:
         best, repeats = min(fitting, key=lambda option: len(option[0]))
         if not self.state.changed and not repeats:
             return best
-        # Rows edited since the build may match now although their snapshot values did not.
+        # Rows edited since the build may match now although their snapshot values did not (names
+        # first seen since the build have no snapshot rows at all: only these).
         extra = np.fromiter(self.state.changed.keys(), dtype=np.int32, count=len(self.state.changed))
         return np.unique(np.concatenate([best.astype(np.int32), extra]))

@@ -227,7 +227,10 @@ class Snapshot:
         return _grouped(self.sections[rows], rows, len(self.section_names))
 
     def section_all(self, code: int) -> np.ndarray:
-        """Every row of a section (what a section filter can match), dated or not."""
+        """Every row of a section (what a section filter can match), dated or not; none for a
+        section first seen since the build (the live view holds those rows)."""
+        if code >= len(self.section_names):
+            return np.zeros(0, dtype=np.int32)
         ptr, rows = self._all_sections
         return rows[ptr[code] : ptr[code + 1]]
 
@@ -237,7 +240,10 @@ class Snapshot:
         return _grouped(self.authors[rows], rows, len(self.author_names))
 
     def author_all(self, code: int) -> np.ndarray:
-        """Every row of an author (what an author filter can match)."""
+        """Every row of an author (what an author filter can match); none for an author first seen
+        since the build."""
+        if code >= len(self.author_names):
+            return np.zeros(0, dtype=np.int32)
         ptr, rows = self._all_authors
         return rows[ptr[code] : ptr[code + 1]]
 
@@ -290,6 +296,8 @@ class Snapshot:
         return self.section_rows[lo:hi], self.section_times[lo:hi]
 
     def tag_members(self, code: int) -> np.ndarray:
+        if code >= len(self.tag_names):  # a tag first seen since the build
+            return np.zeros(0, dtype=np.int32)
         return self.tag_rows[self.tag_row_ptr[code] : self.tag_row_ptr[code + 1]]
 
     def tags_of(self, row: int) -> tuple[str, ...]:

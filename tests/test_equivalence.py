@@ -42,6 +42,7 @@ NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)  # inside the corpus: later articles
 # Bylines for most articles (the demo corpus has none); "Late Editor" first appears after the build.
 AUTHORS = ("Ada Byline", "Ben Reporter", "Cora Desk", "Dev Stringer")
 LATE_AUTHOR = "Late Editor"
+LATE_SECTION, LATE_TAG = "new-desk", "new-tag"
 
 
 def _byline(n: int) -> dict[str, str]:
@@ -88,6 +89,8 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
          "author": (LATE_AUTHOR, AUTHORS[0], None)[i]}
         for i, (n, d) in enumerate(moved)
     ]  # fmt: skip
+    # ... and a section and a tag the version has never seen.
+    late[2].update(section=LATE_SECTION, tags=[*late[2]["tags"], LATE_TAG])
     fresh = [
         {**demo[i].to_record(), "id": f"late-{i}", "url": f"https://news.example/late/{i}",
          "published_at": "2026-04-19T09:00:00Z", "related": []}
@@ -113,8 +116,8 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
     fast = query_side.load(clock=lambda: NOW)
     reference = ReferenceRecommender(catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed)
     urls = [d.url for d in demo if d.url][:40]
-    sections = sorted({d.section for d in demo if d.section})
-    tags = sorted({t for d in demo for t in d.tags})[:12]
+    sections = [*sorted({d.section for d in demo if d.section}), LATE_SECTION]
+    tags = [*sorted({t for d in demo for t in d.tags})[:12], LATE_TAG]
     authors = [*AUTHORS, LATE_AUTHOR]
     yield World(fast, reference, [*ids, "late-5", "late-120"], urls, sections, tags, authors)
     catalog.close()
@@ -264,7 +267,9 @@ def test_a_section_filter_finds_its_undated_articles_too(short_lists_world: Worl
     """A section filter scans the section's articles, dated or not (no date rule asks for a date)."""
     snapshot = short_lists_world.fast.snapshot
     narrow = [
-        s for s in short_lists_world.sections if len(snapshot.section_all(snapshot.section_code[s])) <= 64
+        s
+        for s in short_lists_world.sections
+        if s in snapshot.section_code and len(snapshot.section_all(snapshot.section_code[s])) <= 64
     ]
     assert narrow
     for article_id in short_lists_world.ids[::7]:
@@ -288,3 +293,15 @@ def test_an_author_filter_lists_that_author_only_as_the_live_catalog_has_it(shor
             assert {fields[6] for fields in shown} <= {author}
     late = fast.related_list(short_lists_world.ids[0], RelatedQuery(limit=20, authors=(LATE_AUTHOR,)))
     assert [i.fields()[0] for i in late.items] == [short_lists_world.ids[10]]
+
+
+@pytest.mark.parametrize("filters", [{"sections": (LATE_SECTION,)}, {"tags": (LATE_TAG,)}])
+def test_a_section_or_tag_first_seen_since_the_build_can_be_filtered_on(
+    short_lists_world: World, fake_world: World, filters: dict[str, tuple[str, ...]]
+) -> None:
+    """Such a name has a code in the live view only: its filter finds the edited article (it once
+    failed with an IndexError, a 500 over HTTP)."""
+    for world in (short_lists_world, fake_world):
+        query = RelatedQuery(limit=20, section_limit=0, **filters)  # type: ignore[arg-type]
+        assert [i.fields()[0] for i in world.fast.related_list(world.ids[0], query).items] == [world.ids[150]]
+        _same(world, world.ids[0], query)
