@@ -11,12 +11,13 @@ link is only ever an http(s) URL or a site path.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 RELATED_HEADING = "Related Stories"
-SECTION_HEADING = "More in {section}"
-SECTION_HEADING_NONE = "More stories"
+SECTION_HEADING = "More in {section}"  # {section}: the name of the article's section
+MAX_HEADING_LENGTH = 200
 _SAFE_HREF = re.compile(r"^(https?://|/(?!/))", re.IGNORECASE)
 
 
@@ -66,21 +67,28 @@ def _block(kind: str, heading: str, items: list[dict[str, Any]]) -> str:
     )
 
 
-def section_heading(items: list[dict[str, Any]]) -> str:
-    """ "More in <section>": every item of that block is from the article's section."""
-    section = _text(items[0].get("section")) if items else None
-    return SECTION_HEADING.format(section=section) if section else SECTION_HEADING_NONE
+@dataclass(frozen=True)
+class Headings:
+    """The blocks' headings, in the page's language (`heading_related`, `heading_section`)."""
+
+    related: str = RELATED_HEADING
+    section: str = SECTION_HEADING
+
+    def for_section(self, items: list[dict[str, Any]]) -> str:
+        # Every item of that block is from the article's section. A plain replace, not str.format:
+        # the template comes from the request, and a stray brace must not fail it.
+        return self.section.replace("{section}", _text(items[0].get("section")) or "").strip()
 
 
-def blocks_html(body: dict[str, Any]) -> str:
+def blocks_html(body: dict[str, Any], headings: Headings = Headings()) -> str:
     """The fragment for a blocks body (render.blocks_body); a block without items is left out."""
     related = body["related"]["items"]
     in_section = body["more_in_section"]["items"]
     blocks = []
     if related:
-        blocks.append(_block("related", RELATED_HEADING, related))
+        blocks.append(_block("related", headings.related, related))
     if in_section:
-        blocks.append(_block("section", section_heading(in_section), in_section))
+        blocks.append(_block("section", headings.for_section(in_section), in_section))
     article = body.get("article_id")
     named = f' data-recsys-article="{_attr(article)}"' if article else ""
     return f'<div class="recsys-blocks" data-recsys-state="loaded"{named}>{"".join(blocks)}</div>\n'

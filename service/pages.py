@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from recsys.articles import Article, format_timestamp
 from service.caching import cache_headers, cached_answer
 from service.deps import Current
-from service.fragment import blocks_html
-from service.params import Listing, ListParams, QueryParams, aware, openapi_parameters
+from service.fragment import MAX_HEADING_LENGTH, RELATED_HEADING, SECTION_HEADING, Headings, blocks_html
+from service.params import Listing, ListParams, Param, QueryParams, aware, openapi_parameters
 from service.render import blocks_body, json_response
 from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody
 
@@ -45,14 +45,42 @@ HTML_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _html(body: dict[str, Any]) -> bytes:
-    return blocks_html(body).encode("utf-8")
+# The fragment's own parameters, on top of the list parameters: its headings in the page's language.
+HEADING_PARAMS = (
+    Param(
+        "heading_related",
+        "string",
+        f"heading of the related block (default '{RELATED_HEADING}')",
+        max_length=MAX_HEADING_LENGTH,
+        min_length=1,
+    ),
+    Param(
+        "heading_section",
+        "string",
+        f"heading of the section block, {{section}} standing for its name (default '{SECTION_HEADING}')",
+        max_length=MAX_HEADING_LENGTH,
+        min_length=1,
+    ),
+)
+HTML_PARAMETERS = {
+    "parameters": [*openapi_parameters()["parameters"], *(p.openapi() for p in HEADING_PARAMS)]
+}
+
+
+def _html(request: Request) -> tuple[Render, str]:
+    """The HTML serialiser for a request: its headings are checked before any list is made."""
+    given = request.query_params
+    found = {p.name: p.parse(given[p.name]) for p in HEADING_PARAMS if p.name in given}
+    headings = Headings(
+        found.get("heading_related", RELATED_HEADING), found.get("heading_section", SECTION_HEADING)
+    )
+    return (lambda body: blocks_html(body, headings).encode("utf-8")), "text/html; charset=utf-8"
 
 
 # The JSON and the HTML of both blocks share everything but the serialiser: the parameters, the
-# ETag (which names the path, so the two never answer for each other), the body cache, the errors.
+# ETag (which names the path and every parameter, so the two never answer for each other), the body
+# cache, the errors.
 _JSON = (orjson.dumps, "application/json")
-_HTML = (_html, "text/html; charset=utf-8")
 
 
 async def _blocks_by_id(
@@ -115,10 +143,10 @@ async def article_blocks(request: Request, listing: ListParams, article_id: Arti
     response_class=HTMLResponse,
     responses=HTML_ERRORS,
     summary="Both blocks of an article page as an HTML fragment (the widget's markup)",
-    openapi_extra=openapi_parameters(),
+    openapi_extra=HTML_PARAMETERS,
 )
 async def article_blocks_html(request: Request, listing: ListParams, article_id: ArticleId) -> Response:
-    return await _blocks_by_id(request, listing, article_id, _HTML)
+    return await _blocks_by_id(request, listing, article_id, _html(request))
 
 
 @router.get(
@@ -137,10 +165,10 @@ async def blocks_by_url(request: Request, listing: ListParams, url: PageUrl) -> 
     response_class=HTMLResponse,
     responses=HTML_ERRORS,
     summary="Both blocks of an article page as an HTML fragment, finding the article by its URL",
-    openapi_extra=openapi_parameters(),
+    openapi_extra=HTML_PARAMETERS,
 )
 async def blocks_by_url_html(request: Request, listing: ListParams, url: PageUrl) -> Response:
-    return await _blocks_by_url(request, listing, url, _HTML)
+    return await _blocks_by_url(request, listing, url, _html(request))
 
 
 @router.post(

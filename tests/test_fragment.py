@@ -186,3 +186,25 @@ def test_demo_pages_are_off_by_default(settings: Settings, built: Catalog, encod
         assert plain.get("/demo").status_code == 404
         assert plain.get("/demo/articles/football-2").status_code == 404
         assert plain.get("/widget.js").status_code == 200  # the widget itself is always served
+
+
+def test_fragment_headings_in_the_page_language(client: TestClient) -> None:
+    params = {"limit": 2, "section_limit": 2}
+    german = client.get(
+        "/articles/football-2/blocks.html",
+        params={**params, "heading_related": "Mehr zum Thema", "heading_section": "Weiteres aus {section}"},
+    )
+    assert parse(german.text).headings == ["Mehr zum Thema", "Weiteres aus football"]
+    assert (
+        german.headers["etag"]
+        != client.get("/articles/football-2/blocks.html", params=params).headers["etag"]
+    )
+    odd = client.get(
+        "/articles/football-2/blocks.html",
+        params={**params, "heading_related": "<b>{0} {x", "heading_section": "{section}}"},
+    )
+    assert odd.status_code == 200 and parse(odd.text).headings == ["<b>{0} {x", "football}"]
+    assert "&lt;b&gt;" in odd.text and "<b>" not in odd.text
+    for bad in ("", "x" * 201):
+        refused = client.get("/articles/football-2/blocks.html", params={"heading_related": bad})
+        assert refused.status_code == 422 and "heading_related" in refused.json()["detail"]

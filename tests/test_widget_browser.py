@@ -33,7 +33,7 @@ from recsys.catalog import Catalog
 from recsys.demo_corpus import write_jsonl
 from recsys.ingest import import_file
 from recsys.settings import Settings
-from service.fragment import blocks_html
+from service.fragment import Headings, blocks_html
 from tests.fakes import FakeEncoder
 from tests.servers import free_port, stop, wait_until_healthy
 
@@ -315,9 +315,15 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
         },  # fmt: skip
         "more_in_section": {"collapsed": 0, "items": [{**item, "id": "d", "url": "/local/d", "title": "D"}]},
     }
+    headings = Headings("Ähnliche <Artikel>", "Mehr aus {section} & {section}")
     opened = open_page(
         f"{served.base}/demo/articles/{ARTICLE}",
         route=lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(body)),
+        init_script=f"""document.addEventListener('DOMContentLoaded', () => {{
+            const blocks = document.querySelector('.recsys-blocks');
+            blocks.dataset.recsysHeadingRelated = {json.dumps(headings.related)};
+            blocks.dataset.recsysHeadingSection = {json.dumps(headings.section)};
+        }});""",
     )
     page = opened.page
     _scroll_to_blocks(page)
@@ -329,7 +335,7 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
             return [holder.content.firstElementChild.innerHTML,
                     document.querySelector('.recsys-blocks').innerHTML];
         }""",
-        blocks_html(body),
+        blocks_html(body, headings),
     )
     assert same[0] == same[1]
     assert _shown(page, "related") == [
@@ -339,7 +345,8 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
     ]
     assert page.eval_on_selector_all(".recsys-image", "images => images.length") == 1
     assert page.inner_text(".recsys-block--related .recsys-author") == hostile
-    assert page.get_by_role("region", name="More in politics").count() == 1
+    assert page.get_by_role("region", name="Mehr aus politics & politics").count() == 1
+    assert page.get_by_role("heading", name="Ähnliche <Artikel>").count() == 1
     page.click("text=No link")  # a span, not a javascript: link
     assert page.evaluate("() => window.__pwned") is None
     assert opened.errors == []

@@ -109,11 +109,16 @@
   function render(container, body) {
     var related = itemsOf(body.related);
     var inSection = itemsOf(body.more_in_section);
+    var data = container.dataset;
     var fragment = document.createDocumentFragment();
-    if (related.length) fragment.appendChild(renderBlock("related", "Related Stories", related));
-    var section = inSection.length ? text(inSection[0].section) : null;
+    if (related.length) {
+      fragment.appendChild(renderBlock("related", data.recsysHeadingRelated || "Related Stories", related));
+    }
     if (inSection.length) {
-      fragment.appendChild(renderBlock("section", section ? "More in " + section : "More stories", inSection));
+      // As service/fragment.py: every item is from the article's section; a plain replace.
+      var template = data.recsysHeadingSection || "More in {section}";
+      var heading = template.split("{section}").join(text(inSection[0].section) || "").trim();
+      fragment.appendChild(renderBlock("section", heading, inSection));
     }
     container.textContent = "";
     container.appendChild(fragment);
