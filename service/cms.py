@@ -34,8 +34,8 @@ from service.cms_schemas import (
     ArticleRecord,
     BatchReport,
     BuildsList,
+    CatalogArticle,
     LineError,
-    StoredArticle,
 )
 from service.deps import State
 from service.errors import error_response
@@ -71,11 +71,11 @@ async def _text(request: Request, accepted: tuple[str, ...]) -> str:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the request body is not UTF-8 text") from exc
 
 
-def _stored(state: ServiceState, stored: Stored, change: str | None = None) -> StoredArticle:
+def _stored(state: ServiceState, stored: Stored, change: str | None = None) -> CatalogArticle:
     recommender = state.recommender
     manifest = recommender.index.manifest if recommender is not None else None
     article = stored.article
-    return StoredArticle(
+    return CatalogArticle(
         id=stored.id,
         key=stored.key,
         status=stored.status,
@@ -114,9 +114,9 @@ def _one_record(text: str, article_id: str) -> Article:
 
 @router.put(
     "/articles/{article_id:path}",
-    response_model=StoredArticle,
+    response_model=CatalogArticle,
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 201: {"model": StoredArticle, "description": "created"}},
+    responses={**ERRORS, 201: {"model": CatalogArticle, "description": "created"}},
     summary="Create or update one article (200 updated or unchanged, 201 created)",
     openapi_extra={
         "requestBody": {
@@ -127,7 +127,7 @@ def _one_record(text: str, article_id: str) -> Article:
 )
 async def put_article(
     request: Request, state: State, article_id: ArticleId, response: Response
-) -> StoredArticle:
+) -> CatalogArticle:
     """Validated as `recsys ingest` validates a record; written at once. The article has its own
     related list from now on (embedded on first view); it enters other articles' lists with the next
     build (`POST /admin/builds`)."""
@@ -199,11 +199,11 @@ async def post_articles(
 
 @router.get(
     "/articles/{article_id:path}",
-    response_model=StoredArticle,
+    response_model=CatalogArticle,
     responses=ERRORS,
     summary="An article's record and status, and whether the served index holds it",
 )
-def get_article(state: State, article_id: ArticleId) -> StoredArticle:
+def get_article(state: State, article_id: ArticleId) -> CatalogArticle:
     return _stored(state, state.query_side.catalog.get(article_id))
 
 

@@ -29,7 +29,7 @@ class ArticleRecord(BaseModel):
     )
 
 
-class StoredArticle(BaseModel):
+class CatalogArticle(BaseModel):
     """An article as the catalog holds it (without its body), and whether the served index has it."""
 
     id: str

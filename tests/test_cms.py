@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from index.build import build_index
 from index.jobs import DIED, Builder, BuildLog, BuildStatus, publish_if_changed
 from recsys.catalog import Catalog
+from recsys.embed import Encoder
 from recsys.errors import ModelLoadError
 from recsys.ingest import import_file
 from recsys.settings import Settings
@@ -443,3 +445,27 @@ def test_the_service_publishes_by_itself_when_configured(settings: Settings, bui
         done = client.get(f"/admin/builds/{latest.id}", headers=KEY).json()
         assert done["state"] == "succeeded"
         assert "harbour-new" in _ids(client, "harbour-0", limit=5)
+
+
+@pytest.mark.model
+def test_with_the_real_model_an_upsert_is_related_at_once_and_after_a_build(
+    settings: Settings, catalog: Catalog, corpus_file: Path, real_encoder: Encoder
+) -> None:
+    import_file(catalog, corpus_file, strict=True)
+    build_index(settings, catalog, real_encoder)
+    story = {
+        "title": "Ferry service resumes at the harbour after storm damage to the pier",
+        "body": "The harbour ferry is running again; cranes repaired the pier and the dock after the tide.",
+        "section": "harbour",
+    }
+    with TestClient(create_app(_settings(settings), encoder=real_encoder)) as client:
+        assert client.put("/admin/articles/harbour-storm", headers=KEY, json=story).status_code == 201
+        own = _ids(client, "harbour-storm", limit=3)
+        assert own and all(i.startswith("harbour-") for i in own), own
+        assert _build(client)["state"] == "succeeded"
+        # Older harbour stories list it among their own topic, ahead of every other topic.
+        for i in range(6):
+            ids = _ids(client, f"harbour-{i}", limit=10)
+            assert "harbour-storm" in ids and all(
+                x.startswith("harbour-") for x in ids[: ids.index("harbour-storm")]
+            ), ids
