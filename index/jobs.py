@@ -194,6 +194,7 @@ class Builder:
         self.store = IndexStore(settings.index_root)
         self.log = BuildLog(settings.data_dir / "builds", self.store)
         self._threads: dict[str, threading.Thread] = {}
+        self._threads_lock = threading.Lock()
 
     def start(
         self, *, full: bool = False, trigger: Trigger = "api", generation: int | None = None
@@ -223,14 +224,16 @@ class Builder:
         except BaseException:
             lock.close()
             raise
-        self._threads = {i: t for i, t in self._threads.items() if t.is_alive()}
-        self._threads[status.id] = thread
+        with self._threads_lock:
+            self._threads = {i: t for i, t in self._threads.items() if t.is_alive()}
+            self._threads[status.id] = thread
         log.info("build %s started (%s%s)", status.id, trigger, ", full" if full else "")
         return status
 
     def wait(self, build_id: str, timeout: float | None = None) -> None:
         """Wait for a build this process started (tests; a clean shutdown)."""
-        thread = self._threads.get(build_id)
+        with self._threads_lock:
+            thread = self._threads.get(build_id)
         if thread is not None:
             thread.join(timeout)
 

@@ -131,10 +131,11 @@ async def put_article(
     """Validated as `recsys ingest` validates a record; written at once. The article has its own
     related list from now on (embedded on first view); it enters other articles' lists with the next
     build (`POST /admin/builds`)."""
-    article = _one_record(await _text(request, JSON_TYPES), article_id)
+    text = await _text(request, JSON_TYPES)
     catalog = state.query_side.catalog
 
-    def write() -> tuple[str, Stored]:
+    def write() -> tuple[str, Stored]:  # parsing a megabyte included: off the event loop
+        article = _one_record(text, article_id)
         change = upsert_article(catalog, article)
         return change, catalog.get(article.id)
 
