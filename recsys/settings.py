@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Seconds between checks of the CURRENT pointer by a running service; 0 turns the watcher off
     # (POST /admin/reload still works).
     reload_interval: float = Field(default=2.0, ge=0, le=3600)
+    # Seconds between the service's checks for articles added, edited, retracted or deleted since the
+    # current index version; when there are, it builds and publishes one (docs/cms.md). 0 = off.
+    auto_publish_interval: float = Field(default=0, ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

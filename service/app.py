@@ -13,12 +13,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from threadpoolctl import threadpool_limits
 
+from index.jobs import Builder
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
 from recsys.queryside import QuerySide
 from recsys.settings import Settings
 from service.admin import router as admin_router
+from service.autopublish import auto_publish
 from service.caching import ResponseCache
+from service.cms import router as cms_router
 from service.demo import router as demo_router
 from service.errors import install_error_handlers
 from service.limits import install_body_limit
@@ -50,8 +53,12 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             responses=ResponseCache(settings.response_cache_size),
         )
         state.reload(force=True)
+        state.builder = Builder(settings, state.query_side.encoder, on_published=state.reload)
         app.state.recsys = state
-        async with watch_current(state, settings.reload_interval):
+        async with (
+            watch_current(state, settings.reload_interval),
+            auto_publish(state, settings.auto_publish_interval),
+        ):
             yield
         catalog.close()
 
@@ -79,6 +86,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    # The CMS over HTTP: articles and builds (docs/cms.md).
+    app.include_router(cms_router)
     # The widget's script and stylesheet (issue 12); the demo pages only where asked for.
     app.include_router(widget_router)
     if settings.demo_pages:
