@@ -205,3 +205,23 @@ def test_cli_related_filters_by_author_and_prints_the_byline(
     )
     items = json.loads(as_json.stdout)["items"]
     assert items and AUTHORS[0] not in {i["author"] for i in items} and "image_url" in items[0]
+
+
+def test_the_cms_takes_and_returns_pictures_and_bylines(settings: Settings, built: Catalog) -> None:
+    configured = Settings(data_dir=settings.data_dir, api_key="s3cret", reload_interval=0)
+    key = {"X-API-Key": "s3cret"}
+    record = {"title": "Harbour ferry", "body": "harbour ferry dock", "section": "harbour"}
+    with TestClient(create_app(configured, encoder=FakeEncoder())) as client:
+        put = client.put(
+            "/admin/articles/harbour-byline",
+            headers=key,
+            json={**record, "author": " Ada Byline ", "image_url": "https://img.example/h.jpg"},
+        )
+        assert put.status_code in (200, 201), put.text
+        assert (put.json()["author"], put.json()["image_url"]) == ("Ada Byline", "https://img.example/h.jpg")
+        refused = client.put(
+            "/admin/articles/harbour-bad", headers=key, json={**record, "image_url": "javascript:alert(1)"}
+        )
+        assert refused.status_code == 422 and "image_url" in refused.json()["detail"]
+        read_back = client.get("/admin/articles/harbour-byline", headers=key).json()
+        assert (read_back["author"], read_back["image_url"]) == ("Ada Byline", "https://img.example/h.jpg")
