@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 import faiss
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from threadpoolctl import threadpool_limits
 
 from index.jobs import Builder
@@ -22,7 +21,7 @@ from service.admin import router as admin_router
 from service.autopublish import auto_publish
 from service.caching import ResponseCache
 from service.cms import router as cms_router
-from service.errors import install_error_handlers
+from service.errors import Cors, install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
 from service.pages import router as pages_router
@@ -70,7 +69,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     if settings.cors_origin_list:
         # Public lists only: admin endpoints are for the newsroom's servers, not for browsers.
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET"],
             allow_headers=["If-None-Match"],
