@@ -351,7 +351,7 @@ def related(
 ) -> None:
     """Print the related stories of an article, from the current index, without a server.
 
-    The filters are the HTTP API's (see README, Ranking); the list goes through the same pipeline.
+    The filters are the HTTP API's (docs/api.md); the list goes through the same pipeline.
     """
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)
