@@ -64,6 +64,22 @@ def test_every_cli_command_is_documented() -> None:
     assert not missing, f"commands without a `## \\`recsys NAME\\`` section in docs/cli.md: {missing}"
 
 
+def test_every_cli_option_is_documented() -> None:
+    # In docs/cli.md, or (an option another part of the project adds) in its own document.
+    documented = "\n".join(_docs().values())
+
+    def mentioned(flag: str) -> bool:
+        return re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", documented) is not None
+
+    missing = []
+    for name, command in typer.main.get_group(cli.app).commands.items():
+        for param in command.params:
+            flags = [flag for flag in [*param.opts, *param.secondary_opts] if flag.startswith("--")]
+            if flags and "--help" not in flags and not any(mentioned(flag) for flag in flags):
+                missing.append(f"recsys {name} {flags[0]}")
+    assert not missing, f"options documented in no docs/*.md: {missing}"
+
+
 def _normalise(path: str) -> str:
     """`/articles/{article_id}/related` and `/articles/{id}/related` alike: parameters unnamed."""
     path = re.split(r"[?\[]", path)[0].rstrip("/") or "/"  # no query string, no [optional part]
