@@ -118,7 +118,10 @@ def _anchors(path: Path) -> set[str]:
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
-@pytest.mark.parametrize("source", [REPO / "README.md", *sorted(DOCS.glob("*.md"))], ids=lambda p: p.name)
+MARKDOWN = [REPO / "README.md", REPO / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]
+
+
+@pytest.mark.parametrize("source", MARKDOWN, ids=lambda p: str(p.relative_to(REPO)))
 def test_relative_links_point_at_files_and_headings_that_exist(source: Path) -> None:
     text = source.read_text(encoding="utf-8")
     text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)  # code blocks hold no links
