@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from index.build import build_index
 from recsys.catalog import Catalog
 from recsys.settings import Settings
+from recsys.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder
 from tests.test_pressure import HeldEncoder, _held_drafts
@@ -103,6 +104,13 @@ def test_health_503_is_the_error_body_plus_the_health_fields(
         body = _error(client.get("/health"), 503, "index_unavailable", extra - {"error", "detail"})
         assert body["status"] == "unavailable" and "recsys build" in body["detail"]
         _error(client.get("/articles/harbour-1/related"), 503, "index_unavailable")
+
+
+def test_a_build_refused_while_another_runs_has_the_one_body(client: TestClient, settings: Settings) -> None:
+    with IndexStore(settings.index_root).build_lock():  # as `recsys build` or another worker holds it
+        _error(client.post("/admin/builds", headers=KEY), 409, "build_locked")
+    _error(client.get("/admin/builds/no-such-build", headers=KEY), 404, "not_found")
+    _error(client.put("/admin/articles/a", headers=KEY, json={"title": 3}), 422, "invalid_input")
 
 
 def test_a_refused_reload_is_the_error_body_plus_the_versions(
