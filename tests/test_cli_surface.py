@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -72,10 +73,14 @@ def test_the_environment_is_read_by_settings_only(tmp_path: Path) -> None:
     assert "error: invalid settings: port:" in from_dotenv.stderr
 
 
-def test_show_completion_prints_a_bash_script() -> None:
-    result = runner.invoke(cli.app, ["--show-completion", "bash"], prog_name="recsys")
-    assert result.exit_code == 0, result.output
-    assert "_recsys_completion()" in result.stdout and "_RECSYS_COMPLETE=complete_bash" in result.stdout
+def test_show_completion_prints_the_script_for_the_shell_it_runs_in() -> None:
+    # Typer detects the shell from the process tree: run it from bash (`; true` keeps bash from
+    # replacing itself with the command), as a user typing `recsys --show-completion` would.
+    command = f"{shlex.quote(sys.executable)} -m index.cli --show-completion; true"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+    assert "_recsys_completion()" in done.stdout, done.stdout + done.stderr
+    assert "_RECSYS_COMPLETE=complete_bash" in done.stdout
 
 
 def test_completion_completes_commands_and_options() -> None:
