@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 import faiss
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from threadpoolctl import threadpool_limits
 
 from index.jobs import Builder
@@ -23,7 +22,7 @@ from service.autopublish import auto_publish
 from service.caching import ResponseCache
 from service.cms import router as cms_router
 from service.demo import router as demo_router
-from service.errors import install_error_handlers
+from service.errors import Cors, install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
 from service.pages import router as pages_router
@@ -72,7 +71,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     if settings.cors_origin_list:
         # Public lists only: admin endpoints are for the newsroom's servers, not for browsers.
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET"],
             allow_headers=["If-None-Match"],

@@ -19,12 +19,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from recsys.recommend import Recommender
 from recsys.settings import Settings
+from service.render import dumps
 
 
 def etag_for(request: Request, recommender: Recommender, now: float) -> str:
@@ -98,7 +98,7 @@ async def cached_answer(
     make: Callable[[], dict[str, Any]],
     *,
     in_memory: bool = True,
-    render: Callable[[dict[str, Any]], bytes] = orjson.dumps,
+    render: Callable[[dict[str, Any]], bytes] = dumps,
     media_type: str = "application/json",
 ) -> Response:
     """The list body for these caching headers: from the cache, or made (and kept), serialised by

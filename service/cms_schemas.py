@@ -12,7 +12,7 @@ from index.jobs import BuildStatus
 
 
 class ArticleRecord(BaseModel):
-    """One article, in the fields of the input files (README "Input files")."""
+    """One article, in the fields of the input files (docs/index-lifecycle.md, Input files)."""
 
     model_config = ConfigDict(extra="forbid")
 

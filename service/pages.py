@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -15,7 +14,7 @@ from service.caching import cache_headers, cached_answer
 from service.deps import Current
 from service.fragment import MAX_HEADING_LENGTH, RELATED_HEADING, SECTION_HEADING, Headings, blocks_html
 from service.params import Listing, ListParams, Param, QueryParams, aware, openapi_parameters
-from service.render import blocks_body, json_response
+from service.render import blocks_body, dumps, json_response
 from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody
 
 router = APIRouter()
@@ -80,7 +79,7 @@ def _html(request: Request) -> tuple[Render, str]:
 # The JSON and the HTML of both blocks share everything but the serialiser: the parameters, the
 # ETag (which names the path and every parameter, so the two never answer for each other), the body
 # cache, the errors.
-_JSON = (orjson.dumps, "application/json")
+_JSON: tuple[Render, str] = (dumps, "application/json")
 
 
 async def _blocks_by_id(
