@@ -215,6 +215,7 @@ def embed(
     ] = None,
     strict: Annotated[bool, typer.Option(help="fail on the first bad record")] = False,
     model: Model = None,
+    data_dir: DataDir = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     log_level: LogLevel = None,
 ) -> None:
@@ -224,7 +225,9 @@ def embed(
     Runs here, or as a Ray Data job (--engine ray) on this machine or a cluster. A run that stops
     keeps the shards it finished: run the same command again to resume.
     """
+    # The data folder holds no catalog here, only what the encoder keeps there (an exported model).
     settings = make_settings(
+        data_dir=data_dir,
         model=model,
         batch_size=batch_size,
         embed_engine=engine,

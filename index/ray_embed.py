@@ -72,6 +72,8 @@ def _first_line(exc: BaseException) -> str:
 class RayEngine:
     """See the module docstring. `actors` 0: as many as the cluster has CPUs / `cpus_per_actor`."""
 
+    actor: type[EmbedActor] = EmbedActor  # benchmarks/backfill.py swaps in one that clocks its batches
+
     def __init__(
         self,
         factory: EncoderFactory,
@@ -155,7 +157,7 @@ class RayEngine:
                 return
             log.info("embedding %d shard(s) with %d Ray actor(s)", len(pending), size)
             dataset = ray.data.from_arrow_refs(blocks).map_batches(
-                EmbedActor,
+                self.actor,
                 fn_constructor_args=(self.factory, self.identity, self.batch_size),
                 compute=ray.data.ActorPoolStrategy(size=size),
                 num_cpus=self.cpus_per_actor,
