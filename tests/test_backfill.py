@@ -256,3 +256,27 @@ def test_the_ray_engine_without_ray_says_what_to_install(monkeypatch: pytest.Mon
 
     with pytest.raises(ConfigError, match=r"pip install 'recsys-news\[distributed\]'"):
         RayEngine(FakeEncoder, identity_of(FakeEncoder(), RECIPE))
+
+
+def test_inputs_that_would_share_a_shard_or_are_no_catalog_are_refused(
+    shards: Path, tmp_path: Path, settings: Settings
+) -> None:
+    (shards / "part-a.csv").write_text("id,title\nx,Some title\n")
+    with pytest.raises(InvalidInput, match="part-a.csv and part-a.jsonl would write the same shard"):
+        _embed(shards, tmp_path / "vectors")
+    not_a_catalog = tmp_path / "notes.sqlite3"
+    not_a_catalog.write_text("hello")
+    with pytest.raises(InvalidInput, match="not a catalog with an embedding cache"):
+        import_vectors(Catalog(settings.catalog_file), not_a_catalog, identity_of(FakeEncoder(), RECIPE))
+
+
+def test_strict_stops_at_the_first_bad_record_and_keeps_the_shards_before_it(
+    fake_model: None, shards: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "vectors"
+    result = runner.invoke(
+        cli.app, ["embed", "-i", str(shards), "-o", str(output), "--strict", "--no-progress"]
+    )
+    _one_line_error(result, "part-b.jsonl:17: field 'title': an article needs a title or a body")
+    manifest = VectorFolder(output).read()
+    assert not manifest.complete and list(manifest.shards) == ["part-a"]
