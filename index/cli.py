@@ -134,9 +134,9 @@ def build(
 ) -> None:
     """Import article files (if given), embed what changed, and publish a new index version.
 
-    With no --input and an empty catalog, the built-in demo corpus is imported. With
-    --embeddings-from, vectors made elsewhere (`recsys embed`) fill the embedding cache first, so
-    only articles they lack are embedded.
+    With no --input and an empty catalog, the built-in demo corpus is imported.
+
+    --embeddings-from fills the embedding cache first (`recsys embed`): only what it lacks is embedded.
     """
     settings = make_settings(
         data_dir=data_dir, model=model, index_type=index_type, batch_size=batch_size, log_level=log_level
@@ -219,11 +219,11 @@ def embed(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     log_level: LogLevel = None,
 ) -> None:
-    """Embed an archive into a vector folder, without a catalog; import it with
-    `recsys build --embeddings-from OUTPUT`.
+    """Embed an archive into a vector folder; `recsys build --embeddings-from OUTPUT` imports it.
 
-    Runs here, or as a Ray Data job (--engine ray) on this machine or a cluster. A run that stops
-    keeps the shards it finished: run the same command again to resume.
+    Runs here, or as a Ray Data job (--engine ray) on this machine or on a cluster.
+
+    A run that stops keeps the shards it finished: the same command again resumes it.
     """
     # The data folder holds no catalog here, only what the encoder keeps there (an exported model).
     settings = make_settings(
