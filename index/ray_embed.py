@@ -104,8 +104,9 @@ class RayEngine:
             "logging_level": logging.WARNING,
         }
         # Ray and Ray Data log each job's plan at INFO; the bar and the summary say what matters.
-        for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger("ray").setLevel(logging.WARNING)
+        # ... and Ray Data warns that its own bars are off, which they are on purpose.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         try:
             if self.address:
                 ray.init(address=self.address, **options)
@@ -139,9 +140,10 @@ class RayEngine:
                     continue
                 pending[number] = prepared
                 rows = len(prepared.texts)
-                # Blocks are the unit an actor takes: enough of them that every actor has work even
-                # on a small shard, few enough that scheduling stays cheap on a large one.
-                step = min(max(-(-rows // (2 * size)), self.batch_size), self.batch_size * 16)
+                # A block is one call of an actor (the encoder batches inside it): enough blocks that
+                # every actor has work even on a small shard, few enough that scheduling stays cheap
+                # on a large one.
+                step = min(-(-rows // (2 * size)), self.batch_size * 16)
                 for start in range(0, rows, step):
                     stop = min(start + step, rows)
                     table = pa.table(
@@ -161,7 +163,7 @@ class RayEngine:
                 fn_constructor_args=(self.factory, self.identity, self.batch_size),
                 compute=ray.data.ActorPoolStrategy(size=size),
                 num_cpus=self.cpus_per_actor,
-                batch_size=self.batch_size,
+                batch_size=None,  # one block per call: Ray would otherwise merge small blocks
                 batch_format="numpy",
             )
             self._collect(dataset, pending, done, bar)
