@@ -248,8 +248,11 @@ def embed(
     if settings.embed_engine == "ray":
         from index.ray_embed import RayEngine
 
+        # Actors run in other folders: an absolute data folder lets them find the model the driver
+        # just loaded (an exported backend keeps it there) instead of exporting it again.
+        absolute = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
         runner = RayEngine(
-            functools.partial(_encoder, settings),
+            functools.partial(_encoder, absolute),
             identity,
             address=settings.ray_address,
             actors=settings.ray_actors,
