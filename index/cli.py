@@ -145,11 +145,20 @@ def build(
     ] = False,
     batch_size: Annotated[int | None, typer.Option(help="embedding batch size")] = None,
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    embeddings_from: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="a `recsys embed` output folder or a catalog file whose vectors to import first "
+            "(same model, backend and recipe only; repeatable)"
+        ),
+    ] = None,
     log_level: LogLevel = None,
 ) -> None:
     """Import article files (if given), embed what changed, and publish a new index version.
 
     With no --input and an empty catalog, the built-in demo corpus is imported.
+
+    --embeddings-from fills the embedding cache first (`recsys embed`): only what it lacks is embedded.
     """
     settings = make_settings(
         data_dir=data_dir, model=model, index_type=index_type, batch_size=batch_size, log_level=log_level
@@ -159,6 +168,13 @@ def build(
 
     encoder = _encoder(settings)  # first: a wrong model fails before any work is done
     catalog = Catalog(settings.catalog_file)
+    if embeddings_from:
+        from index.backfill import identity_of, import_vectors
+        from recsys.embed import TextRecipe
+
+        identity = identity_of(encoder, TextRecipe(max_words=settings.recipe_max_words))
+        for source in embeddings_from:
+            typer.echo(import_vectors(catalog, source, identity).summary())
     _import_files(catalog, inputs or [], strict=strict, progress=progress)
     if not inputs and catalog.count() == 0:
         _import_demo(catalog, settings)
@@ -187,6 +203,98 @@ def _import_demo(catalog: Catalog, settings: Settings) -> None:
         write_jsonl(path)
     report = import_file(catalog, path, strict=True)
     typer.echo(f"empty catalog: imported the built-in demo corpus ({report.summary()})")
+
+
+@app.command()
+@cli_errors
+def embed(
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="an article file, or a folder of them (shards): .jsonl[.gz] or .csv[.gz]"
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the vector folder to write (or to resume)")],
+    engine: Annotated[
+        str | None, typer.Option(help="local|ray: where the encoding runs [env RECSYS_EMBED_ENGINE]")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="embedding batch size [env RECSYS_BATCH_SIZE]")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster to join, e.g. ray://head:10001 (default: Ray on this machine) "
+            "[env RECSYS_RAY_ADDRESS]"
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(help="Ray actors, each with an encoder (0: one per CPU slot) [env RECSYS_RAY_ACTORS]"),
+    ] = None,
+    cpus_per_actor: Annotated[
+        int | None, typer.Option(help="CPUs each Ray actor reserves [env RECSYS_RAY_CPUS_PER_ACTOR]")
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="fail on the first bad record")] = False,
+    model: Model = None,
+    data_dir: DataDir = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    log_level: LogLevel = None,
+) -> None:
+    """Embed an archive into a vector folder; `recsys build --embeddings-from OUTPUT` imports it.
+
+    Runs here, or as a Ray Data job (--engine ray) on this machine or on a cluster.
+
+    A run that stops keeps the shards it finished: the same command again resumes it.
+    """
+    # The data folder holds no catalog here, only what the encoder keeps there (an exported model).
+    settings = make_settings(
+        data_dir=data_dir,
+        model=model,
+        batch_size=batch_size,
+        embed_engine=engine,
+        ray_address=ray_address,
+        ray_actors=actors,
+        ray_cpus_per_actor=cpus_per_actor,
+        log_level=log_level,
+    )
+    configure_logging(settings.log_level)
+    from index.backfill import Engine, LocalEngine, embed_files, identity_of, input_shards
+    from recsys.embed import TextRecipe
+
+    input_shards(source)  # a missing input fails before the model loads
+    encoder = _encoder(settings)
+    recipe = TextRecipe(max_words=settings.recipe_max_words)
+    identity = identity_of(encoder, recipe)
+    runner: Engine
+    if settings.embed_engine == "ray":
+        from index.ray_embed import RayEngine
+
+        # Actors run in other folders: an absolute data folder lets them find the model the driver
+        # just loaded (an exported backend keeps it there) instead of exporting it again.
+        absolute = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+        runner = RayEngine(
+            functools.partial(_encoder, absolute),
+            identity,
+            address=settings.ray_address,
+            actors=settings.ray_actors,
+            cpus_per_actor=settings.ray_cpus_per_actor,
+            batch_size=settings.batch_size,
+        )
+    else:
+        runner = LocalEngine(encoder, settings.batch_size)
+    report = embed_files(
+        source,
+        output,
+        identity,
+        recipe,
+        runner,
+        engine_name=settings.embed_engine,
+        strict=strict,
+        progress=progress,
+        say=lambda line: typer.echo(line, err=True),
+    )
+    typer.echo(report.summary())
 
 
 @app.command()

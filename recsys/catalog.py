@@ -495,13 +495,30 @@ class Catalog:
                     found[row["content_hash"]] = vector
         return found
 
-    def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        rows = [
+    @staticmethod
+    def _vector_rows(model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> list[tuple]:
+        return [
             (model, recipe, content_hash, int(vec.shape[0]), np.ascontiguousarray(vec, np.float32).tobytes())
             for content_hash, vec in items
         ]
+
+    def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = self._vector_rows(model, recipe, items)
         with self.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+
+    def add_vectors(self, model: str, recipe: str, chunks: Iterable[Iterable[tuple[str, np.ndarray]]]) -> int:
+        """Add vectors to the cache in one transaction: all chunks or none, so an error while they are
+        produced (a corrupt file half-way) leaves the cache as it was. Vectors already cached are
+        kept. Returns the rows added."""
+        added = 0
+        with self.transaction() as conn:
+            for chunk in chunks:
+                before = conn.total_changes
+                rows = self._vector_rows(model, recipe, chunk)
+                conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+                added += conn.total_changes - before
+        return added
 
     # -- backup ------------------------------------------------------------------------------------
 
@@ -532,6 +549,21 @@ class Catalog:
         return articles
 
     # -- sharing the embedding cache -----------------------------------------------------------------
+
+    @staticmethod
+    def cache_identities(source: Path) -> dict[tuple[str, str, int], int]:
+        """How many cached vectors another catalog file holds per (model, recipe, dimension); read-only."""
+        try:
+            other = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                rows = other.execute(
+                    "SELECT model, recipe, dim, COUNT(*) FROM embeddings GROUP BY model, recipe, dim"
+                ).fetchall()
+            finally:
+                other.close()
+        except sqlite3.DatabaseError as exc:
+            raise InvalidInput(f"{source}: not a catalog with an embedding cache ({exc})") from exc
+        return {(str(m), str(r), int(d)): int(n) for m, r, d, n in rows}
 
     def import_embeddings(self, source: Path) -> int:
         """Copy the embedding cache of another catalog file into this one (rows already here win).
