@@ -540,7 +540,17 @@ def evaluate(
         Path | None, typer.Option(help="graded pairs TSV (default: pairs.tsv beside the input, if any)")
     ] = None,
     sample: Annotated[int, typer.Option(min=1, help="judge at most this many articles (seeded)")] = 1000,
-    seed: Annotated[int, typer.Option(help="seed for the sample and the random baseline")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="seed for the sample, the random baseline and the significance tests")
+    ] = 0,
+    resamples: Annotated[
+        int,
+        typer.Option(min=100, max=100_000, help="bootstrap resamples of the queries for the 95% intervals"),
+    ] = 2000,
+    permutations: Annotated[
+        int,
+        typer.Option(min=100, max=1_000_000, help="sign flips of the paired randomisation test (p-values)"),
+    ] = 10_000,
     dup_threshold: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="cosine at or above which two items are near-duplicates")
     ] = 0.9,
@@ -556,7 +566,9 @@ def evaluate(
     """Judge the related lists of the system and of baselines against curated links or a proxy.
 
     Imports the files into the data folder, builds an index unless the current one already covers
-    the catalog, prints a table and optionally writes JSON.
+    the catalog, prints a table of means, their 95% bootstrap intervals and whether `system` differs
+    significantly from each baseline (paired randomisation test, Holm-corrected), and optionally
+    writes all of it, per-query values included, as JSON.
     """
     from index.evaluation import evaluate_prepared, find_pairs, prepare
     from recsys.baselines import parse_method_names
@@ -589,6 +601,8 @@ def evaluate(
         sample=sample,
         seed=seed,
         dup_threshold=dup_threshold,
+        resamples=resamples,
+        permutations=permutations,
     )
     typer.echo(format_table(result))
     if output:

@@ -9,17 +9,29 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.baselines import METHOD_NAMES, make_methods
+from recsys.baselines import METHOD_NAMES, FullSystem, make_methods
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
-from recsys.evaluate import DEFAULT_KS, EvalCorpus, Evaluation, choose_queries, make_truth, read_pairs, run
+from recsys.evaluate import (
+    DEFAULT_KS,
+    EvalCorpus,
+    Evaluation,
+    Method,
+    choose_queries,
+    make_truth,
+    read_pairs,
+    run,
+)
 from recsys.ingest import import_file
+from recsys.query import RelatedQuery
 from recsys.queryside import QuerySide
 from recsys.recommend import Recommender
 from recsys.settings import Settings
+from recsys.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
 from recsys.store import LoadedIndex
 
 log = logging.getLogger(__name__)
@@ -106,13 +118,27 @@ def evaluate_prepared(
     sample: int | None = 1000,
     seed: int = 0,
     dup_threshold: float = 0.9,
+    variants: Sequence[Method] = (),
+    resamples: int = DEFAULT_RESAMPLES,
+    permutations: int = DEFAULT_PERMUTATIONS,
 ) -> Evaluation:
+    """Judge `methods` (names, see recsys/baselines.py) and any `variants` (methods built by the
+    caller, e.g. `system_variant`) on the same queries, with intervals and significance tests."""
     graded = read_pairs(pairs) if pairs else None
     truth = make_truth(prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded)
     queries = choose_queries(truth, prepared.query_ids, sample=sample, seed=seed)
-    chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed)
+    chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed) if methods else []
     evaluation = run(
-        prepared.corpus, chosen, truth, queries, ks=ks, dup_threshold=dup_threshold, graded=graded
+        prepared.corpus,
+        [*chosen, *variants],
+        truth,
+        queries,
+        ks=ks,
+        dup_threshold=dup_threshold,
+        graded=graded,
+        resamples=resamples,
+        permutations=permutations,
+        seed=seed,
     )
     evaluation.notes.update(
         {
@@ -125,3 +151,22 @@ def evaluate_prepared(
         }
     )
     return evaluation
+
+
+def system_variant(
+    prepared: Prepared,
+    name: str,
+    settings: Settings,
+    *,
+    query: RelatedQuery | None = None,
+    **overrides: Any,
+) -> Method:
+    """The full system with other ranking settings (`overrides` of Settings fields, e.g.
+    `mmr_lambda=0.5`, `dup_cosine=0.95`) and/or other request parameters (`query`, e.g.
+    `RelatedQuery(freshness=True, half_life_days=30)`), over the same catalog and index version: one
+    run of a knob sweep, built through the same composition root as the service."""
+    changed = settings.model_copy(update=overrides)
+    recommender = QuerySide.open(changed, prepared.recommender.encoder, prepared.catalog).recommender(
+        prepared.index
+    )
+    return FullSystem(recommender, query=query, name=name)
