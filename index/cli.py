@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -607,8 +608,17 @@ def evaluate(
     typer.echo(format_table(result))
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+        output.write_text(_numbers_inline(json.dumps(result.as_dict(), indent=2)) + "\n")
         typer.echo(f"wrote {output}")
+
+
+_NUMBER_LIST = re.compile(r"\[\s*((?:-?[0-9.eE+-]+|null)(?:,\s*(?:-?[0-9.eE+-]+|null))*)\s*\]")
+
+
+def _numbers_inline(text: str) -> str:
+    """Indented JSON with each list of numbers on one line: the per-query values of a 1,000-query
+    run stay a readable file instead of one line per number."""
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
 def main() -> None:

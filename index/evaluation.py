@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,15 @@ def prepare(
         corpus=EvalCorpus.from_index(catalog, loaded.vectors),
         query_ids=query_ids,
     )
+
+
+def with_queries_from(prepared: Prepared, paths: Sequence[Path]) -> Prepared:
+    """The same catalog and index, judged on the articles of `paths` instead (e.g. a dated haystack
+    corpus with its own curated links, for the time-prior sweep)."""
+    judged: set[str] = set()
+    for path in paths:
+        judged |= _ids_in(path)
+    return replace(prepared, query_ids=judged, messages=[])
 
 
 def evaluate_prepared(
