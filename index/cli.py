@@ -534,7 +534,11 @@ def evaluate(
     ] = "random,recent,bm25,dense,hybrid,system",
     k: Annotated[str, typer.Option("--k", help="cut-offs, comma-separated")] = "1,3,5,10",
     relevance: Annotated[
-        str, typer.Option(help="auto|related|section|tags: what counts as relevant (auto: curated links)")
+        str,
+        typer.Option(
+            help="auto|related|section|tags|story: what counts as relevant (auto: curated links; story: "
+            "the same `story` field of the input records, e.g. wcep2025)"
+        ),
     ] = "auto",
     tag_prefix: Annotated[str, typer.Option(help="with --relevance tags: only tags with this prefix")] = "",
     pairs: Annotated[

@@ -47,10 +47,22 @@ class Prepared:
     corpus: EvalCorpus
     query_ids: set[str]
     messages: list[str] = field(default_factory=list)
+    # The `story` field of the records of every file read (inputs and haystack), by article id: the
+    # labels of `--relevance story`. Empty when no record has one.
+    stories: dict[str, str] = field(default_factory=dict)
 
 
 def _ids_in(path: Path) -> set[str]:
     return {result.id for _, result in read_articles(path) if isinstance(result, Article)}
+
+
+def _stories_in(paths: Sequence[Path]) -> dict[str, str]:
+    stories: dict[str, str] = {}
+    for path in paths:
+        for _, result in read_articles(path):
+            if isinstance(result, Article) and isinstance(result.extra.get("story"), str):
+                stories[result.id] = result.extra["story"]
+    return stories
 
 
 def find_pairs(inputs: Sequence[Path]) -> Path | None:
@@ -104,6 +116,7 @@ def prepare(
         recommender=recommender,
         corpus=EvalCorpus.from_index(catalog, loaded.vectors),
         query_ids=query_ids,
+        stories=_stories_in([*inputs, *haystack]),
     )
 
 
@@ -134,7 +147,9 @@ def evaluate_prepared(
     """Judge `methods` (names, see recsys/baselines.py) and any `variants` (methods built by the
     caller, e.g. `system_variant`) on the same queries, with intervals and significance tests."""
     graded = read_pairs(pairs) if pairs else None
-    truth = make_truth(prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded)
+    truth = make_truth(
+        prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded, stories=prepared.stories
+    )
     queries = choose_queries(truth, prepared.query_ids, sample=sample, seed=seed)
     chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed) if methods else []
     evaluation = run(

@@ -10,7 +10,10 @@ Ground truth, in order of preference:
 * a proxy where a corpus has no curated links: `section` (same section is relevant) or `tags` (sharing
   a tag is relevant, optionally only tags with a prefix such as `topic:` on reuters21578). A proxy
   rewards topical lists, not same-story lists; recall against a proxy is tiny by construction, so read
-  precision and nDCG there.
+  precision and nDCG there;
+* `story`: the same `story` label in the input records (wcep2025's editor story header). Unlike its
+  `related` links, capped at the 20 items nearest in time, a label covers the whole story however
+  long it runs, so it does not favour lists that stay close in time.
 
 Every method is judged on the same query articles (a seeded sample when there are many). List metrics
 (section agreement, tag overlap, near-duplicates, coverage, intra-list similarity, age) use the index
@@ -39,8 +42,10 @@ from recsys.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, Signifi
 from recsys.vectors import VectorIndex
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
-Relevance = Literal["auto", "related", "section", "tags"]
-RELEVANCE_MODES: tuple[str, ...] = ("auto", "related", "section", "tags")
+Relevance = Literal["auto", "related", "section", "tags", "story"]
+RELEVANCE_MODES: tuple[str, ...] = ("auto", "related", "section", "tags", "story")
+# wcep2025's label for an item the editors filed under no story: a cluster of one, never relevant.
+SINGLETON_STORY = "singleton:"
 
 
 class Method(Protocol):
@@ -143,14 +148,25 @@ class CuratedTruth:
 
 
 class ProxyTruth:
-    """Relevance from metadata: same section, or at least one shared tag (optionally with a prefix)."""
+    """Relevance from metadata: same section, at least one shared tag (optionally with a prefix), or
+    the same story label (`stories`: article id -> label, read from the input files)."""
 
-    def __init__(self, corpus: EvalCorpus, kind: Literal["section", "tags"], tag_prefix: str = "") -> None:
+    def __init__(
+        self,
+        corpus: EvalCorpus,
+        kind: Literal["section", "tags", "story"],
+        tag_prefix: str = "",
+        stories: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind
         self._labels: dict[str, frozenset[str]] = {}
+        stories = stories or {}
         for stored in corpus.articles:
             if kind == "section":
                 labels = {stored.article.section} if stored.article.section else set()
+            elif kind == "story":
+                story = stories.get(stored.id)
+                labels = {story} if story and not story.startswith(SINGLETON_STORY) else set()
             else:
                 labels = {t for t in stored.article.tags if t.startswith(tag_prefix)}
             if labels:
@@ -164,7 +180,9 @@ class ProxyTruth:
             for article_id, labels in self._labels.items()
         }
         scope = f" ({tag_prefix}*)" if tag_prefix else ""
-        what = "same section" if kind == "section" else f"a shared tag{scope}"
+        what = {"section": "same section", "tags": f"a shared tag{scope}", "story": "same `story` label"}[
+            kind
+        ]
         self.description = f"proxy: {what} is relevant"
 
     def queries(self) -> list[str]:
@@ -213,10 +231,19 @@ def make_truth(
     *,
     tag_prefix: str = "",
     graded: dict[tuple[str, str], float] | None = None,
+    stories: dict[str, str] | None = None,
 ) -> Truth:
-    """Curated links when the corpus has them (or when asked), else a section or tag proxy."""
+    """Curated links when the corpus has them (or when asked), else a section or tag proxy; story
+    labels only when asked (`stories`: the `story` field of the input records, by article id)."""
     if relevance not in RELEVANCE_MODES:
         raise InvalidInput(f"unknown relevance {relevance!r} (expected one of {', '.join(RELEVANCE_MODES)})")
+    if relevance == "story":
+        if not stories:
+            raise InvalidInput("--relevance story needs a `story` field in the input records; none has one")
+        by_story = ProxyTruth(corpus, "story", stories=stories)
+        if not by_story.queries():
+            raise InvalidInput("no two indexed articles share a `story` label: nothing to judge against")
+        return by_story
     if relevance in ("auto", "related"):
         curated = CuratedTruth(corpus, graded)
         if curated.queries() or relevance == "related":
@@ -594,7 +621,7 @@ def run(
     if not ks or min(ks) < 1 or max(ks) > 100:
         raise InvalidInput("every k must be between 1 and 100")
     results = [score_method(m, corpus, truth, query_ids, ks=ks, dup_threshold=dup_threshold) for m in methods]
-    dated = any(a.article.published_at for a in corpus.articles)
+    dated = any(corpus.get(q).article.published_at for q in query_ids)
     evaluation = Evaluation(
         corpus_size=len(corpus),
         truth=truth.description,
@@ -603,7 +630,7 @@ def run(
         results=results,
         correlation=pair_correlation(corpus, graded) if graded else None,
         notes={"dup_threshold": dup_threshold},
-        labels={"P@5": "story@5"} if isinstance(truth, CuratedTruth) and dated and 5 in ks else {},
+        labels={"P@5": "story@5"} if _same_story(truth) and dated and 5 in ks else {},
     )
     if results and query_ids:
         evaluation.significance = analyse(
@@ -616,6 +643,10 @@ def run(
             seed=seed,
         )
     return evaluation
+
+
+def _same_story(truth: Truth) -> bool:
+    return isinstance(truth, CuratedTruth) or (isinstance(truth, ProxyTruth) and truth.kind == "story")
 
 
 def _cell(value: float | None, digits: int = 3) -> str:

@@ -53,10 +53,17 @@ class Interval:
         """`0.875 [0.840, 0.910]`; `-` when nothing was measured."""
         if np.isnan(self.mean):
             return "-"
-        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        mean, low, high = (_fixed(v, digits) for v in (self.mean, self.low, self.high))
+        return f"{mean} [{low}, {high}]"
 
     def as_dict(self) -> dict[str, float | None]:
         return {name: _finite(getattr(self, name)) for name in ("mean", "low", "high")}
+
+
+def _fixed(value: float, digits: int) -> str:
+    """Fixed-point text without a minus sign on a value that rounds to zero ("-0.000")."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _finite(value: float, digits: int = 4) -> float | None:

@@ -11,7 +11,7 @@ import pytest
 
 from recsys.errors import InvalidInput
 from recsys.evaluate import CuratedTruth, format_table, run, score_method
-from recsys.significance import analyse, bootstrap_draws, holm, mean_interval, sign_flip_p
+from recsys.significance import Interval, analyse, bootstrap_draws, holm, mean_interval, sign_flip_p
 from tests.test_evaluate import Fixed, _tiny_corpus
 
 
@@ -33,6 +33,7 @@ def test_identical_methods_differ_by_zero_with_p_one() -> None:
     assert comparison.difference.low == 0.0 and comparison.difference.high == 0.0
     assert comparison.p == 1.0 and comparison.p_holm == 1.0
     assert not comparison.significant
+    assert Interval(-0.0004, -0.001, 0.0002).format() == "0.000 [-0.001, 0.000]"
 
 
 def test_a_clearly_better_method_is_significant_and_its_interval_excludes_zero() -> None:
