@@ -687,9 +687,7 @@ def format_table(evaluation: Evaluation) -> str:
             f"Pearson {_cell(c['pearson'])}, Spearman {_cell(c['spearman'])}"
         )
     story = (
-        " story@5 = share of the top 5 linked to the article's story (P@5);"
-        if five and evaluation.labels
-        else ""
+        " story@5 = P@5, the share of the top 5 in the article's story;" if five and evaluation.labels else ""
     )
     lines.append(
         "dup = near-duplicate pairs per list, echo = share of items near-duplicate of the article "
