@@ -141,11 +141,14 @@ def evaluate_prepared(
     seed: int = 0,
     dup_threshold: float = 0.9,
     variants: Sequence[Method] = (),
+    reference: str = "system",
     resamples: int = DEFAULT_RESAMPLES,
     permutations: int = DEFAULT_PERMUTATIONS,
 ) -> Evaluation:
     """Judge `methods` (names, see recsys/baselines.py) and any `variants` (methods built by the
-    caller, e.g. `system_variant`) on the same queries, with intervals and significance tests."""
+    caller, e.g. `system_variant`) on the same queries, with intervals and the significance of
+    `reference` (a method's name: in a knob sweep, the variant with the default setting) against
+    each other method."""
     graded = read_pairs(pairs) if pairs else None
     truth = make_truth(
         prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded, stories=prepared.stories
@@ -160,6 +163,7 @@ def evaluate_prepared(
         ks=ks,
         dup_threshold=dup_threshold,
         graded=graded,
+        reference=reference,
         resamples=resamples,
         permutations=permutations,
         seed=seed,
