@@ -16,6 +16,7 @@ from recsys.articles import Article, read_articles
 from recsys.baselines import METHOD_NAMES, FullSystem, make_methods
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
+from recsys.errors import InvalidInput
 from recsys.evaluate import (
     DEFAULT_KS,
     EvalCorpus,
@@ -193,7 +194,11 @@ def system_variant(
     `mmr_lambda=0.5`, `dup_cosine=0.95`) and/or other request parameters (`query`, e.g.
     `RelatedQuery(freshness=True, half_life_days=30)`), over the same catalog and index version: one
     run of a knob sweep, built through the same composition root as the service."""
-    changed = settings.model_copy(update=overrides)
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise InvalidInput(f"no setting named {', '.join(unknown)}")
+    # Built anew (not model_copy) so that an override is validated like a RECSYS_* value would be.
+    changed = Settings(**{**settings.model_dump(), **overrides})
     recommender = QuerySide.open(changed, prepared.recommender.encoder, prepared.catalog).recommender(
         prepared.index
     )
