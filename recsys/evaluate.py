@@ -649,6 +649,10 @@ def _same_story(truth: Truth) -> bool:
     return isinstance(truth, CuratedTruth) or (isinstance(truth, ProxyTruth) and truth.kind == "story")
 
 
+def _name_width(evaluation: Evaluation) -> int:
+    return max(8, *(len(r.name) for r in evaluation.results)) if evaluation.results else 8
+
+
 def _cell(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -665,9 +669,10 @@ def format_table(evaluation: Evaluation) -> str:
         + [f"P@{top}", f"nDCG@{top}", "MRR", f"sect@{top}", f"tags@{top}", f"dup@{top}", f"echo@{top}"]
         + [f"cov@{top}", f"ILS@{top}", "age d", "|age| d", "p50 ms"]
     )
+    width = _name_width(evaluation)
     lines = [
         f"{evaluation.corpus_size} articles, {len(evaluation.query_ids)} queries; truth: {evaluation.truth}",
-        f"{'method':<8} " + " ".join(f"{h:>8}" for h in header),
+        f"{'method':<{width}} " + " ".join(f"{h:>8}" for h in header),
     ]
     for r in evaluation.results:
         cells = (
@@ -679,7 +684,7 @@ def format_table(evaluation: Evaluation) -> str:
             + [_cell(r.coverage[top]), _cell(r.intra_list_similarity[top])]
             + [_cell(r.age_days_median, 1), _cell(r.age_abs_days_median, 1), _cell(r.latency_ms_p50, 2)]
         )
-        lines.append(f"{r.name:<8} " + " ".join(f"{c:>8}" for c in cells))
+        lines.append(f"{r.name:<{width}} " + " ".join(f"{c:>8}" for c in cells))
     if evaluation.correlation:
         c = evaluation.correlation
         lines.append(
@@ -710,14 +715,15 @@ def format_intervals(evaluation: Evaluation) -> list[str]:
         for m in (f"nDCG@{top}", "R@1", "R@5", "P@5", "MRR", f"dup@{top}")
         if m in significance.intervals[evaluation.results[0].name]
     ]
+    width = _name_width(evaluation)
     lines = [
         f"means with {significance.confidence:.0%} paired bootstrap intervals ({significance.resamples} "
         f"resamples of the {len(evaluation.query_ids)} queries, seed {significance.seed})",
-        f"{'method':<8} " + " ".join(f"{evaluation.label(m):>22}" for m in shown),
+        f"{'method':<{width}} " + " ".join(f"{evaluation.label(m):>22}" for m in shown),
     ]
     for r in evaluation.results:
         cells = [significance.interval(r.name, m).format() for m in shown]
-        lines.append(f"{r.name:<8} " + " ".join(f"{c:>22}" for c in cells))
+        lines.append(f"{r.name:<{width}} " + " ".join(f"{c:>22}" for c in cells))
     return lines
 
 
@@ -727,19 +733,22 @@ def format_significance(evaluation: Evaluation) -> list[str]:
     if significance is None or not significance.comparisons:
         return []
     baselines = len({c.baseline for c in significance.comparisons})
+    width = max(9, *(len(c.baseline) + 1 for c in significance.comparisons))
+    other = "baseline" if significance.reference == "system" else "other method"
     lines = [
         "",
-        f"{significance.reference} minus each baseline: paired bootstrap {significance.confidence:.0%} "
+        f"{significance.reference} minus each {other}: paired bootstrap {significance.confidence:.0%} "
         f"interval of the difference; p from a two-sided paired sign-flip randomisation test "
-        f"({significance.permutations} permutations), Holm-corrected across the {baselines} baselines "
+        f"({significance.permutations} permutations), Holm-corrected across the {baselines} {other}s "
         f"of each metric; significant = Holm p < {significance.alpha}; * = best baseline on that metric",
-        f"{'metric':<9} {'baseline':<9} {'difference [95% CI]':>26} {'p':>8} {'p Holm':>8}  significant",
+        f"{'metric':<9} {other.split()[-1]:<{width}} {'difference [95% CI]':>26} {'p':>8} {'p Holm':>8}"
+        "  significant",
     ]
     for c in significance.comparisons:
         verdict = ("yes, better" if c.difference.mean > 0 else "yes, worse") if c.significant else "no"
         name = c.baseline + ("*" if c.best_baseline else "")
         lines.append(
-            f"{evaluation.label(c.metric):<9} {name:<9} {c.difference.format():>26} "
+            f"{evaluation.label(c.metric):<9} {name:<{width}} {c.difference.format():>26} "
             f"{c.p:>8.4f} {c.p_holm:>8.4f}  {verdict}"
         )
     return lines
