@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from recsys.errors import InvalidInput
-from recsys.evaluate import CuratedTruth, format_table, run, score_method
+from recsys.evaluate import CuratedTruth, ProxyTruth, format_table, run, score_method
 from recsys.significance import Interval, analyse, bootstrap_draws, holm, mean_interval, sign_flip_p
 from tests.test_evaluate import Fixed, _tiny_corpus
 
@@ -164,3 +164,14 @@ def test_story_share_is_named_on_a_dated_corpus_with_curated_links() -> None:
     row = table.splitlines()[2].split()
     assert row[header.index("story@5")] == "0.200"  # one story item in each top 5
     assert evaluation.significance is not None and not evaluation.significance.comparisons
+
+
+def test_recall_is_not_tested_against_a_topical_proxy() -> None:
+    corpus = _tiny_corpus()
+    truth = ProxyTruth(corpus, "section")
+    good = Fixed("system", {"a": ["b", "e"], "c": ["d", "a"]})
+    other = Fixed("bm25", {"a": ["c", "d"], "c": ["a", "b"]})
+    evaluation = run(corpus, [good, other], truth, ["a", "c"], ks=(1, 2), permutations=100, resamples=100)
+    assert evaluation.significance is not None
+    assert {c.metric for c in evaluation.significance.comparisons} == {"nDCG@2", "MRR"}
+    assert "R@1" in evaluation.significance.intervals["system"]  # still reported, with an interval
