@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -673,14 +674,28 @@ def evaluate(
     ] = "random,recent,bm25,dense,hybrid,system",
     k: Annotated[str, typer.Option("--k", help="cut-offs, comma-separated")] = "1,3,5,10",
     relevance: Annotated[
-        str, typer.Option(help="auto|related|section|tags: what counts as relevant (auto: curated links)")
+        str,
+        typer.Option(
+            help="auto|related|section|tags|story: what counts as relevant (auto: curated links; story: "
+            "the same `story` field of the input records, e.g. wcep2025)"
+        ),
     ] = "auto",
     tag_prefix: Annotated[str, typer.Option(help="with --relevance tags: only tags with this prefix")] = "",
     pairs: Annotated[
         Path | None, typer.Option(help="graded pairs TSV (default: pairs.tsv beside the input, if any)")
     ] = None,
     sample: Annotated[int, typer.Option(min=1, help="judge at most this many articles (seeded)")] = 1000,
-    seed: Annotated[int, typer.Option(help="seed for the sample and the random baseline")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="seed for the sample, the random baseline and the significance tests")
+    ] = 0,
+    resamples: Annotated[
+        int,
+        typer.Option(min=100, max=100_000, help="bootstrap resamples of the queries for the 95% intervals"),
+    ] = 2000,
+    permutations: Annotated[
+        int,
+        typer.Option(min=100, max=1_000_000, help="sign flips of the paired randomisation test (p-values)"),
+    ] = 10_000,
     dup_threshold: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="cosine at or above which two items are near-duplicates")
     ] = 0.9,
@@ -696,7 +711,9 @@ def evaluate(
     """Judge the related lists of the system and of baselines against curated links or a proxy.
 
     Imports the files into the data folder, builds an index unless the current one already covers
-    the catalog, prints a table and optionally writes JSON.
+    the catalog, prints a table of means, their 95% bootstrap intervals and whether `system` differs
+    significantly from each baseline (paired randomisation test, Holm-corrected), and optionally
+    writes all of it, per-query values included, as JSON.
     """
     from index.evaluation import evaluate_prepared, find_pairs, prepare
     from recsys.baselines import parse_method_names
@@ -729,12 +746,23 @@ def evaluate(
         sample=sample,
         seed=seed,
         dup_threshold=dup_threshold,
+        resamples=resamples,
+        permutations=permutations,
     )
     typer.echo(format_table(result))
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+        output.write_text(_numbers_inline(json.dumps(result.as_dict(), indent=2)) + "\n")
         typer.echo(f"wrote {output}")
+
+
+_NUMBER_LIST = re.compile(r"\[\s*((?:-?[0-9.eE+-]+|null)(?:,\s*(?:-?[0-9.eE+-]+|null))*)\s*\]")
+
+
+def _numbers_inline(text: str) -> str:
+    """Indented JSON with each list of numbers on one line: the per-query values of a 1,000-query
+    run stay a readable file instead of one line per number."""
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
 def main() -> None:
