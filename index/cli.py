@@ -374,23 +374,48 @@ def serve(
     data_dir: DataDir = None,
     model: Model = None,
     log_level: LogLevel = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="worker processes, each with its own model and index [env RECSYS_WORKERS]"),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="text|json: the format of log lines [env RECSYS_LOG_FORMAT]")
+    ] = None,
 ) -> None:
-    """Serve the HTTP API with uvicorn (docs at /docs)."""
-    settings = make_settings(data_dir=data_dir, model=model, host=host, port=port, log_level=log_level)
+    """Serve the HTTP API with uvicorn (docs at /docs); with --workers N, in N processes."""
+    flags = {
+        "data_dir": data_dir,
+        "model": model,
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "workers": workers,
+        "log_format": log_format,
+    }
+    settings = make_settings(**flags)
     configure_logging(settings.log_level)
-    import uvicorn
-
     from recsys.store import IndexStore
-    from service.app import create_app
+    from service.run import serve as run_service
 
     store = IndexStore(settings.index_root)
     if store.current_version() is None:
         raise ConfigError(f"no index in {settings.index_root}; run `recsys build` first")
-    # Load the model here, so a wrong model is a one-line error rather than a failed startup.
+    # Load the model here, so a wrong model is a one-line error rather than a failed startup (in
+    # every worker). Several workers each load their own: this copy is only the check.
     encoder = _encoder(settings)
-    app_ = create_app(settings, encoder=encoder)
-    typer.echo(f"serving on http://{settings.host}:{settings.port}  (docs: /docs, health: /health)")
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)
+    if settings.workers > 1:
+        encoder = None  # checked; kept, it would only hold memory in a process that serves nothing
+
+    def single_process(settings: Settings):  # type: ignore[no-untyped-def]
+        from service.app import create_app
+
+        return create_app(settings, encoder=encoder)
+
+    workers_note = f", {settings.workers} workers" if settings.workers > 1 else ""
+    typer.echo(
+        f"serving on http://{settings.host}:{settings.port}{workers_note}  (docs: /docs, health: /health)"
+    )
+    run_service(settings, flags, single_process)
 
 
 @app.command("demo-corpus")

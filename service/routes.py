@@ -8,6 +8,7 @@ functions, which FastAPI runs in its thread pool.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -72,6 +73,7 @@ def health(state: State, response: Response) -> Health:
         error=state.public(state.index_error),
         current_version=state.query_side.store.current_version(),
         reload_error=state.public(state.reload_error),
+        worker_pid=os.getpid(),
     )
 
 

@@ -6,6 +6,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,3 +45,22 @@ def stop(process: subprocess.Popen[Any]) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], port: int, output: Path
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run a server (`command`, listening on `port`, its output into the file `output`) until the
+    block ends; yields it and its base URL once /health answers 200."""
+    with output.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_until_healthy(process, base, 120)
+            except pytest.fail.Exception:
+                pytest.fail(f"server did not start: {output.read_text()[-3000:]}")
+            yield process, base
+        finally:
+            stop(process)
