@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def free_port() -> int:
@@ -64,3 +65,25 @@ def running(
             yield process, base
         finally:
             stop(process)
+
+
+def worker_pids(base: str, tries: int = 400) -> tuple[set[int], int]:
+    """Worker pids seen on /health, each request on a new connection (so the kernel hands it to
+    any worker), until two are seen; and how many requests that took."""
+    pids: set[int] = set()
+    for sent in range(1, tries + 1):
+        pids.add(httpx.get(f"{base}/health", timeout=10).json()["worker_pid"])
+        if len(pids) == 2:
+            return pids, sent
+    return pids, tries
+
+
+def metric_samples(base: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples named `name` on /metrics: (labels, value) each."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]

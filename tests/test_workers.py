@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from index.build import build_index
 from recsys.catalog import Catalog
@@ -32,7 +31,7 @@ from service.logs import JsonFormatter
 from service.metrics import Metrics
 from service.run import empty_metrics_folder, worker_environment
 from tests.fakes import FakeEncoder, write_jsonl
-from tests.servers import free_port, running
+from tests.servers import free_port, metric_samples, running, worker_pids
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATED = re.compile(r"[0-9a-f]{32}")
@@ -76,27 +75,6 @@ LAUNCHERS = {
 }
 
 
-def _pids_answering(base: str, tries: int = 400) -> tuple[set[int], int]:
-    """Worker pids seen on /health, each request on a new connection (so the kernel hands it to
-    any worker), until two are seen; and how many requests that took."""
-    pids: set[int] = set()
-    for sent in range(1, tries + 1):
-        pids.add(httpx.get(f"{base}/health", timeout=10).json()["worker_pid"])
-        if len(pids) == 2:
-            return pids, sent
-    return pids, tries
-
-
-def _samples(base: str, name: str) -> list[tuple[dict[str, str], float]]:
-    text = httpx.get(f"{base}/metrics", timeout=10).text
-    return [
-        (sample.labels, sample.value)
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name
-    ]
-
-
 @pytest.mark.parametrize("launcher", LAUNCHERS)
 def test_requests_land_on_both_workers_and_metrics_add_up(
     launcher: str, tmp_path: Path, built: Catalog, settings: Settings
@@ -110,17 +88,17 @@ def test_requests_land_on_both_workers_and_metrics_add_up(
             (metrics / "counter_1.db").write_bytes(b"left by an earlier run")
         variables["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     with _server(command, settings.data_dir, tmp_path / "server.log", **variables) as (process, base):
-        pids, sent = _pids_answering(base)
+        pids, sent = worker_pids(base)
         assert len(pids) == 2, f"one worker answered all {sent} requests"
         # Each worker answered fewer than `sent`: a total of at least `sent` is a sum over both.
-        counts = _samples(base, "recsys_http_requests_total")
+        counts = metric_samples(base, "recsys_http_requests_total")
         health = sum(v for labels, v in counts if labels["route"] == "/health" and labels["status"] == "200")
         assert health >= sent
         for _ in range(2):  # the same total whichever worker answers /metrics
-            again = _samples(base, "recsys_http_requests_total")
+            again = metric_samples(base, "recsys_http_requests_total")
             assert sum(v for labels, v in again if labels["route"] == "/health") >= health
-        assert [v for _, v in _samples(base, "recsys_index_articles")] == [30.0]
-        assert sum(v for _, v in _samples(base, "recsys_http_request_seconds_count")) >= sent
+        assert [v for _, v in metric_samples(base, "recsys_index_articles")] == [30.0]
+        assert sum(v for _, v in metric_samples(base, "recsys_http_request_seconds_count")) >= sent
         process.terminate()  # SIGTERM, as systemd stops it: a graceful stop
         process.wait(timeout=60)
     if launcher == "gunicorn -c python:service.gunicorn_conf":
@@ -139,7 +117,7 @@ def test_every_worker_serves_a_new_version_after_the_reload_interval(
 ) -> None:
     variables = {"RECSYS_WORKERS": "2", "RECSYS_RELOAD_INTERVAL": "0.2", "RECSYS_LOG_LEVEL": "warning"}
     with _server(SERVE, settings.data_dir, tmp_path / "server.log", **variables) as (_, base):
-        pids, _ = _pids_answering(base)
+        pids, _ = worker_pids(base)
         assert len(pids) == 2
         version = _publish(built, settings, tmp_path, "harbour-new")
         served: dict[int, str] = {}
@@ -148,8 +126,8 @@ def test_every_worker_serves_a_new_version_after_the_reload_interval(
             assert time.monotonic() < deadline, f"not every worker serves {version}: {served}"
             health = httpx.get(f"{base}/health", timeout=10).json()
             served[health["worker_pid"]] = health["index_version"]
-        assert [v for _, v in _samples(base, "recsys_index_articles")] == [31.0]
-        swaps = _samples(base, "recsys_index_reloads_total")
+        assert [v for _, v in metric_samples(base, "recsys_index_articles")] == [31.0]
+        swaps = metric_samples(base, "recsys_index_reloads_total")
         assert sum(v for labels, v in swaps if labels["result"] == "swapped") == 2  # one per worker
         for _ in range(10):  # whichever worker answers, the new article is in the list
             related = httpx.get(f"{base}/articles/harbour-0/related", timeout=10).json()
