@@ -31,6 +31,9 @@ _log = logging.getLogger("gunicorn.error")
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers
 worker_class = "uvicorn_worker.UvicornWorker"
+# A worker loads the model and the index in its lifespan before it first answers gunicorn's
+# heartbeat: gunicorn's default 30 s would kill it while it loads a large index.
+timeout = 120
 
 
 def on_starting(server: Any) -> None:
