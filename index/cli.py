@@ -393,9 +393,11 @@ def serve(
         "log_format": log_format,
     }
     settings = make_settings(**flags)
-    configure_logging(settings.log_level)
     from recsys.store import IndexStore
+    from service.logs import configure as configure_service_logging
     from service.run import serve as run_service
+
+    configure_service_logging(settings)  # the service's format from the first line on
 
     store = IndexStore(settings.index_root)
     if store.current_version() is None:
@@ -412,7 +414,8 @@ def serve(
         return create_app(settings, encoder=encoder)
 
     workers_note = f", {settings.workers} workers" if settings.workers > 1 else ""
-    typer.echo(
+    # A log line, not an echo: with RECSYS_LOG_FORMAT=json every line the service writes is JSON.
+    log.info(
         f"serving on http://{settings.host}:{settings.port}{workers_note}  (docs: /docs, health: /health)"
     )
     run_service(settings, flags, single_process)

@@ -9,8 +9,10 @@ uvicorn (which applies it in the parent and in every worker), and the app factor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.config
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,3 +84,18 @@ def log_config(settings: Settings) -> dict[str, Any]:
 
 def configure(settings: Settings) -> None:
     logging.config.dictConfig(log_config(settings))
+    _quiet_progress_bars()
+
+
+def _quiet_progress_bars() -> None:
+    """A server's output is log lines: the model loader's progress bars ("Loading weights: 100%|...")
+    would be lines of another format in the middle of them. huggingface_hub's switch also holds for
+    transformers when it is imported later; if it already was, its own switch is flipped too."""
+    with contextlib.suppress(ImportError):
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()

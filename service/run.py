@@ -13,15 +13,18 @@ PROMETHEUS_MULTIPROC_DIR, the variable the library itself reads when a worker im
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import socket
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from recsys.errors import ConfigError
 from recsys.settings import Settings
@@ -32,6 +35,26 @@ FACTORY = "service.app:app_from_env"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 log = logging.getLogger(__name__)
+
+
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    """Send small writes at once (TCP_NODELAY) on a connection's socket."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+    """uvicorn's HTTP protocol, with TCP_NODELAY on every connection. With several workers uvicorn
+    binds the listening socket itself, without naming the protocol (proto 0), and asyncio then skips
+    TCP_NODELAY on the connections it accepts: a response written in two pieces (headers, body)
+    waits for the client's delayed ACK, about 40 ms on Linux, on every request of a kept-alive
+    connection (measured: 44 ms instead of 1.7 ms per sequential request)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        set_nodelay(transport)
+        super().connection_made(transport)
 
 
 def worker_environment(flags: Mapping[str, object]) -> dict[str, str]:
@@ -94,6 +117,7 @@ def serve(
             factory if several else make_app(settings),
             factory=several,
             workers=settings.workers,
+            http=NoDelayHTTP,
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,

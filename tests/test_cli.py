@@ -164,7 +164,7 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     _one_line_error(_run("serve", "--data-dir", data, env={"RECSYS_WORKERS": "many"}), "workers")
 
     result = _run("serve", "--data-dir", data, "--workers", "2", "--log-format", "json", "--port", "8123")
-    assert result.exit_code == 0 and "2 workers" in result.stdout
+    assert result.exit_code == 0 and "2 workers" in result.stderr
     ((settings, flags, _),) = started
     assert (settings.workers, settings.log_format, settings.port) == (2, "json", 8123)  # type: ignore[attr-defined]
     assert flags == {  # handed to the workers as RECSYS_* variables (service/run.py)

@@ -10,16 +10,20 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from index.build import build_index
 from recsys.catalog import Catalog
@@ -29,7 +33,7 @@ from recsys.settings import Settings
 from service.app import create_app
 from service.logs import JsonFormatter
 from service.metrics import Metrics
-from service.run import empty_metrics_folder, worker_environment
+from service.run import NoDelayHTTP, empty_metrics_folder, serve, set_nodelay, worker_environment
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.servers import free_port, metric_samples, running, worker_pids
 
@@ -248,3 +252,47 @@ def test_flags_become_the_variables_workers_read(monkeypatch: pytest.MonkeyPatch
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert Settings() == Settings(**{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
+
+
+def test_connections_of_several_workers_send_without_delay() -> None:
+    """uvicorn binds the socket of several workers without naming the protocol, and asyncio then
+    leaves Nagle's algorithm on for the connections it accepts (about 40 ms per kept-alive request,
+    measured); the protocol `recsys serve` gives uvicorn turns it off."""
+    with socket.socket(socket.AF_INET) as listener:  # as uvicorn's Config.bind_socket makes it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as _, listener.accept()[0] as accepted:
+            assert not accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            transport = SimpleNamespace(get_extra_info=lambda name: accepted if name == "socket" else None)
+            set_nodelay(transport)  # type: ignore[arg-type]
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    assert issubclass(NoDelayHTTP, AutoHTTPProtocol)
+
+
+def test_serve_hands_uvicorn_the_factory_and_a_fresh_metrics_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[object, dict[str, object]]] = []
+    seen: dict[str, str] = {}
+
+    def fake_run(app: object, **options: object) -> None:
+        calls.append((app, options))
+        seen.update(os.environ)
+        assert not list(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).iterdir())
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(os, "environ", {})  # what serve exports stays inside this test
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "histogram_1.db").write_bytes(b"old")
+    settings = Settings(data_dir=tmp_path / "d", workers=3, metrics_dir=folder, log_format="json")
+    serve(settings, {"workers": 3, "data_dir": tmp_path / "d"}, lambda _: pytest.fail("not one process"))
+    ((app, options),) = calls
+    assert app == "service.app:app_from_env"
+    assert options["factory"] is True and options["workers"] == 3 and options["http"] is NoDelayHTTP
+    assert seen == {
+        "RECSYS_WORKERS": "3",
+        "RECSYS_DATA_DIR": str(tmp_path / "d"),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+    }
+    assert options["log_config"]["formatters"]["recsys"] == {"()": "service.logs.JsonFormatter"}  # type: ignore[index]
