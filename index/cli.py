@@ -402,11 +402,13 @@ def serve(
     store = IndexStore(settings.index_root)
     if store.current_version() is None:
         raise ConfigError(f"no index in {settings.index_root}; run `recsys build` first")
-    # Load the model here, so a wrong model is a one-line error rather than a failed startup (in
-    # every worker). Several workers each load their own: this copy is only the check.
-    encoder = _encoder(settings)
-    if settings.workers > 1:
-        encoder = None  # checked; kept, it would only hold memory in a process that serves nothing
+    # Load the model first, so a wrong model is a one-line error rather than a failed startup (in
+    # every worker). One process serves with it; several workers each load their own, so the check
+    # runs in a short-lived process: this one only supervises, and would keep PyTorch and the
+    # model in memory (about half a gigabyte) for nothing.
+    encoder = _encoder(settings) if settings.workers == 1 else None
+    if encoder is None:
+        _check_model(settings)
 
     def single_process(settings: Settings):  # type: ignore[no-untyped-def]
         from service.app import create_app
@@ -415,10 +417,24 @@ def serve(
 
     workers_note = f", {settings.workers} workers" if settings.workers > 1 else ""
     # A log line, not an echo: with RECSYS_LOG_FORMAT=json every line the service writes is JSON.
-    log.info(
-        f"serving on http://{settings.host}:{settings.port}{workers_note}  (docs: /docs, health: /health)"
-    )
+    address = f"http://{settings.host}:{settings.port}"
+    log.info("serving on %s%s  (docs: /docs, health: /health)", address, workers_note)
     run_service(settings, flags, single_process)
+
+
+def _check_model(settings: Settings) -> None:
+    """Load the configured model in a fresh process; its error (ModelLoadError) is raised here."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_model_name, settings.model, settings.device).result()
+
+
+def _model_name(model: str, device: str) -> str:
+    from recsys.embed import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(model, device).name
 
 
 @app.command("demo-corpus")

@@ -154,9 +154,11 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = str(tmp_path / "d")
-    real_encoder = cli._encoder
+    real_encoder, real_check = cli._encoder, cli._check_model
     monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
     assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
+    checked: list[str] = []
+    monkeypatch.setattr(cli, "_check_model", lambda settings: checked.append(settings.model))
     started: list[tuple[object, ...]] = []
     monkeypatch.setattr("service.run.serve", lambda *args: started.append(args))
     _one_line_error(_run("serve", "--data-dir", data, "--workers", "0"), "workers")
@@ -172,8 +174,14 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
         "workers": 2, "log_format": "json",
     }  # fmt: skip
 
-    monkeypatch.setattr(cli, "_encoder", real_encoder)  # a wrong model fails once, in the parent
+    # with several workers the model is checked in a process of its own
+    assert checked == ["sentence-transformers/all-MiniLM-L6-v2"]
+
+    # the real checks: a wrong model fails once, before any worker starts, with one or several
+    monkeypatch.setattr(cli, "_encoder", real_encoder)
+    monkeypatch.setattr(cli, "_check_model", real_check)
     started.clear()
-    wrong = _run("serve", "--data-dir", data, "--workers", "2", "--model", "/no/such/model")
-    _one_line_error(wrong, "model folder '/no/such/model' does not exist")
+    for workers in ("1", "2"):
+        wrong = _run("serve", "--data-dir", data, "--workers", workers, "--model", "/no/such/model")
+        _one_line_error(wrong, "model folder '/no/such/model' does not exist")
     assert not started
