@@ -1,14 +1,14 @@
 """Service throughput and latency under `wrk`, against a trivial FastAPI endpoint with the same payload.
 
-For each size, starts `recsys serve` (`--workers`, default one uvicorn worker; RECSYS_RELOAD_INTERVAL=0) on a free
-127.0.0.1 port and runs wrk on each endpoint template, at `--connections` (64) and at 1 connection
-(latency mode), `--duration` seconds each, with random article ids drawn (seeded) from the whole
-catalog. Then, in the same run and never at the same time, it starts benchmarks/trivial_app.py the
-same way (uvicorn, one worker, same options) answering routes of the same shape with a body the
-service gave for that endpoint before the run, and runs the same wrk runs against it: the framework's
-floor. The report gives both, the ratios (ours / trivial req/s, ours p99 / trivial p99), errors by
-kind, responses by status (503 from back-pressure apart from other errors), and each server's RSS
-after start and at the end.
+For each size, starts `recsys serve` (`--workers`, default one uvicorn worker;
+RECSYS_RELOAD_INTERVAL=0) on a free 127.0.0.1 port and runs wrk on each endpoint template, at
+`--connections` (64) and at 1 connection (latency mode), `--duration` seconds each, with random article
+ids drawn (seeded) from the whole catalog. Then, in the same run and never at the same time, it starts
+benchmarks/trivial_app.py the same way (uvicorn, one worker, same options) answering routes of the same
+shape with a body the service gave for that endpoint before the run, and runs the same wrk runs against
+it: the framework's floor. The report gives both, the ratios (ours / trivial req/s, ours p99 / trivial
+p99), errors by kind, responses by status (503 from back-pressure apart from other errors), and each
+server's RSS after start and at the end.
 
 wrk's Lua script (one per endpoint, generated) picks a random id per request, counts responses by
 status in each thread and prints one JSON line from `done`, so nothing is scraped from wrk's text.
