@@ -427,7 +427,11 @@ def _check_model(settings: Settings) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from service.logs import quiet_progress_bars
+
+    spawn = multiprocessing.get_context("spawn")
+    # no progress bar of the loader between the service's log lines (JSON ones, say)
+    with ProcessPoolExecutor(1, mp_context=spawn, initializer=quiet_progress_bars) as pool:
         pool.submit(_model_name, settings.model, settings.device).result()
 
 

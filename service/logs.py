@@ -84,10 +84,10 @@ def log_config(settings: Settings) -> dict[str, Any]:
 
 def configure(settings: Settings) -> None:
     logging.config.dictConfig(log_config(settings))
-    _quiet_progress_bars()
+    quiet_progress_bars()
 
 
-def _quiet_progress_bars() -> None:
+def quiet_progress_bars() -> None:
     """A server's output is log lines: the model loader's progress bars ("Loading weights: 100%|...")
     would be lines of another format in the middle of them. huggingface_hub's switch also holds for
     transformers when it is imported later; if it already was, its own switch is flipped too."""
