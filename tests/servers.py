@@ -39,9 +39,9 @@ def wait_until_healthy(process: subprocess.Popen[Any], base: str, seconds: float
         time.sleep(0.1)
 
 
-def stop(process: subprocess.Popen[Any]) -> None:
-    """Stop a server as Ctrl-C would, and kill it if it does not exit in 20 s."""
-    process.send_signal(signal.SIGINT)
+def stop(process: subprocess.Popen[Any], how: signal.Signals = signal.SIGINT) -> None:
+    """Stop a server as Ctrl-C would (or with `how`), and kill it if it does not exit in 20 s."""
+    process.send_signal(how)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -50,10 +50,10 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 @contextmanager
 def running(
-    command: list[str], env: dict[str, str], port: int, output: Path
+    command: list[str], env: dict[str, str], port: int, output: Path, how: signal.Signals = signal.SIGINT
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """Run a server (`command`, listening on `port`, its output into the file `output`) until the
-    block ends; yields it and its base URL once /health answers 200."""
+    block ends, then stop it with `how`; yields it and its base URL once /health answers 200."""
     with output.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
@@ -64,7 +64,7 @@ def running(
                 pytest.fail(f"server did not start: {output.read_text()[-3000:]}")
             yield process, base
         finally:
-            stop(process)
+            stop(process, how)
 
 
 def worker_pids(base: str, tries: int = 400) -> tuple[set[int], int]:

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -60,7 +61,9 @@ def _server(
         **variables,
     }
     command = [part.replace("{port}", str(port)) for part in command]  # uvicorn's CLI: a flag only
-    with running(command, env, port, log) as server:
+    # gunicorn's master, stopped with SIGINT, can leave its workers running: SIGTERM, as systemd does
+    how = signal.SIGTERM if "gunicorn" in command[2] else signal.SIGINT
+    with running(command, env, port, log, how) as server:
         yield server
 
 
@@ -91,7 +94,7 @@ def test_requests_land_on_both_workers_and_metrics_add_up(
         if launcher.startswith("gunicorn"):  # its on_starting hook empties the folder
             (metrics / "counter_1.db").write_bytes(b"left by an earlier run")
         variables["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
-    with _server(command, settings.data_dir, tmp_path / "server.log", **variables) as (process, base):
+    with _server(command, settings.data_dir, tmp_path / "server.log", **variables) as (_, base):
         pids, sent = worker_pids(base)
         assert len(pids) == 2, f"one worker answered all {sent} requests"
         # Each worker answered fewer than `sent`: a total of at least `sent` is a sum over both.
@@ -103,8 +106,6 @@ def test_requests_land_on_both_workers_and_metrics_add_up(
             assert sum(v for labels, v in again if labels["route"] == "/health") >= health
         assert [v for _, v in metric_samples(base, "recsys_index_articles")] == [30.0]
         assert sum(v for _, v in metric_samples(base, "recsys_http_request_seconds_count")) >= sent
-        process.terminate()  # SIGTERM, as systemd stops it: a graceful stop
-        process.wait(timeout=60)
     if launcher == "gunicorn -c python:service.gunicorn_conf":
         # child_exit dropped the exited workers' live gauges; their counts stay for the totals
         assert not list(metrics.glob("gauge_live*")) and list(metrics.glob("counter_*.db"))
