@@ -34,9 +34,27 @@ class Server:
     startup_s: float
 
     def rss_mib(self) -> dict[str, int]:
-        """Resident memory now (rss) and at its peak so far (hwm), MiB."""
-        found = rss_kib(self.process.pid)
-        return {"rss": round(found.get("VmRSS", 0) / 1024), "hwm": round(found.get("VmHWM", 0) / 1024)}
+        """Resident memory now (rss) and at its peak so far (hwm), MiB: the server and the processes
+        it started (worker processes), added up."""
+        found = [rss_kib(pid) for pid in _tree(self.process.pid)]
+        return {
+            "rss": round(sum(f.get("VmRSS", 0) for f in found) / 1024),
+            "hwm": round(sum(f.get("VmHWM", 0) for f in found) / 1024),
+        }
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux: /proc/PID/task/*/children)."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in children.read_text().split())
+            except OSError:  # the process ended meanwhile
+                continue
+    return pids
 
 
 @contextmanager

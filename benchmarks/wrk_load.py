@@ -1,14 +1,14 @@
 """Service throughput and latency under `wrk`, against a trivial FastAPI endpoint with the same payload.
 
-For each size, starts `recsys serve` (one uvicorn worker, RECSYS_RELOAD_INTERVAL=0) on a free
-127.0.0.1 port and runs wrk on each endpoint template, at `--connections` (64) and at 1 connection
-(latency mode), `--duration` seconds each, with random article ids drawn (seeded) from the whole
-catalog. Then, in the same run and never at the same time, it starts benchmarks/trivial_app.py the
-same way (uvicorn, one worker, same options) answering routes of the same shape with a body the
-service gave for that endpoint before the run, and runs the same wrk runs against it: the framework's
-floor. The report gives both, the ratios (ours / trivial req/s, ours p99 / trivial p99), errors by
-kind, responses by status (503 from back-pressure apart from other errors), and each server's RSS
-after start and at the end.
+For each size, starts `recsys serve` (`--workers`, default one uvicorn worker;
+RECSYS_RELOAD_INTERVAL=0) on a free 127.0.0.1 port and runs wrk on each endpoint template, at
+`--connections` (64) and at 1 connection (latency mode), `--duration` seconds each, with random article
+ids drawn (seeded) from the whole catalog. Then, in the same run and never at the same time, it starts
+benchmarks/trivial_app.py the same way (uvicorn, one worker, same options) answering routes of the same
+shape with a body the service gave for that endpoint before the run, and runs the same wrk runs against
+it: the framework's floor. The report gives both, the ratios (ours / trivial req/s, ours p99 / trivial
+p99), errors by kind, responses by status (503 from back-pressure apart from other errors), and each
+server's RSS after start and at the end.
 
 wrk's Lua script (one per endpoint, generated) picks a random id per request, counts responses by
 status in each thread and prints one JSON line from `done`, so nothing is scraped from wrk's text.
@@ -260,12 +260,13 @@ def _ratio(ours: float | None, trivial: float | None, digits: int) -> float | No
     return None if ours is None or not trivial else round(ours / trivial, digits)
 
 
-def _server_env(omp_threads: int | None, response_cache: int) -> dict[str, str]:
+def _server_env(omp_threads: int | None, response_cache: int, workers: int) -> dict[str, str]:
     # The response cache is off unless asked for: the figures are for the ranking work itself.
     env = dict(os.environ) | {
         "RECSYS_RELOAD_INTERVAL": "0",
         "RECSYS_LOG_LEVEL": "warning",
         "RECSYS_RESPONSE_CACHE_SIZE": str(response_cache),
+        "RECSYS_WORKERS": str(workers),
     }
     if omp_threads is not None:
         env["OMP_NUM_THREADS"] = str(omp_threads)
@@ -354,6 +355,12 @@ def main() -> None:
     parser.add_argument(
         "--response-cache", type=int, default=0, help="RECSYS_RESPONSE_CACHE_SIZE for our server (0: off)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="RECSYS_WORKERS for our server (the trivial app keeps one: compare worker counts by req/s)",
+    )
     parser.add_argument("--ids", type=int, default=100_000, help="ids drawn from the catalog for wrk")
     parser.add_argument(
         "--trivial",
@@ -372,7 +379,7 @@ def main() -> None:
     args.endpoint = args.endpoint or DEFAULT_ENDPOINTS
     if any("{id}" not in t for t in args.endpoint):
         parser.error("every --endpoint needs {id}")
-    env = _server_env(args.omp_threads, args.response_cache)
+    env = _server_env(args.omp_threads, args.response_cache, args.workers)
 
     runs = []
     for size in synthetic.parse_sizes(args.sizes):

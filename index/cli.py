@@ -515,23 +515,71 @@ def serve(
     data_dir: DataDir = None,
     model: Model = None,
     log_level: LogLevel = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="worker processes, each with its own model and index [env RECSYS_WORKERS]"),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="text|json: the format of log lines [env RECSYS_LOG_FORMAT]")
+    ] = None,
 ) -> None:
-    """Serve the HTTP API with uvicorn (docs at /docs)."""
-    settings = make_settings(data_dir=data_dir, model=model, host=host, port=port, log_level=log_level)
-    configure_logging(settings.log_level)
-    import uvicorn
-
+    """Serve the HTTP API with uvicorn (docs at /docs); with --workers N, in N processes."""
+    flags = {
+        "data_dir": data_dir,
+        "model": model,
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "workers": workers,
+        "log_format": log_format,
+    }
+    settings = make_settings(**flags)
     from recsys.store import IndexStore
-    from service.app import create_app
+    from service.logs import configure as configure_service_logging
+    from service.run import serve as run_service
+
+    configure_service_logging(settings)  # the service's format from the first line on
 
     store = IndexStore(settings.index_root)
     if store.current_version() is None:
         raise ConfigError(f"no index in {settings.index_root}; run `recsys build` first")
-    # Load the model here, so a wrong model is a one-line error rather than a failed startup.
-    encoder = _encoder(settings)
-    app_ = create_app(settings, encoder=encoder)
-    typer.echo(f"serving on http://{settings.host}:{settings.port}  (docs: /docs, health: /health)")
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)
+    # Load the model first, so a wrong model is a one-line error rather than a failed startup (in
+    # every worker). One process serves with it; several workers each load their own, so the check
+    # runs in a short-lived process: this one only supervises, and would keep PyTorch and the
+    # model in memory (about half a gigabyte) for nothing.
+    encoder = _encoder(settings) if settings.workers == 1 else None
+    if encoder is None:
+        _check_model(settings)
+
+    def single_process(settings: Settings):  # type: ignore[no-untyped-def]
+        from service.app import create_app
+
+        return create_app(settings, encoder=encoder)
+
+    workers_note = f", {settings.workers} workers" if settings.workers > 1 else ""
+    # A log line, not an echo: with RECSYS_LOG_FORMAT=json every line the service writes is JSON.
+    address = f"http://{settings.host}:{settings.port}"
+    log.info("serving on %s%s  (docs: /docs, health: /health)", address, workers_note)
+    run_service(settings, flags, single_process)
+
+
+def _check_model(settings: Settings) -> None:
+    """Load the configured model in a fresh process; its error (ModelLoadError) is raised here."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from service.logs import quiet_progress_bars
+
+    spawn = multiprocessing.get_context("spawn")
+    # no progress bar of the loader between the service's log lines (JSON ones, say)
+    with ProcessPoolExecutor(1, mp_context=spawn, initializer=quiet_progress_bars) as pool:
+        pool.submit(_model_name, settings.model, settings.device).result()
+
+
+def _model_name(model: str, device: str) -> str:
+    from recsys.embed import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(model, device).name
 
 
 @app.command("demo-corpus")

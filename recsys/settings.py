@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -16,7 +16,11 @@ IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="RECSYS_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="RECSYS_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        populate_by_name=True,  # fields with an alias (metrics_dir) are still set by name in code
     )
 
     # Where state lives. catalog_path and index_dir default to files under data_dir.
@@ -54,6 +58,18 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     default_limit: int = Field(default=10, ge=1, le=100)  # a request may ask for 1..100
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Deployment (docs/deployment.md). Worker processes of `recsys serve`, each with its own copy of
+    # the model and the index; 1 = one process, as before.
+    workers: int = Field(default=1, ge=1, le=256)
+    # text: one readable line per record; json: one JSON object per line (with pid and request id).
+    log_format: Literal["text", "json"] = "text"
+    # Folder for Prometheus multiprocess mode: every worker writes its metrics there and /metrics
+    # adds them up. prometheus-client reads PROMETHEUS_MULTIPROC_DIR itself, so that name is read
+    # first (it is what the library writes to); `recsys serve` exports it from this setting, and
+    # makes a temporary folder when there are several workers and none is given.
+    metrics_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "RECSYS_METRICS_DIR")
+    )
     api_key: SecretStr | None = None
     # Origins allowed to call the public GET endpoints from a browser (CORS), comma-separated, e.g.
     # "https://www.example.com,https://m.example.com"; empty = no CORS headers at all.

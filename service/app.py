@@ -24,9 +24,11 @@ from service.cms import router as cms_router
 from service.demo import router as demo_router
 from service.errors import Cors, install_error_handlers
 from service.limits import install_body_limit
+from service.logs import configure as configure_logging
 from service.metrics import Metrics
 from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
+from service.request_id import RequestId
 from service.routes import router
 from service.state import ServiceState, watch_current
 from service.widget import router as widget_router
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +62,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         ):
             yield
         catalog.close()
+        metrics.worker_exited()
 
     app = FastAPI(
         title="recsys: related stories",
@@ -92,10 +95,16 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     if settings.demo_pages:
         app.include_router(demo_router)
     install_in_flight_limit(app, settings.max_in_flight, metrics)
+    # Outermost: refusals by back-pressure and the catch-all 500 carry the request id too.
+    app.add_middleware(RequestId)
     return app
 
 
-def app_from_env() -> FastAPI:
-    """The app with settings from the environment (`RECSYS_*`, `.env`): what a process manager
-    imports, e.g. `uvicorn --factory service.app:app_from_env` or gunicorn with uvicorn workers."""
-    return create_app(Settings())
+def app_from_env(encoder: Encoder | None = None) -> FastAPI:
+    """The app with settings from the environment (`RECSYS_*`, `.env`): what each worker of
+    `recsys serve --workers N` builds, and what a process manager imports, e.g.
+    `uvicorn --factory service.app:app_from_env` or gunicorn with uvicorn workers. It also sets up
+    logging from the settings (format, level, request ids), for uvicorn's loggers too."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings, encoder=encoder)

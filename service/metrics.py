@@ -1,9 +1,20 @@
 """Prometheus metrics for one app instance (its own registry: two apps in one process, as in tests,
-never share counters)."""
+never share counters).
+
+With several worker processes (RECSYS_METRICS_DIR, docs/deployment.md) prometheus-client's
+multiprocess mode is on: each worker writes its values to files in that folder, and /metrics, whichever
+worker answers it, reads them all: counters and histograms summed over the workers, the index gauge
+the largest among the live ones. The library decides the mode when it is first imported, from
+PROMETHEUS_MULTIPROC_DIR in the process environment (`recsys serve` and service/gunicorn_conf.py
+export it before any worker starts); an app given a metrics folder in a process where the mode is
+off would silently report one worker's numbers, so it refuses to start instead.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from fastapi import FastAPI, Response
 from prometheus_client import (
@@ -13,12 +24,30 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
+    values,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from recsys.errors import ConfigError
+
+
+def multiprocess_mode() -> bool:
+    """Whether prometheus-client was imported with PROMETHEUS_MULTIPROC_DIR set (values in files)."""
+    return values.ValueClass is not values.MutexValue
+
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        if folder is not None and not multiprocess_mode():
+            raise ConfigError(
+                f"metrics folder {folder} is set but prometheus-client is not in multiprocess mode: "
+                "PROMETHEUS_MULTIPROC_DIR must be in the environment before the server starts "
+                "(`recsys serve` sets it; see docs/deployment.md)"
+            )
+        if folder is not None and not folder.is_dir():
+            raise ConfigError(f"metrics folder {folder} does not exist")
+        self.folder = folder
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "recsys_http_requests_total",
@@ -33,8 +62,13 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )
+        # Several workers: the largest count among live workers (they converge within a reload
+        # interval); one series, as with a single worker.
         self.index_articles = Gauge(
-            "recsys_index_articles", "articles in the served index", registry=self.registry
+            "recsys_index_articles",
+            "articles in the served index",
+            registry=self.registry,
+            multiprocess_mode="livemax",
         )
         # Hot reload: swaps to a new version ("swapped") and versions refused by their checks.
         self.index_reloads = Counter(
@@ -51,8 +85,21 @@ class Metrics:
             registry=self.registry,
         )
 
+        # What /metrics reads: this app's registry, or every worker's files.
+        self.exposed = self.registry
+        if folder is not None:
+            self.exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.exposed, path=str(folder))
+
     def render(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(self.exposed), media_type=CONTENT_TYPE_LATEST)
+
+    def worker_exited(self) -> None:
+        """Drop this worker's live gauge files (its counters stay in the totals). Called on a clean
+        shutdown; a worker that is killed is marked by the process manager where it can (gunicorn's
+        child_exit hook), otherwise its last gauge value lingers until the folder is emptied."""
+        if self.folder is not None:
+            multiprocess.mark_process_dead(os.getpid(), str(self.folder))
 
     def install(self, app: FastAPI) -> None:
         app.add_middleware(_Observe, metrics=self)

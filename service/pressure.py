@@ -48,7 +48,8 @@ class InFlightLimit:
 
 
 def install_in_flight_limit(app: FastAPI, max_in_flight: int, metrics: Metrics) -> None:
-    """Call it last: middleware added last wraps all the others."""
+    """Call it after every other middleware but the request id (service/app.py): middleware added
+    last wraps all the others."""
     rejected = metrics.rejected.labels("in_flight")
     app.add_middleware(InFlightLimit, max_in_flight=max_in_flight, rejected=rejected)
     # Routes that document a 503 of their own (index or catalog unavailable) keep its description.

@@ -8,6 +8,7 @@ functions, which FastAPI runs in its thread pool.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -74,6 +75,7 @@ def health(state: State, response: Response) -> Health:
         detail=None if recommender else state.public(state.index_error or "no index loaded"),
         current_version=state.query_side.store.current_version(),
         reload_error=state.public(state.reload_error),
+        worker_pid=os.getpid(),
     )
 
 

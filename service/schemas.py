@@ -61,6 +61,9 @@ class Health(BaseModel):
     # Hot reload: the version CURRENT points at, and why it is not served when it is not.
     current_version: str | None = None
     reload_error: str | None = None
+    worker_pid: int = Field(
+        description="process id of the worker that answered: with several workers, which one it was"
+    )
 
 
 class ReloadResponse(BaseModel):

@@ -1,11 +1,13 @@
 """Test-only entry point: the real app under uvicorn with the fake encoder, so process-level tests
-(hot reload under load, the CMS across processes) need no model. Settings come from RECSYS_* variables
-as in production.
+(hot reload under load, the CMS across processes, several workers) need no model. Settings come from
+RECSYS_* variables as in production, and it runs through the same code as `recsys serve`
+(service/run.py): one process, or with RECSYS_WORKERS > 1 uvicorn workers that each build the app with
+`app_from_env` below.
 
-    RECSYS_DATA_DIR=... RECSYS_PORT=... python -m tests.serve_fake [--hold-file PATH]
+    RECSYS_DATA_DIR=... RECSYS_PORT=... [RECSYS_WORKERS=2] python -m tests.serve_fake [--hold-file PATH]
 
-With --hold-file, every encoder call waits while PATH exists: a test holds a build in the middle (the
-build lock taken, the status running) for as long as it needs, with no timing involved.
+With --hold-file (one process), every encoder call waits while PATH exists: a test holds a build in the
+middle (the build lock taken, the status running) for as long as it needs, with no timing involved.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-import uvicorn
+from fastapi import FastAPI
 
 from recsys.settings import Settings
-from service.app import create_app
+from service import app as service_app
+from service.run import serve
 from tests.fakes import FakeEncoder
+
+FACTORY = "tests.serve_fake:app_from_env"
+
+
+def app_from_env() -> FastAPI:
+    """service.app:app_from_env with the fake encoder: what each worker builds."""
+    return service_app.app_from_env(encoder=FakeEncoder())
 
 
 class HeldEncoder(FakeEncoder):
@@ -37,10 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hold-file", type=Path)
     args = parser.parse_args()
-    settings = Settings()
     encoder = HeldEncoder(args.hold_file) if args.hold_file else FakeEncoder()
-    app = create_app(settings, encoder=encoder)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(Settings(), {}, lambda settings: service_app.create_app(settings, encoder=encoder), FACTORY)
 
 
 if __name__ == "__main__":

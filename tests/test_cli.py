@@ -148,3 +148,40 @@ def test_version() -> None:
 
     result = runner.invoke(cli.app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"recsys-news {metadata.version('recsys-news')}"
+
+
+def test_serve_checks_settings_and_model_before_any_worker_starts(
+    tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = str(tmp_path / "d")
+    real_encoder, real_check = cli._encoder, cli._check_model
+    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
+    checked: list[str] = []
+    monkeypatch.setattr(cli, "_check_model", lambda settings: checked.append(settings.model))
+    started: list[tuple[object, ...]] = []
+    monkeypatch.setattr("service.run.serve", lambda *args: started.append(args))
+    _one_line_error(_run("serve", "--data-dir", data, "--workers", "0"), "workers")
+    _one_line_error(_run("serve", "--data-dir", data, "--log-format", "xml"), "log_format")
+    _one_line_error(_run("serve", "--data-dir", data, env={"RECSYS_WORKERS": "many"}), "workers")
+
+    result = _run("serve", "--data-dir", data, "--workers", "2", "--log-format", "json", "--port", "8123")
+    assert result.exit_code == 0 and "2 workers" in result.stderr
+    ((settings, flags, _),) = started
+    assert (settings.workers, settings.log_format, settings.port) == (2, "json", 8123)  # type: ignore[attr-defined]
+    assert flags == {  # handed to the workers as RECSYS_* variables (service/run.py)
+        "data_dir": Path(data), "model": None, "host": None, "port": 8123, "log_level": None,
+        "workers": 2, "log_format": "json",
+    }  # fmt: skip
+
+    # with several workers the model is checked in a process of its own
+    assert checked == ["sentence-transformers/all-MiniLM-L6-v2"]
+
+    # the real checks: a wrong model fails once, before any worker starts, with one or several
+    monkeypatch.setattr(cli, "_encoder", real_encoder)
+    monkeypatch.setattr(cli, "_check_model", real_check)
+    started.clear()
+    for workers in ("1", "2"):
+        wrong = _run("serve", "--data-dir", data, "--workers", workers, "--model", "/no/such/model")
+        _one_line_error(wrong, "model folder '/no/such/model' does not exist")
+    assert not started

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from recsys.demo_corpus import generate
-from tests.servers import free_port, stop, wait_until_healthy
+from tests.servers import free_port, metric_samples, running, stop, wait_until_healthy, worker_pids
 
 pytestmark = pytest.mark.model
 
@@ -121,3 +122,29 @@ def test_a_process_manager_starts_the_app_factory_from_the_environment(server: t
         assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
     finally:
         stop(proc)
+
+
+def test_recsys_serve_with_two_workers(server: tuple[str, Path], tmp_path: Path) -> None:
+    """`recsys serve --workers 2` with the real model: the flags reach both workers (the data folder
+    and the log format are flags here, not variables), both answer, /metrics counts for both, and
+    every line the service writes is JSON (no progress bar of the model loader in between)."""
+    _, data = server
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECSYS_", "PROMETHEUS_"))}
+    command = _recsys("serve", "--data-dir", str(data), "--port", str(port), "--workers", "2")
+    log = tmp_path / "serve.log"
+    with running([*command, "--log-format", "json"], env, port, log) as (_, base):
+        pids, sent = worker_pids(base)
+        assert len(pids) == 2, f"one worker answered all {sent} requests"
+        for _ in range(6):
+            health = httpx.get(f"{base}/health", timeout=10).json()
+            assert health["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+            assert health["index_version"] == (data / "index" / "CURRENT").read_text().strip()
+            related = httpx.get(f"{base}/articles/demo-0018/related", params={"limit": 3}, timeout=30)
+            assert related.status_code == 200 and len(related.json()["items"]) == 3
+        counts = metric_samples(base, "recsys_http_requests_total")
+        assert sum(v for labels, v in counts if labels["route"] == "/health") >= sent + 6
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert any("serving on" in r["message"] and "2 workers" in r["message"] for r in records)
+    access = [r for r in records if r["logger"] == "uvicorn.access"]
+    assert {r["pid"] for r in access} == pids and all(r["request_id"] for r in access)
