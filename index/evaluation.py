@@ -15,6 +15,7 @@ from recsys.articles import Article, read_articles
 from recsys.baselines import METHOD_NAMES, make_methods
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
+from recsys.errors import IndexError_
 from recsys.evaluate import DEFAULT_KS, EvalCorpus, Evaluation, choose_queries, make_truth, read_pairs, run
 from recsys.ingest import import_file
 from recsys.queryside import QuerySide
@@ -71,7 +72,10 @@ def prepare(
     query_side = QuerySide.open(settings, encoder, catalog)
     recipe, store = query_side.recipe, query_side.store
     current = store.current_version()
-    manifest = store.read_manifest(current) if current else None
+    try:
+        manifest = store.read_manifest(current) if current else None
+    except IndexError_:  # an older format or a damaged version: build a fresh one
+        manifest = None
     stale = (
         changed
         or manifest is None

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
+Fusion = Literal["blend", "dense"]
 
 
 class Settings(BaseSettings):
@@ -75,6 +76,19 @@ class Settings(BaseSettings):
     dup_cosine_with_title: float = Field(default=0.90, gt=0, le=1)  # ... or this, with the headline
     dup_title_similarity: float = Field(default=0.90, gt=0, le=1)  # ... this similar once stripped
     section_pool: int = Field(default=200, ge=10, le=5000)  # section stories considered per block
+    # Candidates (docs/ranking-candidates.md): dense neighbours fused with BM25 matches. `blend`:
+    # relevance = (1 - w) * cosine + w * normalised BM25; `dense`: cosine alone.
+    fusion: Fusion = "blend"
+    fusion_weight: float = Field(default=0.3, ge=0, le=1)
+    lexical_neighbours: int = Field(default=64, ge=0, le=1000)  # BM25 matches stored per article; 0 = none
+    lexical_query_terms: int = Field(default=32, ge=0, le=10_000)  # weightiest terms a query uses; 0 = all
+    # Share of the articles added, changed or removed since the lexical lists were last all computed
+    # beyond which an incremental build recomputes all of them (IDF and mean length drift).
+    lexical_refresh: float = Field(default=0.1, ge=0, le=1)
+    # Time prior of `related` (default on where the article is dated): relevance x
+    # (1 - w + w * 0.5 ** (|days between item and article| / half-life)).
+    time_prior_weight: float = Field(default=0.3, ge=0, le=1)
+    time_prior_half_life_days: float = Field(default=90.0, gt=0, le=36_500)
     # Index types and the index lifecycle
     hnsw_m: int = Field(default=32, ge=4, le=256)  # links per node: memory and recall grow with it
     hnsw_ef_construction: int = Field(default=80, ge=8, le=4096)
