@@ -124,8 +124,13 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        a = [np.load(directory / name, allow_pickle=False) for name in INDEX_FILES]
-        return cls(*a)
+        """The index of a version folder. The postings are memory-mapped: only drafts and articles
+        published since the build read them, so the pages they never touch stay on disk."""
+        ptr, rows, scores = (
+            np.load(directory / name, allow_pickle=False, mmap_mode="r") for name in INDEX_FILES[:3]
+        )
+        vocab, stats = (np.load(directory / name, allow_pickle=False) for name in INDEX_FILES[3:])
+        return cls(ptr, rows, scores, vocab, stats)
 
     @property
     def nbytes(self) -> int:

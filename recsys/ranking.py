@@ -93,13 +93,14 @@ class Policy:
 
     duplicates: DuplicateRule = field(default_factory=DuplicateRule)
     mmr_lambda: float = 0.7
+    redundancy_cap: float = 1.0  # MMR: cosine to a listed item from which a candidate comes last
     freshness_weight: float = 0.3
     half_life_days: float = 7.0
     section_pool: int = 200
     # Share of relevance given to the normalised BM25 match (0: cosine alone); see recsys/lexical.py.
     fusion_weight: float = 0.0
     time_prior_weight: float = 0.0
-    time_prior_half_life_days: float = 90.0
+    time_prior_half_life_days: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -110,6 +111,7 @@ class Policy:
                 title=settings.dup_title_similarity,
             ),
             mmr_lambda=settings.mmr_lambda,
+            redundancy_cap=settings.redundancy_cap,
             freshness_weight=settings.freshness_weight,
             half_life_days=settings.freshness_half_life_days,
             section_pool=settings.section_pool,
@@ -424,7 +426,10 @@ def rank_list(
     similarity = None
     if among is not None and all(p < len(among) for p in positions):
         similarity = among[np.ix_(positions, positions)]
-    order = mmr_order(relevance, kept_vectors, lam, room, picked=page.listed_vectors(), similarity=similarity)
+    cap = policy.redundancy_cap if query.diversity else 1.0
+    order = mmr_order(
+        relevance, kept_vectors, lam, room, picked=page.listed_vectors(), similarity=similarity, cap=cap
+    )
     for index in order:
         score, candidate = kept[index]
         take(candidate, score, reason)

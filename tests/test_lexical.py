@@ -79,7 +79,7 @@ def test_a_version_stores_its_lexical_lists_checksummed(tmp_path: Path) -> None:
     loaded = QuerySide.open(settings, FakeEncoder(), catalog).load_index()
     files = loaded.manifest.data["files"]
     assert LEXICAL_FILE in files and PTR_FILE in files
-    assert loaded.manifest.data["lexical"] == {"k": 8, "query_terms": 32, "drift": 0.0, "lists_computed": 30}
+    assert loaded.manifest.data["lexical"] == {"k": 8, "query_terms": 0, "drift": 0.0, "lists_computed": 30}
     assert loaded.lexical is not None and loaded.lexical_rows is not None
     row = loaded.snapshot.by_id.row("harbour-0")
     assert row is not None
