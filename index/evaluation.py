@@ -82,6 +82,7 @@ def prepare(
         or manifest.model != encoder.name
         or manifest.recipe != recipe.id
         or manifest.count != catalog.count("published")
+        or _lexical_shape(manifest.data) != _lexical_wanted(settings)
     )
     if stale:
         say(build_index(settings, catalog, encoder, progress=progress).summary())
@@ -97,6 +98,19 @@ def prepare(
         corpus=EvalCorpus.from_index(catalog, loaded.vectors),
         query_ids=query_ids,
     )
+
+
+def _lexical_shape(manifest: dict[str, object]) -> tuple[int, int]:
+    """(lists' length, query terms) a version's lexical lists were made with ((0, 0): none)."""
+    lexical = manifest.get("lexical")
+    if not isinstance(lexical, dict) or not lexical.get("k"):
+        return 0, 0
+    return int(lexical["k"]), int(lexical.get("query_terms", 0))
+
+
+def _lexical_wanted(settings: Settings) -> tuple[int, int]:
+    k = settings.lexical_neighbours
+    return (k, settings.lexical_query_terms) if k else (0, 0)
 
 
 def evaluate_prepared(

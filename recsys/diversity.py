@@ -48,18 +48,18 @@ def mmr_order(
     redundancy = np.zeros(n, dtype=np.float64)
     if picked is not None and len(picked):
         redundancy = np.maximum(redundancy, (vectors @ picked.T).max(axis=1))
-    available = related.copy()
+    available = np.ones(n, dtype=bool)
     if similarity is None:
         similarity = vectors @ vectors.T
     order: list[int] = []
-    for _ in range(min(limit, int(related.sum()))):
-        gain = lam * relevance - (1.0 - lam) * redundancy
+    for _ in range(min(limit, n)):
+        # Related candidates by MMR gain, then the rest by relevance; past the cap, last of all.
+        gain = np.where(related, lam * relevance - (1.0 - lam) * redundancy, relevance - 4.0)
         if cap < 1.0:
-            gain[redundancy >= cap] -= 4.0  # below every uncapped gain (each lies in [-1, 1])
+            gain[redundancy >= cap] -= 8.0  # below every uncapped gain (each lies in [-5, 1])
         gain[~available] = -np.inf
         best = int(np.argmax(gain))
         order.append(best)
         available[best] = False
         redundancy = np.maximum(redundancy, similarity[best])
-    order += [i for i in by_relevance if not related[i]][: limit - len(order)]
     return order
