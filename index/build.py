@@ -8,6 +8,7 @@ it added, changed and removed since the version it replaces.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -282,17 +283,19 @@ def build_index(
     *,
     progress: bool = False,
     full: bool = False,
+    locked: bool = False,
 ) -> BuildReport:
     """Publish a new index version of every published article; the served version stays untouched
     until the new one is complete on disk.
 
     Incremental unless `full` (or nothing can be reused): vectors of unchanged articles come from the
     current version, an IVF index keeps its trained lists, and only the neighbour lists of new and
-    changed articles are computed (recsys/neighbours.py)."""
+    changed articles are computed (recsys/neighbours.py). `locked`: the caller holds the build lock
+    already (the service takes it before it accepts a build, index/jobs.py)."""
     store = IndexStore(settings.index_root)
     recipe = TextRecipe(max_words=settings.recipe_max_words)
     k = settings.neighbours
-    with store.build_lock():
+    with contextlib.nullcontext() if locked else store.build_lock():
         started = time.perf_counter()
         generation, rows = catalog.published_snapshot()
         if not rows:

@@ -1,7 +1,8 @@
 """The `recsys` command line. Thin: parse options into Settings, call the library, print, exit.
 
-Every option also reads its RECSYS_* environment variable (through Settings); a flag wins over the
-environment. Domain errors print one line, `error: ...`, and exit 1.
+Every option that is a Settings field also reads its RECSYS_* environment variable, through Settings
+only (make_settings: a flag wins over the environment and .env); --help names the variable. Domain
+errors print one line, `error: ...`, and exit 1. Shell completion: `recsys --install-completion`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,42 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup, TyperOption
 
 from recsys.catalog import Catalog
 from recsys.errors import ConfigError, InvalidInput, RecsysError
 from recsys.settings import Settings
 
+
+class _SettingsOption(TyperOption):
+    """An option that is also a Settings field: --help shows its RECSYS_* variable, but click never
+    reads it; Settings does (make_settings), so the environment has one reader and one parser."""
+
+    def resolve_envvar_value(self, ctx: object) -> str | None:
+        return None
+
+
+class _Commands(TyperGroup):
+    """The command group; gives every option named like a Settings field its variable in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            for param in command.params:
+                if isinstance(param, TyperOption) and param.name in Settings.model_fields:
+                    param.__class__ = _SettingsOption  # same fields, one method changed
+                    param.envvar = settings_envvar(param.name)
+                    param.show_envvar = True
+
+
+def settings_envvar(field: str) -> str:
+    return f"RECSYS_{field.upper()}"
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Related-stories recommender: build an index of articles and serve related stories.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 log = logging.getLogger("recsys")
@@ -52,13 +80,9 @@ def _main(
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="folder holding the catalog and index [env RECSYS_DATA_DIR]")
-]
-Model = Annotated[str | None, typer.Option("--model", help="model name or local folder [env RECSYS_MODEL]")]
-LogLevel = Annotated[
-    str | None, typer.Option("--log-level", help="debug|info|warning|error [env RECSYS_LOG_LEVEL]")
-]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="folder holding the catalog and index")]
+Model = Annotated[str | None, typer.Option("--model", help="model name or local folder")]
+LogLevel = Annotated[str | None, typer.Option("--log-level", help="debug|info|warning|error")]
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -115,13 +139,11 @@ def build(
     strict: Annotated[bool, typer.Option(help="fail the import on the first bad record")] = False,
     data_dir: DataDir = None,
     model: Model = None,
-    index_type: Annotated[str | None, typer.Option(help="auto|flat|hnsw|ivf [env RECSYS_INDEX_TYPE]")] = None,
+    index_type: Annotated[str | None, typer.Option(help="auto|flat|hnsw|ivf")] = None,
     full: Annotated[
         bool, typer.Option("--full", help="recompute every vector lookup and neighbour list, reuse nothing")
     ] = False,
-    batch_size: Annotated[
-        int | None, typer.Option(help="embedding batch size [env RECSYS_BATCH_SIZE]")
-    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="embedding batch size")] = None,
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
     log_level: LogLevel = None,
 ) -> None:
@@ -302,7 +324,9 @@ def _timestamp_option(flag: str, value: str | None) -> datetime | None:
 @cli_errors
 def related(
     article_id: Annotated[str, typer.Argument(help="id of the article")],
-    limit: Annotated[int, typer.Option(min=1, max=100, help="how many items")] = 10,
+    limit: Annotated[
+        int | None, typer.Option(min=1, max=100, help="how many items (default: RECSYS_DEFAULT_LIMIT, 10)")
+    ] = None,
     section: Annotated[list[str] | None, typer.Option(help="only this section (repeatable)")] = None,
     exclude_section: Annotated[list[str] | None, typer.Option(help="never this section (repeatable)")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="only items with this tag (repeatable)")] = None,
@@ -327,7 +351,7 @@ def related(
 ) -> None:
     """Print the related stories of an article, from the current index, without a server.
 
-    The filters are the HTTP API's (see README, Ranking); the list goes through the same pipeline.
+    The filters are the HTTP API's (docs/api.md); the list goes through the same pipeline.
     """
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)
@@ -336,7 +360,7 @@ def related(
 
     # Validated before the model loads: nonsense fails in a fraction of a second.
     query = RelatedQuery(
-        limit=limit,
+        limit=settings.default_limit if limit is None else limit,
         exclude=tuple(exclude or ()),
         sections=tuple(section or ()),
         exclude_sections=tuple(exclude_section or ()),
@@ -354,10 +378,10 @@ def related(
     ranked = recommender.related_list(article_id, query)
     items = ranked.items
     if as_json:
-        from service.render import related_body
+        from service.render import dumps, related_body
 
-        body = related_body(article_id, recommender.index.version, ranked)
-        typer.echo(json.dumps(body, indent=2))
+        # The API's renderer and serialiser: the same JSON as GET /articles/{id}/related.
+        typer.echo(dumps(related_body(article_id, recommender.index.version, ranked), indent=True))
         return
     for rank, item in enumerate(items, start=1):
         title = (item.article.title or (item.article.body or "")[:70]).replace("\n", " ")
@@ -369,8 +393,8 @@ def related(
 @app.command()
 @cli_errors
 def serve(
-    host: Annotated[str | None, typer.Option(help="bind address [env RECSYS_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="port [env RECSYS_PORT]")] = None,
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
     data_dir: DataDir = None,
     model: Model = None,
     log_level: LogLevel = None,
@@ -598,7 +622,8 @@ def evaluate(
 
 
 def main() -> None:
-    app()
+    # The name completion scripts and usage lines use, also under `python -m index.cli`.
+    app(prog_name="recsys")
 
 
 if __name__ == "__main__":

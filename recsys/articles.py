@@ -14,7 +14,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -230,6 +230,16 @@ def validate_record(record: Any, source: str, line: int) -> Article:
     )
 
 
+def refuse_unknown_fields(article: Article, source: str, line: int) -> Article:
+    """`article`, or InvalidArticle naming a field the record format does not have. For the HTTP API,
+    where a misspelt field ("tittle") would otherwise be dropped in silence; files keep their other
+    columns (feeds carry many) in `extra`."""
+    if article.extra:
+        name = sorted(article.extra)[0]
+        raise InvalidArticle(source, line, name[:80], "unknown field")
+    return article
+
+
 # (line number, the article or why it was rejected)
 RecordResult = tuple[int, Article | InvalidArticle]
 
@@ -266,27 +276,39 @@ def _records(path: Path, kind: str) -> Iterator[RecordResult]:
     try:
         with _open_text(path) as handle:
             if kind == "jsonl":
-                yield from _read_jsonl(handle, source)
+                yield from jsonl_records(handle, source)
             else:
                 yield from _read_csv(handle, source)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read file: {exc}") from exc
 
 
-def _read_jsonl(handle: io.TextIOBase, source: str) -> Iterator[RecordResult]:
-    for number, line in enumerate(handle, start=1):
+def decode_json(text: str, source: str, line: int) -> Any:
+    """One JSON value, or InvalidArticle on field '<json>'. Deep nesting (RecursionError) and integers
+    past Python's digit limit (a plain ValueError) are bad input like any syntax error, never a crash."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArticle(
+            source, line, "<json>", f"invalid JSON: {exc.msg} at column {exc.colno}"
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidArticle(source, line, "<json>", f"invalid JSON: {reason}") from exc
+
+
+def jsonl_records(
+    lines: Iterable[str], source: str, *, unknown_fields: bool = True
+) -> Iterator[RecordResult]:
+    """(line, Article or InvalidArticle) for each non-blank line of JSON Lines text, numbered from 1:
+    what `recsys ingest` reads from a file and `POST /admin/articles` from a request body (which
+    refuses unknown fields: `unknown_fields=False`)."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield (
-                number,
-                InvalidArticle(source, number, "<json>", f"invalid JSON: {exc.msg} at column {exc.colno}"),
-            )
-            continue
-        try:
-            yield number, validate_record(record, source, number)
+            article = validate_record(decode_json(line, source, number), source, number)
+            yield number, article if unknown_fields else refuse_unknown_fields(article, source, number)
         except InvalidArticle as error:
             yield number, error
 

@@ -4,7 +4,7 @@ Two articles are near-duplicates when their vectors are almost the same (cosine 
 they are close (cosine >= `cosine_with_title`) and their headlines are near-identical once version
 markers ("UPDATE:", "CORRECTION:", a trailing "- wire", "(Reuters)") are stripped.
 
-Why two thresholds (measured with all-MiniLM-L6-v2 on the demo corpus, seed 2026; see README): copies
+Why two thresholds (measured with all-MiniLM-L6-v2 on the demo corpus, seed 2026; see docs/ranking.md): copies
 score >= 0.991 against their original, corrections 0.956-0.972 and updates as low as 0.926 (an update
 appends a paragraph), while distinct articles of one storyline reach 0.937. No single cosine separates
 updates from siblings; the headline does: every variant has the same headline as its original after

@@ -14,13 +14,14 @@ from __future__ import annotations
 import itertools
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from tqdm import tqdm
 
-from recsys.articles import RecordResult, read_articles
+from recsys.articles import Article, RecordResult, read_articles
 from recsys.catalog import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
 
@@ -36,7 +37,13 @@ class ImportReport:
     read: int = 0
     skipped: int = 0
     counts: UpsertCounts = field(default_factory=UpsertCounts)
-    errors: list[str] = field(default_factory=list)
+    # The first MAX_REPORTED_ERRORS rejections in full, and the line of every one.
+    problems: list[InvalidArticle] = field(default_factory=list)
+    rejected_lines: list[int] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
     def summary(self) -> str:
         return (
@@ -48,17 +55,38 @@ class ImportReport:
 def import_file(
     catalog: Catalog, path: Path, *, strict: bool = False, progress: bool = False
 ) -> ImportReport:
-    report = ImportReport(source=str(path))
-    records = iter(tqdm(read_articles(path), desc=f"import {path.name}", unit=" rec", disable=not progress))
+    records = tqdm(read_articles(path), desc=f"import {path.name}", unit=" rec", disable=not progress)
+    return import_records(catalog, records, str(path), strict=strict)
+
+
+def import_records(
+    catalog: Catalog, records: Iterable[RecordResult], source: str, *, strict: bool = False
+) -> ImportReport:
+    """Upsert validated records (recsys/articles.py), from a file or a request body, with the
+    skip-or-fail rule above; `source` names them in every error."""
+    report = ImportReport(source=source)
+    todo = iter(records)
     more = True
     while more:
         with catalog.transaction() as conn:
-            more = _write(catalog, conn, records, report, strict=strict)
+            more = _write(catalog, conn, todo, report, strict=strict)
     if report.skipped:
-        log.warning("%s: skipped %d bad records; first: %s", path, report.skipped, report.errors[0])
+        log.warning("%s: skipped %d bad records; first: %s", source, report.skipped, report.errors[0])
     if report.read == 0:
-        raise InvalidInput(f"{path}: no records found")
+        raise InvalidInput(f"{source}: no records found")
     return report
+
+
+Change = Literal["created", "updated", "unchanged"]
+
+
+def upsert_article(catalog: Catalog, article: Article) -> Change:
+    """Write one validated article in its own transaction (a URL that another article holds is an
+    InvalidInput); says whether it was new, changed or already as given."""
+    counts = UpsertCounts()
+    with catalog.transaction() as conn:
+        catalog.upsert(conn, article, counts)
+    return "created" if counts.inserted else "updated" if counts.updated else "unchanged"
 
 
 def _write(
@@ -90,5 +118,6 @@ def _reject(report: ImportReport, error: InvalidArticle, strict: bool) -> None:
         # Raised inside the transaction, so nothing from this file is kept.
         raise error
     report.skipped += 1
-    if len(report.errors) < MAX_REPORTED_ERRORS:
-        report.errors.append(str(error))
+    report.rejected_lines.append(error.line)
+    if len(report.problems) < MAX_REPORTED_ERRORS:
+        report.problems.append(error)

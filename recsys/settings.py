@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     recipe_max_words: int = Field(default=200, ge=8, le=2000)
 
     # Index
-    # auto: exact (flat) up to ann_threshold articles, IVF above it (README, Serving at scale).
+    # auto: exact (flat) up to ann_threshold articles, IVF above it (docs/index-lifecycle.md).
     index_type: IndexType = "auto"
     ann_threshold: int = Field(default=50_000, ge=0, le=1 << 31)
     # Precomputed candidates: each article's nearest neighbours, stored with the version.
@@ -58,13 +58,13 @@ class Settings(BaseSettings):
     busy_timeout: float = Field(default=2.0, gt=0, le=60)
     # Largest request body accepted (413 beyond it): a draft's text fits in 1 MB many times over.
     max_body_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
-    # Back-pressure (README "HTTP API"): requests in flight in one worker beyond which a request gets
+    # Back-pressure (docs/api.md): requests in flight in one worker beyond which a request gets
     # 503 + Retry-After at once (health and metrics exempt), and encoder calls running at once (drafts,
     # articles not yet indexed) beyond which it gets 429 + Retry-After.
     max_in_flight: int = Field(default=256, ge=1, le=100_000)
     max_concurrent_encodes: int = Field(default=2, ge=1, le=256)
 
-    # Ranking and caching (README "Ranking"): the defaults and the measurements behind them.
+    # Ranking and caching (docs/ranking.md): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block
     cache_max_age: int = Field(default=60, ge=0, le=86_400)  # seconds, Cache-Control on public GETs
     # Bodies of recent list answers kept by ETag in each worker; 0 = off (service/caching.py).
@@ -100,11 +100,14 @@ class Settings(BaseSettings):
     ivf_nprobe: int = Field(default=16, ge=1, le=1 << 20)  # lists searched per query
     # FAISS (OpenMP) threads per search in the service; 0 = the library default (every core). With
     # many requests in flight per-query threads can compete for the same cores; on the 2-core
-    # benchmark box 1 and 0 measured the same (README, Benchmarks), so the default leaves FAISS alone.
+    # benchmark box 1 and 0 measured the same (docs/benchmarks.md), so the default leaves FAISS alone.
     search_threads: int = Field(default=0, ge=0, le=256)
     # Seconds between checks of the CURRENT pointer by a running service; 0 turns the watcher off
     # (POST /admin/reload still works).
     reload_interval: float = Field(default=2.0, ge=0, le=3600)
+    # Seconds between the service's checks for articles added, edited, retracted or deleted since the
+    # current index version; when there are, it builds and publishes one (docs/cms.md). 0 = off.
+    auto_publish_interval: float = Field(default=0, ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

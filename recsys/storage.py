@@ -38,6 +38,19 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def replace_text(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: a temporary file beside it, flushed, renamed over it, and the
+    rename flushed. A reader sees the old text or the new one, never part of one."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with writing(path):
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+        fsync_path(path.parent)
+
+
 def refusal(code: int, path: Path | str) -> StorageError:
     happened, advice = _REFUSALS[code]
     return StorageError(f"{happened} while writing {path}: {advice}")

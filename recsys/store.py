@@ -43,7 +43,7 @@ from recsys.errors import (
 from recsys.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
 from recsys.neighbours import NEIGHBOURS_FILE
 from recsys.snapshot import Snapshot
-from recsys.storage import fsync_path, os_refusal, writing
+from recsys.storage import fsync_path, os_refusal, replace_text, writing
 from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,22 @@ class IndexStore:
         finally:
             handle.close()
 
+    def build_running(self) -> bool:
+        """Whether some process holds the build lock now. Probed with a shared lock, which never
+        stands in a build's way for longer than the probe itself."""
+        path = self.root / ".build.lock"
+        try:
+            handle = open(path)  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            return False
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
     # -- writing a version -------------------------------------------------------------------------
 
     def staging_dir(self, version: str) -> Path:
@@ -289,14 +305,7 @@ class IndexStore:
     def set_current(self, version: str) -> None:
         if not (self.versions_dir / version / MANIFEST).is_file():
             raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
-        pointer_tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
-        with writing(self.root / CURRENT):
-            with open(pointer_tmp, "w") as handle:
-                handle.write(version + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(pointer_tmp, self.root / CURRENT)
-            fsync_path(self.root)
+        replace_text(self.root / CURRENT, version + "\n")
 
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest versions beyond `keep`, never the current one."""

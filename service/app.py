@@ -10,16 +10,18 @@ from contextlib import asynccontextmanager
 
 import faiss
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from threadpoolctl import threadpool_limits
 
+from index.jobs import Builder
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
 from recsys.queryside import QuerySide
 from recsys.settings import Settings
 from service.admin import router as admin_router
+from service.autopublish import auto_publish
 from service.caching import ResponseCache
-from service.errors import install_error_handlers
+from service.cms import router as cms_router
+from service.errors import Cors, install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
 from service.pages import router as pages_router
@@ -48,8 +50,12 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             responses=ResponseCache(settings.response_cache_size),
         )
         state.reload(force=True)
+        state.builder = Builder(settings, state.query_side.encoder, on_published=state.reload)
         app.state.recsys = state
-        async with watch_current(state, settings.reload_interval):
+        async with (
+            watch_current(state, settings.reload_interval),
+            auto_publish(state, settings.auto_publish_interval),
+        ):
             yield
         catalog.close()
 
@@ -63,7 +69,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     if settings.cors_origin_list:
         # Public lists only: admin endpoints are for the newsroom's servers, not for browsers.
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET"],
             allow_headers=["If-None-Match"],
@@ -77,6 +83,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    # The CMS over HTTP: articles and builds (docs/cms.md).
+    app.include_router(cms_router)
     install_in_flight_limit(app, settings.max_in_flight, metrics)
     return app
 

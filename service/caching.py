@@ -19,12 +19,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from recsys.recommend import Recommender
 from recsys.settings import Settings
+from service.render import dumps
 
 
 def etag_for(request: Request, recommender: Recommender, now: float) -> str:
@@ -104,6 +104,6 @@ async def cached_answer(
     body = cache.get(etag)
     if body is None:
         made = make() if in_memory else await run_in_threadpool(make)
-        body = orjson.dumps(made)
+        body = dumps(made)
         cache.put(etag, body)
     return Response(body, media_type="application/json", headers=headers)

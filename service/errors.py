@@ -1,7 +1,9 @@
 """The one error body, `{"error": kind, "detail": message}` (schemas.ErrorBody), for every 4xx and 5xx
 the service answers: domain errors (recsys/errors.py) mapped to their HTTP status, FastAPI's request
-validation errors, Starlette's HTTP errors (unknown route, wrong method, the API key check), and
-anything unexpected: a JSON 500 whose traceback goes to the log once.
+validation errors, Starlette's HTTP errors (unknown route, wrong method, the API key check), a refused
+CORS preflight, and anything unexpected: a JSON 500 whose traceback goes to the log once. /health's 503
+and /admin/reload's 409 are the same two fields plus their own (schemas.Health, ReloadResponse).
+docs/api.md lists every kind; tests/test_error_shapes.py triggers each.
 
 Bodies never repeat the request's input: it can be megabytes long, or not even encodable.
 """
@@ -17,7 +19,9 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recsys.errors import (
@@ -36,6 +40,12 @@ from service.schemas import ErrorBody
 
 log = logging.getLogger(__name__)
 
+# Kinds answered outside the domain-error table: by a route that carries its own fields beside the
+# error body (/health, /admin/reload), and by the CORS preflight check.
+INDEX_UNAVAILABLE = "index_unavailable"
+VERSION_REFUSED = "version_refused"
+CORS_REFUSED = "cors_refused"
+
 
 @dataclass(frozen=True)
 class _Answer:
@@ -50,7 +60,7 @@ class _Answer:
 _ANSWERS: list[tuple[type[RecsysError], _Answer]] = [
     (ArticleNotFound, _Answer(404, "not_found")),
     (InvalidInput, _Answer(422, "invalid_input")),
-    (IndexError_, _Answer(503, "index_unavailable")),
+    (IndexError_, _Answer(503, INDEX_UNAVAILABLE)),
     (BuildLocked, _Answer(409, "build_locked")),
     (ModelLoadError, _Answer(503, "model_unavailable")),
     # An import batch or a build holds the lock for seconds at most: say when to try again.
@@ -158,6 +168,25 @@ class CatchAll:
                 await error_response(500, "internal", "internal error")(scope, receive, send)
 
 
+async def _server_error(_: Request, __: Exception) -> Response:
+    """Starlette's last resort, for an exception raised outside CatchAll (in an outer middleware): the
+    same JSON 500 instead of its plain-text one. The server logs the traceback (Starlette re-raises)."""
+    return error_response(500, "internal", "internal error")
+
+
+class Cors(CORSMiddleware):
+    """Starlette's CORS middleware, except that a refused preflight (an origin, method or header not
+    allowed) is answered with the error body instead of a plain-text 400."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        cors_headers = {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+        detail = bytes(response.body).decode("utf-8", "replace")  # e.g. "Disallowed CORS origin"
+        return error_response(response.status_code, CORS_REFUSED, detail, cors_headers)
+
+
 def _document_error_body(app: FastAPI) -> None:
     """Make the OpenAPI document say what 422s look like now: ErrorBody, not FastAPI's default
     HTTPValidationError, which FastAPI adds to every route with parameters."""
@@ -223,6 +252,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RecsysError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(500, _server_error)
     app.add_middleware(CatchAll)
     _document_error_body(app)
     # A body that is not text FastAPI can parse (bytes that are not UTF-8) gets its 400 `bad_request`.

@@ -52,5 +52,10 @@ def blocks_body(article_id: str | None, index_version: str, blocks: Blocks) -> d
     }
 
 
+def dumps(body: dict[str, Any], *, indent: bool = False) -> bytes:
+    """The bytes of a body: the API sends them compact; `recsys related --json` indents the same."""
+    return orjson.dumps(body, option=orjson.OPT_INDENT_2 if indent else 0)
+
+
 def json_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+    return Response(dumps(body), media_type="application/json", headers=headers)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Request, Response
 from service.auth import AdminKey
 from service.caching import cache_headers, cached_answer
 from service.deps import State
+from service.errors import INDEX_UNAVAILABLE, VERSION_REFUSED
 from service.params import ListParams, openapi_parameters
 from service.render import related_body
 from service.schemas import ENCODER_BUSY, ErrorBody, Health, RelatedResponse, ReloadResponse
@@ -69,7 +70,8 @@ def health(state: State, response: Response) -> Health:
         index_built_at=manifest.built_at if manifest else None,
         catalog_articles=state.catalog_count(),
         model=state.query_side.encoder.name if state.query_side.encoder else state.settings.model,
-        error=state.public(state.index_error),
+        error=None if recommender else INDEX_UNAVAILABLE,
+        detail=None if recommender else state.public(state.index_error or "no index loaded"),
         current_version=state.query_side.store.current_version(),
         reload_error=state.public(state.reload_error),
     )
@@ -94,11 +96,13 @@ def admin_reload(state: State, response: Response) -> ReloadResponse:
     """Loads the version CURRENT names, if it is not the one served, and swaps to it. A version that
     fails its checks is refused (HTTP 409, with the reason) and the old one keeps serving."""
     outcome = state.reload(retry_refused=True)
-    if not outcome.up_to_date:
+    refused = not outcome.up_to_date
+    if refused:
         response.status_code = 409
     return ReloadResponse(
         served_version=outcome.served_version,
         current_version=outcome.current_version,
         reloaded=outcome.reloaded,
-        error=outcome.error,
+        error=VERSION_REFUSED if refused else None,
+        detail=(outcome.error or "the current index version is not served") if refused else None,
     )

@@ -53,7 +53,9 @@ class Health(BaseModel):
     index_built_at: str | None
     catalog_articles: int = Field(description="articles in the catalog (refreshed at most every 5 s)")
     model: str
-    error: str | None = None
+    # With HTTP 503 the body is the error body plus these fields: `error` is the kind, `detail` why.
+    error: str | None = Field(default=None, description="null, or 'index_unavailable' (HTTP 503)")
+    detail: str | None = Field(default=None, description="why no index could be loaded (HTTP 503)")
     # Hot reload: the version CURRENT points at, and why it is not served when it is not.
     current_version: str | None = None
     reload_error: str | None = None
@@ -63,12 +65,17 @@ class ReloadResponse(BaseModel):
     served_version: str | None = Field(description="the index version answering requests now")
     current_version: str | None = Field(description="the version the CURRENT pointer names")
     reloaded: bool = Field(description="whether this call swapped versions")
-    error: str | None = Field(description="why the current version was refused (HTTP 409)")
+    # With HTTP 409 the body is the error body plus the fields above.
+    error: str | None = Field(default=None, description="null, or 'version_refused' (HTTP 409)")
+    detail: str | None = Field(default=None, description="why the current version was refused (HTTP 409)")
 
 
 class ErrorBody(BaseModel):
-    error: str = Field(description="machine-readable kind, e.g. 'not_found'")
-    detail: str
+    """The body of every 4xx and 5xx answer (service/errors.py). /health's 503 and /admin/reload's 409
+    carry the same two fields beside their own (Health, ReloadResponse)."""
+
+    error: str = Field(description="machine-readable kind, e.g. 'not_found' (docs/api.md lists them)")
+    detail: str = Field(description="what went wrong, for a person; never repeats the request's input")
 
 
 # The answer of a request that would run the encoder (a draft, an article not indexed yet) while every

@@ -14,10 +14,11 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from recsys.errors import IndexError_, IndexMissing
+from index.jobs import Builder
+from recsys.errors import IndexError_, IndexMissing, RecsysError
 from recsys.queryside import QuerySide
 from recsys.recommend import Recommender
 from recsys.settings import Settings
@@ -53,6 +54,8 @@ class ServiceState:
     # watcher does not retry, and log, the same broken version every few seconds).
     reload_error: str | None = None
     refused_version: str | None = None
+    # Starts builds in this process (POST /admin/builds, auto-publish); set by the lifespan.
+    builder: Builder | None = None
     _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # /health is polled often and COUNT(*) scans the table (about 80 ms at a million articles): the
     # count is refreshed at most every CATALOG_COUNT_TTL seconds.
@@ -151,25 +154,33 @@ class ServiceState:
         return True
 
 
-async def _watch(state: ServiceState, interval: float) -> None:
+async def _every(step: Callable[[], object], interval: float, name: str) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(state.reload)
-        except Exception:  # the watcher must outlive any one failure, or reloads stop silently
-            log.exception("index watcher: reload check failed")
+            await asyncio.to_thread(step)
+        except RecsysError as exc:  # a busy catalog, a full disk: the next round tries again
+            log.warning("%s: %s", name, exc)
+        except Exception:  # the loop must outlive any one failure, or it stops silently
+            log.exception("%s failed", name)
 
 
 @contextlib.asynccontextmanager
-async def watch_current(state: ServiceState, interval: float) -> AsyncIterator[None]:
-    """Run the watcher for the life of the app; an interval of 0 turns it off."""
+async def periodically(step: Callable[[], object], interval: float, name: str) -> AsyncIterator[None]:
+    """Run `step` in a worker thread every `interval` seconds for the life of the app (never on the
+    event loop); an interval of 0 turns it off."""
     if interval <= 0:
         yield
         return
-    task = asyncio.create_task(_watch(state, interval), name="recsys-index-watcher")
+    task = asyncio.create_task(_every(step, interval, name), name=f"recsys-{name.replace(' ', '-')}")
     try:
         yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def watch_current(state: ServiceState, interval: float) -> contextlib.AbstractAsyncContextManager[None]:
+    """The watcher: reload when CURRENT moves."""
+    return periodically(state.reload, interval, "index watcher")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+import recsys.storage
 import recsys.store
 from index.build import build_index
 from recsys.catalog import Catalog
@@ -56,7 +57,9 @@ def main() -> int:
         _stage(f"fsync {path.name}", args.delay)
         real_fsync(path)
 
+    # Both names: the store's own fsyncs, and the one of CURRENT's folder in storage.replace_text.
     recsys.store.fsync_path = slow_fsync
+    recsys.storage.fsync_path = slow_fsync
     settings = Settings(data_dir=args.data_dir)
     catalog = Catalog(settings.catalog_file)
     try:

@@ -68,6 +68,8 @@ def test_reads_gzip_and_csv_with_same_columns(tmp_path: Path) -> None:
     ("line", "field", "fragment"),
     [
         ("{not json", "<json>", "invalid JSON"),
+        ("[" * 100_000, "<json>", "nested too deeply"),  # was a RecursionError traceback
+        ('{"id": "a", "n": ' + "9" * 5000 + "}", "<json>", "invalid JSON"),  # past int's digit limit
         ('["a list"]', "<record>", "expected an object"),
         ('{"title": "no id"}', "id", "required"),
         ('{"id": "", "title": "x"}', "id", "required"),

@@ -9,6 +9,7 @@ deadline (a 2-core runner is slow, which is not a bug). Admin endpoints get the 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,6 +42,14 @@ SEED = 20260309
 # (nginx: 8 KB), and uvicorn resets the connection.
 MAX_TARGET = 16_000
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _json_lines(_: object, value: object) -> bytes:
+    """JSON Lines bodies (POST /admin/articles): a generated string as it is, anything else as one line
+    of JSON; lone surrogates pass through as the invalid UTF-8 a broken client would send."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text.encode("utf-8", "surrogatepass")
 
 
 @pytest.fixture

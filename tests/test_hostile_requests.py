@@ -94,7 +94,7 @@ def test_a_malformed_manifest_is_served_as_503_and_refused_by_reload(
     configured = Settings(data_dir=settings.data_dir, api_key=KEY, reload_interval=0)
     with TestClient(create_app(configured, encoder=encoder)) as client:
         health = client.get("/health")
-        assert health.status_code == 503 and "dimension is not a positive integer" in health.json()["error"]
+        assert health.status_code == 503 and "dimension is not a positive integer" in health.json()["detail"]
         assert client.post("/admin/reload", headers=ADMIN).status_code == 409
         assert client.get("/articles/harbour-1/related").json()["error"] == "index_unavailable"
 

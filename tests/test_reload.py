@@ -54,6 +54,7 @@ def test_admin_reload_swaps_to_the_new_version(
         "current_version": first,
         "reloaded": False,
         "error": None,
+        "detail": None,
     }
     _add(built, tmp_path, "harbour-new", "harbour ferry dock tide pier crane")
     settings = _settings(tmp_path)
@@ -101,11 +102,11 @@ def test_a_version_that_fails_its_checks_is_refused_and_the_old_one_keeps_servin
     assert response.status_code == 409
     body = response.json()
     assert body["served_version"] == first and body["current_version"] == second
-    assert body["reloaded"] is False and second in body["error"]
+    assert body["reloaded"] is False and body["error"] == "version_refused" and second in body["detail"]
     assert f"refused index version {second}" in caplog.text and f"still serving {first}" in caplog.text
     health = client.get("/health")
     assert health.status_code == 200
-    assert health.json()["index_version"] == first and health.json()["reload_error"] == body["error"]
+    assert health.json()["index_version"] == first and health.json()["reload_error"] == body["detail"]
     related = client.get("/articles/harbour-0/related")
     assert related.status_code == 200 and related.json()["index_version"] == first
     assert 'recsys_index_reloads_total{result="refused"} 1.0' in client.get("/metrics").text

@@ -80,7 +80,7 @@ def test_health_reports_version_and_counts(client: TestClient, settings: Setting
     current = (settings.index_root / "CURRENT").read_text().strip()
     assert body["status"] == "ok" and body["index_version"] == current
     assert body["index_articles"] == 30 and body["catalog_articles"] == 30
-    assert body["model"] == "fake-bag-of-words" and body["error"] is None
+    assert body["model"] == "fake-bag-of-words" and body["error"] is None and body["detail"] is None
 
 
 def test_without_an_index_health_and_related_are_503(
@@ -89,7 +89,8 @@ def test_without_an_index_health_and_related_are_503(
     with TestClient(create_app(settings, encoder=encoder)) as client:
         health = client.get("/health")
         assert health.status_code == 503
-        assert health.json()["status"] == "unavailable" and "recsys build" in health.json()["error"]
+        assert health.json()["status"] == "unavailable" and health.json()["error"] == "index_unavailable"
+        assert "recsys build" in health.json()["detail"]
         related = client.get("/articles/x/related")
         assert related.status_code == 503 and related.json()["error"] == "index_unavailable"
 
@@ -97,7 +98,7 @@ def test_without_an_index_health_and_related_are_503(
 def test_an_index_of_another_model_is_refused(settings: Settings, built: Catalog) -> None:
     with TestClient(create_app(settings, encoder=FakeEncoder(name="another-model"))) as client:
         health = client.get("/health").json()
-        assert health["status"] == "unavailable" and "another-model" in health["error"]
+        assert health["status"] == "unavailable" and "another-model" in health["detail"]
 
 
 def test_openapi_docs_and_metrics(client: TestClient) -> None:
@@ -128,7 +129,7 @@ def test_public_answers_name_no_server_paths(
         health = client.get("/health").json()
         related = client.get("/articles/x/related").json()
     roots = {str(settings.data_dir), str(settings.data_dir.resolve())}
-    for text in (health["error"], related["detail"]):
+    for text in (health["detail"], related["detail"]):
         assert text and "recsys build" in text and not any(root in text for root in roots)
         assert "<index>" in text
 

@@ -1,0 +1,27 @@
+"""Auto-publish (RECSYS_AUTO_PUBLISH_INTERVAL, docs/cms.md): every N seconds, build and publish when
+articles changed since the current index version. Every worker process runs the check; the build
+lock lets one build at a time, and the others skip quietly (index/jobs.py publish_if_changed)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from index.jobs import publish_if_changed
+from service.state import ServiceState, periodically
+
+log = logging.getLogger(__name__)
+
+
+def check_once(state: ServiceState) -> None:
+    if state.builder is None:
+        return
+    started = publish_if_changed(state.builder, state.query_side.catalog)
+    if started is not None:
+        served = state.served_version()
+        log.info("auto-publish: articles changed since %s; build %s started", served, started.id)
+
+
+def auto_publish(state: ServiceState, interval: float) -> contextlib.AbstractAsyncContextManager[None]:
+    """The check, every `interval` seconds for the life of the app; 0 turns it off."""
+    return periodically(lambda: check_once(state), interval, "auto-publish")
