@@ -32,9 +32,11 @@ from recsys.catalog import StoredArticle
 from recsys.evaluate import (
     EvalCorpus,
     Method,
+    Truth,
     choose_queries,
     format_table,
     make_truth,
+    ndcg,
     read_pairs,
     run,
 )
@@ -44,6 +46,46 @@ from recsys.recommend import Recommender
 from recsys.settings import Settings
 
 RRF_CONSTANT = 60
+RESAMPLES = 10_000
+
+
+class Recorded:
+    """A method whose lists are kept, for paired per-query comparisons."""
+
+    def __init__(self, method: Method) -> None:
+        self.method = method
+        self.name = method.name
+        self.lists: dict[str, list[str]] = {}
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        found = self.method.recommend(query, k)
+        self.lists[query.id] = found
+        return found
+
+
+def per_query(recorded: Recorded, truth: Truth, queries: list[str]) -> dict[str, np.ndarray]:
+    """nDCG@10, R@5 and P@10 of each query, in `queries` order."""
+    out: dict[str, list[float]] = {"nDCG@10": [], "R@5": [], "P@10": []}
+    for q in queries:
+        items = [i for i in recorded.lists.get(q, []) if i != q][:10]
+        relevant = [truth.is_relevant(q, i) for i in items]
+        total = truth.count(q)
+        out["nDCG@10"].append(ndcg([truth.gain(q, i) for i in items], truth.ideal(q, 10)))
+        out["R@5"].append(sum(relevant[:5]) / total if total else 0.0)
+        out["P@10"].append(sum(relevant) / 10)
+    return {name: np.array(values) for name, values in out.items()}
+
+
+def paired(a: np.ndarray, b: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """Mean of a - b, its 95% paired bootstrap interval and a two-sided sign-flip randomisation p."""
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(RESAMPLES, len(diff)))].mean(axis=1)
+    flips = rng.choice([-1.0, 1.0], size=(RESAMPLES, len(diff)))
+    null = np.abs((flips * diff).mean(axis=1))
+    p = (1 + int((null >= abs(diff.mean()) - 1e-12).sum())) / (RESAMPLES + 1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"diff": float(diff.mean()), "low": float(low), "high": float(high), "p": p}
 
 
 class StoredLists:
@@ -145,10 +187,24 @@ def main(argv: list[str] | None = None) -> None:
         else:
             parser.error(f"unknown variant {spec!r}")
     assert all(not isinstance(m, FullSystem) or m.name == "system" for m in methods)
-    evaluation = run(corpus, methods, truth, queries, graded=graded)
+    recorded = [Recorded(m) for m in methods]
+    evaluation = run(corpus, recorded, truth, queries, graded=graded)
     print(format_table(evaluation))
+    result = evaluation.as_dict()
+    # Paired differences of the first method against every other, query by query.
+    first = per_query(recorded[0], truth, queries)
+    comparisons = {}
+    for other in recorded[1:]:
+        theirs = per_query(other, truth, queries)
+        comparisons[other.name] = {m: paired(first[m], theirs[m]) for m in first}
+        cells = ", ".join(
+            f"{m} {c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}] p={c['p']:.4f}"
+            for m, c in comparisons[other.name].items()
+        )
+        print(f"{recorded[0].name} - {other.name}: {cells}")
+    result["paired"] = {"reference": recorded[0].name, "against": comparisons}
     if args.json:
-        args.json.write_text(json.dumps(evaluation.as_dict(), indent=2) + "\n")
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
