@@ -46,6 +46,10 @@ def recipe_text(kind: str, words: int, title: str | None, body: str | None) -> s
     return head or lead
 
 
+def seen_ids(articles: list[Article]) -> set[str]:
+    return {a.id for a in articles}
+
+
 class Dense:
     def __init__(self, name: str, corpus: EvalCorpus) -> None:
         self.name = name
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--haystack", type=Path, action="append", default=[])
     parser.add_argument("--variant", action="append", required=True, help="KIND:WORDS, e.g. title+lead:200")
     parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--every", type=int, default=1, help="keep every n-th article of the files")
+    parser.add_argument("--relevance", default="auto", help="as recsys evaluate: auto, section, tags")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -78,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
             if isinstance(found, Article) and found.id not in seen:
                 seen.add(found.id)
                 articles.append(found)
-    judged = {a.id for _, a in read_articles(args.input) if isinstance(a, Article)}
+    articles = articles[:: args.every]
+    judged = {a.id for _, a in read_articles(args.input) if isinstance(a, Article)} & seen_ids(articles)
     stored = [
         StoredArticle(key=i, article=a, status="published", content_hash="", updated_at="")
         for i, a in enumerate(articles)
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         corpus = EvalCorpus(stored, np.asarray(vectors, dtype=np.float32))
         methods.append(Dense(spec, corpus))
     assert corpus is not None
-    truth = make_truth(corpus, "auto", graded=graded)
+    truth = make_truth(corpus, args.relevance, graded=graded)
     queries = choose_queries(truth, judged, sample=args.sample)
     results = []
     for method in methods:
