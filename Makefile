@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make demo   set up, build the index on the built-in demo corpus, serve it on 127.0.0.1:8000
+#   make demo   set up, build the index on the built-in demo corpus, serve it (and the demo pages at
+#               /demo) on 127.0.0.1:8000
 #   make test   set up, then run lint, type checks and every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,15 +17,16 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,distributed]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 demo: setup
 	$(BIN)/recsys build --data-dir $(DATA_DIR)
-	@echo "try: curl 'http://127.0.0.1:$(PORT)/articles/demo-0018/related?limit=5'"
-	$(BIN)/recsys serve --data-dir $(DATA_DIR) --port $(PORT)
+	@echo "open: http://127.0.0.1:$(PORT)/demo  (an article page: http://127.0.0.1:$(PORT)/demo/articles/demo-0018)"
+	@echo "try:  curl 'http://127.0.0.1:$(PORT)/articles/demo-0018/related?limit=5'"
+	RECSYS_DEMO_PAGES=true $(BIN)/recsys serve --data-dir $(DATA_DIR) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check recsys index service tests benchmarks

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -145,11 +146,20 @@ def build(
     ] = False,
     batch_size: Annotated[int | None, typer.Option(help="embedding batch size")] = None,
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
+    embeddings_from: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="a `recsys embed` output folder or a catalog file whose vectors to import first "
+            "(same model, backend and recipe only; repeatable)"
+        ),
+    ] = None,
     log_level: LogLevel = None,
 ) -> None:
     """Import article files (if given), embed what changed, and publish a new index version.
 
     With no --input and an empty catalog, the built-in demo corpus is imported.
+
+    --embeddings-from fills the embedding cache first (`recsys embed`): only what it lacks is embedded.
     """
     settings = make_settings(
         data_dir=data_dir, model=model, index_type=index_type, batch_size=batch_size, log_level=log_level
@@ -159,6 +169,13 @@ def build(
 
     encoder = _encoder(settings)  # first: a wrong model fails before any work is done
     catalog = Catalog(settings.catalog_file)
+    if embeddings_from:
+        from index.backfill import identity_of, import_vectors
+        from recsys.embed import TextRecipe
+
+        identity = identity_of(encoder, TextRecipe(max_words=settings.recipe_max_words))
+        for source in embeddings_from:
+            typer.echo(import_vectors(catalog, source, identity).summary())
     _import_files(catalog, inputs or [], strict=strict, progress=progress)
     if not inputs and catalog.count() == 0:
         _import_demo(catalog, settings)
@@ -187,6 +204,98 @@ def _import_demo(catalog: Catalog, settings: Settings) -> None:
         write_jsonl(path)
     report = import_file(catalog, path, strict=True)
     typer.echo(f"empty catalog: imported the built-in demo corpus ({report.summary()})")
+
+
+@app.command()
+@cli_errors
+def embed(
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="an article file, or a folder of them (shards): .jsonl[.gz] or .csv[.gz]"
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the vector folder to write (or to resume)")],
+    engine: Annotated[
+        str | None, typer.Option(help="local|ray: where the encoding runs [env RECSYS_EMBED_ENGINE]")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="embedding batch size [env RECSYS_BATCH_SIZE]")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster to join, e.g. ray://head:10001 (default: Ray on this machine) "
+            "[env RECSYS_RAY_ADDRESS]"
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(help="Ray actors, each with an encoder (0: one per CPU slot) [env RECSYS_RAY_ACTORS]"),
+    ] = None,
+    cpus_per_actor: Annotated[
+        int | None, typer.Option(help="CPUs each Ray actor reserves [env RECSYS_RAY_CPUS_PER_ACTOR]")
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="fail on the first bad record")] = False,
+    model: Model = None,
+    data_dir: DataDir = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    log_level: LogLevel = None,
+) -> None:
+    """Embed an archive into a vector folder; `recsys build --embeddings-from OUTPUT` imports it.
+
+    Runs here, or as a Ray Data job (--engine ray) on this machine or on a cluster.
+
+    A run that stops keeps the shards it finished: the same command again resumes it.
+    """
+    # The data folder holds no catalog here, only what the encoder keeps there (an exported model).
+    settings = make_settings(
+        data_dir=data_dir,
+        model=model,
+        batch_size=batch_size,
+        embed_engine=engine,
+        ray_address=ray_address,
+        ray_actors=actors,
+        ray_cpus_per_actor=cpus_per_actor,
+        log_level=log_level,
+    )
+    configure_logging(settings.log_level)
+    from index.backfill import Engine, LocalEngine, embed_files, identity_of, input_shards
+    from recsys.embed import TextRecipe
+
+    input_shards(source)  # a missing input fails before the model loads
+    encoder = _encoder(settings)
+    recipe = TextRecipe(max_words=settings.recipe_max_words)
+    identity = identity_of(encoder, recipe)
+    runner: Engine
+    if settings.embed_engine == "ray":
+        from index.ray_embed import RayEngine
+
+        # Actors run in other folders: an absolute data folder lets them find the model the driver
+        # just loaded (an exported backend keeps it there) instead of exporting it again.
+        absolute = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+        runner = RayEngine(
+            functools.partial(_encoder, absolute),
+            identity,
+            address=settings.ray_address,
+            actors=settings.ray_actors,
+            cpus_per_actor=settings.ray_cpus_per_actor,
+            batch_size=settings.batch_size,
+        )
+    else:
+        runner = LocalEngine(encoder, settings.batch_size)
+    report = embed_files(
+        source,
+        output,
+        identity,
+        recipe,
+        runner,
+        engine_name=settings.embed_engine,
+        strict=strict,
+        progress=progress,
+        say=lambda line: typer.echo(line, err=True),
+    )
+    typer.echo(report.summary())
 
 
 @app.command()
@@ -329,6 +438,10 @@ def related(
     ] = None,
     section: Annotated[list[str] | None, typer.Option(help="only this section (repeatable)")] = None,
     exclude_section: Annotated[list[str] | None, typer.Option(help="never this section (repeatable)")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="only items by this author (repeatable)")] = None,
+    exclude_author: Annotated[
+        list[str] | None, typer.Option(help="never items by this author (repeatable)")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="only items with this tag (repeatable)")] = None,
     exclude_tag: Annotated[
         list[str] | None, typer.Option(help="never items with this tag (repeatable)")
@@ -366,6 +479,8 @@ def related(
         exclude_sections=tuple(exclude_section or ()),
         tags=tuple(tag or ()),
         exclude_tags=tuple(exclude_tag or ()),
+        authors=tuple(author or ()),
+        exclude_authors=tuple(exclude_author or ()),
         since=_timestamp_option("--since", since),
         until=_timestamp_option("--until", until),
         max_age_days=max_age_days,
@@ -385,8 +500,10 @@ def related(
         return
     for rank, item in enumerate(items, start=1):
         title = (item.article.title or (item.article.body or "")[:70]).replace("\n", " ")
+        byline = f"  ({item.article.author})" if item.article.author else ""
         typer.echo(
-            f"{rank:>3}  {item.score:.3f}  {item.article.id:<24}  {item.article.section or '-':<12}  {title}"
+            f"{rank:>3}  {item.score:.3f}  {item.article.id:<24}  {item.article.section or '-':<12}  "
+            f"{title}{byline}"
         )
 
 
@@ -557,14 +674,28 @@ def evaluate(
     ] = "random,recent,bm25,dense,hybrid,system",
     k: Annotated[str, typer.Option("--k", help="cut-offs, comma-separated")] = "1,3,5,10",
     relevance: Annotated[
-        str, typer.Option(help="auto|related|section|tags: what counts as relevant (auto: curated links)")
+        str,
+        typer.Option(
+            help="auto|related|section|tags|story: what counts as relevant (auto: curated links; story: "
+            "the same `story` field of the input records, e.g. wcep2025)"
+        ),
     ] = "auto",
     tag_prefix: Annotated[str, typer.Option(help="with --relevance tags: only tags with this prefix")] = "",
     pairs: Annotated[
         Path | None, typer.Option(help="graded pairs TSV (default: pairs.tsv beside the input, if any)")
     ] = None,
     sample: Annotated[int, typer.Option(min=1, help="judge at most this many articles (seeded)")] = 1000,
-    seed: Annotated[int, typer.Option(help="seed for the sample and the random baseline")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="seed for the sample, the random baseline and the significance tests")
+    ] = 0,
+    resamples: Annotated[
+        int,
+        typer.Option(min=100, max=100_000, help="bootstrap resamples of the queries for the 95% intervals"),
+    ] = 2000,
+    permutations: Annotated[
+        int,
+        typer.Option(min=100, max=1_000_000, help="sign flips of the paired randomisation test (p-values)"),
+    ] = 10_000,
     dup_threshold: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="cosine at or above which two items are near-duplicates")
     ] = 0.9,
@@ -580,7 +711,9 @@ def evaluate(
     """Judge the related lists of the system and of baselines against curated links or a proxy.
 
     Imports the files into the data folder, builds an index unless the current one already covers
-    the catalog, prints a table and optionally writes JSON.
+    the catalog, prints a table of means, their 95% bootstrap intervals and whether `system` differs
+    significantly from each baseline (paired randomisation test, Holm-corrected), and optionally
+    writes all of it, per-query values included, as JSON.
     """
     from index.evaluation import evaluate_prepared, find_pairs, prepare
     from recsys.baselines import parse_method_names
@@ -613,12 +746,23 @@ def evaluate(
         sample=sample,
         seed=seed,
         dup_threshold=dup_threshold,
+        resamples=resamples,
+        permutations=permutations,
     )
     typer.echo(format_table(result))
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+        output.write_text(_numbers_inline(json.dumps(result.as_dict(), indent=2)) + "\n")
         typer.echo(f"wrote {output}")
+
+
+_NUMBER_LIST = re.compile(r"\[\s*((?:-?[0-9.eE+-]+|null)(?:,\s*(?:-?[0-9.eE+-]+|null))*)\s*\]")
+
+
+def _numbers_inline(text: str) -> str:
+    """Indented JSON with each list of numbers on one line: the per-query values of a 1,000-query
+    run stay a readable file instead of one line per number."""
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
 def main() -> None:

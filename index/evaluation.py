@@ -7,20 +7,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.baselines import METHOD_NAMES, make_methods
+from recsys.baselines import METHOD_NAMES, FullSystem, make_methods
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
-from recsys.errors import IndexError_
-from recsys.evaluate import DEFAULT_KS, EvalCorpus, Evaluation, choose_queries, make_truth, read_pairs, run
+from recsys.errors import IndexError_, InvalidInput
+from recsys.evaluate import (
+    DEFAULT_KS,
+    EvalCorpus,
+    Evaluation,
+    Method,
+    choose_queries,
+    make_truth,
+    read_pairs,
+    run,
+)
 from recsys.ingest import import_file
+from recsys.query import RelatedQuery
 from recsys.queryside import QuerySide
 from recsys.recommend import Recommender
 from recsys.settings import Settings
+from recsys.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
 from recsys.store import LoadedIndex
 
 log = logging.getLogger(__name__)
@@ -36,10 +48,22 @@ class Prepared:
     corpus: EvalCorpus
     query_ids: set[str]
     messages: list[str] = field(default_factory=list)
+    # The `story` field of the records of every file read (inputs and haystack), by article id: the
+    # labels of `--relevance story`. Empty when no record has one.
+    stories: dict[str, str] = field(default_factory=dict)
 
 
 def _ids_in(path: Path) -> set[str]:
     return {result.id for _, result in read_articles(path) if isinstance(result, Article)}
+
+
+def _stories_in(paths: Sequence[Path]) -> dict[str, str]:
+    stories: dict[str, str] = {}
+    for path in paths:
+        for _, result in read_articles(path):
+            if isinstance(result, Article) and isinstance(result.extra.get("story"), str):
+                stories[result.id] = result.extra["story"]
+    return stories
 
 
 def find_pairs(inputs: Sequence[Path]) -> Path | None:
@@ -97,6 +121,7 @@ def prepare(
         recommender=recommender,
         corpus=EvalCorpus.from_index(catalog, loaded.vectors),
         query_ids=query_ids,
+        stories=_stories_in([*inputs, *haystack]),
     )
 
 
@@ -113,6 +138,15 @@ def _lexical_wanted(settings: Settings) -> tuple[int, int]:
     return (k, settings.lexical_query_terms) if k else (0, 0)
 
 
+def with_queries_from(prepared: Prepared, paths: Sequence[Path]) -> Prepared:
+    """The same catalog and index, judged on the articles of `paths` instead (e.g. a dated haystack
+    corpus with its own curated links, for the time-prior sweep)."""
+    judged: set[str] = set()
+    for path in paths:
+        judged |= _ids_in(path)
+    return replace(prepared, query_ids=judged, messages=[])
+
+
 def evaluate_prepared(
     prepared: Prepared,
     *,
@@ -124,13 +158,33 @@ def evaluate_prepared(
     sample: int | None = 1000,
     seed: int = 0,
     dup_threshold: float = 0.9,
+    variants: Sequence[Method] = (),
+    reference: str = "system",
+    resamples: int = DEFAULT_RESAMPLES,
+    permutations: int = DEFAULT_PERMUTATIONS,
 ) -> Evaluation:
+    """Judge `methods` (names, see recsys/baselines.py) and any `variants` (methods built by the
+    caller, e.g. `system_variant`) on the same queries, with intervals and the significance of
+    `reference` (a method's name: in a knob sweep, the variant with the default setting) against
+    each other method."""
     graded = read_pairs(pairs) if pairs else None
-    truth = make_truth(prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded)
+    truth = make_truth(
+        prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded, stories=prepared.stories
+    )
     queries = choose_queries(truth, prepared.query_ids, sample=sample, seed=seed)
-    chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed)
+    chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed) if methods else []
     evaluation = run(
-        prepared.corpus, chosen, truth, queries, ks=ks, dup_threshold=dup_threshold, graded=graded
+        prepared.corpus,
+        [*chosen, *variants],
+        truth,
+        queries,
+        ks=ks,
+        dup_threshold=dup_threshold,
+        graded=graded,
+        reference=reference,
+        resamples=resamples,
+        permutations=permutations,
+        seed=seed,
     )
     evaluation.notes.update(
         {
@@ -143,3 +197,26 @@ def evaluate_prepared(
         }
     )
     return evaluation
+
+
+def system_variant(
+    prepared: Prepared,
+    name: str,
+    settings: Settings,
+    *,
+    query: RelatedQuery | None = None,
+    **overrides: Any,
+) -> Method:
+    """The full system with other ranking settings (`overrides` of Settings fields, e.g.
+    `mmr_lambda=0.5`, `dup_cosine=0.95`) and/or other request parameters (`query`, e.g.
+    `RelatedQuery(freshness=True, half_life_days=30)`), over the same catalog and index version: one
+    run of a knob sweep, built through the same composition root as the service."""
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise InvalidInput(f"no setting named {', '.join(unknown)}")
+    # Built anew (not model_copy) so that an override is validated like a RECSYS_* value would be.
+    changed = Settings(**{**settings.model_dump(), **overrides})
+    recommender = QuerySide.open(changed, prepared.recommender.encoder, prepared.catalog).recommender(
+        prepared.index
+    )
+    return FullSystem(recommender, query=query, name=name)

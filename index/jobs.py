@@ -205,28 +205,32 @@ class Builder:
             raise ModelLoadError("no embedding model is loaded in this process; it cannot build")
         lock = ExitStack()
         lock.enter_context(self.store.build_lock())
-        try:
-            status = BuildStatus(
-                id=new_version_id(),
-                state="queued",
-                trigger=trigger,
-                full=full,
-                requested_at=_now(),
-                pid=os.getpid(),
-                catalog_generation=generation,
-            )
-            self.log.write(status)
-            self.log.prune(KEEP_BUILDS)
-            thread = threading.Thread(
-                target=self._run, args=(status, lock), name=f"recsys-build-{status.id}", daemon=True
-            )
-            thread.start()
-        except BaseException:
-            lock.close()
-            raise
+        status = BuildStatus(
+            id=new_version_id(),
+            state="queued",
+            trigger=trigger,
+            full=full,
+            requested_at=_now(),
+            pid=os.getpid(),
+            catalog_generation=generation,
+        )
+        thread = threading.Thread(
+            target=self._run, args=(status, lock), name=f"recsys-build-{status.id}", daemon=True
+        )
+        # Registered before its status file is written: a caller that sees the file must also find the
+        # thread to wait on.
         with self._threads_lock:
             self._threads = {i: t for i, t in self._threads.items() if t.is_alive()}
             self._threads[status.id] = thread
+        try:
+            self.log.write(status)
+            self.log.prune(KEEP_BUILDS)
+            thread.start()
+        except BaseException:
+            with self._threads_lock:
+                self._threads.pop(status.id, None)
+            lock.close()
+            raise
         log.info("build %s started (%s%s)", status.id, trigger, ", full" if full else "")
         return status
 

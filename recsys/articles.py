@@ -2,7 +2,8 @@
 
 Input files are JSON Lines (optionally gzip-compressed) or CSV with the same columns:
 id, url, title, body, section, tags, published_at, related, and optionally status
-("published" or "retracted"). In CSV, `tags` and `related` are a JSON list or a `|`-separated string.
+("published" or "retracted"), image_url (an http(s) URL of the story's picture) and author (the
+byline). In CSV, `tags` and `related` are a JSON list or a `|`-separated string.
 Each bad record becomes an InvalidArticle naming the file, line and field; the caller decides whether
 to skip it or stop.
 """
@@ -23,11 +24,14 @@ from typing import Any, Literal
 from recsys.errors import InvalidArticle, InvalidInput, InvalidTimestamp
 
 Status = Literal["published", "retracted"]
-# What a listed item shows of an article: (id, url, title, section, published_at).
-ListedFields = tuple[str, str | None, str | None, str | None, str | None]
+# What a listed item shows of an article: (id, url, title, section, published_at, image_url, author).
+ListedFields = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None]
 STATUSES: tuple[Status, ...] = ("published", "retracted")
 MAX_ID_LENGTH = 512
 MAX_TEXT_LENGTH = 1_000_000
+# A picture's URL and a byline are shown in every list that holds the story: bounded like a headline.
+MAX_IMAGE_URL_LENGTH = 2_000
+MAX_AUTHOR_LENGTH = 200
 # Publication dates outside these years are refused where they come in. Archives digitised from print
 # reach back into the 19th century, and nothing is published two centuries ahead: outside the range a
 # date is a typo or a placeholder ("0001-01-01", "9999-12-31"). The margin to datetime's own limits
@@ -50,6 +54,8 @@ class Article:
     # None means "not said in the input": an upsert keeps the status the catalog already has,
     # so re-importing a feed does not undo a retraction.
     status: Status | None = None
+    image_url: str | None = None  # http(s) URL of the story's picture
+    author: str | None = None  # the byline, as the newsroom writes it
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -72,7 +78,14 @@ class Article:
         }
         if self.status is not None:
             record["status"] = self.status
+        for name in ("image_url", "author"):  # optional fields: files without them stay as they were
+            if getattr(self, name) is not None:
+                record[name] = getattr(self, name)
         return record
+
+    def listed(self) -> ListedFields:
+        """What a listed item shows of this article."""
+        return self.id, self.url, self.title, self.section, self.published_at, self.image_url, self.author
 
     def published_datetime(self) -> datetime | None:
         return parse_timestamp(self.published_at) if self.published_at else None
@@ -136,14 +149,16 @@ def encodable(text: str) -> bool:
 UNENCODABLE = "not valid Unicode text (it holds a lone surrogate such as \\ud800)"
 
 
-def _optional_text(record: dict[str, Any], name: str, source: str, line: int) -> str | None:
+def _optional_text(
+    record: dict[str, Any], name: str, source: str, line: int, limit: int = MAX_TEXT_LENGTH
+) -> str | None:
     value = record.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidArticle(source, line, name, f"expected a string or null, got {type(value).__name__}")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidArticle(source, line, name, f"longer than {MAX_TEXT_LENGTH} characters")
+    if len(value) > limit:
+        raise InvalidArticle(source, line, name, f"longer than {limit} characters")
     if not encodable(value):
         raise InvalidArticle(source, line, name, UNENCODABLE)
     value = value.strip()
@@ -193,6 +208,11 @@ def validate_record(record: Any, source: str, line: int) -> Article:
     url = _optional_text(record, "url", source, line)
     if url is not None and not url.startswith(("http://", "https://", "/")):
         raise InvalidArticle(source, line, "url", f"not an http(s) URL or absolute path: {url[:80]!r}")
+    image_url = _optional_text(record, "image_url", source, line, MAX_IMAGE_URL_LENGTH)
+    if image_url is not None and (
+        not image_url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in image_url)
+    ):
+        raise InvalidArticle(source, line, "image_url", f"not an http(s) URL: {image_url[:80]!r}")
     title = _optional_text(record, "title", source, line)
     body = _optional_text(record, "body", source, line)
     if title is None and body is None:
@@ -215,7 +235,10 @@ def validate_record(record: Any, source: str, line: int) -> Article:
         raise InvalidArticle(source, line, "status", f"expected one of {', '.join(STATUSES)}, got {status!r}")
 
     related = tuple(r for r in _string_list(record, "related", source, line) if r != article_id)
-    known = {"id", "url", "title", "body", "section", "tags", "published_at", "related", "status"}
+    known = {
+        "id", "url", "title", "body", "section", "tags", "published_at", "related", "status",
+        "image_url", "author",
+    }  # fmt: skip
     return Article(
         id=article_id,
         url=url,
@@ -226,6 +249,8 @@ def validate_record(record: Any, source: str, line: int) -> Article:
         published_at=published_at,
         related=related,
         status=status,
+        image_url=image_url,
+        author=_optional_text(record, "author", source, line, MAX_AUTHOR_LENGTH),
         extra={k: v for k, v in record.items() if k not in known},
     )
 

@@ -18,11 +18,13 @@ import bisect
 import logging
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from recsys.catalog import StoredArticle
 from recsys.embed import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.evaluate import EvalCorpus, Method
+from recsys.query import RelatedQuery
 from recsys.recommend import Recommender
 from recsys.vectors import VectorIndex
 
@@ -131,13 +133,21 @@ class ReciprocalRankFusion:
 
 
 class FullSystem:
-    name = "system"
+    """`Recommender.related`, or with request parameters (`query`, its limit replaced by k) the same
+    `related_list` call a page makes: a knob sweep judges variants of the system under other names."""
 
-    def __init__(self, recommender: Recommender) -> None:
+    def __init__(
+        self, recommender: Recommender, query: RelatedQuery | None = None, name: str = "system"
+    ) -> None:
+        self.name = name
         self._recommender = recommender
+        self._query = query
 
     def recommend(self, query: StoredArticle, k: int) -> list[str]:
-        return [r.article.id for r in self._recommender.related(query.id, k)]
+        if self._query is None:
+            return [r.article.id for r in self._recommender.related(query.id, k)]
+        ranked = self._recommender.related_list(query.id, replace(self._query, limit=k))
+        return [r.article.id for r in ranked.items]
 
 
 def make_methods(

@@ -25,8 +25,8 @@ from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
 from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
-SCHEMA_VERSION = 3
-LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash"
+SCHEMA_VERSION = 4
+LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash, image_url, author"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 _SCHEMA = """
@@ -92,6 +92,11 @@ CREATE TABLE IF NOT EXISTS deletions (
     changed_gen INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deletions_changed ON deletions (changed_gen);
+""",
+    # Optional fields a listed item shows (issue 12): a picture and a byline; NULL for older rows.
+    3: """
+ALTER TABLE articles ADD COLUMN image_url TEXT;
+ALTER TABLE articles ADD COLUMN author TEXT;
 """,
 }
 
@@ -285,18 +290,21 @@ class Catalog:
             "published_at": article.published_at,
             "content_hash": article.content_hash,
             "related": json.dumps(list(article.related)),
+            "image_url": article.image_url,
+            "author": article.author,
         }
         current = conn.execute(
-            "SELECT url, title, body, section, tags, published_at, status, content_hash, related "
-            "FROM articles WHERE id = ?",
+            "SELECT url, title, body, section, tags, published_at, status, content_hash, related, "
+            "image_url, author FROM articles WHERE id = ?",
             (article.id,),
         ).fetchone()
         if current is None:
             gen = self.bump_generation(conn)
             conn.execute(
                 "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
-                "content_hash, related, updated_at, changed_gen) VALUES (:id, :url, :title, :body, "
-                ":section, :tags, :published_at, :status, :content_hash, :related, :updated_at, :gen)",
+                "content_hash, related, image_url, author, updated_at, changed_gen) VALUES (:id, :url, "
+                ":title, :body, :section, :tags, :published_at, :status, :content_hash, :related, "
+                ":image_url, :author, :updated_at, :gen)",
                 {**values, "status": article.status or "published", "updated_at": _now(), "gen": gen},
             )
             counts.inserted += 1
@@ -310,8 +318,8 @@ class Catalog:
         conn.execute(
             "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
             "tags = :tags, published_at = :published_at, status = :status, "
-            "content_hash = :content_hash, related = :related, updated_at = :updated_at, "
-            "changed_gen = :gen WHERE id = :id",
+            "content_hash = :content_hash, related = :related, image_url = :image_url, "
+            "author = :author, updated_at = :updated_at, changed_gen = :gen WHERE id = :id",
             {**values, "status": status, "updated_at": _now(), "gen": gen},
         )
         counts.updated += 1
@@ -374,6 +382,8 @@ class Catalog:
             published_at=row["published_at"],
             related=tuple(json.loads(row["related"])),
             status=row["status"],
+            image_url=row["image_url"],
+            author=row["author"],
         )
         return StoredArticle(
             key=row["key"],
@@ -425,8 +435,8 @@ class Catalog:
         return found
 
     def lean_rows(self, sql_where: str = "", args: Sequence[object] = ()) -> list[sqlite3.Row]:
-        """Rows without bodies (key, id, url, title, section, tags, published_at, status,
-        content_hash): what the query side keeps in memory, read without paying for the text."""
+        """Rows without bodies (LEAN_COLUMNS): what the query side keeps in memory, read without
+        paying for the text."""
         return self._conn().execute(f"SELECT {LEAN_COLUMNS} FROM articles {sql_where}", args).fetchall()
 
     def published_snapshot(self) -> tuple[int, list[sqlite3.Row]]:
@@ -485,13 +495,30 @@ class Catalog:
                     found[row["content_hash"]] = vector
         return found
 
-    def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        rows = [
+    @staticmethod
+    def _vector_rows(model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> list[tuple]:
+        return [
             (model, recipe, content_hash, int(vec.shape[0]), np.ascontiguousarray(vec, np.float32).tobytes())
             for content_hash, vec in items
         ]
+
+    def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = self._vector_rows(model, recipe, items)
         with self.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+
+    def add_vectors(self, model: str, recipe: str, chunks: Iterable[Iterable[tuple[str, np.ndarray]]]) -> int:
+        """Add vectors to the cache in one transaction: all chunks or none, so an error while they are
+        produced (a corrupt file half-way) leaves the cache as it was. Vectors already cached are
+        kept. Returns the rows added."""
+        added = 0
+        with self.transaction() as conn:
+            for chunk in chunks:
+                before = conn.total_changes
+                rows = self._vector_rows(model, recipe, chunk)
+                conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+                added += conn.total_changes - before
+        return added
 
     # -- backup ------------------------------------------------------------------------------------
 
@@ -522,6 +549,21 @@ class Catalog:
         return articles
 
     # -- sharing the embedding cache -----------------------------------------------------------------
+
+    @staticmethod
+    def cache_identities(source: Path) -> dict[tuple[str, str, int], int]:
+        """How many cached vectors another catalog file holds per (model, recipe, dimension); read-only."""
+        try:
+            other = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                rows = other.execute(
+                    "SELECT model, recipe, dim, COUNT(*) FROM embeddings GROUP BY model, recipe, dim"
+                ).fetchall()
+            finally:
+                other.close()
+        except sqlite3.DatabaseError as exc:
+            raise InvalidInput(f"{source}: not a catalog with an embedding cache ({exc})") from exc
+        return {(str(m), str(r), int(d)): int(n) for m, r, d, n in rows}
 
     def import_embeddings(self, source: Path) -> int:
         """Copy the embedding cache of another catalog file into this one (rows already here win).

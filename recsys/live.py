@@ -15,7 +15,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -33,6 +33,7 @@ class ChangedRow:
     section: int
     tags: tuple[int, ...]
     published: float
+    author: int = NO_CODE
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class LiveState:
     sections: np.ndarray  # per row: section code now
     section_code: dict[str, int]
     tag_code: dict[str, int]
+    authors: np.ndarray  # per row: author code now
+    author_code: dict[str, int]
     changed: dict[int, ChangedRow] = field(default_factory=dict)
     urls: dict[str, int] = field(default_factory=dict)  # URLs of changed rows
     pins: dict[str, tuple[int, ...]] = field(default_factory=dict)  # article id -> pinned keys
@@ -75,6 +78,8 @@ class LiveView:
             sections=snapshot.sections,
             section_code=snapshot.section_code,
             tag_code=snapshot.tag_code,
+            authors=snapshot.authors,
+            author_code=snapshot.author_code,
         )
         self._state = self._refresh(self._state, force_overrides=True)
 
@@ -94,10 +99,7 @@ class LiveView:
 
     def fields(self, state: LiveState, row: int) -> ListedFields:
         changed = state.changed.get(row)
-        if changed is None:
-            return self.snapshot.fields(row)
-        a = changed.article
-        return a.id, a.url, a.title, a.section, a.published_at
+        return self.snapshot.fields(row) if changed is None else changed.article.listed()
 
     def title(self, state: LiveState, row: int) -> str | None:
         changed = state.changed.get(row)
@@ -121,17 +123,15 @@ class LiveView:
         keys = np.array([r["key"] for r in rows] + deleted, dtype=np.int64)
         at = snapshot.rows_of_keys(keys)
         if not (at >= 0).any():
-            return LiveState(
-                generation, state.alive, state.published, state.sections, state.section_code,
-                state.tag_code, state.changed, state.urls, pins, blocks,
-            )  # fmt: skip
+            return replace(state, generation=generation, pins=pins, blocks=blocks)
         alive, published, sections = state.alive.copy(), state.published.copy(), state.sections.copy()
-        section_code, tag_code = dict(state.section_code), dict(state.tag_code)
+        authors = state.authors.copy()
+        codes = _Codes(dict(state.section_code), dict(state.tag_code), dict(state.author_code))
         changed, urls = dict(state.changed), dict(state.urls)
         for row_at, record in zip(at[: len(rows)].tolist(), rows, strict=True):
             if row_at < 0:
                 continue  # not in this version: never a candidate until the next build
-            entry = _changed_row(record, section_code, tag_code)
+            entry = _changed_row(record, codes)
             previous = changed.get(row_at)
             if previous is not None and previous.article.url:
                 urls.pop(previous.article.url, None)
@@ -141,6 +141,7 @@ class LiveView:
             alive[row_at] = entry.status == "published"
             published[row_at] = entry.published
             sections[row_at] = entry.section
+            authors[row_at] = entry.author
         for row_at in at[len(rows) :].tolist():
             if row_at >= 0:
                 alive[row_at] = False
@@ -148,8 +149,9 @@ class LiveView:
                 base = old.article if old is not None else snapshot.article(row_at)
                 changed[row_at] = ChangedRow(base, "deleted", int(sections[row_at]), (), math.nan)
         return LiveState(
-            generation, alive, published, sections, section_code, tag_code, changed, urls, pins, blocks
-        )
+            generation, alive, published, sections, codes.sections, codes.tags, authors, codes.authors,
+            changed, urls, pins, blocks,
+        )  # fmt: skip
 
 
 def _code(names: dict[str, int], name: str | None) -> int:
@@ -158,7 +160,16 @@ def _code(names: dict[str, int], name: str | None) -> int:
     return names.setdefault(name, len(names))
 
 
-def _changed_row(record: sqlite3.Row, section_code: dict[str, int], tag_code: dict[str, int]) -> ChangedRow:
+@dataclass(frozen=True)
+class _Codes:
+    """The name -> code tables a refresh extends with names the version has not seen."""
+
+    sections: dict[str, int]
+    tags: dict[str, int]
+    authors: dict[str, int]
+
+
+def _changed_row(record: sqlite3.Row, codes: _Codes) -> ChangedRow:
     tags = tuple(json.loads(record["tags"]))
     article = Article(
         id=record["id"],
@@ -168,13 +179,16 @@ def _changed_row(record: sqlite3.Row, section_code: dict[str, int], tag_code: di
         tags=tags,
         published_at=record["published_at"],
         status=record["status"],
+        image_url=record["image_url"],
+        author=record["author"],
     )
     return ChangedRow(
         article=article,
         status=record["status"],
-        section=_code(section_code, record["section"]),
-        tags=tuple(_code(tag_code, t) for t in tags),
+        section=_code(codes.sections, record["section"]),
+        tags=tuple(_code(codes.tags, t) for t in tags),
         published=epoch_of(record["published_at"]),
+        author=_code(codes.authors, record["author"]),
     )
 
 

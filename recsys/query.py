@@ -48,6 +48,8 @@ class RelatedQuery:
     exclude_sections: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    exclude_authors: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     max_age_days: float | None = None
@@ -67,16 +69,19 @@ class RelatedQuery:
                 )
         if len(self.exclude) > MAX_EXCLUDE:
             raise InvalidInput(f"exclude takes at most {MAX_EXCLUDE} ids or URLs, got {len(self.exclude)}")
-        for name in ("sections", "exclude_sections", "tags", "exclude_tags"):
+        for name in ("sections", "exclude_sections", "tags", "exclude_tags", "authors", "exclude_authors"):
             values = getattr(self, name)
             if len(values) > MAX_FILTER_VALUES:
                 raise InvalidInput(f"{name} takes at most {MAX_FILTER_VALUES} values")
             if any(not v.strip() for v in values):
                 raise InvalidInput(f"{name} values must not be empty")
-        if overlap := set(self.sections) & set(self.exclude_sections):
-            raise InvalidInput(f"section(s) both included and excluded: {', '.join(sorted(overlap))}")
-        if overlap := set(self.tags) & set(self.exclude_tags):
-            raise InvalidInput(f"tag(s) both included and excluded: {', '.join(sorted(overlap))}")
+        for included, excluded, label in (
+            (self.sections, self.exclude_sections, "section"),
+            (self.tags, self.exclude_tags, "tag"),
+            (self.authors, self.exclude_authors, "author"),
+        ):
+            if overlap := set(included) & set(excluded):
+                raise InvalidInput(f"{label}(s) both included and excluded: {', '.join(sorted(overlap))}")
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:

@@ -70,11 +70,10 @@ class Recommendation:
         return self._article
 
     def fields(self) -> ListedFields:
-        """(id, url, title, section, published_at) of the listed article."""
+        """What the listed article shows (articles.ListedFields)."""
         if self._article is None and self._source is not None:
             return self._source.fields(self._row)
-        a = self.article
-        return a.id, a.url, a.title, a.section, a.published_at
+        return self.article.listed()
 
     def __repr__(self) -> str:
         return f"Recommendation({self.fields()[0]!r}, {self.score:.4f}, {self.reason!r}, key={self.key})"
@@ -157,7 +156,7 @@ class ArticleSource(Protocol):
     def article(self, row: int) -> Article: ...
 
     def fields(self, row: int) -> ListedFields:
-        """(id, url, title, section, published_at): what a listed item shows."""
+        """What a listed item shows (articles.ListedFields)."""
         ...
 
 
@@ -177,8 +176,7 @@ class ArticleAsSource:
         return self._article
 
     def fields(self, row: int) -> ListedFields:
-        a = self._article
-        return a.id, a.url, a.title, a.section, a.published_at
+        return self._article.listed()
 
 
 class Candidate:
@@ -242,6 +240,10 @@ class Rules:
         if query.sections and article.section not in query.sections:
             return False
         if query.exclude_sections and article.section in query.exclude_sections:
+            return False
+        if query.authors and article.author not in query.authors:
+            return False
+        if query.exclude_authors and article.author in query.exclude_authors:
             return False
         if query.tags and not set(article.tags) & set(query.tags):
             return False

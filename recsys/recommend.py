@@ -17,6 +17,7 @@ What the rules read comes from the version's snapshot and the live view of the c
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -129,9 +130,7 @@ class Recommender:
         # is viewed often before the next build, so its vector is kept (by key and content hash).
         self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._embedded_lock = threading.Lock()
-        self._bitmaps: OrderedDict[tuple[tuple[int, ...], tuple[int, ...]], tuple[np.ndarray, int]] = (
-            OrderedDict()
-        )
+        self._bitmaps: OrderedDict[tuple[tuple[int, ...], ...], tuple[np.ndarray, int]] = OrderedDict()
 
     # -- vectors -----------------------------------------------------------------------------------
 
@@ -434,13 +433,17 @@ class Recommender:
         return self._candidates(request, rows, want)
 
     def _allowed(self, request: _Request) -> tuple[np.ndarray | None, float]:
-        """A key bitmap of the articles the section and tag filters include (None without such
-        filters), with every article edited since the build (the rules judge those by their live
+        """A key bitmap of the articles the section, author and tag filters include (None without
+        such filters), with every article edited since the build (the rules judge those by their live
         values), and the share of the version they are. One bitmap per filter is kept per version."""
         rules = request.rules
-        if not len(rules.sections) and not len(rules.tags):
+        if not len(rules.sections) and not len(rules.tags) and not len(rules.authors):
             return None, 1.0
-        cache_key = (tuple(rules.sections.tolist()), tuple(rules.tags.tolist()))
+        cache_key = (
+            tuple(rules.sections.tolist()),
+            tuple(rules.tags.tolist()),
+            tuple(rules.authors.tolist()),
+        )
         with self._embedded_lock:
             bitmap = self._bitmaps.get(cache_key)
         if bitmap is None:
@@ -450,8 +453,10 @@ class Recommender:
                 groups.append(np.concatenate([snapshot.section_all(int(c)) for c in rules.sections]))
             if len(rules.tags):
                 groups.append(np.concatenate([snapshot.tag_members(int(c)) for c in rules.tags]))
-            # Both filters: an article must pass both.
-            members = groups[0] if len(groups) == 1 else np.intersect1d(groups[0], groups[1])
+            if len(rules.authors):
+                groups.append(np.concatenate([snapshot.author_all(int(c)) for c in rules.authors]))
+            # Several filters: an article must pass each.
+            members = functools.reduce(np.intersect1d, groups)
             bitmap = self.index.vectors.key_bitmap(self.snapshot.keys[members]), len(members)
             with self._embedded_lock:
                 self._bitmaps[cache_key] = bitmap

@@ -2,7 +2,8 @@
 
 `RowRules` answers for many rows at once, from the snapshot and the live state, the question
 `ranking.Rules.allows` answers for one article: never the article itself, nothing retracted, deleted,
-scheduled, blocked or already on the page; then the request's section, tag and date filters. It also
+scheduled, blocked or already on the page; then the request's section, author, tag and date filters.
+It also
 knows, before any search, when the filters can match nothing (an unknown section or tag, an empty date
 window), and which rows a narrow filter can match at all, so that a short list is completed from those
 rows exactly instead of by widening a search.
@@ -54,6 +55,8 @@ class RowRules:
         self.exclude_sections = _codes(query.exclude_sections, state.section_code)
         self.tags = _codes(query.tags, state.tag_code)
         self.exclude_tags = _codes(query.exclude_tags, state.tag_code)
+        self.authors = _codes(query.authors, state.author_code)
+        self.exclude_authors = _codes(query.exclude_authors, state.author_code)
         self.dated = query.background or any(
             value is not None for value in (query.since, query.until, query.max_age_days)
         )
@@ -69,6 +72,7 @@ class RowRules:
         self.impossible = (
             (bool(query.sections) and len(self.sections) == 0)
             or (bool(query.tags) and len(self.tags) == 0)
+            or (bool(query.authors) and len(self.authors) == 0)
             or (self.dated and (low > high or low >= self.before))
         )
 
@@ -84,6 +88,10 @@ class RowRules:
             ok &= _member(state.sections[rows], self.sections)
         if len(self.exclude_sections):
             ok &= ~_member(state.sections[rows], self.exclude_sections)
+        if len(self.query.authors):
+            ok &= _member(state.authors[rows], self.authors)
+        if len(self.exclude_authors):
+            ok &= ~_member(state.authors[rows], self.exclude_authors)
         if len(self.query.tags):
             ok &= self._has_tag(rows, self.tags)
         if len(self.exclude_tags):
@@ -111,13 +119,15 @@ class RowRules:
         return found
 
     def narrow_rows(self, cap: int) -> np.ndarray | None:
-        """Every row the section, tag or date filters can match, when some filter narrows it to at
-        most `cap` rows (before the other rules); None when no filter is that narrow."""
+        """Every row the section, author, tag or date filters can match, when some filter narrows it
+        to at most `cap` rows (before the other rules); None when no filter is that narrow."""
         snapshot = self.snapshot
         # (rows, whether they can hold a row twice): a row has one section, but may have two tags.
         options: list[tuple[np.ndarray, bool]] = []
         if len(self.sections):
             options.append((np.concatenate([snapshot.section_all(int(c)) for c in self.sections]), False))
+        if len(self.authors):
+            options.append((np.concatenate([snapshot.author_all(int(c)) for c in self.authors]), False))
         if len(self.tags):
             options.append(
                 (np.concatenate([snapshot.tag_members(int(c)) for c in self.tags]), len(self.tags) > 1)
@@ -133,6 +143,7 @@ class RowRules:
         best, repeats = min(fitting, key=lambda option: len(option[0]))
         if not self.state.changed and not repeats:
             return best
-        # Rows edited since the build may match now although their snapshot values did not.
+        # Rows edited since the build may match now although their snapshot values did not (names
+        # first seen since the build have no snapshot rows at all: only these).
         extra = np.fromiter(self.state.changed.keys(), dtype=np.int32, count=len(self.state.changed))
         return np.unique(np.concatenate([best.astype(np.int32), extra]))

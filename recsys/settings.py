@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     device: str = "cpu"
     batch_size: int = Field(default=64, ge=1, le=4096)
     recipe_max_words: int = Field(default=200, ge=8, le=2000)
+    # `recsys embed` (docs/backfill.md): where the encoding runs, and the Ray job's shape. An empty
+    # ray_address starts Ray on this machine; ray_actors 0 = the cluster's CPUs / ray_cpus_per_actor.
+    embed_engine: Literal["local", "ray"] = "local"
+    ray_address: str = ""
+    ray_actors: int = Field(default=0, ge=0, le=100_000)
+    ray_cpus_per_actor: int = Field(default=1, ge=1, le=256)
 
     # Index
     # auto: exact (flat) up to ann_threshold articles, IVF above it (docs/index-lifecycle.md).
@@ -53,6 +59,9 @@ class Settings(BaseSettings):
     # Origins allowed to call the public GET endpoints from a browser (CORS), comma-separated, e.g.
     # "https://www.example.com,https://m.example.com"; empty = no CORS headers at all.
     cors_origins: str = ""
+    # Demo pages at /demo (an article page showing both blocks through the widget): for trying the
+    # service on the built-in corpus (`make demo` turns them on), not for production.
+    demo_pages: bool = False
     # Seconds a request waits for the catalog's write lock (held by an import batch or a build) before
     # answering 503 with Retry-After; the CLI waits 30 s.
     busy_timeout: float = Field(default=2.0, gt=0, le=60)

@@ -2,11 +2,13 @@
 
 A snapshot is written by the build beside the index files (checksummed like them) and loaded with the
 version, so that a request reads no article rows: row `r` of every array describes the article whose
-key is `keys[r]` (keys ascending, the FAISS ids). It holds, per row: id, url, title and publication
-text (compact UTF-8 columns), the section and tags (integer codes), the publication time (epoch
-seconds, NaN when undated), and lookups from id and URL to row (sorted 64-bit hashes). It also keeps
-the rows of each section and tag, and every dated row in time order, so that a filter can be answered
-from the rows it can match rather than by scanning.
+key is `keys[r]` (keys ascending, the FAISS ids). It holds, per row: id, url, title, publication
+text and image URL (compact UTF-8 columns), the section, author and tags (integer codes), the
+publication time (epoch seconds, NaN when undated), and lookups from id and URL to row (sorted 64-bit
+hashes). It also keeps the rows of each section, author and tag, and every dated row in time order, so
+that a filter can be answered from the rows it can match rather than by scanning.
+
+Versions built before image URLs and authors existed have no such files: they load with none.
 
 The snapshot is what the catalog said when the version was built; recsys/live.py lays what changed
 since on top of it.
@@ -169,10 +171,14 @@ class Snapshot:
     tag_codes: np.ndarray  # int32
     tag_names: list[str]
     catalog_generation: int
+    image_urls: StringColumn
+    authors: np.ndarray  # int32 code, NO_CODE when none
+    author_names: list[str]
 
     def __post_init__(self) -> None:
         self.section_code = {name: code for code, name in enumerate(self.section_names)}
         self.tag_code = {name: code for code, name in enumerate(self.tag_names)}
+        self.author_code = {name: code for code, name in enumerate(self.author_names)}
 
     def prepare(self) -> Snapshot:
         """Build the lookups a server needs (seconds at a million rows): called by the loader, in its
@@ -184,6 +190,7 @@ class Snapshot:
             "section_times",
             "tag_rows",
             "_all_sections",
+            "_all_authors",
             "_key_rows",
         ):
             getattr(self, name)
@@ -220,8 +227,24 @@ class Snapshot:
         return _grouped(self.sections[rows], rows, len(self.section_names))
 
     def section_all(self, code: int) -> np.ndarray:
-        """Every row of a section (what a section filter can match), dated or not."""
+        """Every row of a section (what a section filter can match), dated or not; none for a
+        section first seen since the build (the live view holds those rows)."""
+        if code >= len(self.section_names):
+            return np.zeros(0, dtype=np.int32)
         ptr, rows = self._all_sections
+        return rows[ptr[code] : ptr[code + 1]]
+
+    @functools.cached_property
+    def _all_authors(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.flatnonzero(self.authors != NO_CODE).astype(np.int32)
+        return _grouped(self.authors[rows], rows, len(self.author_names))
+
+    def author_all(self, code: int) -> np.ndarray:
+        """Every row of an author (what an author filter can match); none for an author first seen
+        since the build."""
+        if code >= len(self.author_names):
+            return np.zeros(0, dtype=np.int32)
+        ptr, rows = self._all_authors
         return rows[ptr[code] : ptr[code + 1]]
 
     @property
@@ -273,29 +296,46 @@ class Snapshot:
         return self.section_rows[lo:hi], self.section_times[lo:hi]
 
     def tag_members(self, code: int) -> np.ndarray:
+        if code >= len(self.tag_names):  # a tag first seen since the build
+            return np.zeros(0, dtype=np.int32)
         return self.tag_rows[self.tag_row_ptr[code] : self.tag_row_ptr[code + 1]]
 
     def tags_of(self, row: int) -> tuple[str, ...]:
         codes = self.tag_codes[self.tag_ptr[row] : self.tag_ptr[row + 1]]
         return tuple(self.tag_names[int(c)] for c in codes)
 
-    def fields(self, row: int) -> ListedFields:
-        """(id, url, title, section, published_at) of a row: what a listed item shows."""
+    def section_of(self, row: int) -> str | None:
         code = int(self.sections[row])
-        section = self.section_names[code] if code != NO_CODE else None
-        return self.ids[row], self.urls.get(row), self.titles.get(row), section, self.published_text.get(row)
+        return self.section_names[code] if code != NO_CODE else None
+
+    def author_of(self, row: int) -> str | None:
+        code = int(self.authors[row])
+        return self.author_names[code] if code != NO_CODE else None
+
+    def fields(self, row: int) -> ListedFields:
+        """What a listed item shows of a row (articles.ListedFields)."""
+        return (
+            self.ids[row],
+            self.urls.get(row),
+            self.titles.get(row),
+            self.section_of(row),
+            self.published_text.get(row),
+            self.image_urls.get(row),
+            self.author_of(row),
+        )
 
     def article(self, row: int) -> Article:
         """The listed fields of a row as an Article (no body: responses do not show it)."""
-        code = int(self.sections[row])
         return Article(
             id=self.ids[row],
             url=self.urls.get(row),
             title=self.titles.get(row),
-            section=self.section_names[code] if code != NO_CODE else None,
+            section=self.section_of(row),
             tags=self.tags_of(row),
             published_at=self.published_text.get(row),
             status="published",
+            image_url=self.image_urls.get(row),
+            author=self.author_of(row),
         )
 
     # -- building, saving, loading ----------------------------------------------------------------
@@ -306,8 +346,10 @@ class Snapshot:
         tags = [tuple(json.loads(r["tags"])) for r in rows]
         section_names = _vocabulary(r["section"] for r in rows if r["section"])
         tag_names = _vocabulary(t for ts in tags for t in ts)
+        author_names = _vocabulary(r["author"] for r in rows if r["author"])
         section_code = {name: code for code, name in enumerate(section_names)}
         tag_code = {name: code for code, name in enumerate(tag_names)}
+        author_code = {name: code for code, name in enumerate(author_names)}
         tag_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(t) for t in tags], out=tag_ptr[1:])
         return cls(
@@ -325,15 +367,22 @@ class Snapshot:
             tag_codes=np.array([tag_code[t] for ts in tags for t in ts], dtype=np.int32),
             tag_names=tag_names,
             catalog_generation=catalog_generation,
+            image_urls=StringColumn.of(r["image_url"] for r in rows),
+            authors=np.array(
+                [author_code[r["author"]] if r["author"] else NO_CODE for r in rows], dtype=np.int32
+            ),
+            author_names=author_names,
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The files of a snapshot (names -> arrays), written and checksummed with the version."""
         out: dict[str, np.ndarray] = {}
-        for name in ("ids", "urls", "titles", "published_text"):
+        for name in ("ids", "urls", "titles", "published_text", "image_urls"):
             out.update(getattr(self, name).arrays(name))
         out.update(StringColumn.of(self.section_names).arrays("section_names"))
         out.update(StringColumn.of(self.tag_names).arrays("tag_names"))
+        out.update(StringColumn.of(self.author_names).arrays("author_names"))
+        out[f"{PREFIX}authors.npy"] = self.authors
         out[f"{PREFIX}published.npy"] = self.published
         out[f"{PREFIX}sections.npy"] = self.sections
         out[f"{PREFIX}tag_ptr.npy"] = self.tag_ptr
@@ -349,6 +398,12 @@ class Snapshot:
         }
         section_names = StringColumn.from_arrays(arrays, "section_names")
         tag_names = StringColumn.from_arrays(arrays, "tag_names")
+        count = len(keys)
+        if f"{PREFIX}authors.npy" not in arrays:  # built before image URLs and authors: none shown
+            arrays.update(StringColumn.of([None] * count).arrays("image_urls"))
+            arrays.update(StringColumn.of([]).arrays("author_names"))
+            arrays[f"{PREFIX}authors.npy"] = np.full(count, NO_CODE, dtype=np.int32)
+        author_names = StringColumn.from_arrays(arrays, "author_names")
         return cls(
             keys=np.asarray(keys, dtype=np.int64),
             ids=StringColumn.from_arrays(arrays, "ids"),
@@ -362,4 +417,7 @@ class Snapshot:
             tag_codes=arrays[f"{PREFIX}tag_codes.npy"],
             tag_names=[tag_names[i] for i in range(len(tag_names))],
             catalog_generation=catalog_generation,
+            image_urls=StringColumn.from_arrays(arrays, "image_urls"),
+            authors=arrays[f"{PREFIX}authors.npy"],
+            author_names=[author_names[i] for i in range(len(author_names))],
         )

@@ -21,6 +21,7 @@ from service.admin import router as admin_router
 from service.autopublish import auto_publish
 from service.caching import ResponseCache
 from service.cms import router as cms_router
+from service.demo import router as demo_router
 from service.errors import Cors, install_error_handlers
 from service.limits import install_body_limit
 from service.metrics import Metrics
@@ -28,6 +29,7 @@ from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
 from service.routes import router
 from service.state import ServiceState, watch_current
+from service.widget import router as widget_router
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(admin_router)
     # The CMS over HTTP: articles and builds (docs/cms.md).
     app.include_router(cms_router)
+    # The widget's script and stylesheet (issue 12); the demo pages only where asked for.
+    app.include_router(widget_router)
+    if settings.demo_pages:
+        app.include_router(demo_router)
     install_in_flight_limit(app, settings.max_in_flight, metrics)
     return app
 

@@ -52,11 +52,15 @@ def cache_headers(
     wanted = request.headers.get("if-none-match", "")
     if not wanted:
         return headers, None
-    if etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or (
-        wanted.strip() == "*" and exists()
-    ):
+    if client_has(request, etag) or (wanted.strip() == "*" and exists()):
         return headers, Response(status_code=304, headers=headers)
     return headers, None
+
+
+def client_has(request: Request, etag: str) -> bool:
+    """Whether the request's If-None-Match names `etag` (weak or strong)."""
+    wanted = request.headers.get("if-none-match", "")
+    return etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
 
 
 class ResponseCache:
@@ -94,16 +98,19 @@ async def cached_answer(
     make: Callable[[], dict[str, Any]],
     *,
     in_memory: bool = True,
+    render: Callable[[dict[str, Any]], bytes] = dumps,
+    media_type: str = "application/json",
 ) -> Response:
-    """The list body for these caching headers: from the cache, or made (and kept).
+    """The list body for these caching headers: from the cache, or made (and kept), serialised by
+    `render` (JSON, or the HTML fragment: service/fragment.py).
 
     A list made from memory (an indexed article) is made on the event loop: about a millisecond,
     less than a thread hop costs under load. One that may run the encoder (an article published
     since the build) is made in the thread pool, so that no other request waits for the model."""
     etag = headers["ETag"]
-    body = cache.get(etag)
+    body = cache.get(etag)  # the ETag names the path, so a JSON and an HTML body never share one
     if body is None:
         made = make() if in_memory else await run_in_threadpool(make)
-        body = dumps(made)
+        body = render(made)
         cache.put(etag, body)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(body, media_type=media_type, headers=headers)

@@ -27,6 +27,8 @@ class ArticleRecord(BaseModel):
     status: Literal["published", "retracted"] | None = Field(
         default=None, description="omitted: a new article is published, an existing one keeps its status"
     )
+    image_url: str | None = Field(default=None, description="http(s) URL of the story's picture")
+    author: str | None = Field(default=None, description="the byline (at most 200 characters)")
 
 
 class CatalogArticle(BaseModel):
@@ -41,6 +43,8 @@ class CatalogArticle(BaseModel):
     tags: list[str]
     published_at: str | None
     related: list[str]
+    image_url: str | None
+    author: str | None
     content_hash: str = Field(description="SHA-256 of the embedded text (title and body)")
     updated_at: str = Field(description="last change in the catalog (ISO-8601 UTC)")
     indexed: bool = Field(description="the served index version holds the article (as it was then)")

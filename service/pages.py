@@ -1,19 +1,24 @@
-"""The page endpoints: both blocks of an article page (by id, by URL, or for an unsaved draft)."""
+"""The page endpoints: both blocks of an article page (by id, by URL, or for an unsaved draft), as JSON
+or as the HTML fragment the widget also renders (service/fragment.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from recsys.articles import Article, format_timestamp
 from service.caching import cache_headers, cached_answer
 from service.deps import Current
-from service.params import ListParams, QueryParams, aware, openapi_parameters
-from service.render import blocks_body, json_response
+from service.fragment import MAX_HEADING_LENGTH, RELATED_HEADING, SECTION_HEADING, Headings, blocks_html
+from service.params import Listing, ListParams, Param, QueryParams, aware, openapi_parameters
+from service.render import blocks_body, dumps, json_response
 from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody
 
 router = APIRouter()
+Render = Callable[[dict[str, Any]], bytes]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
@@ -23,17 +28,62 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "/articles/{article_id:path}/blocks",
-    response_model=BlocksResponse,
-    responses={**ERRORS, 304: {"description": "not modified (If-None-Match)"}},
-    summary="Both blocks of an article page: related, and more in the article's section",
-    openapi_extra=openapi_parameters(),
+def _json_error(description: str) -> dict[str, Any]:
+    # Spelled out: with an HTML response class, FastAPI would document a `model` as text/html.
+    schema = {"$ref": "#/components/schemas/ErrorBody"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+HTML_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the fragment"},
+    304: {"description": "not modified (If-None-Match)"},
+    404: _json_error("no such article"),
+    422: _json_error("invalid parameters"),
+    429: {**_json_error("encoder_busy: retry after Retry-After seconds"), "headers": ENCODER_BUSY["headers"]},
+    503: _json_error("no index loaded, or the catalog is busy"),
+}
+
+
+# The fragment's own parameters, on top of the list parameters: its headings in the page's language.
+HEADING_PARAMS = (
+    Param(
+        "heading_related",
+        "string",
+        f"heading of the related block (default '{RELATED_HEADING}')",
+        max_length=MAX_HEADING_LENGTH,
+        min_length=1,
+    ),
+    Param(
+        "heading_section",
+        "string",
+        f"heading of the section block, {{section}} standing for its name (default '{SECTION_HEADING}')",
+        max_length=MAX_HEADING_LENGTH,
+        min_length=1,
+    ),
 )
-async def article_blocks(
-    request: Request,
-    listing: ListParams,
-    article_id: Annotated[str, Path(description="the article's id in the catalog")],
+HTML_PARAMETERS = {
+    "parameters": [*openapi_parameters()["parameters"], *(p.openapi() for p in HEADING_PARAMS)]
+}
+
+
+def _html(request: Request) -> tuple[Render, str]:
+    """The HTML serialiser for a request: its headings are checked before any list is made."""
+    given = request.query_params
+    found = {p.name: p.parse(given[p.name]) for p in HEADING_PARAMS if p.name in given}
+    headings = Headings(
+        found.get("heading_related", RELATED_HEADING), found.get("heading_section", SECTION_HEADING)
+    )
+    return (lambda body: blocks_html(body, headings).encode("utf-8")), "text/html; charset=utf-8"
+
+
+# The JSON and the HTML of both blocks share everything but the serialiser: the parameters, the
+# ETag (which names the path and every parameter, so the two never answer for each other), the body
+# cache, the errors.
+_JSON: tuple[Render, str] = (dumps, "application/json")
+
+
+async def _blocks_by_id(
+    request: Request, listing: Listing, article_id: str, form: tuple[Render, str]
 ) -> Response:
     recommender, query = listing.recommender, listing.query
     headers, cached = cache_headers(
@@ -47,21 +97,12 @@ async def article_blocks(
         headers,
         lambda: blocks_body(article_id, version, recommender.blocks(article_id, query)),
         in_memory=recommender.in_memory(article_id),
+        render=form[0],
+        media_type=form[1],
     )
 
 
-@router.get(
-    "/related",
-    response_model=BlocksResponse,
-    responses={**ERRORS, 304: {"description": "not modified (If-None-Match)"}},
-    summary="Both blocks of an article page, finding the article by its URL",
-    openapi_extra=openapi_parameters(),
-)
-async def blocks_by_url(
-    request: Request,
-    listing: ListParams,
-    url: Annotated[str, Query(min_length=1, max_length=4_000, description="the article's URL")],
-) -> Response:
+async def _blocks_by_url(request: Request, listing: Listing, url: str, form: tuple[Render, str]) -> Response:
     recommender, query = listing.recommender, listing.query
     headers, cached = cache_headers(request, recommender, listing.settings, lambda: recommender.has_url(url))
     if cached is not None:
@@ -72,8 +113,61 @@ async def blocks_by_url(
         return blocks_body(article_id, recommender.index.version, blocks)
 
     return await cached_answer(
-        listing.state.responses, headers, make, in_memory=recommender.in_memory(url=url)
+        listing.state.responses,
+        headers,
+        make,
+        in_memory=recommender.in_memory(url=url),
+        render=form[0],
+        media_type=form[1],
     )
+
+
+ArticleId = Annotated[str, Path(description="the article's id in the catalog")]
+PageUrl = Annotated[str, Query(min_length=1, max_length=4_000, description="the article's URL")]
+
+
+@router.get(
+    "/articles/{article_id:path}/blocks",
+    response_model=BlocksResponse,
+    responses={**ERRORS, 304: {"description": "not modified (If-None-Match)"}},
+    summary="Both blocks of an article page: related, and more in the article's section",
+    openapi_extra=openapi_parameters(),
+)
+async def article_blocks(request: Request, listing: ListParams, article_id: ArticleId) -> Response:
+    return await _blocks_by_id(request, listing, article_id, _JSON)
+
+
+@router.get(
+    "/articles/{article_id:path}/blocks.html",
+    response_class=HTMLResponse,
+    responses=HTML_ERRORS,
+    summary="Both blocks of an article page as an HTML fragment (the widget's markup)",
+    openapi_extra=HTML_PARAMETERS,
+)
+async def article_blocks_html(request: Request, listing: ListParams, article_id: ArticleId) -> Response:
+    return await _blocks_by_id(request, listing, article_id, _html(request))
+
+
+@router.get(
+    "/related",
+    response_model=BlocksResponse,
+    responses={**ERRORS, 304: {"description": "not modified (If-None-Match)"}},
+    summary="Both blocks of an article page, finding the article by its URL",
+    openapi_extra=openapi_parameters(),
+)
+async def blocks_by_url(request: Request, listing: ListParams, url: PageUrl) -> Response:
+    return await _blocks_by_url(request, listing, url, _JSON)
+
+
+@router.get(
+    "/related.html",
+    response_class=HTMLResponse,
+    responses=HTML_ERRORS,
+    summary="Both blocks of an article page as an HTML fragment, finding the article by its URL",
+    openapi_extra=HTML_PARAMETERS,
+)
+async def blocks_by_url_html(request: Request, listing: ListParams, url: PageUrl) -> Response:
+    return await _blocks_by_url(request, listing, url, _html(request))
 
 
 @router.post(

@@ -16,13 +16,15 @@ from recsys.recommend import Blocks
 
 def item(rec: Recommendation) -> dict[str, Any]:
     """One listed story as the API shows it."""
-    article_id, url, title, section, published_at = rec.fields()
+    article_id, url, title, section, published_at, image_url, author = rec.fields()
     return {
         "id": article_id,
         "url": url,
         "title": title,
         "section": section,
         "published_at": published_at,
+        "image_url": image_url,
+        "author": author,
         "score": round(rec.score, 6),
         "reason": rec.reason,
     }

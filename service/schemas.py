@@ -32,6 +32,8 @@ class RelatedItem(BaseModel):
     title: str | None
     section: str | None
     published_at: str | None = Field(description="ISO-8601 UTC")
+    image_url: str | None = Field(default=None, description="the story's picture (http(s)), where known")
+    author: str | None = Field(default=None, description="the byline, where known")
     score: float = Field(
         description="cosine similarity to the article, -1..1 (blended with freshness where that is on)"
     )

@@ -1,10 +1,11 @@
 """The exhaustive reference path of the query side, for equivalence tests only.
 
 It answers the same questions as recsys/recommend.py the slow, obvious way: every article row read
-from the catalog (SQL), every rule checked one article at a time (`ranking.Rules`), every indexed
-vector scored against the subject (relevance: the cosine blended with the subject's lexical match,
-read from the version's lexical lists, or scored now for an article the version does not hold),
-and the section pool read with SQL. The fast path must return the
+from the catalog (SQL), every rule checked one article at a time (`ranking.Rules`: the section,
+author, tag and date filters among them), every indexed vector scored against the subject
+(relevance: the cosine blended with the subject's lexical match, read from the version's lexical
+lists, or scored now for an article the version does not hold), and the section pool read with SQL.
+The fast path must return the
 same lists; tests/test_equivalence.py checks that it does.
 """
 
@@ -245,9 +246,10 @@ class Score(float):
     __hash__ = float.__hash__
 
 
-def summary(ranked: RankedList) -> list[tuple[str, str, float]]:
-    """What a list shows, comparable across the two paths."""
-    return [(i.article.id, i.reason, Score(i.score)) for i in ranked.items]
+def summary(ranked: RankedList) -> list[tuple[str, str, float, tuple[str | None, ...]]]:
+    """What a list shows, comparable across the two paths: each item's id, reason, score and the
+    fields the API shows of it (from the snapshot and live view, or from the catalog's rows)."""
+    return [(i.article.id, i.reason, Score(i.score), i.fields()) for i in ranked.items]
 
 
 __all__ = ["ReferenceRecommender", "summary"]

@@ -39,6 +39,16 @@ from tests.fakes import FakeEncoder
 from tests.reference import ReferenceRecommender, summary
 
 NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)  # inside the corpus: later articles are scheduled
+# Bylines for most articles (the demo corpus has none); "Late Editor" first appears after the build.
+AUTHORS = ("Ada Byline", "Ben Reporter", "Cora Desk", "Dev Stringer")
+LATE_AUTHOR = "Late Editor"
+LATE_SECTION, LATE_TAG = "new-desk", "new-tag"
+
+
+def _byline(n: int) -> dict[str, str]:
+    if n % 5 == 3:
+        return {}
+    return {"author": AUTHORS[n % len(AUTHORS)], "image_url": f"https://img.example/{n}.jpg"}
 
 
 @dataclass
@@ -49,6 +59,7 @@ class World:
     urls: list[str]
     sections: list[str]
     tags: list[str]
+    authors: list[str]
 
 
 def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[World]:
@@ -57,7 +68,8 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
     demo = generate()
     # Some articles undated, as in archives without dates: every rule must treat them alike.
     records = [
-        {**d.to_record(), **({"published_at": None} if n % 15 == 7 else {})} for n, d in enumerate(demo)
+        {**d.to_record(), **_byline(n), **({"published_at": None} if n % 15 == 7 else {})}
+        for n, d in enumerate(demo)
     ]
     path = folder / "demo.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -68,12 +80,17 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
     catalog.set_status(ids[3], "retracted")
     catalog.set_status(ids[40], "retracted")
     catalog.delete(ids[41])
-    moved = [d for d in demo if d.id in (ids[10], ids[77])]
+    moved = [(n, d) for n, d in enumerate(demo) if d.id in (ids[10], ids[77], ids[150])]
+    # Edits after the build: a new section and date, a new title, and bylines changed or removed
+    # (one to an author the version has never seen).
     late = [
-        {**d.to_record(), "section": "world" if d.section != "world" else "sport",
-         "published_at": "2026-04-18T08:00:00Z", "title": f"{d.title} (updated)"}
-        for d in moved
+        {**d.to_record(), **_byline(n), "section": "world" if d.section != "world" else "sport",
+         "published_at": "2026-04-18T08:00:00Z", "title": f"{d.title} (updated)",
+         "author": (LATE_AUTHOR, AUTHORS[0], None)[i]}
+        for i, (n, d) in enumerate(moved)
     ]  # fmt: skip
+    # ... and a section and a tag the version has never seen.
+    late[2].update(section=LATE_SECTION, tags=[*late[2]["tags"], LATE_TAG])
     fresh = [
         {**demo[i].to_record(), "id": f"late-{i}", "url": f"https://news.example/late/{i}",
          "published_at": "2026-04-19T09:00:00Z", "related": []}
@@ -101,9 +118,10 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
         catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed, recipe=query_side.recipe
     )
     urls = [d.url for d in demo if d.url][:40]
-    sections = sorted({d.section for d in demo if d.section})
-    tags = sorted({t for d in demo for t in d.tags})[:12]
-    yield World(fast, reference, [*ids, "late-5", "late-120"], urls, sections, tags)
+    sections = [*sorted({d.section for d in demo if d.section}), LATE_SECTION]
+    tags = [*sorted({t for d in demo for t in d.tags})[:12], LATE_TAG]
+    authors = [*AUTHORS, LATE_AUTHOR]
+    yield World(fast, reference, [*ids, "late-5", "late-120"], urls, sections, tags, authors)
     catalog.close()
 
 
@@ -138,6 +156,8 @@ def queries(draw: st.DrawFn, world: World) -> tuple[str, RelatedQuery]:
     excluded_sections = draw(st.lists(st.sampled_from(world.sections), max_size=2, unique=True))
     tags = draw(st.lists(st.sampled_from([*world.tags, "no-such-tag"]), max_size=2, unique=True))
     excluded_tags = draw(st.lists(st.sampled_from(world.tags), max_size=1, unique=True))
+    authors = draw(st.lists(st.sampled_from([*world.authors, "no-such-author"]), max_size=2, unique=True))
+    excluded_authors = draw(st.lists(st.sampled_from(world.authors), max_size=1, unique=True))
     query = RelatedQuery(
         limit=draw(st.integers(1, 15)),
         section_limit=draw(st.integers(0, 6)),
@@ -146,6 +166,8 @@ def queries(draw: st.DrawFn, world: World) -> tuple[str, RelatedQuery]:
         exclude_sections=tuple(s for s in excluded_sections if s not in sections),
         tags=tuple(tags),
         exclude_tags=tuple(t for t in excluded_tags if t not in tags),
+        authors=tuple(authors),
+        exclude_authors=tuple(a for a in excluded_authors if a not in authors),
         since=since,
         until=until,
         max_age_days=draw(st.one_of(st.none(), st.floats(1, 120))),
@@ -230,6 +252,7 @@ def test_a_filter_that_cannot_match_answers_without_searching(fake_world: World)
         for query in (
             RelatedQuery(sections=("no-such-desk",)),
             RelatedQuery(tags=("no-such-tag",)),
+            RelatedQuery(authors=("no-such-author",)),
             RelatedQuery(since=datetime(2100, 1, 1, tzinfo=UTC)),
             RelatedQuery(until=datetime(2000, 1, 1, tzinfo=UTC)),
         ):
@@ -246,9 +269,41 @@ def test_a_section_filter_finds_its_undated_articles_too(short_lists_world: Worl
     """A section filter scans the section's articles, dated or not (no date rule asks for a date)."""
     snapshot = short_lists_world.fast.snapshot
     narrow = [
-        s for s in short_lists_world.sections if len(snapshot.section_all(snapshot.section_code[s])) <= 64
+        s
+        for s in short_lists_world.sections
+        if s in snapshot.section_code and len(snapshot.section_all(snapshot.section_code[s])) <= 64
     ]
     assert narrow
     for article_id in short_lists_world.ids[::7]:
         for section in narrow:
             _same(short_lists_world, article_id, RelatedQuery(limit=20, section_limit=0, sections=(section,)))
+
+
+def test_an_author_filter_lists_that_author_only_as_the_live_catalog_has_it(short_lists_world: World) -> None:
+    """Bylines edited since the build count as they are now, an author the version never saw
+    included; a narrow author filter is scanned exactly."""
+    fast = short_lists_world.fast
+    for article_id in short_lists_world.ids[::11]:
+        for author in (LATE_AUTHOR, AUTHORS[0], AUTHORS[2]):
+            query = RelatedQuery(limit=20, section_limit=3, authors=(author,))
+            _same(short_lists_world, article_id, query)
+            try:
+                listed = fast.blocks(article_id, query)
+            except ArticleNotFound:
+                continue
+            shown = [i.fields() for i in [*listed.related.items, *listed.more_in_section.items]]
+            assert {fields[6] for fields in shown} <= {author}
+    late = fast.related_list(short_lists_world.ids[0], RelatedQuery(limit=20, authors=(LATE_AUTHOR,)))
+    assert [i.fields()[0] for i in late.items] == [short_lists_world.ids[10]]
+
+
+@pytest.mark.parametrize("filters", [{"sections": (LATE_SECTION,)}, {"tags": (LATE_TAG,)}])
+def test_a_section_or_tag_first_seen_since_the_build_can_be_filtered_on(
+    short_lists_world: World, fake_world: World, filters: dict[str, tuple[str, ...]]
+) -> None:
+    """Such a name has a code in the live view only: its filter finds the edited article (it once
+    failed with an IndexError, a 500 over HTTP)."""
+    for world in (short_lists_world, fake_world):
+        query = RelatedQuery(limit=20, section_limit=0, **filters)  # type: ignore[arg-type]
+        assert [i.fields()[0] for i in world.fast.related_list(world.ids[0], query).items] == [world.ids[150]]
+        _same(world, world.ids[0], query)

@@ -263,3 +263,54 @@ def test_import_embeddings_copies_the_cache_once(tmp_path: Path) -> None:
     (tmp_path / "junk.sqlite3").write_text("not a database")
     with pytest.raises(InvalidInput, match="cannot read"):
         target.import_embeddings(tmp_path / "junk.sqlite3")
+
+
+def test_story_labels_judge_whole_stories_and_need_a_story_field(
+    settings: Settings, tmp_path: Path, encoder: FakeEncoder
+) -> None:
+    """wcep-like records: `related` links only the nearest item in time, the `story` label the whole
+    story; singletons are never relevant."""
+    records = [
+        {"id": f"s{i}", "title": f"harbour strike day {i}", "published_at": f"2026-01-{i + 1:02d}",
+         "story": "harbour strike", "related": [f"s{i + 1}"] if i < 3 else []}
+        for i in range(4)
+    ] + [{"id": "lone", "title": "harbour strike unrelated", "story": "singleton:lone"}]  # fmt: skip
+    path = write_jsonl(tmp_path / "stories.jsonl", records)
+    prepared = prepare(settings, encoder, [path])
+    assert prepared.stories["s0"] == "harbour strike"
+    by_story = make_truth(prepared.corpus, "story", stories=prepared.stories)
+    assert by_story.count("s0") == 3 and by_story.is_relevant("s0", "s3")
+    assert "lone" not in by_story.queries() and not by_story.is_relevant("lone", "s0")
+    curated = make_truth(prepared.corpus, "related")
+    assert curated.count("s0") == 1 and not curated.is_relevant("s0", "s3")
+    evaluation = evaluate_prepared(prepared, methods=["dense"], relevance="story", ks=(1, 5))
+    assert evaluation.truth == "proxy: same `story` label is relevant"
+    assert evaluation.labels == {"P@5": "story@5"}
+    with pytest.raises(InvalidInput, match="needs a `story` field"):
+        make_truth(prepared.corpus, "story", stories={})
+
+
+def test_system_variants_run_other_settings_and_requests_against_a_reference(
+    prepared, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from index.evaluation import system_variant
+    from recsys.query import RelatedQuery
+
+    variants = [
+        system_variant(prepared, "default", settings),
+        system_variant(prepared, "no-mmr", settings, mmr_lambda=1.0),
+        system_variant(prepared, "older-only", settings, query=RelatedQuery(background=True)),
+    ]
+    evaluation = evaluate_prepared(prepared, methods=[], variants=variants, reference="default", ks=(5,))
+    by_name = {r.name: r for r in evaluation.results}
+    # background=true lists only stories published before the article: the first of a topic has none
+    assert by_name["older-only"].empty_lists > 0 and by_name["default"].empty_lists == 0
+    assert by_name["no-mmr"].recall[5] == by_name["default"].recall[5] == 1.0
+    assert evaluation.significance is not None and evaluation.significance.reference == "default"
+    assert {c.baseline for c in evaluation.significance.comparisons} == {"no-mmr", "older-only"}
+    with pytest.raises(InvalidInput, match="no setting named mmr_lamda"):
+        system_variant(prepared, "typo", settings, mmr_lamda=0.5)
+    with pytest.raises(ValidationError):
+        system_variant(prepared, "nonsense", settings, mmr_lambda=7.0)

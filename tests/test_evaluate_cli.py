@@ -4,6 +4,7 @@ the built-in demo corpus and a shared corpus (real model)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,41 @@ def test_evaluate_prints_the_table_and_writes_json(
     assert [line.split()[0] for line in lines[2:5]] == ["random", "dense", "system"]
     data = json.loads(output.read_text())
     assert data["ks"] == [1, 5] and data["methods"]["dense"]["recall"]["5"] == 1.0
+
+
+def test_evaluate_prints_intervals_and_the_significance_table(
+    fake_model: None, corpus_file: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "eval.json"
+    args = ["-i", str(corpus_file), "--data-dir", str(tmp_path / "d"), "--baselines", "random,dense,system"]
+    result = _evaluate(
+        *args, "--k", "1,5,10", "--resamples", "500", "--permutations", "1000", "-o", str(output)
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("system minus each baseline")))
+    assert "Holm-corrected across the 2 baselines" in lines[start]
+    assert lines[start + 1].split() == [
+        "metric",
+        "baseline",
+        "difference",
+        "[95%",
+        "CI]",
+        "p",
+        "p",
+        "Holm",
+        "significant",
+    ]
+    rows = {tuple(line.split()[:2]): line for line in lines[start + 2 :] if line.strip()}
+    # the synthetic topics are easy: system finds every curated neighbour, random almost none
+    assert rows[("R@5", "random")].endswith("yes, better")
+    assert rows[("R@5", "dense*")].endswith("no") and "0.000 [0.000, 0.000]" in rows[("R@5", "dense*")]
+    assert any(re.fullmatch(r"system +0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\].*", line) for line in lines)
+    significance = json.loads(output.read_text())["significance"]
+    assert significance["resamples"] == 500 and significance["permutations"] == 1000
+    assert "Holm" in significance["method"]
+    again = _evaluate(*args, "--k", "1,5,10", "--resamples", "500", "--permutations", "1000")
+    assert again.stdout.split("means with")[1] == result.stdout.split("means with")[1].split("wrote")[0]
 
 
 def test_proxy_relevance_by_tag_prefix(fake_model: None, tmp_path: Path) -> None:

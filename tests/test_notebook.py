@@ -47,7 +47,12 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     (parameters,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     corpus = tmp_path / "demo.jsonl"
     write_jsonl(corpus)
-    parameters.source += f"\nCORPUS = {str(corpus)!r}\nDATA_DIR = {str(tmp_path / 'data')!r}\nSAMPLE = 100\n"
+    # The demo corpus alone (no haystack, even where ../shared/data exists) and small sweeps and
+    # resample counts: every cell runs, in a fraction of the default run's time.
+    parameters.source += (
+        f"\nCORPUS = {str(corpus)!r}\nDATA_DIR = {str(tmp_path / 'data')!r}\nSAMPLE = 100\nHAYSTACK = []\n"
+        "RESAMPLES = 300\nPERMUTATIONS = 500\nSWEEP_SAMPLE = 40\nFAILURES = 2\n"
+    )
 
     client = nbclient.NotebookClient(
         notebook,
@@ -61,7 +66,14 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert f"corpus: {corpus}" in text
     assert "100 queries; truth: curated related links" in text
+    assert "system minus each baseline" in text and "Holm-corrected" in text
+    assert "system loses to" in text  # the failure gallery's summary line
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 4  # recall curves, metric bars, ages, per-section agreement
-    tables = [o for o in outputs if "text/markdown" in o.get("data", {})]
-    assert len(tables) == 3
+    # recall with bands, metric panels, differences, scatter (empty: no pairs), MMR + dedup sweeps (one
+    # figure), time-prior sweep, ages, per-section agreement
+    assert len(images) == 8
+    tables = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
+    assert tables[0].startswith("| method | nDCG@10 | R@1 | R@5 | story@5 | MRR | dup@10 |")
+    failures = [t for t in tables if "\n| rank | curated | system | " in t]
+    assert 1 <= len(failures) <= 2 and "nDCG@10: system " in failures[0]  # FAILURES = 2
+    assert sum("| rank | curated | bm25 | dense | hybrid | system |" in t for t in tables) == 3  # EXAMPLES

@@ -29,7 +29,17 @@ def test_related_returns_the_known_neighbours_with_all_fields(client: TestClient
     assert {topic_of(item["id"]) for item in items} == {"football"}
     assert "football-2" not in [item["id"] for item in items]
     first = items[0]
-    assert set(first) == {"id", "url", "title", "section", "published_at", "score", "reason"}
+    assert set(first) == {
+        "id",
+        "url",
+        "title",
+        "section",
+        "published_at",
+        "image_url",
+        "author",
+        "score",
+        "reason",
+    }
     assert first["url"].startswith("https://news.example/football/") and first["section"] == "football"
     assert first["reason"] == "similar" and -1.0 <= first["score"] <= 1.0
 

@@ -1,0 +1,94 @@
+"""Both blocks of a page as an HTML fragment (GET /articles/{id}/blocks.html), for a CMS or an edge
+that includes HTML rather than running a script.
+
+The markup is the widget's (service/static/widget.js renders the same elements, classes and
+attributes in the same order from the same JSON body), so a page looks the same either way and one
+stylesheet (GET /widget.css) themes both. It is rendered from the JSON body of the blocks endpoint
+(service/render.py), so the two can never list different items. Every value is HTML-escaped, and a
+link is only ever an http(s) URL or a site path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+RELATED_HEADING = "Related Stories"
+SECTION_HEADING = "More in {section}"  # {section}: the name of the article's section
+MAX_HEADING_LENGTH = 200
+_SAFE_HREF = re.compile(r"^(https?://|/(?!/))", re.IGNORECASE)
+
+
+def _attr(value: str) -> str:
+    return escape(value, quote=True)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def safe_href(url: Any) -> str | None:
+    """`url` when it may be a link or an image source: http(s) or a path on the site."""
+    return url if isinstance(url, str) and _SAFE_HREF.match(url) else None
+
+
+def _item(item: dict[str, Any]) -> str:
+    parts = [f'<li class="recsys-item" data-recsys-id="{_attr(str(item["id"]))}">']
+    image = safe_href(item.get("image_url"))
+    if image:
+        src = _attr(image)
+        parts.append(f'<img class="recsys-image" src="{src}" alt="" loading="lazy" decoding="async">')
+    label = escape(_text(item.get("title")) or _text(item.get("url")) or str(item["id"]), quote=False)
+    href = safe_href(item.get("url"))
+    if href:
+        parts.append(f'<a class="recsys-link" href="{_attr(href)}">{label}</a>')
+    else:
+        parts.append(f'<span class="recsys-link">{label}</span>')
+    author, published = _text(item.get("author")), _text(item.get("published_at"))
+    if author or published:
+        parts.append('<span class="recsys-meta">')
+        if author:
+            parts.append(f'<span class="recsys-author">{escape(author, quote=False)}</span>')
+        if published:
+            day = escape(published[:10], quote=False)
+            parts.append(f'<time class="recsys-date" datetime="{_attr(published)}">{day}</time>')
+        parts.append("</span>")
+    parts.append("</li>")
+    return "".join(parts)
+
+
+def _block(kind: str, heading: str, items: list[dict[str, Any]]) -> str:
+    return (
+        f'<section class="recsys-block recsys-block--{kind}" aria-label="{_attr(heading)}">'
+        f'<h2 class="recsys-heading">{escape(heading, quote=False)}</h2>'
+        f'<ul class="recsys-list">{"".join(_item(i) for i in items)}</ul></section>'
+    )
+
+
+@dataclass(frozen=True)
+class Headings:
+    """The blocks' headings, in the page's language (`heading_related`, `heading_section`)."""
+
+    related: str = RELATED_HEADING
+    section: str = SECTION_HEADING
+
+    def for_section(self, items: list[dict[str, Any]]) -> str:
+        # Every item of that block is from the article's section. A plain replace, not str.format:
+        # the template comes from the request, and a stray brace must not fail it.
+        return self.section.replace("{section}", _text(items[0].get("section")) or "").strip()
+
+
+def blocks_html(body: dict[str, Any], headings: Headings = Headings()) -> str:
+    """The fragment for a blocks body (render.blocks_body); a block without items is left out."""
+    related = body["related"]["items"]
+    in_section = body["more_in_section"]["items"]
+    blocks = []
+    if related:
+        blocks.append(_block("related", headings.related, related))
+    if in_section:
+        blocks.append(_block("section", headings.for_section(in_section), in_section))
+    article = body.get("article_id")
+    named = f' data-recsys-article="{_attr(article)}"' if article else ""
+    return f'<div class="recsys-blocks" data-recsys-state="loaded"{named}>{"".join(blocks)}</div>\n'

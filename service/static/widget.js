@@ -1,0 +1,218 @@
+/* recsys related-stories widget (GET /widget.js). No dependencies; safe to load async or defer.
+
+   Embed (docs/integration.md):
+     <div class="recsys-blocks" data-recsys-article="ARTICLE-ID"></div>
+     <script src="https://RECSYS-HOST/widget.js" async></script>
+
+   Each .recsys-blocks element is filled with the two blocks of its article, "Related Stories" and
+   "More in <section>", from GET /articles/{id}/blocks (or GET /related?url= when it names no
+   article), once it is near the viewport. The markup is the one of GET /articles/{id}/blocks.html
+   (service/fragment.py): the same elements, classes and attributes, in the same order. Text is set
+   with textContent only. Whatever fails (network, an error answer, a malformed body) leaves the
+   element empty, in its reserved space, with data-recsys-state="error": never an exception thrown
+   into the page. */
+(function () {
+  "use strict";
+  var CSS = __RECSYS_CSS__;
+  var STYLE_ID = "recsys-widget-style";
+  var script = document.currentScript;
+  var scriptApi = "";
+  try {
+    if (script && script.src) {
+      scriptApi = script.getAttribute("data-recsys-api") || new URL(script.src, location.href).origin;
+    }
+  } catch (e) {
+    scriptApi = "";
+  }
+
+  function injectStyle() {
+    if (document.getElementById(STYLE_ID)) return;
+    var style = document.createElement("style");
+    style.id = STYLE_ID;
+    style.textContent = CSS;
+    (document.head || document.documentElement).appendChild(style);
+  }
+
+  function safeHref(url) {
+    // Only web links and site paths: the service refuses anything else on input; this keeps a
+    // javascript: URL out of the page even if one got through.
+    if (typeof url !== "string") return null;
+    return /^(https?:\/\/|\/(?!\/))/i.test(url) ? url : null;
+  }
+
+  function el(name, className) {
+    var node = document.createElement(name);
+    if (className) node.setAttribute("class", className);
+    return node;
+  }
+
+  function text(value) {
+    return typeof value === "string" && value ? value : null;
+  }
+
+  function renderItem(item) {
+    var li = el("li", "recsys-item");
+    li.setAttribute("data-recsys-id", String(item.id));
+    var image = safeHref(item.image_url);
+    if (image) {
+      var img = el("img", "recsys-image");
+      img.setAttribute("src", image);
+      img.setAttribute("alt", "");
+      img.setAttribute("loading", "lazy");
+      img.setAttribute("decoding", "async");
+      li.appendChild(img);
+    }
+    var href = safeHref(item.url);
+    var link = el(href ? "a" : "span", "recsys-link");
+    if (href) link.setAttribute("href", href);
+    link.textContent = text(item.title) || text(item.url) || String(item.id);
+    li.appendChild(link);
+    var author = text(item.author);
+    var published = text(item.published_at);
+    if (author || published) {
+      var meta = el("span", "recsys-meta");
+      if (author) {
+        var by = el("span", "recsys-author");
+        by.textContent = author;
+        meta.appendChild(by);
+      }
+      if (published) {
+        var time = el("time", "recsys-date");
+        time.setAttribute("datetime", published);
+        time.textContent = published.slice(0, 10);
+        meta.appendChild(time);
+      }
+      li.appendChild(meta);
+    }
+    return li;
+  }
+
+  function renderBlock(kind, heading, items) {
+    var section = el("section", "recsys-block recsys-block--" + kind);
+    section.setAttribute("aria-label", heading);
+    var h = el("h2", "recsys-heading");
+    h.textContent = heading;
+    section.appendChild(h);
+    var list = el("ul", "recsys-list");
+    for (var i = 0; i < items.length; i++) list.appendChild(renderItem(items[i]));
+    section.appendChild(list);
+    return section;
+  }
+
+  function itemsOf(block) {
+    if (!block || !Array.isArray(block.items)) throw new Error("recsys: malformed blocks answer");
+    return block.items.filter(function (item) {
+      return item && (typeof item.id === "string" || typeof item.id === "number");
+    });
+  }
+
+  function render(container, body) {
+    var related = itemsOf(body.related);
+    var inSection = itemsOf(body.more_in_section);
+    var data = container.dataset;
+    var fragment = document.createDocumentFragment();
+    if (related.length) {
+      fragment.appendChild(renderBlock("related", data.recsysHeadingRelated || "Related Stories", related));
+    }
+    if (inSection.length) {
+      // As service/fragment.py: every item is from the article's section; a plain replace.
+      var template = data.recsysHeadingSection || "More in {section}";
+      var heading = template.split("{section}").join(text(inSection[0].section) || "").trim();
+      fragment.appendChild(renderBlock("section", heading, inSection));
+    }
+    container.textContent = "";
+    container.appendChild(fragment);
+  }
+
+  function requestUrl(container) {
+    var data = container.dataset;
+    var api = (data.recsysApi || scriptApi || location.origin).replace(/\/+$/, "");
+    var params = new URLSearchParams(data.recsysQuery || "");
+    if (data.recsysLimit) params.set("limit", data.recsysLimit);
+    if (data.recsysSectionLimit) params.set("section_limit", data.recsysSectionLimit);
+    var path;
+    if (data.recsysArticle) {
+      path = "/articles/" + data.recsysArticle.split("/").map(encodeURIComponent).join("/") + "/blocks";
+    } else {
+      var canonical = document.querySelector('link[rel="canonical"]');
+      var url = data.recsysUrl || (canonical && canonical.href) || location.href.split("#")[0];
+      params.set("url", url);
+      path = "/related";
+    }
+    var query = params.toString();
+    return api + path + (query ? "?" + query : "");
+  }
+
+  function load(container) {
+    container.setAttribute("data-recsys-state", "loading");
+    var timeout = parseInt(container.dataset.recsysTimeout || "5000", 10);
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, timeout) : null;
+    var fail = function () {
+      container.textContent = "";
+      container.setAttribute("data-recsys-state", "error");
+    };
+    var done = function () {
+      if (timer) clearTimeout(timer);
+    };
+    var init = { credentials: "omit", headers: { Accept: "application/json" } };
+    if (controller) init.signal = controller.signal;
+    try {
+      fetch(requestUrl(container), init)
+        .then(function (response) {
+          if (!response.ok) throw new Error("recsys: HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          done();
+          render(container, body);
+          container.setAttribute("data-recsys-state", "loaded");
+        })
+        .catch(function () {
+          done();
+          fail();
+        });
+    } catch (e) {
+      done();
+      fail();
+    }
+  }
+
+  function scan(root) {
+    var found = (root || document).querySelectorAll(".recsys-blocks:not([data-recsys-state])");
+    if (!found.length) return;
+    injectStyle();
+    var observer = null;
+    if (typeof IntersectionObserver === "function") {
+      observer = new IntersectionObserver(
+        function (entries) {
+          entries.forEach(function (entry) {
+            if (entry.isIntersecting) {
+              observer.unobserve(entry.target);
+              load(entry.target);
+            }
+          });
+        },
+        { rootMargin: (script && script.getAttribute("data-recsys-margin")) || "600px 0px" }
+      );
+    }
+    for (var i = 0; i < found.length; i++) {
+      var container = found[i];
+      container.setAttribute("data-recsys-state", "waiting");
+      if (observer) observer.observe(container);
+      else load(container);
+    }
+  }
+
+  function start() {
+    try {
+      scan(document);
+    } catch (e) {
+      /* never break the page */
+    }
+  }
+
+  window.recsysWidget = { scan: start };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,89 @@
+"""The widget's files: GET /widget.js (the script, with its stylesheet inside) and GET /widget.css
+(the same stylesheet, for pages that include the HTML fragment instead).
+
+Both are static for a given release and named by a hash of their content, which is their ETag:
+- `/widget.js` is what an embed snippet names; it may be cached for an hour (WIDGET_MAX_AGE) and is
+  then revalidated with If-None-Match, a 304 until the service is upgraded;
+- `/widget.js?v=<hash>` (the hash the service names, as the demo page does) is that exact content,
+  cacheable for a year (`immutable`); a `v` that is not the current hash gets the short lifetime, so
+  an old page never pins a browser to a stale copy for a year.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from service.caching import client_has
+
+router = APIRouter()
+
+STATIC = Path(__file__).resolve().parent / "static"
+WIDGET_MAX_AGE = 3600
+VERSIONED_MAX_AGE = 365 * 86_400
+CSS_PLACEHOLDER = "__RECSYS_CSS__"
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    media_type: str
+
+    @functools.cached_property
+    def version(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()[:16]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+@functools.cache
+def assets() -> dict[str, Asset]:
+    """The widget's files, read once: they are part of the release, not configuration."""
+    css = (STATIC / "widget.css").read_text(encoding="utf-8")
+    script = (STATIC / "widget.js").read_text(encoding="utf-8")
+    script = script.replace(CSS_PLACEHOLDER, json.dumps(css))
+    return {
+        "widget.js": Asset(script.encode("utf-8"), "text/javascript; charset=utf-8"),
+        "widget.css": Asset(css.encode("utf-8"), "text/css; charset=utf-8"),
+    }
+
+
+def versioned_path(name: str) -> str:
+    """The path naming this release's copy of a widget file, e.g. `/widget.js?v=...`."""
+    return f"/{name}?v={assets()[name].version}"
+
+
+def _answer(request: Request, name: str, v: str | None) -> Response:
+    asset = assets()[name]
+    max_age = VERSIONED_MAX_AGE if v == asset.version else WIDGET_MAX_AGE
+    headers = {
+        "ETag": asset.etag,
+        "Cache-Control": f"public, max-age={max_age}" + (", immutable" if v == asset.version else ""),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if client_has(request, asset.etag) or request.headers.get("if-none-match", "").strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+VersionParam = Annotated[
+    str | None, Query(max_length=64, description="the content hash, for a copy cacheable for a year")
+]
+
+
+@router.get("/widget.js", response_class=Response, summary="The related-stories widget (script)")
+async def widget_js(request: Request, v: VersionParam = None) -> Response:
+    return _answer(request, "widget.js", v)
+
+
+@router.get("/widget.css", response_class=Response, summary="The widget's stylesheet (for the HTML fragment)")
+async def widget_css(request: Request, v: VersionParam = None) -> Response:
+    return _answer(request, "widget.css", v)
