@@ -12,6 +12,7 @@ import contextlib
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from recsys import neighbours
 from recsys.catalog import Catalog
 from recsys.embed import Encoder, TextRecipe
 from recsys.errors import IndexError_, InvalidInput
+from recsys.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
 from recsys.neighbours import NEIGHBOURS_FILE, SCORES_FILE
 from recsys.settings import Settings
 from recsys.snapshot import KeyRows, Snapshot
@@ -171,6 +173,8 @@ class Previous:
     hashes: np.ndarray
     neighbour_keys: np.ndarray
     neighbour_scores: np.ndarray
+    lexical_keys: np.ndarray | None = None
+    lexical_scores: np.ndarray | None = None
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
@@ -187,14 +191,89 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         if not all(name in files for name in (CONTENT_HASHES_FILE, NEIGHBOURS_FILE, SCORES_FILE)):
             return None
         # Checked against their checksums by load_vectors just now.
-        arrays = [
-            np.load(directory / name, allow_pickle=False)
-            for name in (CONTENT_HASHES_FILE, NEIGHBOURS_FILE, SCORES_FILE)
-        ]
+        names = [CONTENT_HASHES_FILE, NEIGHBOURS_FILE, SCORES_FILE]
+        if LEXICAL_FILE in files and LEXICAL_SCORES_FILE in files:
+            names += [LEXICAL_FILE, LEXICAL_SCORES_FILE]
+        arrays = [np.load(directory / name, allow_pickle=False) for name in names]
     except (IndexError_, OSError, ValueError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
     return Previous(version, manifest, vectors, *arrays)
+
+
+@dataclass(frozen=True)
+class LexicalBuild:
+    index: LexicalIndex
+    keys: np.ndarray
+    scores: np.ndarray
+    computed: int  # lists computed in this build
+    meta: dict[str, object]  # the manifest's "lexical" entry
+
+
+def build_lexical(
+    settings: Settings,
+    catalog: Catalog,
+    recipe: TextRecipe,
+    keys: np.ndarray,
+    reuse: np.ndarray,
+    previous: Previous | None,
+    changes: Changes,
+    *,
+    progress: bool,
+) -> LexicalBuild | None:
+    """The BM25 index of this version (always built afresh: its IDF and mean length are the whole
+    corpus's) and every article's lexical matches.
+
+    Lists of unchanged articles are carried over like the dense ones while the corpus has drifted
+    little: each build adds its added + changed + removed count to a running total, and once that
+    total passes `lexical_refresh` of the articles every list is recomputed (so carried-over
+    normalised scores never rest on statistics more than that share out of date). New and changed
+    articles get exact lists and are inserted into the lists of the articles they match, at their
+    own score (BM25 is not symmetric: an approximation until the next full recomputation)."""
+    k, terms = settings.lexical_neighbours, settings.lexical_query_terms
+    if k == 0:
+        return None
+    index = LexicalIndex.build(_texts(catalog, recipe, keys))
+    n = len(keys)
+    meta_before = previous.manifest.data.get("lexical", {}) if previous is not None else {}
+    drift = float(meta_before.get("drift", 0.0)) + (
+        (changes.added + (changes.changed or 0) + changes.removed) / max(1, n)
+    )
+    carry = (
+        previous is not None
+        and previous.lexical_keys is not None
+        and previous.lexical_scores is not None
+        and meta_before.get("k") == k
+        and meta_before.get("query_terms") == terms
+        and drift <= settings.lexical_refresh
+    )
+    if carry:
+        assert previous is not None and previous.lexical_keys is not None  # checked just above
+        assert previous.lexical_scores is not None
+        lkeys, lscores, todo = neighbours.carry_over(
+            previous.vectors.keys, previous.lexical_keys, previous.lexical_scores, keys, reuse, k
+        )
+        todo_rows = np.flatnonzero(todo)
+        rows, lscores[todo_rows] = index.lists(todo_rows, k, max_terms=terms, progress=progress)
+        lkeys[todo_rows] = np.where(rows >= 0, keys[np.maximum(rows, 0)], -1).astype(np.int32)
+        neighbours.insert(keys, lkeys, lscores, todo_rows)
+    else:
+        drift = 0.0
+        todo_rows = np.arange(n)
+        rows, lscores = index.lists(todo_rows, k, max_terms=terms, progress=progress)
+        lkeys = np.where(rows >= 0, keys[np.maximum(rows, 0)], -1).astype(np.int32)
+    meta: dict[str, object] = {"k": k, "query_terms": terms, "drift": drift, "lists_computed": len(todo_rows)}
+    return LexicalBuild(index, lkeys, lscores, len(todo_rows), meta)
+
+
+def _texts(catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 10_000) -> Iterator[str]:
+    """The recipe text of each article of `keys`, in order, read from the catalog a chunk at a time."""
+    for start in range(0, len(keys), chunk):
+        part = [int(k) for k in keys[start : start + chunk].tolist()]
+        stored = catalog.by_keys(part)
+        for key in part:
+            found = stored.get(key)  # deleted while the build ran: indexed as an empty text
+            yield recipe.text(found.article.title, found.article.body) if found is not None else ""
 
 
 def build_index(
@@ -292,7 +371,9 @@ def build_index(
             assert vectors is not None  # a first or full build builds the index from every vector
             todo_rows = np.arange(len(rows))
             nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
-        del previous, vectors
+        del vectors
+        lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
+        del previous
         snapshot = Snapshot.from_rows(rows, generation)
 
         version = new_version_id()
@@ -310,6 +391,7 @@ def build_index(
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "catalog_generation": generation,
                     "neighbours": {"k": k},
+                    **({"lexical": lexical.meta} if lexical is not None else {}),
                     "build": {
                         "embedded": embedded,
                         "reused": len(rows) - embedded,
@@ -328,6 +410,15 @@ def build_index(
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),
+                    **(
+                        {
+                            LEXICAL_FILE: lexical.keys,
+                            LEXICAL_SCORES_FILE: lexical.scores,
+                            **lexical.index.arrays(),
+                        }
+                        if lexical is not None
+                        else {}
+                    ),
                 },
             )
             store.publish(staging, version)

@@ -16,7 +16,7 @@ from recsys.articles import Article, read_articles
 from recsys.baselines import METHOD_NAMES, FullSystem, make_methods
 from recsys.catalog import Catalog
 from recsys.embed import Encoder
-from recsys.errors import InvalidInput
+from recsys.errors import IndexError_, InvalidInput
 from recsys.evaluate import (
     DEFAULT_KS,
     EvalCorpus,
@@ -96,13 +96,17 @@ def prepare(
     query_side = QuerySide.open(settings, encoder, catalog)
     recipe, store = query_side.recipe, query_side.store
     current = store.current_version()
-    manifest = store.read_manifest(current) if current else None
+    try:
+        manifest = store.read_manifest(current) if current else None
+    except IndexError_:  # an older format or a damaged version: build a fresh one
+        manifest = None
     stale = (
         changed
         or manifest is None
         or manifest.model != encoder.name
         or manifest.recipe != recipe.id
         or manifest.count != catalog.count("published")
+        or _lexical_shape(manifest.data) != _lexical_wanted(settings)
     )
     if stale:
         say(build_index(settings, catalog, encoder, progress=progress).summary())
@@ -119,6 +123,19 @@ def prepare(
         query_ids=query_ids,
         stories=_stories_in([*inputs, *haystack]),
     )
+
+
+def _lexical_shape(manifest: dict[str, object]) -> tuple[int, int]:
+    """(lists' length, query terms) a version's lexical lists were made with ((0, 0): none)."""
+    lexical = manifest.get("lexical")
+    if not isinstance(lexical, dict) or not lexical.get("k"):
+        return 0, 0
+    return int(lexical["k"]), int(lexical.get("query_terms", 0))
+
+
+def _lexical_wanted(settings: Settings) -> tuple[int, int]:
+    k = settings.lexical_neighbours
+    return (k, settings.lexical_query_terms) if k else (0, 0)
 
 
 def with_queries_from(prepared: Prepared, paths: Sequence[Path]) -> Prepared:

@@ -4,7 +4,9 @@
    editor blocked, one the page already shows (`exclude`, earlier pages); then the request's filters
    (section, tag, date window, background mode);
 2. pins: the editor's picks for the article, first and in their order (still under the hard rules);
-3. scoring: cosine similarity, blended with a freshness decay when freshness is on;
+3. scoring: relevance (cosine, blended with the normalised BM25 match: `Policy.relevance`), blended
+   with a freshness decay when freshness is on, or else, for a dated article, weighted by the time
+   prior (a long two-sided decay around the article's date);
 4. near-duplicate collapse (recsys/dedup.py): best-first, a candidate that duplicates the article,
    something already on the page or a better candidate is dropped and counted;
 5. diversity: maximal marginal relevance (recsys/diversity.py) over what is left;
@@ -24,7 +26,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -90,9 +92,14 @@ class Policy:
 
     duplicates: DuplicateRule = field(default_factory=DuplicateRule)
     mmr_lambda: float = 0.7
+    redundancy_cap: float = 1.0  # MMR: cosine to a listed item from which a candidate comes last
     freshness_weight: float = 0.3
     half_life_days: float = 7.0
     section_pool: int = 200
+    # Share of relevance given to the normalised BM25 match (0: cosine alone); see recsys/lexical.py.
+    fusion_weight: float = 0.0
+    time_prior_weight: float = 0.0
+    time_prior_half_life_days: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -103,10 +110,20 @@ class Policy:
                 title=settings.dup_title_similarity,
             ),
             mmr_lambda=settings.mmr_lambda,
+            redundancy_cap=settings.redundancy_cap,
             freshness_weight=settings.freshness_weight,
             half_life_days=settings.freshness_half_life_days,
             section_pool=settings.section_pool,
+            fusion_weight=settings.fusion_weight if settings.fusion == "blend" else 0.0,
+            time_prior_weight=settings.time_prior_weight,
+            time_prior_half_life_days=settings.time_prior_half_life_days,
         )
+
+    def relevance(self, cosine: Any, lexical: Any) -> Any:
+        """What the ranking calls a candidate's relevance: its cosine, blended with its normalised
+        BM25 match (0 where the article's lexical list does not hold it); arrays or scalars."""
+        w = self.fusion_weight
+        return cosine if w == 0.0 else (1.0 - w) * cosine + w * lexical
 
 
 @dataclass(frozen=True)
@@ -125,6 +142,10 @@ class Subject:
     @property
     def anchor_ts(self) -> float:
         return self.anchor.timestamp()
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.article.published_at)
 
 
 class ArticleSource(Protocol):
@@ -331,8 +352,15 @@ def rank_list(
     half_life = query.half_life_days or policy.half_life_days
     weight = policy.freshness_weight if fresh else 0.0
     anchor = subject.anchor_ts
+    # The time prior: a dated article's related stories lean towards its own time, either side
+    # (an old article may list later developments), unless the request asked about freshness.
+    prior = policy.time_prior_weight if not fresh and query.freshness is None and subject.dated else 0.0
+    prior_half_life = policy.time_prior_half_life_days
 
     def score_of(candidate: Candidate) -> float:
+        if prior and not math.isnan(candidate.published):
+            decay = freshness(candidate.published, anchor, prior_half_life)
+            return candidate.similarity * (1.0 - prior + prior * decay)
         if weight == 0.0:
             return candidate.similarity
         decay = freshness(candidate.published, anchor, half_life)
@@ -400,7 +428,10 @@ def rank_list(
     similarity = None
     if among is not None and all(p < len(among) for p in positions):
         similarity = among[np.ix_(positions, positions)]
-    order = mmr_order(relevance, kept_vectors, lam, room, picked=page.listed_vectors(), similarity=similarity)
+    cap = policy.redundancy_cap if query.diversity else 1.0
+    order = mmr_order(
+        relevance, kept_vectors, lam, room, picked=page.listed_vectors(), similarity=similarity, cap=cap
+    )
     for index in order:
         score, candidate = kept[index]
         take(candidate, score, reason)

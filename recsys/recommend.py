@@ -84,6 +84,19 @@ class _Request:
     page: Page
     query: RelatedQuery
     source: _Rows
+    # The subject's lexical matches (rows ascending, normalised BM25 scores): read from the version
+    # for a stored article, scored now for a draft or an article published since the build.
+    lexical_rows: np.ndarray
+    lexical_scores: np.ndarray
+
+    def lexical(self, rows: np.ndarray) -> np.ndarray:
+        """The normalised BM25 score of each of `rows` for this subject (0 where not matched)."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        if len(self.lexical_rows):
+            at = np.minimum(np.searchsorted(self.lexical_rows, rows), len(self.lexical_rows) - 1)
+            hit = self.lexical_rows[at] == rows
+            out[hit] = self.lexical_scores[at[hit]]
+        return out
 
 
 class Recommender:
@@ -301,7 +314,36 @@ class Recommender:
         section = state.section_code.get(subject.article.section or "", NO_CODE)
         if row is not None:
             section = int(state.sections[row])
-        return _Request(state, subject, row, section, rules, page, query, _Rows(self.live, state))
+        lexical_rows, lexical_scores = self._lexical(subject, row)
+        return _Request(
+            state,
+            subject,
+            row,
+            section,
+            rules,
+            page,
+            query,
+            _Rows(self.live, state),
+            lexical_rows,
+            lexical_scores,
+        )
+
+    def _lexical(self, subject: Subject, row: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The subject's lexical matches, rows ascending; none when fusion is off."""
+        index = self.index
+        if self.policy.fusion_weight == 0.0 or index.lexical_rows is None or index.lexical_scores is None:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        if row is not None:
+            rows, scores = index.lexical_rows[row], index.lexical_scores[row]
+            keep = rows >= 0
+            rows, scores = rows[keep], scores[keep]
+        elif index.lexical is not None:
+            text = self.recipe.text(subject.article.title, subject.article.body)
+            rows, scores = index.lexical.matches(text, index.lexical_k, max_terms=index.lexical_terms)
+        else:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        order = np.argsort(rows, kind="stable")
+        return rows[order], scores[order]
 
     def _on_page(self, state: LiveState, query: RelatedQuery) -> np.ndarray:
         """Rows the page already shows: `exclude` (ids or URLs) and the cursor's earlier items.
@@ -335,7 +377,7 @@ class Recommender:
             return []
         keys = self.snapshot.keys[rows]
         vectors = self.index.vectors.vectors_of(keys)
-        sims = vectors @ request.subject.vector
+        sims = self.policy.relevance(vectors @ request.subject.vector, request.lexical(rows))
         if want is not None and len(rows) > want:
             score = sims.astype(np.float64)
             weight = self.policy.freshness_weight if fresh else 0.0
@@ -359,13 +401,19 @@ class Recommender:
         if rules.impossible:
             return []
         passing = np.zeros(0, dtype=np.int32)
+        matched = (
+            request.lexical_rows[rules.mask(request.lexical_rows)] if len(request.lexical_rows) else passing
+        )
         if request.row is not None:
             listed = self.index.neighbours[request.row]
             listed = listed[listed >= 0]
             passing = listed[rules.mask(listed)]
-            # A list that holds every other article of the version is the whole answer.
+            # With `want` dense neighbours passing, no article outside the two lists can beat them:
+            # its relevance is at most (1 - w) x a cosine below every listed one. A list that holds
+            # every other article of the version is the whole answer.
             if len(passing) >= want or len(listed) >= len(snapshot) - 1:
-                return self._candidates(request, passing, want)
+                return self._candidates(request, np.union1d(passing, matched), want)
+        passing = np.union1d(passing, matched)
         narrow = rules.narrow_rows(self.search_cap)
         if narrow is not None:
             more = narrow[rules.mask(narrow)]
@@ -380,7 +428,7 @@ class Recommender:
             found = snapshot.rows_of_keys(keys[0][keys[0] >= 0])
             found = found[found >= 0]
             more = found[rules.mask(found)]
-        # A narrow filter's rows hold every passing precomputed neighbour already.
+        # A narrow filter's rows hold every passing precomputed neighbour and match already.
         rows = more if narrow is not None or not len(passing) else np.union1d(passing, more)
         return self._candidates(request, rows, want)
 
@@ -472,7 +520,11 @@ class Recommender:
                     vector = self.query_vector(stored)
                     source = ArticleAsSource(stored.article)
                     when = epoch_of(stored.article.published_at)
-                    by_key[key] = Candidate(key, vector, float(vector @ subject.vector), when, 0, source)
+                    # Not in the version, so in no lexical list: its relevance is its cosine's share.
+                    relevance = float(
+                        self.policy.relevance(np.float64(vector @ subject.vector), np.float64(0.0))
+                    )
+                    by_key[key] = Candidate(key, vector, relevance, when, 0, source)
         return [by_key[k] for k in keys if k in by_key]
 
     # -- the lists -------------------------------------------------------------------------------

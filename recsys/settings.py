@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
+Fusion = Literal["blend", "dense"]
 
 
 class Settings(BaseSettings):
@@ -95,11 +96,27 @@ class Settings(BaseSettings):
     response_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
     freshness_half_life_days: float = Field(default=7.0, gt=0, le=36_500)
     freshness_weight: float = Field(default=0.3, ge=0, le=1)  # share of the score given to freshness
-    mmr_lambda: float = Field(default=0.7, ge=0, le=1)  # 1 = relevance only, lower = more variety
+    mmr_lambda: float = Field(default=0.9, ge=0, le=1)  # 1 = relevance only, lower = more variety
+    # A candidate this close (cosine) to an item already listed is only listed when nothing else is
+    # left (1 = no cap): near-copies that the duplicate rule keeps (templated reports) come last.
+    redundancy_cap: float = Field(default=0.9, gt=0, le=1)
     dup_cosine: float = Field(default=0.97, gt=0, le=1)  # near-duplicate on vectors alone
     dup_cosine_with_title: float = Field(default=0.90, gt=0, le=1)  # ... or this, with the headline
     dup_title_similarity: float = Field(default=0.90, gt=0, le=1)  # ... this similar once stripped
     section_pool: int = Field(default=200, ge=10, le=5000)  # section stories considered per block
+    # Candidates (docs/ranking-candidates.md): dense neighbours fused with BM25 matches. `blend`:
+    # relevance = (1 - w) * cosine + w * normalised BM25; `dense`: cosine alone.
+    fusion: Fusion = "blend"
+    fusion_weight: float = Field(default=0.3, ge=0, le=1)
+    lexical_neighbours: int = Field(default=64, ge=0, le=1000)  # BM25 matches stored per article; 0 = none
+    lexical_query_terms: int = Field(default=0, ge=0, le=10_000)  # weightiest terms a query uses; 0 = all
+    # Share of the articles added, changed or removed since the lexical lists were last all computed
+    # beyond which an incremental build recomputes all of them (IDF and mean length drift).
+    lexical_refresh: float = Field(default=0.1, ge=0, le=1)
+    # Time prior of `related` (default on where the article is dated): relevance x
+    # (1 - w + w * 0.5 ** (|days between item and article| / half-life)).
+    time_prior_weight: float = Field(default=0.3, ge=0, le=1)
+    time_prior_half_life_days: float = Field(default=30.0, gt=0, le=36_500)
     # Index types and the index lifecycle
     hnsw_m: int = Field(default=32, ge=4, le=256)  # links per node: memory and recall grow with it
     hnsw_ef_construction: int = Field(default=80, ge=8, le=4096)

@@ -40,6 +40,7 @@ from recsys.errors import (
     IndexMismatch,
     IndexMissing,
 )
+from recsys.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
 from recsys.neighbours import NEIGHBOURS_FILE
 from recsys.snapshot import Snapshot
 from recsys.storage import fsync_path, os_refusal, replace_text, writing
@@ -48,7 +49,8 @@ from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 log = logging.getLogger(__name__)
 
 # 2: versions carry the query side's snapshot (snap_*.npy) and neighbour lists (recsys/neighbours.py)
-FORMAT_VERSION = 2
+# 3: and a BM25 index with every article's lexical matches (recsys/lexical.py)
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -174,10 +176,24 @@ class LoadedIndex:
     path: Path
     snapshot: Snapshot
     neighbours: np.ndarray
+    # The BM25 index (None when built with RECSYS_LEXICAL_NEIGHBOURS=0) and every article's lexical
+    # matches as rows (-1 where absent or gone) with their normalised scores.
+    lexical: LexicalIndex | None = None
+    lexical_rows: np.ndarray | None = None
+    lexical_scores: np.ndarray | None = None
 
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    @property
+    def lexical_terms(self) -> int:
+        """The query-term cap the lexical lists were computed with: drafts are scored the same way."""
+        return int(self.manifest.data.get("lexical", {}).get("query_terms", 0))
+
+    @property
+    def lexical_k(self) -> int:
+        return 0 if self.lexical_rows is None else int(self.lexical_rows.shape[1])
 
 
 class IndexStore:
@@ -329,9 +345,10 @@ class IndexStore:
         if (problem := _shape_problem(data, version)) is not None:
             raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
         if data["format_version"] != FORMAT_VERSION:
+            older = " (it predates the lexical candidates of format 3)" if data["format_version"] < 3 else ""
             raise IndexMismatch(
-                f"index version {version} has format {data['format_version']}, this build reads "
-                f"{FORMAT_VERSION}; rebuild the index"
+                f"index version {version} has format {data['format_version']}{older}, this build reads "
+                f"{FORMAT_VERSION}; rebuild the index with `recsys build` (cached embeddings are reused)"
             )
         return Manifest(data)
 
@@ -358,13 +375,33 @@ class IndexStore:
                 directory, files, vectors.keys, int(manifest.data.get("catalog_generation", 0))
             ).prepare()
             neighbours = _rows_of(snapshot, np.load(directory / NEIGHBOURS_FILE, allow_pickle=False))
+            lexical = lexical_rows = lexical_scores = None
+            if LEXICAL_FILE in files:
+                lexical_rows = _rows_of(snapshot, np.load(directory / LEXICAL_FILE, allow_pickle=False))
+                lexical_scores = np.load(directory / LEXICAL_SCORES_FILE, allow_pickle=False)
+                if all(name in files for name in INDEX_FILES):
+                    lexical = LexicalIndex.load(directory)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
         if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
             raise IndexCorrupt(f"index version {version}: snapshot or neighbour lists do not match the index")
+        if lexical_rows is not None and (
+            lexical_rows.shape[0] != len(vectors)
+            or lexical_scores is None
+            or lexical_scores.shape != lexical_rows.shape
+            or (lexical is not None and lexical.count != len(vectors))
+        ):
+            raise IndexCorrupt(f"index version {version}: lexical lists do not match the index")
         log.info("loaded index version %s (%d articles, model %s)", version, len(vectors), manifest.model)
         return LoadedIndex(
-            manifest=manifest, vectors=vectors, path=directory, snapshot=snapshot, neighbours=neighbours
+            manifest=manifest,
+            vectors=vectors,
+            path=directory,
+            snapshot=snapshot,
+            neighbours=neighbours,
+            lexical=lexical,
+            lexical_rows=lexical_rows,
+            lexical_scores=lexical_scores,
         )
 
     def load_vectors(

@@ -2,8 +2,10 @@
 
 It answers the same questions as recsys/recommend.py the slow, obvious way: every article row read
 from the catalog (SQL), every rule checked one article at a time (`ranking.Rules`: the section,
-author, tag and date filters among them), every indexed
-vector scored against the subject, and the section pool read with SQL. The fast path must return the
+author, tag and date filters among them), every indexed vector scored against the subject
+(relevance: the cosine blended with the subject's lexical match, read from the version's lexical
+lists, or scored now for an article the version does not hold), and the section pool read with SQL.
+The fast path must return the
 same lists; tests/test_equivalence.py checks that it does.
 """
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from recsys.articles import Article, format_timestamp
 from recsys.catalog import Catalog, StoredArticle
+from recsys.embed import TextRecipe
 from recsys.overrides import Overrides
 from recsys.query import RelatedQuery, encode_cursor
 from recsys.ranking import (
@@ -34,10 +37,10 @@ from recsys.snapshot import epoch_of
 from recsys.store import LoadedIndex
 
 
-def _candidate(stored: StoredArticle, vector: np.ndarray, similarity: float) -> Candidate:
+def _candidate(stored: StoredArticle, vector: np.ndarray, relevance: float) -> Candidate:
     article = stored.article
     return Candidate(
-        stored.key, vector, similarity, epoch_of(article.published_at), 0, ArticleAsSource(article)
+        stored.key, vector, relevance, epoch_of(article.published_at), 0, ArticleAsSource(article)
     )
 
 
@@ -49,12 +52,14 @@ class ReferenceRecommender:
         clock: Callable[[], datetime],
         policy: Policy | None = None,
         embed: Callable[[Article], np.ndarray] | None = None,
+        recipe: TextRecipe | None = None,
     ) -> None:
         self.catalog = catalog
         self.index = index
         self.clock = clock
         self.policy = policy or Policy()
         self.embed = embed
+        self.recipe = recipe or TextRecipe()
         self.overrides = Overrides(catalog)
         vectors = index.vectors
         self.keys = np.array(sorted(int(k) for k in vectors.keys.tolist()), dtype=np.int64)
@@ -70,6 +75,28 @@ class ReferenceRecommender:
         vector = self.vector(stored)
         assert vector is not None
         return Subject(vector, stored.article, stored.key, published(stored.article) or self.clock())
+
+    def lexical(self, subject: Subject) -> dict[int, float]:
+        """Key -> normalised BM25 match of the subject's lexical list (empty when fusion is off)."""
+        index = self.index
+        if self.policy.fusion_weight == 0.0 or index.lexical_rows is None or index.lexical_scores is None:
+            return {}
+        row = index.snapshot.row_of_key(subject.key) if subject.key is not None else None
+        if row is not None:
+            rows, scores = index.lexical_rows[row], index.lexical_scores[row]
+        else:
+            assert index.lexical is not None
+            text = self.recipe.text(subject.article.title, subject.article.body)
+            rows, scores = index.lexical.matches(text, index.lexical_k, max_terms=index.lexical_terms)
+        return {
+            int(index.snapshot.keys[r]): float(v)
+            for r, v in zip(rows.tolist(), scores.tolist(), strict=True)
+            if r >= 0
+        }
+
+    def relevance(self, subject: Subject, key: int, cosine: float) -> float:
+        lexical = self.lexical(subject).get(key, 0.0)
+        return float(self.policy.relevance(np.float64(cosine), np.float64(lexical)))
 
     def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
         subject = self.subject(self.catalog.get(article_id))
@@ -115,7 +142,9 @@ class ReferenceRecommender:
         return stored.key not in page.keys and rules.allows(stored.article, stored.key, stored.status)
 
     def _nearest(self, subject: Subject, rules: Rules, page: Page, want: int) -> list[Candidate]:
-        sims = self.matrix @ subject.vector
+        lexical = self.lexical(subject)
+        matched = np.array([lexical.get(int(k), 0.0) for k in self.keys.tolist()], dtype=np.float64)
+        sims = self.policy.relevance(self.matrix @ subject.vector, matched)
         order = np.lexsort((self.keys, -sims))
         stored = self.catalog.by_keys(self.keys.tolist())
         found: list[Candidate] = []
@@ -155,7 +184,9 @@ class ReferenceRecommender:
         for item in items:
             vector = self.index.vectors.vector(item.key)
             assert vector is not None
-            out.append(_candidate(item, vector, float(vector @ subject.vector)))
+            out.append(
+                _candidate(item, vector, self.relevance(subject, item.key, float(vector @ subject.vector)))
+            )
         return out
 
     def _related(self, subject: Subject, query: RelatedQuery, rules: Rules, page: Page) -> RankedList:
@@ -168,7 +199,8 @@ class ReferenceRecommender:
                 if item is not None and rules.allows(item.article, item.key, item.status):
                     vector = self.vector(item)
                     if vector is not None:
-                        pins.append(_candidate(item, vector, float(vector @ subject.vector)))
+                        cosine = float(vector @ subject.vector)
+                        pins.append(_candidate(item, vector, self.relevance(subject, item.key, cosine)))
 
         def fallback() -> list[Candidate]:
             allowed = [s for s in self._pool(subject) if rules.allows(s.article, s.key, s.status)]

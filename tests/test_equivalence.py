@@ -114,7 +114,9 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
 
     query_side = QuerySide.open(settings, encoder, catalog)
     fast = query_side.load(clock=lambda: NOW)
-    reference = ReferenceRecommender(catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed)
+    reference = ReferenceRecommender(
+        catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed, recipe=query_side.recipe
+    )
     urls = [d.url for d in demo if d.url][:40]
     sections = [*sorted({d.section for d in demo if d.section}), LATE_SECTION]
     tags = [*sorted({t for d in demo for t in d.tags})[:12], LATE_TAG]

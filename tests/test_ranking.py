@@ -218,6 +218,18 @@ def test_mmr_prefers_another_related_story_over_a_third_angle_of_one_event() -> 
     assert mmr_order(unrelated, vectors, 0.7, 4) == [0, 1, 2, 3]
 
 
+def test_the_redundancy_cap_puts_near_copies_last_even_among_weak_candidates() -> None:
+    event = [_unit(1, 0.05 * i, 0, 0) for i in range(3)]  # cosine >= 0.99 to each other
+    other = _unit(0.6, 0, 0.8, 0)
+    weak = _unit(0, 0, 0, 1)
+    vectors = np.stack([*event, other, weak])
+    relevance = np.array([0.9, 0.89, 0.88, 0.8, 0.2])  # the last is below the MMR floor
+    # Without a cap, lambda 1 is plain relevance; with it, the angles of the event wait for the rest.
+    assert mmr_order(relevance, vectors, 1.0, 5) == [0, 1, 2, 3, 4]
+    assert mmr_order(relevance, vectors, 1.0, 5, cap=0.9) == [0, 3, 4, 1, 2]
+    assert mmr_order(relevance, vectors, 1.0, 3, cap=0.9) == [0, 3, 4]
+
+
 def test_fallback_fills_from_the_section_and_is_marked() -> None:
     subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q", section="s"), 0, NOW)
     similar = _candidate(1, "one", _unit(1, 0.5, 0, 0), 0.89)

@@ -1,0 +1,211 @@
+"""Candidate fusion and ranking knobs compared on a built data folder, in one process (one load, no
+rebuild per variant), with the metrics of `recsys evaluate` (docs/ranking-candidates.md).
+
+Variants:
+
+* `rrf` and `blend=W`: the stored candidate lists alone (each article's dense neighbours and lexical
+  matches, no ranking rules), fused by reciprocal rank fusion (constant 60) or by the blend
+  (1 - W) x cosine + W x normalised BM25;
+* `system:KEY=VALUE,...`: the full query API with the ranking policy changed, e.g.
+  `system:fusion_weight=0.3,time_prior_weight=0.3,time_prior_half_life_days=90,mmr_lambda=0.7`
+  (any `Policy` field; `dedup=0` / `diversity=0` turn a stage off per request).
+
+    python -m benchmarks.candidates_sweep --data-dir /work/rk/wcep \
+        -i ../shared/data/wcep2025_dev/articles.jsonl.gz --sample 1000 \
+        --variant rrf --variant blend=0.3 --variant system:time_prior_weight=0 --json out.json
+
+Reads only: the catalog and the current index version (no model is loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from recsys.articles import Article, read_articles
+from recsys.baselines import FullSystem, make_methods
+from recsys.catalog import StoredArticle
+from recsys.evaluate import (
+    EvalCorpus,
+    Method,
+    Truth,
+    choose_queries,
+    format_table,
+    make_truth,
+    ndcg,
+    read_pairs,
+    run,
+)
+from recsys.query import RelatedQuery
+from recsys.queryside import QuerySide
+from recsys.recommend import Recommender
+from recsys.settings import Settings
+
+RRF_CONSTANT = 60
+RESAMPLES = 10_000
+
+
+class Recorded:
+    """A method whose lists are kept, for paired per-query comparisons."""
+
+    def __init__(self, method: Method) -> None:
+        self.method = method
+        self.name = method.name
+        self.lists: dict[str, list[str]] = {}
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        found = self.method.recommend(query, k)
+        self.lists[query.id] = found
+        return found
+
+
+def per_query(recorded: Recorded, truth: Truth, queries: list[str]) -> dict[str, np.ndarray]:
+    """nDCG@10, R@5 and P@10 of each query, in `queries` order."""
+    out: dict[str, list[float]] = {"nDCG@10": [], "R@5": [], "P@10": []}
+    for q in queries:
+        items = [i for i in recorded.lists.get(q, []) if i != q][:10]
+        relevant = [truth.is_relevant(q, i) for i in items]
+        total = truth.count(q)
+        out["nDCG@10"].append(ndcg([truth.gain(q, i) for i in items], truth.ideal(q, 10)))
+        out["R@5"].append(sum(relevant[:5]) / total if total else 0.0)
+        out["P@10"].append(sum(relevant) / 10)
+    return {name: np.array(values) for name, values in out.items()}
+
+
+def paired(a: np.ndarray, b: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """Mean of a - b, its 95% paired bootstrap interval and a two-sided sign-flip randomisation p."""
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(RESAMPLES, len(diff)))].mean(axis=1)
+    flips = rng.choice([-1.0, 1.0], size=(RESAMPLES, len(diff)))
+    null = np.abs((flips * diff).mean(axis=1))
+    p = (1 + int((null >= abs(diff.mean()) - 1e-12).sum())) / (RESAMPLES + 1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"diff": float(diff.mean()), "low": float(low), "high": float(high), "p": p}
+
+
+class StoredLists:
+    """The version's stored dense and lexical lists of an article, fused, with no ranking rules."""
+
+    def __init__(self, name: str, recommender: Recommender, corpus: EvalCorpus, weight: float | None) -> None:
+        self.name = name
+        self.recommender = recommender
+        self.corpus = corpus
+        self.weight = weight  # None: reciprocal rank fusion
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        index = self.recommender.index
+        snapshot = index.snapshot
+        row = snapshot.row_of_key(query.key)
+        assert row is not None and index.lexical_rows is not None and index.lexical_scores is not None
+        dense = index.neighbours[row]
+        dense = dense[dense >= 0]
+        lexical = index.lexical_rows[row]
+        keep = lexical >= 0
+        lexical, lexical_scores = lexical[keep], index.lexical_scores[row][keep]
+        if self.weight is None:
+            fused: dict[int, float] = {}
+            for ranked in (dense, lexical):
+                for rank, r in enumerate(ranked.tolist()):
+                    fused[r] = fused.get(r, 0.0) + 1.0 / (RRF_CONSTANT + rank + 1)
+            rows = sorted(fused, key=lambda r: (-fused[r], r))
+        else:
+            union = np.union1d(dense, lexical)
+            vectors = index.vectors.vectors_of(snapshot.keys[union])
+            cosine = vectors @ index.vectors.vectors_of(np.array([query.key]))[0]
+            matched = np.zeros(len(union))
+            at = np.searchsorted(union, lexical)
+            matched[at] = lexical_scores
+            score = (1 - self.weight) * cosine + self.weight * matched
+            rows = union[np.lexsort((union, -score))].tolist()
+        return [snapshot.ids[r] for r in rows[:k]]
+
+
+class Variant:
+    """The full system under a changed policy (and request switches)."""
+
+    def __init__(self, name: str, recommender: Recommender, query: RelatedQuery) -> None:
+        self.name = name
+        self.recommender = recommender
+        self.query = query
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        ranked = self.recommender.related_list(query.id, dataclasses.replace(self.query, limit=k))
+        return [r.article.id for r in ranked.items]
+
+
+def _system(spec: str, base: Recommender) -> Method:
+    changes: dict[str, float] = {}
+    switches: dict[str, bool] = {}
+    for part in filter(None, spec.split(",")):
+        key, _, value = part.partition("=")
+        if key in ("dedup", "diversity"):
+            switches[key] = value not in ("0", "false", "off")
+        else:
+            changes[key] = float(value)
+    policy = dataclasses.replace(base.policy, **changes)  # type: ignore[arg-type]
+    recommender = Recommender(base.catalog, base.index, None, base.recipe, policy=policy, clock=base.clock)
+    return Variant(f"system:{spec}" if spec else "system", recommender, RelatedQuery(**switches))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("-i", "--input", type=Path, action="append", required=True)
+    parser.add_argument("--relevance", default="auto")
+    parser.add_argument("--tag-prefix", default="")
+    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baselines", default="bm25,dense,hybrid,system")
+    parser.add_argument("--variant", action="append", default=[])
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    settings = Settings(data_dir=args.data_dir)
+    side = QuerySide.open(settings, with_model=False)
+    base = side.load()
+    corpus = EvalCorpus.from_index(side.catalog, base.index.vectors)
+    pairs = args.input[0].parent / "pairs.tsv"
+    graded = read_pairs(pairs) if pairs.is_file() else None
+    truth = make_truth(corpus, args.relevance, tag_prefix=args.tag_prefix, graded=graded)
+    ids = {r.id for path in args.input for _, r in read_articles(path) if isinstance(r, Article)}
+    queries = choose_queries(truth, ids, sample=args.sample, seed=args.seed)
+    methods: list[Method] = list(make_methods(args.baselines.split(","), corpus, base, seed=args.seed))
+    for spec in args.variant:
+        if spec == "rrf":
+            methods.append(StoredLists("lists:rrf", base, corpus, None))
+        elif spec.startswith("blend="):
+            methods.append(StoredLists(f"lists:{spec}", base, corpus, float(spec.split("=", 1)[1])))
+        elif spec.startswith("system"):
+            methods.append(_system(spec.partition(":")[2], base))
+        else:
+            parser.error(f"unknown variant {spec!r}")
+    assert all(not isinstance(m, FullSystem) or m.name == "system" for m in methods)
+    recorded = [Recorded(m) for m in methods]
+    evaluation = run(corpus, recorded, truth, queries, graded=graded)
+    print(format_table(evaluation))
+    result = evaluation.as_dict()
+    # Paired differences of the first method against every other, query by query.
+    first = per_query(recorded[0], truth, queries)
+    comparisons = {}
+    for other in recorded[1:]:
+        theirs = per_query(other, truth, queries)
+        comparisons[other.name] = {m: paired(first[m], theirs[m]) for m in first}
+        cells = ", ".join(
+            f"{m} {c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}] p={c['p']:.4f}"
+            for m, c in comparisons[other.name].items()
+        )
+        print(f"{recorded[0].name} - {other.name}: {cells}")
+    result["paired"] = {"reference": recorded[0].name, "against": comparisons}
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
