@@ -233,6 +233,14 @@ def build_lexical(
     k, terms = settings.lexical_neighbours, settings.lexical_query_terms
     if k == 0:
         return None
+    if len(keys) > settings.lexical_max_articles:
+        log.warning(
+            "%d articles > RECSYS_LEXICAL_MAX_ARTICLES (%d): no lexical lists in this version, "
+            "dense candidates only (docs/ranking-candidates.md)",
+            len(keys),
+            settings.lexical_max_articles,
+        )
+        return None
     index = LexicalIndex.build(_texts(catalog, recipe, keys))
     n = len(keys)
     meta_before = previous.manifest.data.get("lexical", {}) if previous is not None else {}

@@ -87,6 +87,16 @@ def test_a_version_stores_its_lexical_lists_checksummed(tmp_path: Path) -> None:
     assert "harbour-0" not in listed and "harbour-1" in listed
 
 
+def test_above_the_size_cap_a_version_has_dense_candidates_only(tmp_path: Path) -> None:
+    settings, catalog = _built(tmp_path, lexical_max_articles=29)  # 30 articles
+    side = QuerySide.open(settings, FakeEncoder(), catalog)
+    loaded = side.load_index()
+    assert LEXICAL_FILE not in loaded.manifest.data["files"] and "lexical" not in loaded.manifest.data
+    assert loaded.lexical is None
+    listed = [item.article.id for item in side.recommender(loaded).related("harbour-0", limit=3)]
+    assert listed and "harbour-0" not in listed
+
+
 def test_an_older_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
     settings, _ = _built(tmp_path)
     store = IndexStore(settings.index_root)
