@@ -261,15 +261,26 @@ class ExportedEncoder(_NamedEncoder):
             )
         backends.check_available(backend)
         self._pooling_check(location, model)
-        try:
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(str(location))
-            dimension = int(json.loads((location / "config.json").read_text())["hidden_size"])
-        except Exception as exc:  # transformers raises many kinds; one line is what a person needs
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelLoadError(f"cannot load embedding model {model!r}: {first_line}") from exc
         self._max_length = max_seq_length or _native_max_length(location) or 512
+        try:
+            # The tokenizers library alone, not transformers: importing transformers pulls in torch,
+            # seconds of start-up a served exported model never needs once the export is cached.
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+            pad_token = json.loads((location / "tokenizer_config.json").read_text()).get("pad_token", "[PAD]")
+            pad_id = tokenizer.token_to_id(pad_token)
+            if pad_id is None:
+                raise ValueError(f"padding token {pad_token!r} is not in the vocabulary")
+            # tokenizer.json may carry fixed padding/truncation of its own; the model's budget rules.
+            # Set once here: encode_batch then only reads, so threads can share the tokenizer.
+            tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+            tokenizer.enable_truncation(max_length=self._max_length)
+            self._tokenizer = tokenizer
+            dimension = int(json.loads((location / "config.json").read_text())["hidden_size"])
+        except Exception as exc:  # tokenizers raises its own kinds; one line is what a person needs
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelLoadError(f"cannot load the tokenizer of model {model!r}: {first_line}") from exc
         model_file = backends.ensure_exported(models_dir, backend, base, location)
         self._run = backends.load_runner(backend, model_file, threads)
         self._name = model_identity(model, backend, max_seq_length)
@@ -296,18 +307,12 @@ class ExportedEncoder(_NamedEncoder):
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for rows in _sorted_batches(texts, batch_size):
-            tokens = self._tokenizer(
-                [texts[row] for row in rows],
-                padding=True,
-                truncation=True,
-                max_length=self._max_length,
-                return_tensors="np",
-            )
-            mask = tokens["attention_mask"].astype(np.int64)
+            encodings = self._tokenizer.encode_batch([texts[row] for row in rows])
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             feeds = {
-                "input_ids": tokens["input_ids"].astype(np.int64),
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                 "attention_mask": mask,
-                "token_type_ids": tokens.get("token_type_ids", np.zeros_like(mask)).astype(np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
             }
             per_token = self._run(feeds)
             weights = mask[:, :, None].astype(np.float32)

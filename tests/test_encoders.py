@@ -5,6 +5,7 @@ folder, and the exported model's vectors against torch's (real model, marked `mo
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +167,13 @@ def test_token_budget_is_applied_and_named(
     assert (
         float(short.encode(TEXTS[:1])[0] @ real_encoder.encode(TEXTS[:1])[0]) > 0.999
     )  # a short one did not
+
+
+@pytest.mark.model
+def test_exported_encoder_is_safe_to_call_from_several_threads(models_dir: Path) -> None:
+    encoder = ExportedEncoder(DEFAULT_MODEL, "openvino", models_dir)
+    expected = encoder.encode(TEXTS)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: encoder.encode(TEXTS), range(8)))
+    for vectors in results:
+        np.testing.assert_allclose(vectors, expected, atol=1e-5)
