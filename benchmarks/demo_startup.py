@@ -84,9 +84,10 @@ def main() -> None:
     rows = [
         [
             backend,
-            statistics.median(r["build_s"] for r in found),
-            statistics.median(r["serve_s"] for r in found),
-            statistics.median(r["total_s"] for r in found),
+            *(
+                round(statistics.median(r[key] for r in found), 1)
+                for key in ("build_s", "serve_s", "total_s")
+            ),
         ]
         for backend, found in runs.items()
     ]
