@@ -11,6 +11,8 @@ sentence-transformers model, so only the arithmetic of the transformer changes.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -48,21 +50,34 @@ def _first_line(exc: BaseException) -> str:
 _INSTALL = {"onnxruntime": "pip install 'recsys-news[onnx]'"}
 
 
+def _missing(module: str, backend: str) -> ModelLoadError:
+    install = _INSTALL.get(module, f"pip install {module}")
+    return ModelLoadError(
+        f"encoder backend {backend!r} needs the {module} package: {install} "
+        f"(or set RECSYS_ENCODER_BACKEND=torch)"
+    )
+
+
 def _require(module: str, backend: str) -> Any:
     try:
-        return __import__(module, fromlist=["_"])
+        return importlib.import_module(module)
     except ImportError as exc:
-        install = _INSTALL.get(module, f"pip install {module}")
-        raise ModelLoadError(
-            f"encoder backend {backend!r} needs the {module} package: {install} "
-            f"(or set RECSYS_ENCODER_BACKEND=torch)"
-        ) from exc
+        raise _missing(module, backend) from exc
+
+
+def _check_installed(module: str, backend: str) -> None:
+    """Without importing it: onnx is needed only to export, and imports take seconds on a busy box."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ValueError:  # a module set to None in sys.modules (how tests hide one)
+        found = False
+    if not found:
+        raise _missing(module, backend)
 
 
 def check_available(backend: str) -> None:
     """Fail with the install command before any work when a backend's runtime is missing."""
-    _require("onnx", backend)  # the export and the int8 quantiser write the graph with it
-    _require("onnxruntime" if backend == "onnx-int8" else "openvino", backend)
+    _check_installed("onnxruntime" if backend == "onnx-int8" else "openvino", backend)
 
 
 def _fingerprint(source: Path) -> str:
@@ -143,6 +158,7 @@ def _cached(final: Path, make: Callable[[Path], None], name: str, backend: str) 
     """`final`/model.onnx, made by `make(folder)` in a temporary folder renamed into place if missing."""
     if (final / MODEL_FILE).is_file():
         return final / MODEL_FILE
+    _check_installed("onnx", backend)  # the exporter and the int8 quantiser write the graph with it
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
