@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from recsys.errors import EncoderBusy, ModelLoadError
+from recsys.errors import ConfigError, EncoderBusy, ModelLoadError
 from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,11 @@ def load_encoder(settings: Settings) -> Encoder:
             settings.device,
             max_seq_length=settings.max_seq_length,
             threads=settings.encoder_threads,
+        )
+    if settings.device != "cpu":
+        raise ConfigError(
+            f"RECSYS_DEVICE={settings.device} needs RECSYS_ENCODER_BACKEND=torch: the "
+            f"{settings.encoder_backend} backend runs on the CPU"
         )
     return ExportedEncoder(
         settings.model,

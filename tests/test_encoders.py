@@ -22,7 +22,7 @@ from recsys.embed import (
     load_encoder,
     model_identity,
 )
-from recsys.errors import IndexMismatch, ModelLoadError
+from recsys.errors import ConfigError, IndexMismatch, ModelLoadError
 from recsys.queryside import QuerySide
 from recsys.settings import DEFAULT_MODEL, Settings
 from service.app import create_app
@@ -78,6 +78,11 @@ def test_an_index_of_another_backend_is_refused_with_what_to_run(settings: Setti
         assert "recsys build" in health.json()["error"] and "RECSYS_ENCODER_BACKEND" in health.json()["error"]
         related = client.get("/articles/harbour-0/related")
         assert related.status_code == 503 and related.json()["error"] == "index_unavailable"
+
+
+def test_a_gpu_device_needs_the_torch_backend(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RECSYS_DEVICE=cuda needs RECSYS_ENCODER_BACKEND=torch"):
+        load_encoder(Settings(data_dir=tmp_path, device="cuda", encoder_backend="openvino"))
 
 
 def test_a_missing_runtime_names_the_extra_to_install(
