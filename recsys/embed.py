@@ -198,7 +198,7 @@ class SentenceTransformerEncoder(_NamedEncoder):
     def __init__(
         self, model: str = DEFAULT_MODEL, device: str = "cpu", *, max_seq_length: int = 0, threads: int = 0
     ) -> None:
-        name, location = resolve_model(model)
+        _, location = resolve_model(model)
         try:
             from sentence_transformers import SentenceTransformer
 
