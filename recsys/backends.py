@@ -2,7 +2,8 @@
 by ONNX Runtime or OpenVINO instead of torch (docs/encoders.md).
 
 The graph is exported from the packaged model folder on first use, with no network, and cached under
-`<data_dir>/models/<backend>/<model>-<fingerprint>/`. An export is written into a temporary folder and
+`<data_dir>/models/onnx/<model>-<fingerprint>/` (the fp32 graph, which OpenVINO runs as it is) and
+`<data_dir>/models/onnx-int8/...` (its int8 copy). An export is written into a temporary folder and
 renamed into place, so a killed export leaves no half model and two processes exporting at once both end
 with one complete copy. The text recipe, tokenizer, pooling and normalisation stay those of the
 sentence-transformers model, so only the arithmetic of the transformer changes.
