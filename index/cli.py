@@ -125,9 +125,9 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
     # Imported here: loading torch takes seconds, and commands like `ingest` never need it.
-    from recsys.embed import SentenceTransformerEncoder
+    from recsys.embed import load_encoder
 
-    return SentenceTransformerEncoder(settings.model, settings.device)
+    return load_encoder(settings)
 
 
 @app.command()
@@ -273,7 +273,13 @@ def embed(
 
         # Actors run in other folders: an absolute data folder lets them find the model the driver
         # just loaded (an exported backend keeps it there) instead of exporting it again.
-        absolute = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+        # Each actor's encoder uses the CPUs Ray reserved for it, not every core of its machine.
+        absolute = settings.model_copy(
+            update={
+                "data_dir": settings.data_dir.resolve(),
+                "encoder_threads": settings.encoder_threads or settings.ray_cpus_per_actor,
+            }
+        )
         runner = RayEngine(
             functools.partial(_encoder, absolute),
             identity,
@@ -403,14 +409,14 @@ def rollback(
 
     A running service picks the change up like a new build (watcher or POST /admin/reload).
     """
-    from recsys.embed import TextRecipe, resolve_model
+    from recsys.embed import TextRecipe, encoder_identity
     from recsys.store import IndexStore
 
     settings = make_settings(data_dir=data_dir, model=model)
     configure_logging("warning")
     before, after = IndexStore(settings.index_root).rollback(
         version,
-        expect_model=resolve_model(settings.model)[0],
+        expect_model=encoder_identity(settings),
         expect_recipe=TextRecipe(max_words=settings.recipe_max_words).id,
     )
     typer.echo(f"current index version: {after} (was {before})")

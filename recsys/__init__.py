@@ -5,7 +5,7 @@ The public surface is listed in __all__; everything else is internal.
 
 from recsys.articles import Article, read_articles
 from recsys.catalog import Catalog, StoredArticle
-from recsys.embed import Encoder, SentenceTransformerEncoder, TextRecipe
+from recsys.embed import Encoder, ExportedEncoder, SentenceTransformerEncoder, TextRecipe, load_encoder
 from recsys.errors import (
     ArticleNotFound,
     BuildLocked,
@@ -34,6 +34,7 @@ __all__ = [
     "Catalog",
     "ConfigError",
     "Encoder",
+    "ExportedEncoder",
     "IndexCorrupt",
     "IndexError_",
     "IndexMismatch",
@@ -54,5 +55,6 @@ __all__ = [
     "TextRecipe",
     "VectorIndex",
     "__version__",
+    "load_encoder",
     "read_articles",
 ]

@@ -1,12 +1,14 @@
-"""Turning articles into vectors: the text recipe, the Encoder protocol, and the
-sentence-transformers encoder.
+"""Turning articles into vectors: the text recipe, the Encoder protocol, the model identity, and the
+encoders (sentence-transformers on torch; the same model exported to ONNX Runtime or OpenVINO).
 
-The recipe decides what text an article is embedded from. It is recorded in every index manifest and
-in the embedding cache key, because changing it changes every vector.
+The recipe decides what text an article is embedded from, and the model identity (model, backend,
+token budget) which vectors a text gets. Both are recorded in every index manifest and in the
+embedding cache key, because changing either changes every vector (docs/encoders.md).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -17,8 +19,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from recsys.errors import EncoderBusy, ModelLoadError
-from recsys.settings import DEFAULT_MODEL
+from recsys.errors import ConfigError, EncoderBusy, ModelLoadError
+from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +117,98 @@ def resolve_model(model: str) -> tuple[str, Path | str]:
     return model, model
 
 
-class SentenceTransformerEncoder:
-    """The production encoder. Loads once; encode() is safe to call from several threads."""
+def _native_max_length(location: Path | str) -> int | None:
+    """The token budget the model folder declares (sentence-transformers' own config), if readable."""
+    config = Path(location) / "sentence_bert_config.json"
+    try:
+        value = json.loads(config.read_text()).get("max_seq_length")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(value) if isinstance(value, int) else None
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu") -> None:
-        name, location = resolve_model(model)
+
+def model_identity(model: str, backend: EncoderBackend = "torch", max_seq_length: int = 0) -> str:
+    """The name recorded as an index's model and in the embedding cache key: the canonical model name,
+    then `+<backend>` unless torch, then `+len<N>` when the token budget differs from the model's own.
+
+    Torch at the model's own budget keeps the bare model name, so caches and indexes built before
+    backends existed stay valid; any other combination gives other vectors and so another name.
+    """
+    name, location = resolve_model(model)
+    if backend != "torch":
+        name += f"+{backend}"
+    if max_seq_length and max_seq_length != _native_max_length(location):
+        name += f"+len{max_seq_length}"
+    return name
+
+
+def encoder_identity(settings: Settings) -> str:
+    """The identity the configured encoder will have, without loading it (e.g. for `recsys rollback`)."""
+    return model_identity(settings.model, settings.encoder_backend, settings.max_seq_length)
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    """The configured encoder: the one place that turns settings into a model."""
+    if settings.encoder_backend == "torch":
+        return SentenceTransformerEncoder(
+            settings.model,
+            settings.device,
+            max_seq_length=settings.max_seq_length,
+            threads=settings.encoder_threads,
+        )
+    if settings.device != "cpu":
+        raise ConfigError(
+            f"RECSYS_DEVICE={settings.device} needs RECSYS_ENCODER_BACKEND=torch: the "
+            f"{settings.encoder_backend} backend runs on the CPU"
+        )
+    return ExportedEncoder(
+        settings.model,
+        settings.encoder_backend,
+        settings.data_dir / "models",
+        max_seq_length=settings.max_seq_length,
+        threads=settings.encoder_threads,
+    )
+
+
+def _sorted_batches(texts: list[str], batch_size: int) -> list[np.ndarray]:
+    """Row numbers in batches of similar length, longest first: padding to the longest text of a batch
+    then wastes little, and a memory peak comes at the start (the order sentence-transformers uses)."""
+    order = np.argsort([-len(text) for text in texts], kind="stable")
+    return [order[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+
+
+class _NamedEncoder:
+    """What every real encoder reports: its model identity and its dimension."""
+
+    _name: str
+    _dimension: int
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+
+class SentenceTransformerEncoder(_NamedEncoder):
+    """The torch encoder. Loads once; encode() is safe to call from several threads."""
+
+    def __init__(
+        self, model: str = DEFAULT_MODEL, device: str = "cpu", *, max_seq_length: int = 0, threads: int = 0
+    ) -> None:
+        _, location = resolve_model(model)
         try:
             from sentence_transformers import SentenceTransformer
 
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
             self._model = SentenceTransformer(str(location), device=device)
+            if max_seq_length:
+                self._model.max_seq_length = max_seq_length
         except Exception as exc:  # the library raises many kinds (OSError, ValueError, HF errors)
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelLoadError(f"cannot load embedding model {model!r}: {first_line}") from exc
@@ -135,17 +220,9 @@ class SentenceTransformerEncoder:
         dimension = get_dimension()
         if not dimension:
             raise ModelLoadError(f"model {model!r} does not report an embedding dimension")
-        self._name = name
+        self._name = model_identity(model, "torch", max_seq_length)
         self._dimension = int(dimension)
-        log.info("loaded embedding model %s (dimension %d) on %s", name, self._dimension, device)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
+        log.info("loaded embedding model %s (dimension %d) on %s", self._name, self._dimension, device)
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
@@ -158,3 +235,91 @@ class SentenceTransformerEncoder:
             normalize_embeddings=True,
         )
         return normalise(np.asarray(vectors))
+
+
+class ExportedEncoder(_NamedEncoder):
+    """The model exported to ONNX (fp32 or int8 weights), run by ONNX Runtime or OpenVINO.
+
+    Tokenizer, mean pooling and normalisation are the model folder's own, so the vectors match the
+    torch encoder's up to the runtime's arithmetic (and the int8 rounding). The export is made once
+    and cached under `models_dir` (recsys/backends.py). encode() is safe to call from several threads.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        backend: EncoderBackend,
+        models_dir: Path,
+        *,
+        max_seq_length: int = 0,
+        threads: int = 0,
+    ) -> None:
+        from recsys import backends
+
+        if backend not in backends.EXPORTED_BACKENDS:
+            raise ModelLoadError(f"encoder backend {backend!r} is not an exported backend")
+        base, location = resolve_model(model)
+        if not isinstance(location, Path):
+            raise ModelLoadError(
+                f"encoder backend {backend!r} exports from a local model folder, and {model!r} is not one "
+                "(no network): set RECSYS_MODEL to a folder or use RECSYS_ENCODER_BACKEND=torch"
+            )
+        backends.check_available(backend)
+        self._pooling_check(location, model)
+        self._max_length = max_seq_length or _native_max_length(location) or 512
+        try:
+            # The tokenizers library alone, not transformers: importing transformers pulls in torch,
+            # seconds of start-up a served exported model never needs once the export is cached.
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+            pad_token = json.loads((location / "tokenizer_config.json").read_text()).get("pad_token", "[PAD]")
+            pad_id = tokenizer.token_to_id(pad_token)
+            if pad_id is None:
+                raise ValueError(f"padding token {pad_token!r} is not in the vocabulary")
+            # tokenizer.json may carry fixed padding/truncation of its own; the model's budget rules.
+            # Set once here: encode_batch then only reads, so threads can share the tokenizer.
+            tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+            tokenizer.enable_truncation(max_length=self._max_length)
+            self._tokenizer = tokenizer
+            dimension = int(json.loads((location / "config.json").read_text())["hidden_size"])
+        except Exception as exc:  # tokenizers raises its own kinds; one line is what a person needs
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelLoadError(f"cannot load the tokenizer of model {model!r}: {first_line}") from exc
+        model_file = backends.ensure_exported(models_dir, backend, base, location)
+        self._run = backends.load_runner(backend, model_file, threads)
+        self._name = model_identity(model, backend, max_seq_length)
+        self._dimension = dimension
+        log.info("loaded embedding model %s (dimension %d) from %s", self._name, dimension, model_file)
+
+    @staticmethod
+    def _pooling_check(location: Path, model: str) -> None:
+        """The export reproduces mean pooling only; other poolings would give silently other vectors."""
+        try:
+            pooling = json.loads((location / "1_Pooling" / "config.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"model {model!r} has no mean-pooling config (1_Pooling/config.json): "
+                "use RECSYS_ENCODER_BACKEND=torch"
+            ) from exc
+        modes = [key for key, on in pooling.items() if key.startswith("pooling_mode_") and on is True]
+        if modes != ["pooling_mode_mean_tokens"]:
+            raise ModelLoadError(
+                f"model {model!r} pools with {modes}; the exported backends reproduce mean pooling only: "
+                "use RECSYS_ENCODER_BACKEND=torch"
+            )
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for rows in _sorted_batches(texts, batch_size):
+            encodings = self._tokenizer.encode_batch([texts[row] for row in rows])
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": mask,
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
+            per_token = self._run(feeds)
+            weights = mask[:, :, None].astype(np.float32)
+            vectors[rows] = (per_token * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return normalise(vectors)

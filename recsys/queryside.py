@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from recsys.catalog import Catalog
-from recsys.embed import Encoder, EncodeSlots, SentenceTransformerEncoder, TextRecipe
+from recsys.embed import Encoder, EncodeSlots, TextRecipe, load_encoder
 from recsys.ranking import Policy
 from recsys.recommend import Clock, Recommender, utcnow
 from recsys.settings import Settings
@@ -38,7 +38,7 @@ class QuerySide:
         """The catalog, encoder (the configured model unless one is given; none without
         `with_model`) and index store of `settings`; nothing is loaded from the index yet."""
         if encoder is None and with_model:
-            encoder = SentenceTransformerEncoder(settings.model, settings.device)
+            encoder = load_encoder(settings)
         return cls(
             settings=settings,
             catalog=catalog or Catalog(settings.catalog_file),

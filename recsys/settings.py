@@ -13,6 +13,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 Fusion = Literal["blend", "dense"]
+EncoderBackend = Literal["torch", "onnx-int8", "openvino"]
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,15 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = Field(default=64, ge=1, le=4096)
+    # What runs the model (docs/encoders.md, with the measurements behind the default): the model
+    # exported once into <data_dir>/models and run by OpenVINO (2-4x torch on the benchmark box, same
+    # vectors), ONNX Runtime with int8 weights (the `onnx` extra), or torch. Backend and token budget
+    # are part of the model identity: a switch re-embeds.
+    encoder_backend: EncoderBackend = "openvino"
+    # Word pieces the model reads per text; 0 = the model's own limit (256 for all-MiniLM-L6-v2).
+    max_seq_length: int = Field(default=0, ge=0, le=8192)
+    # Intra-op threads of the encoder; 0 = the runtime's default (one per core).
+    encoder_threads: int = Field(default=0, ge=0, le=256)
     recipe_max_words: int = Field(default=200, ge=8, le=2000)
     # `recsys embed` (docs/backfill.md): where the encoding runs, and the Ray job's shape. An empty
     # ray_address starts Ray on this machine; ray_actors 0 = the cluster's CPUs / ray_cpus_per_actor.

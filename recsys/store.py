@@ -421,7 +421,9 @@ class IndexStore:
         if expect_model is not None and manifest.model != expect_model:
             raise IndexMismatch(
                 f"index version {version} was built with model {manifest.model!r}, but the configured "
-                f"model is {expect_model!r}; rebuild or configure the same model"
+                f"model is {expect_model!r}; run `recsys build` to embed again with the configured model, "
+                "or set RECSYS_MODEL, RECSYS_ENCODER_BACKEND and RECSYS_MAX_SEQ_LENGTH back "
+                "(docs/encoders.md)"
             )
         if expect_dimension is not None and manifest.dimension != expect_dimension:
             raise IndexMismatch(

@@ -18,7 +18,7 @@ runner = CliRunner()
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
     # rollback checks the target's model against the configured one without loading it
-    monkeypatch.setattr("recsys.embed.resolve_model", lambda model: ("fake-bag-of-words", model))
+    monkeypatch.setattr("recsys.embed.encoder_identity", lambda settings: "fake-bag-of-words")
 
 
 def _run(*args: str):  # type: ignore[no-untyped-def]

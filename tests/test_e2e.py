@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from recsys.demo_corpus import generate
+from recsys.embed import encoder_identity
+from recsys.settings import Settings
 from tests.servers import free_port, metric_samples, running, stop, wait_until_healthy, worker_pids
 
 pytestmark = pytest.mark.model
@@ -58,7 +60,8 @@ def test_health_and_docs(server: tuple[str, Path]) -> None:
     assert health["status"] == "ok"
     assert health["index_version"] == (data / "index" / "CURRENT").read_text().strip()
     assert health["index_articles"] == len([a for a in generate() if a.status == "published"])
-    assert health["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert health["model"] == encoder_identity(Settings())  # the default backend's name, e.g. ...+openvino
+    assert list((data / "models").glob("*/*/model.onnx"))  # exported once by the build, reused by serve
     assert httpx.get(f"{base}/docs").status_code == 200
     assert "recsys_http_requests_total" in httpx.get(f"{base}/metrics").text
 
