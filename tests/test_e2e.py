@@ -141,7 +141,7 @@ def test_recsys_serve_with_two_workers(server: tuple[str, Path], tmp_path: Path)
         assert len(pids) == 2, f"one worker answered all {sent} requests"
         for _ in range(6):
             health = httpx.get(f"{base}/health", timeout=10).json()
-            assert health["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+            assert health["model"] == encoder_identity(Settings())
             assert health["index_version"] == (data / "index" / "CURRENT").read_text().strip()
             related = httpx.get(f"{base}/articles/demo-0018/related", params={"limit": 3}, timeout=30)
             assert related.status_code == 200 and len(related.json()["items"]) == 3

@@ -75,7 +75,9 @@ def test_an_index_of_another_backend_is_refused_with_what_to_run(settings: Setti
     with TestClient(create_app(settings, encoder=other)) as client:
         health = client.get("/health")
         assert health.status_code == 503
-        assert "recsys build" in health.json()["error"] and "RECSYS_ENCODER_BACKEND" in health.json()["error"]
+        body = health.json()
+        assert body["error"] == "index_unavailable"
+        assert "recsys build" in body["detail"] and "RECSYS_ENCODER_BACKEND" in body["detail"]
         related = client.get("/articles/harbour-0/related")
         assert related.status_code == 503 and related.json()["error"] == "index_unavailable"
 
