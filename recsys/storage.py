@@ -10,9 +10,10 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from recsys.errors import CatalogBusy, StorageError
 
@@ -38,17 +39,27 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def replace_text(path: Path, text: str) -> None:
-    """Write `path` whole or not at all: a temporary file beside it, flushed, renamed over it, and the
-    rename flushed. A reader sees the old text or the new one, never part of one."""
+def replace_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write `path` whole or not at all: `write` fills a temporary file beside it, which is flushed,
+    renamed over it, and the rename flushed. A reader sees the old contents or the new, never part of
+    them; a failed write leaves no temporary file behind."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with writing(path):
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-        fsync_path(path.parent)
+    try:
+        with writing(path):
+            with open(partial, "wb") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, path)
+            fsync_path(path.parent)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def replace_text(path: Path, text: str) -> None:
+    """replace_file for a UTF-8 text."""
+    data = text.encode("utf-8")
+    replace_file(path, lambda handle: handle.write(data))
 
 
 def refusal(code: int, path: Path | str) -> StorageError:

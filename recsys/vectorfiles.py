@@ -19,21 +19,21 @@ only by a build that uses the same one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from recsys.errors import InvalidInput
-from recsys.storage import fsync_path, writing
+from recsys.storage import replace_file, writing
 from recsys.store import library_versions as store_library_versions
 
 FORMAT = "recsys-vectors"
@@ -75,18 +75,8 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _write_atomically(path: Path, write: Any) -> None:
-    """Write `path` through a temporary name, fsync, then rename: a reader sees all of it or none."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with writing(path):
-            with open(partial, "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+def _save(handle: BinaryIO, array: np.ndarray) -> None:
+    np.save(handle, array, allow_pickle=False)
 
 
 @dataclass(frozen=True)
@@ -143,9 +133,8 @@ class VectorFolder:
         files: dict[str, str] = {}
         for file_name, array in arrays.items():
             path = folder / file_name
-            _write_atomically(path, lambda handle, a=array: np.save(handle, a, allow_pickle=False))
+            replace_file(path, functools.partial(_save, array=array))
             files[file_name] = sha256_file(path)
-        fsync_path(folder)
         return Shard(name=name, rows=len(hashes), files=files, source=source, counts=counts)
 
     def write_manifest(self, identity: Identity, shards: list[Shard], *, complete: bool, extra: dict) -> None:
@@ -171,8 +160,7 @@ class VectorFolder:
         body = (json.dumps(data, indent=2) + "\n").encode()
         with writing(self.root):
             self.root.mkdir(parents=True, exist_ok=True)
-        _write_atomically(self.manifest_path, lambda handle: handle.write(body))
-        fsync_path(self.root)
+        replace_file(self.manifest_path, lambda handle: handle.write(body))
 
     # -- reading -------------------------------------------------------------------------------------
 
