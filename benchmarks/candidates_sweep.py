@@ -31,12 +31,11 @@ from recsys.baselines import FullSystem, make_methods
 from recsys.catalog import StoredArticle
 from recsys.evaluate import (
     EvalCorpus,
+    Evaluation,
     Method,
-    Truth,
     choose_queries,
     format_table,
     make_truth,
-    ndcg,
     read_pairs,
     run,
 )
@@ -49,31 +48,11 @@ RRF_CONSTANT = 60
 RESAMPLES = 10_000
 
 
-class Recorded:
-    """A method whose lists are kept, for paired per-query comparisons."""
-
-    def __init__(self, method: Method) -> None:
-        self.method = method
-        self.name = method.name
-        self.lists: dict[str, list[str]] = {}
-
-    def recommend(self, query: StoredArticle, k: int) -> list[str]:
-        found = self.method.recommend(query, k)
-        self.lists[query.id] = found
-        return found
-
-
-def per_query(recorded: Recorded, truth: Truth, queries: list[str]) -> dict[str, np.ndarray]:
-    """nDCG@10, R@5 and P@10 of each query, in `queries` order."""
-    out: dict[str, list[float]] = {"nDCG@10": [], "R@5": [], "P@10": []}
-    for q in queries:
-        items = [i for i in recorded.lists.get(q, []) if i != q][:10]
-        relevant = [truth.is_relevant(q, i) for i in items]
-        total = truth.count(q)
-        out["nDCG@10"].append(ndcg([truth.gain(q, i) for i in items], truth.ideal(q, 10)))
-        out["R@5"].append(sum(relevant[:5]) / total if total else 0.0)
-        out["P@10"].append(sum(relevant) / 10)
-    return {name: np.array(values) for name, values in out.items()}
+def per_query(evaluation: Evaluation, name: str) -> dict[str, np.ndarray]:
+    """nDCG@10, R@5 and P@10 of each query, in the evaluation's query order, as `run` scored them
+    (identical copies counted as one article unless --copies-as-distinct)."""
+    rows = evaluation.result(name).per_query
+    return {metric: rows[metric] for metric in ("nDCG@10", "R@5", "P@10")}
 
 
 def paired(a: np.ndarray, b: np.ndarray, seed: int = 0) -> dict[str, float]:
@@ -164,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baselines", default="bm25,dense,hybrid,system")
     parser.add_argument("--variant", action="append", default=[])
+    parser.add_argument("--copies-as-distinct", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -187,22 +167,22 @@ def main(argv: list[str] | None = None) -> None:
         else:
             parser.error(f"unknown variant {spec!r}")
     assert all(not isinstance(m, FullSystem) or m.name == "system" for m in methods)
-    recorded = [Recorded(m) for m in methods]
-    evaluation = run(corpus, recorded, truth, queries, graded=graded)
+    distinct = args.copies_as_distinct
+    evaluation = run(corpus, methods, truth, queries, graded=graded, copies_as_distinct=distinct)
     print(format_table(evaluation))
     result = evaluation.as_dict()
     # Paired differences of the first method against every other, query by query.
-    first = per_query(recorded[0], truth, queries)
+    first = per_query(evaluation, methods[0].name)
     comparisons = {}
-    for other in recorded[1:]:
-        theirs = per_query(other, truth, queries)
+    for other in methods[1:]:
+        theirs = per_query(evaluation, other.name)
         comparisons[other.name] = {m: paired(first[m], theirs[m]) for m in first}
         cells = ", ".join(
             f"{m} {c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}] p={c['p']:.4f}"
             for m, c in comparisons[other.name].items()
         )
-        print(f"{recorded[0].name} - {other.name}: {cells}")
-    result["paired"] = {"reference": recorded[0].name, "against": comparisons}
+        print(f"{methods[0].name} - {other.name}: {cells}")
+    result["paired"] = {"reference": methods[0].name, "against": comparisons}
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -753,6 +753,13 @@ def evaluate(
     dup_threshold: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="cosine at or above which two items are near-duplicates")
     ] = 0.9,
+    copies_as_distinct: Annotated[
+        bool,
+        typer.Option(
+            "--copies-as-distinct",
+            help="score identical copies (same title and body under other ids) as distinct articles",
+        ),
+    ] = False,
     embeddings_from: Annotated[
         list[Path] | None,
         typer.Option(help="catalog file(s) whose embedding cache to reuse (read-only)"),
@@ -800,6 +807,7 @@ def evaluate(
         sample=sample,
         seed=seed,
         dup_threshold=dup_threshold,
+        copies_as_distinct=copies_as_distinct,
         resamples=resamples,
         permutations=permutations,
     )

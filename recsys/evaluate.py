@@ -18,12 +18,14 @@ Ground truth, in order of preference:
 Every method is judged on the same query articles (a seeded sample when there are many). List metrics
 (section agreement, tag overlap, near-duplicates, coverage, intra-list similarity, age) use the index
 vectors and the catalog fields, whatever the method, so a lexical baseline is measured with the same
-ruler as the dense one.
+ruler as the dense one. Identical copies (one text under several ids) count as one article
+(recsys/copies.py).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import random
 import statistics
@@ -37,6 +39,7 @@ import numpy as np
 
 from recsys.articles import parse_timestamp
 from recsys.catalog import Catalog, StoredArticle
+from recsys.copies import Copies
 from recsys.errors import InvalidInput
 from recsys.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, Significance, analyse
 from recsys.vectors import VectorIndex
@@ -67,11 +70,13 @@ class EvalCorpus:
     articles: list[StoredArticle]
     vectors: np.ndarray
     row_of: dict[str, int] = field(init=False)
+    copies: Copies = field(init=False)  # ids sharing one text: scored as one article (recsys/copies.py)
 
     def __post_init__(self) -> None:
         if len(self.articles) != len(self.vectors):
             raise InvalidInput(f"{len(self.articles)} articles but {len(self.vectors)} vectors")
         self.row_of = {a.id: row for row, a in enumerate(self.articles)}
+        self.copies = Copies((a.id, a.content_hash) for a in self.articles)
 
     @classmethod
     def from_index(cls, catalog: Catalog, vectors: VectorIndex) -> EvalCorpus:
@@ -411,17 +416,20 @@ def score_method(
     ks: Sequence[int] = DEFAULT_KS,
     dup_threshold: float = 0.9,
     clock: Callable[[], float] = time.perf_counter,
+    copies_as_distinct: bool = False,
 ) -> MethodResult:
     ks = tuple(sorted(set(ks)))
     depth = ks[-1]
+    copies = Copies(()) if copies_as_distinct else corpus.copies
     lists: dict[str, list[str]] = {}
     latencies: list[float] = []
     for query_id in query_ids:
         query = corpus.get(query_id)
+        itself = {query_id, *copies.others(query_id)}
         started = clock()
-        found = method.recommend(query, depth)
+        found = method.recommend(query, depth + len(itself) - 1)
         latencies.append((clock() - started) * 1000.0)
-        lists[query_id] = [i for i in found if i in corpus.row_of and i != query_id][:depth]
+        lists[query_id] = [i for i in found if i in corpus.row_of and i not in itself][:depth]
 
     nan = float("nan")
     # One value per query and metric, NaN where the metric does not apply to that query (an empty
@@ -437,8 +445,9 @@ def score_method(
     per_section: dict[str, list[float]] = {}
     for query_id, items in lists.items():
         subject = corpus.get(query_id).article
-        gains = [truth.gain(query_id, i) for i in items]
-        relevant = [truth.is_relevant(query_id, i) for i in items]
+        credited = copies.credited(items, functools.partial(truth.gain, query_id))
+        gains = [0.0 if c is None else truth.gain(query_id, c) for c in credited]
+        relevant = [c is not None and truth.is_relevant(query_id, c) for c in credited]
         relevant_total = truth.count(query_id)
         first_hit = next((rank for rank, hit in enumerate(relevant) if hit), None)
         record("MRR", 0.0 if first_hit is None else 1.0 / (first_hit + 1))
@@ -610,6 +619,7 @@ def run(
     *,
     ks: Sequence[int] = DEFAULT_KS,
     dup_threshold: float = 0.9,
+    copies_as_distinct: bool = False,
     graded: dict[tuple[str, str], float] | None = None,
     reference: str = "system",
     resamples: int = DEFAULT_RESAMPLES,
@@ -620,7 +630,10 @@ def run(
     method's paired comparisons against the others (recsys/significance.py), seeded by `seed`."""
     if not ks or min(ks) < 1 or max(ks) > 100:
         raise InvalidInput("every k must be between 1 and 100")
-    results = [score_method(m, corpus, truth, query_ids, ks=ks, dup_threshold=dup_threshold) for m in methods]
+    score = functools.partial(
+        score_method, ks=ks, dup_threshold=dup_threshold, copies_as_distinct=copies_as_distinct
+    )
+    results = [score(m, corpus, truth, query_ids) for m in methods]
     dated = any(corpus.get(q).article.published_at for q in query_ids)
     evaluation = Evaluation(
         corpus_size=len(corpus),
@@ -629,7 +642,11 @@ def run(
         query_ids=list(query_ids),
         results=results,
         correlation=pair_correlation(corpus, graded) if graded else None,
-        notes={"dup_threshold": dup_threshold},
+        notes={
+            "dup_threshold": dup_threshold,
+            # How identical copies were scored (recsys/copies.py): as one article, or by id.
+            "copies": "distinct" if copies_as_distinct else f"one article ({corpus.copies.groups} groups)",
+        },
         labels={"P@5": "story@5"} if _same_story(truth) and dated and 5 in ks else {},
     )
     # Against a section or tag proxy recall is tiny by construction (hundreds of relevant articles):

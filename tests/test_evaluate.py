@@ -36,7 +36,9 @@ from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
 
 def _stored(key: int, article_id: str, **fields: object) -> StoredArticle:
     article = Article(id=article_id, title=article_id, **fields)  # type: ignore[arg-type]
-    return StoredArticle(key=key, article=article, status="published", content_hash="h", updated_at="x")
+    return StoredArticle(
+        key=key, article=article, status="published", content_hash=article.content_hash, updated_at="x"
+    )
 
 
 def _tiny_corpus() -> EvalCorpus:
@@ -144,6 +146,47 @@ def test_duplicate_pairs_and_self_and_unknown_ids_are_handled() -> None:
     assert result.lists["c"] == ["a", "b"]  # the article itself and unknown ids are dropped, not refilled
     assert result.duplicate_pairs == {2: 1.0, 3: 1.0}
     assert result.intra_list_similarity[2] == pytest.approx(1.0)
+
+
+def test_identical_copies_count_as_one_article() -> None:
+    # q links p; p2 is p under another id (same title and body); q2 is a copy of q itself.
+    def stored(key: int, article_id: str, text: str, **fields: object) -> StoredArticle:
+        article = Article(id=article_id, title=text, body=text, **fields)  # type: ignore[arg-type]
+        return StoredArticle(
+            key=key, article=article, status="published", content_hash=article.content_hash, updated_at="x"
+        )
+
+    articles = [
+        stored(1, "q", "query", related=("p",)),
+        stored(2, "q2", "query"),
+        stored(3, "p", "partner"),
+        stored(4, "p2", "partner"),
+        stored(5, "o", "other"),
+    ]
+    vectors = np.eye(5, dtype=np.float32)
+    corpus = EvalCorpus(articles, vectors)
+    assert corpus.copies.groups == 2 and corpus.copies.others("p") == ("p2",)
+    truth = CuratedTruth(corpus)
+    asked: list[int] = []
+
+    class Listing(Fixed):
+        def recommend(self, query: StoredArticle, k: int) -> list[str]:
+            asked.append(k)
+            return super().recommend(query, k)
+
+    # The copy of the partner earns the partner's hit; the partner after it earns nothing more;
+    # the article's own copy is left out, and the method is asked for one item more to make up.
+    method = Listing("copies", {"q": ["q2", "p2", "p", "o"]})
+    result = score_method(method, corpus, truth, ["q"], ks=(1, 3))
+    assert asked == [4]
+    assert result.lists["q"] == ["p2", "p", "o"]
+    assert result.recall == {1: 1.0, 3: 1.0}
+    assert result.precision[3] == pytest.approx(1 / 3)
+    # By id (the old scoring): the copies are other articles.
+    asked.clear()
+    strict = score_method(method, corpus, truth, ["q"], ks=(1, 3), copies_as_distinct=True)
+    assert asked == [3]
+    assert strict.lists["q"] == ["q2", "p2", "p"] and strict.recall == {1: 0.0, 3: 1.0}
 
 
 @pytest.fixture
