@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     response_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
     freshness_half_life_days: float = Field(default=7.0, gt=0, le=36_500)
     freshness_weight: float = Field(default=0.3, ge=0, le=1)  # share of the score given to freshness
-    mmr_lambda: float = Field(default=0.9, ge=0, le=1)  # 1 = relevance only, lower = more variety
+    mmr_lambda: float = Field(default=1.0, ge=0, le=1)  # 1 = relevance only, lower = more variety
     # A candidate this close (cosine) to an item already listed is only listed when nothing else is
     # left (1 = no cap): near-copies that the duplicate rule keeps (templated reports) come last.
     redundancy_cap: float = Field(default=0.9, gt=0, le=1)
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     # Candidates (docs/ranking-candidates.md): dense neighbours fused with BM25 matches. `blend`:
     # relevance = (1 - w) * cosine + w * normalised BM25; `dense`: cosine alone.
     fusion: Fusion = "blend"
-    fusion_weight: float = Field(default=0.3, ge=0, le=1)
+    fusion_weight: float = Field(default=0.4, ge=0, le=1)
     lexical_neighbours: int = Field(default=64, ge=0, le=1000)  # BM25 matches stored per article; 0 = none
     lexical_query_terms: int = Field(default=0, ge=0, le=10_000)  # weightiest terms a query uses; 0 = all
     # Share of the articles added, changed or removed since the lexical lists were last all computed

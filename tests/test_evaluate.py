@@ -343,16 +343,16 @@ def test_system_variants_run_other_settings_and_requests_against_a_reference(
 
     variants = [
         system_variant(prepared, "default", settings),
-        system_variant(prepared, "no-mmr", settings, mmr_lambda=1.0),
+        system_variant(prepared, "mmr-0.7", settings, mmr_lambda=0.7),
         system_variant(prepared, "older-only", settings, query=RelatedQuery(background=True)),
     ]
     evaluation = evaluate_prepared(prepared, methods=[], variants=variants, reference="default", ks=(5,))
     by_name = {r.name: r for r in evaluation.results}
     # background=true lists only stories published before the article: the first of a topic has none
     assert by_name["older-only"].empty_lists > 0 and by_name["default"].empty_lists == 0
-    assert by_name["no-mmr"].recall[5] == by_name["default"].recall[5] == 1.0
+    assert by_name["mmr-0.7"].recall[5] == by_name["default"].recall[5] == 1.0
     assert evaluation.significance is not None and evaluation.significance.reference == "default"
-    assert {c.baseline for c in evaluation.significance.comparisons} == {"no-mmr", "older-only"}
+    assert {c.baseline for c in evaluation.significance.comparisons} == {"mmr-0.7", "older-only"}
     with pytest.raises(InvalidInput, match="no setting named mmr_lamda"):
         system_variant(prepared, "typo", settings, mmr_lamda=0.5)
     with pytest.raises(ValidationError):

@@ -160,7 +160,7 @@ def test_lexical_fusion_lifts_an_exact_wording_match(tmp_path: Path) -> None:
     fused = side.load()
     plain = side.recommender(fused.index)
     plain.policy = dataclasses.replace(plain.policy, fusion_weight=0.0)
-    assert fused.policy.fusion_weight == 0.3
+    assert fused.policy.fusion_weight == 0.4
     for article_id in ("harbour-0", "election-2"):
         a = [(i.article.id, round(i.score, 6)) for i in fused.related(article_id, 5)]
         b = [(i.article.id, round(i.score, 6)) for i in plain.related(article_id, 5)]
