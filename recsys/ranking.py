@@ -329,8 +329,10 @@ def pool_for(limit: int) -> int:
 def depth(limit: int) -> int:
     """How far down the scored candidates (best first, less what the page holds) rank_list may look
     for a list of `limit`: its pool, what dedup drops on the way, and reserves for when the pool's
-    best left are near-copies of what is listed (stage 5). A caller that cuts the candidates short
-    supplies at least this many plus the page's keys, so that every path lists the same."""
+    best left are near-copies of what is listed (stage 5). It looks no deeper than it is handed: a
+    caller that hands only the best candidates where another path hands every one (the section
+    block against tests/reference.py) hands at least this many plus the page's keys
+    (Recommender._reach), so both list the same; `related` hands both paths the same best few."""
     return 4 * pool_for(limit)
 
 
