@@ -10,6 +10,13 @@ being unlike the others.
 A redundancy cap makes near-copies the last resort: a candidate whose cosine to something already
 picked reaches `cap` is only picked when every other competing candidate is used up (MMR alone lets a
 very relevant near-copy through: at lambda 0.7, relevance 0.95 at redundancy 0.92 beats 0.70 at 0.40).
+
+Reserves: candidates from index `reserve` on (the ranking's deeper candidates, past its pool) compete
+only once no uncapped candidate before them is left, and still before any capped one. A pool can be
+one templated report thirty times over (Reuters' weekly money-market notices, earnings tables): then
+the list fills from less relevant but different stories further down before it repeats the template.
+`fill_capped=False` ends the order where only capped candidates are left, so that the ranking can put
+the section's recent stories before them (recsys/ranking.py, stage 6).
 """
 
 from __future__ import annotations
@@ -28,19 +35,22 @@ def mmr_order(
     floor: float = FLOOR,
     similarity: np.ndarray | None = None,
     cap: float = 1.0,
+    reserve: int | None = None,
+    fill_capped: bool = True,
 ) -> list[int]:
     """Indices into `relevance` in MMR order, at most `limit` of them.
 
     `vectors` are the candidates' L2-normalised vectors (one row each); `picked` holds vectors of
     items already on the list (pins, earlier pages), which count against similar candidates.
     `similarity`, when the caller has it, is `vectors @ vectors.T`. `cap` (1: none): the redundancy
-    from which a candidate waits until no other is left.
+    from which a candidate waits until no other is left. `reserve`: the index from which candidates
+    are reserves (see above; None: none are). `fill_capped=False`: stop rather than take a capped one.
     """
     n = len(relevance)
     if n == 0 or limit <= 0:
         return []
     by_relevance = [int(i) for i in np.argsort(-relevance, kind="stable")]
-    if lam >= 1.0 and cap >= 1.0:
+    if lam >= 1.0 and cap >= 1.0 and reserve is None:
         return by_relevance[:limit]
     threshold = floor * float(relevance.max()) if relevance.max() > 0 else -np.inf
     related = relevance >= threshold
@@ -51,14 +61,23 @@ def mmr_order(
     available = np.ones(n, dtype=bool)
     if similarity is None:
         similarity = vectors @ vectors.T
+    # Tiers below every gain of the tier above (each gain lies in [-5, 1]): reserves after the
+    # pool, capped candidates after every uncapped one.
+    tier = np.zeros(n, dtype=np.float64)
+    if reserve is not None:
+        tier[reserve:] = -8.0
+    capped = np.zeros(n, dtype=bool)
     order: list[int] = []
     for _ in range(min(limit, n)):
         # Related candidates by MMR gain, then the rest by relevance; past the cap, last of all.
-        gain = np.where(related, lam * relevance - (1.0 - lam) * redundancy, relevance - 4.0)
+        gain = np.where(related, lam * relevance - (1.0 - lam) * redundancy, relevance - 4.0) + tier
         if cap < 1.0:
-            gain[redundancy >= cap] -= 8.0  # below every uncapped gain (each lies in [-5, 1])
+            capped = redundancy >= cap
+            gain[capped] -= 16.0
         gain[~available] = -np.inf
         best = int(np.argmax(gain))
+        if capped[best] and not fill_capped:
+            break
         order.append(best)
         available[best] = False
         redundancy = np.maximum(redundancy, similarity[best])

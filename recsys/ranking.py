@@ -9,9 +9,16 @@
    prior (a long two-sided decay around the article's date);
 4. near-duplicate collapse (recsys/dedup.py): best-first, a candidate that duplicates the article,
    something already on the page or a better candidate is dropped and counted;
-5. diversity: maximal marginal relevance (recsys/diversity.py) over what is left;
+5. diversity: maximal marginal relevance (recsys/diversity.py) over a pool of the best candidates
+   left (`pool_for`), with a redundancy cap: when only near-copies of listed items (cosine >= the
+   cap) are left in the pool, the deeper candidates already scored (up to `depth`, never a new
+   search) are looked at for different stories first;
 6. fallback: while the list is short, the most recent stories of the article's section that pass
-   every rule above.
+   every rule above; then, if the list is still short, the capped near-copies of stage 5, best first.
+   Near-copies come after the section's stories because a templated report repeated (Reuters'
+   weekly money-market notices) is what a reader sees as the same item again: on Reuters this took
+   near-duplicate pairs per list from 0.16 to 0.00 at equal precision (docs/ranking-candidates.md,
+   "Diversity"). Without a section they still fill the list rather than leave it short.
 
 Stage 1 is the caller's: the query side (recsys/recommend.py) applies the rules to arrays of
 candidate rows (recsys/rules.py) before anything here runs, against the live view of the catalog
@@ -314,6 +321,21 @@ def freshness(moment: float, anchor: float, half_life_days: float) -> float:
     return float(0.5 ** (gap_days / half_life_days))
 
 
+def pool_for(limit: int) -> int:
+    """How many non-duplicate candidates stage 5 chooses a list of `limit` from: its pool."""
+    return max(3 * limit, 30)
+
+
+def depth(limit: int) -> int:
+    """How far down the scored candidates (best first, less what the page holds) rank_list may look
+    for a list of `limit`: its pool, what dedup drops on the way, and reserves for when the pool's
+    best left are near-copies of what is listed (stage 5). It looks no deeper than it is handed: a
+    caller that hands only the best candidates where another path hands every one (the section
+    block against tests/reference.py) hands at least this many plus the page's keys
+    (Recommender._reach), so both list the same; `related` hands both paths the same best few."""
+    return 4 * pool_for(limit)
+
+
 def rank_list(
     subject: Subject,
     candidates: Sequence[Candidate],
@@ -371,7 +393,9 @@ def rank_list(
         key=lambda pair: (-pair[0], pair[1].key),
     )
     room = limit - len(items)
-    pool_size = pool_size or max(3 * room, 30)
+    pool_size = pool_size or pool_for(room)
+    # How far down `scored` the list may look for reserves (see depth()).
+    deepest = min(len(scored), depth(room) if room > 0 else 0)
     kept: list[tuple[float, Candidate]] = []
     # For each dropped duplicate, the kept candidate it duplicates (None: something on the page).
     dropped_for: list[int | None] = []
@@ -393,50 +417,78 @@ def rank_list(
         for i, j in zip(*np.nonzero(np.tril(among >= threshold, -1)), strict=True):
             close_to_earlier.setdefault(int(i), []).append(int(j))
     kept_at: dict[int, int] = {}  # position in `scored` -> index in `kept`
-    for position, (score, candidate) in enumerate(scored):
-        if len(kept) >= pool_size or room <= 0:
-            break
-        if candidate.key in seen_keys:
-            continue
-        seen_keys.add(candidate.key)
-        if query.dedup:
-            if among is not None and position < len(reach):
-                on_page = page.duplicate_among(close_to_page.get(position, ()), to_page[position], candidate)
-                twin = _first_kept_twin(
-                    candidate, close_to_earlier.get(position, ()), among[position], scored, kept_at, policy
-                )
-            else:  # past what was computed ahead: one product each
-                on_page = page.duplicates(candidate)
-                twin = policy.duplicates.first_duplicate(
-                    np.stack([c.vector for _, c in kept]) @ candidate.vector if kept else np.zeros(0),
-                    [c.title for _, c in kept],
-                    candidate.title,
-                )
-            if on_page:
-                dropped_for.append(None)
-                continue
-            if twin is not None:
-                dropped_for.append(twin)
-                continue
-        kept_at[position] = len(kept)
-        kept.append((score, candidate))
+    position = 0  # the next position of `scored` to look at
 
+    def keep_until(count: int, end: int) -> None:
+        """Stage 4: keep non-duplicates, best first, until `count` are kept or `end` is reached."""
+        nonlocal position
+        while position < end and len(kept) < count:
+            at, (score, candidate) = position, scored[position]
+            position += 1
+            if candidate.key in seen_keys:
+                continue
+            seen_keys.add(candidate.key)
+            if query.dedup:
+                if among is not None and at < len(reach):
+                    on_page = page.duplicate_among(close_to_page.get(at, ()), to_page[at], candidate)
+                    twin = _first_kept_twin(
+                        candidate, close_to_earlier.get(at, ()), among[at], scored, kept_at, policy
+                    )
+                else:  # past what was computed ahead: one product each
+                    on_page = page.duplicates(candidate)
+                    twin = policy.duplicates.first_duplicate(
+                        np.stack([c.vector for _, c in kept]) @ candidate.vector if kept else np.zeros(0),
+                        [c.title for _, c in kept],
+                        candidate.title,
+                    )
+                if on_page:
+                    dropped_for.append(None)
+                    continue
+                if twin is not None:
+                    dropped_for.append(twin)
+                    continue
+            kept_at[at] = len(kept)
+            kept.append((score, candidate))
+
+    keep_until(pool_size if room > 0 else 0, len(scored))
     lam = policy.mmr_lambda if query.diversity else 1.0
-    relevance = np.array([score for score, _ in kept], dtype=np.float64)
-    kept_vectors = np.stack([c.vector for _, c in kept]) if kept else np.zeros((0, 1), np.float32)
-    positions = list(kept_at)
-    similarity = None
-    if among is not None and all(p < len(among) for p in positions):
-        similarity = among[np.ix_(positions, positions)]
     cap = policy.redundancy_cap if query.diversity else 1.0
-    order = mmr_order(
-        relevance, kept_vectors, lam, room, picked=page.listed_vectors(), similarity=similarity, cap=cap
-    )
+
+    def diversify(reserve: int | None, fill_capped: bool) -> list[int]:
+        relevance = np.array([score for score, _ in kept], dtype=np.float64)
+        kept_vectors = np.stack([c.vector for _, c in kept]) if kept else np.zeros((0, 1), np.float32)
+        positions = list(kept_at)
+        similarity = None
+        if among is not None and all(p < len(among) for p in positions):
+            similarity = among[np.ix_(positions, positions)]
+        return mmr_order(
+            relevance,
+            kept_vectors,
+            lam,
+            room,
+            picked=page.listed_vectors(),
+            similarity=similarity,
+            cap=cap,
+            reserve=reserve,
+            fill_capped=fill_capped,
+        )
+
+    # Stage 5 on the pool. Should it reach a capped candidate (a near-copy of something listed),
+    # the deeper candidates, scored already, are looked at first: up to `deepest`, never a search.
+    # Capped candidates come last of all, after the section fallback (stage 6).
+    order = diversify(None, fill_capped=cap >= 1.0)
+    last: list[int] = []
+    if len(order) < min(room, len(kept)):
+        primary = len(kept)
+        keep_until(primary + deepest, deepest)
+        reserve = primary if len(kept) > primary else None
+        if reserve is not None:
+            order = diversify(reserve, fill_capped=False)
+        if len(order) < min(room, len(kept)):
+            last = diversify(reserve, fill_capped=True)[len(order) :]
     for index in order:
         score, candidate = kept[index]
         take(candidate, score, reason)
-    shown = set(order)
-    collapsed += sum(1 for twin in dropped_for if twin is None or twin in shown)
 
     for candidate in fallback() if fallback is not None and len(items) < limit else ():
         if len(items) >= limit:
@@ -446,6 +498,16 @@ def rank_list(
         if query.dedup and page.duplicates(candidate):
             continue
         take(candidate, score_of(candidate), "fallback")
+    shown = set(order)
+    for index in last:
+        score, candidate = kept[index]
+        if len(items) >= limit:
+            break
+        if candidate.key in page.keys or (query.dedup and page.duplicates(candidate)):
+            continue  # the fallback listed it, or a twin of it
+        take(candidate, score, reason)
+        shown.add(index)
+    collapsed += sum(1 for twin in dropped_for if twin is None or twin in shown)
     return RankedList(items=items, collapsed=collapsed)
 
 

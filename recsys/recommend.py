@@ -43,6 +43,7 @@ from recsys.ranking import (
     Recommendation,
     Rules,
     Subject,
+    depth,
     rank_list,
 )
 from recsys.rules import RowRules
@@ -581,7 +582,7 @@ class Recommender:
         """How many of the best candidates the ranking can look at for a list of `limit` (its pool,
         what dedup may drop on the way, and the page), with room to spare: candidates past it are
         never made."""
-        return 4 * max(3 * limit, 30) + len(request.page.keys) + 16
+        return depth(limit) + len(request.page.keys) + 16
 
     def _blocks(self, request: _Request) -> Blocks:
         query = request.query

@@ -138,6 +138,13 @@ def short_lists_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worl
 
 
 @pytest.fixture(scope="module")
+def capped_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A redundancy cap low enough that most lists reach it: the ranking then looks past its pool
+    for reserves and lists capped candidates after the section fallback, on both paths alike."""
+    yield from _world(tmp_path_factory.mktemp("capped"), FakeEncoder(), redundancy_cap=0.5)
+
+
+@pytest.fixture(scope="module")
 def real_world(tmp_path_factory: pytest.TempPathFactory, real_encoder: Encoder) -> Iterator[World]:
     yield from _world(tmp_path_factory.mktemp("real"), real_encoder)
 
@@ -236,6 +243,18 @@ def test_fast_path_equals_the_reference_on_real_vectors(real_world: World, data:
 def test_every_article_and_the_default_query_agree(fake_world: World) -> None:
     for article_id in fake_world.ids:
         _same(fake_world, article_id, RelatedQuery(limit=10, section_limit=5))
+
+
+@hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_reserves_and_capped_candidates_agree(capped_world: World, data: st.DataObject) -> None:
+    article_id, query = data.draw(queries(capped_world))
+    _same(capped_world, article_id, query)
+
+
+def test_every_article_agrees_under_a_low_cap(capped_world: World) -> None:
+    for article_id in capped_world.ids:
+        _same(capped_world, article_id, RelatedQuery(limit=10, section_limit=5))
 
 
 def test_a_filter_that_cannot_match_answers_without_searching(fake_world: World) -> None:

@@ -230,6 +230,77 @@ def test_the_redundancy_cap_puts_near_copies_last_even_among_weak_candidates() -
     assert mmr_order(relevance, vectors, 1.0, 3, cap=0.9) == [0, 3, 4]
 
 
+def test_reserves_come_after_the_pool_and_before_capped_candidates() -> None:
+    event = [_unit(1, 0.05 * i, 0, 0) for i in range(3)]  # cosine >= 0.99 to each other
+    deeper = _unit(0.6, 0, 0.8, 0)
+    vectors = np.stack([*event, deeper])
+    relevance = np.array([0.9, 0.89, 0.88, 0.5])
+    # The pool is the event alone (index 3 is a reserve): the reserve beats the capped angles...
+    assert mmr_order(relevance, vectors, 1.0, 3, cap=0.9, reserve=3) == [0, 3, 1]
+    # ... but not an uncapped pool candidate, however much more relevant the reserve is.
+    other = _unit(0, 0, 0, 1)
+    with_other = np.stack([*event, other, deeper])
+    weak_other = np.array([0.9, 0.89, 0.88, 0.3, 0.8])
+    assert mmr_order(weak_other, with_other, 1.0, 3, cap=0.9, reserve=4) == [0, 3, 4]
+    # Told not to fill with capped candidates, the order ends where only those are left.
+    assert mmr_order(relevance, vectors, 1.0, 4, cap=0.9, reserve=3, fill_capped=False) == [0, 3]
+
+
+DIM = 48
+
+
+def _axis(i: int, lean: float) -> np.ndarray:
+    """A unit vector mostly along axis 0 (`lean` of it) with its own axis `i`."""
+    vector = np.zeros(DIM, dtype=np.float32)
+    vector[0], vector[i] = lean, 1.0
+    return vector / np.linalg.norm(vector)
+
+
+def _templated(count: int) -> list[Candidate]:
+    """`count` reports of one template: cosine 0.93 to each other (near-copies past a 0.9 cap, but
+    not duplicates: the vectors stay under 0.97 and the headlines differ)."""
+    return [
+        _candidate(i, f"{i * 7919:x} report {chr(65 + i)}", _axis(i, 3.7), 0.9 - 0.001 * i)
+        for i in range(1, count + 1)
+    ]
+
+
+def _rank(
+    candidates: list[Candidate], fallback: list[Candidate] | None = None
+) -> list[tuple[int | None, str]]:
+    subject = Subject(_axis(DIM - 1, 0.0), Article(id="q", title="q", section="s"), 0, NOW)
+    ranked = rank_list(
+        subject, candidates, query=RelatedQuery(limit=10), policy=Policy(mmr_lambda=0.9, redundancy_cap=0.9),
+        page=Page(subject, DuplicateRule()), limit=10, fresh=False, reason="similar",
+        fallback=None if fallback is None else lambda: fallback,
+    )  # fmt: skip
+    return [(i.key, i.reason) for i in ranked.items]
+
+
+def test_a_pool_of_one_template_fills_from_the_deeper_candidates() -> None:
+    templated = _templated(30)  # the whole pool of 30
+    sims = [float(a.vector @ b.vector) for a in templated[:2] for b in templated[2:3]]
+    assert all(0.9 <= s < 0.97 for s in sims)
+    # Deeper, less relevant but different stories (cosine about 0.2 to the template and each other).
+    deeper = [_candidate(100 + i, f"other story {i}", _axis(31 + i, 0.5), 0.6 - 0.01 * i) for i in range(12)]
+    listed = _rank([*templated, *deeper])
+    # One report, then the deeper stories in order: no second report while a different story is left.
+    assert listed == [(1, "similar"), *[(100 + i, "similar") for i in range(9)]]
+
+
+def test_when_only_near_copies_are_left_the_section_fallback_comes_before_them() -> None:
+    templated = _templated(30)
+    recent = [_candidate(200 + i, f"section story {i}", _axis(40 + i, 0.0), 0.0) for i in range(3)]
+    # Nothing deeper: the section's recent stories fill the list, and the near-copies only after them.
+    assert _rank(templated, fallback=recent) == [
+        (1, "similar"),
+        *[(200 + i, "fallback") for i in range(3)],
+        *[(k, "similar") for k in range(2, 8)],
+    ]
+    # Without a fallback (no section) the list is still full: near-copies rather than a short list.
+    assert _rank(templated) == [(k, "similar") for k in range(1, 11)]
+
+
 def test_fallback_fills_from_the_section_and_is_marked() -> None:
     subject = Subject(_unit(1, 0, 0, 0), Article(id="q", title="q", section="s"), 0, NOW)
     similar = _candidate(1, "one", _unit(1, 0.5, 0, 0), 0.89)
