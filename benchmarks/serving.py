@@ -57,6 +57,19 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
+REFUSAL_GRACE_S = 60.0  # how long a server may answer "index unavailable" with a reason
+
+
+def _refusal(answer: httpx.Response) -> str | None:
+    """The reason a health answer gives for serving no index, other than still loading one."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return detail if isinstance(detail, str) and detail != "no index loaded" else None
+
+
 @contextmanager
 def running(
     command: list[str], env: dict[str, str], port: int, *, ready: str = "/health", timeout_s: float = 1800
@@ -80,8 +93,15 @@ def running(
                     if time.perf_counter() - started > timeout_s:
                         raise SystemExit(f"{base}{ready} did not answer 200 within {timeout_s:.0f} s")
                     try:
-                        if client.get(ready).status_code == 200:
+                        answer = client.get(ready)
+                        if answer.status_code == 200:
                             break
+                        # A server up but refusing its index (wrong model, corrupt version) says
+                        # why and will not recover by itself: stop waiting once it has said it
+                        # for a while, rather than for the whole timeout.
+                        why = _refusal(answer)
+                        if why and time.perf_counter() - started > REFUSAL_GRACE_S:
+                            raise SystemExit(f"{base}{ready} answers {answer.status_code}: {why}")
                     except httpx.TransportError:
                         pass
                     time.sleep(0.25)
