@@ -391,7 +391,7 @@ def rank_list(
     prior = policy.time_prior_weight if not fresh and query.freshness is None and subject.dated else 0.0
     prior_half_life = policy.time_prior_half_life_days
     # Relevance from which a candidate is a close match the prior may re-order (see Policy).
-    band = 0.0
+    band = -math.inf  # off: every candidate, negative cosines included
     if prior and policy.time_prior_band > 0.0:
         best = max((c.similarity for c in candidates if c.key not in page.keys), default=0.0)
         band = policy.time_prior_band * best
