@@ -107,6 +107,18 @@ class Policy:
     fusion_weight: float = 0.0
     time_prior_weight: float = 0.0
     time_prior_half_life_days: float = 30.0
+    # Shapes of the time prior measured against the default (docs/ranking-candidates.md); none beat
+    # it on both wcep2025_dev and reuters, so they are sweep knobs, not settings.
+    # The prior re-orders only the close matches: candidates whose relevance is at least this share
+    # of the best candidate's. The rest take the prior's floor (1 - weight), so they stay below every
+    # close match and in relevance order. 0: the prior applies to every candidate.
+    time_prior_band: float = 0.0
+    # False: relevance x (1 - w + w x decay); True: relevance - w x (1 - decay), a penalty in
+    # cosine units that does not shrink with the candidate's relevance.
+    time_prior_additive: bool = False
+    # Shape of the decay: 0.5 ** ((gap / half-life) ** exponent). 1: exponential in the gap; 2: a
+    # Gaussian, nearly flat within the half-life and steep past it.
+    time_prior_exponent: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -378,10 +390,21 @@ def rank_list(
     # (an old article may list later developments), unless the request asked about freshness.
     prior = policy.time_prior_weight if not fresh and query.freshness is None and subject.dated else 0.0
     prior_half_life = policy.time_prior_half_life_days
+    # Relevance from which a candidate is a close match the prior may re-order (see Policy).
+    band = -math.inf  # off: every candidate, negative cosines included
+    if prior and policy.time_prior_band > 0.0:
+        best = max((c.similarity for c in candidates if c.key not in page.keys), default=0.0)
+        band = policy.time_prior_band * best
+    additive = bool(policy.time_prior_additive)
 
     def score_of(candidate: Candidate) -> float:
         if prior and not math.isnan(candidate.published):
-            decay = freshness(candidate.published, anchor, prior_half_life)
+            decay = 0.0  # a weaker candidate than the close matches: the prior's floor
+            if candidate.similarity >= band:
+                gap = abs(candidate.published - anchor) / SECONDS_PER_DAY / prior_half_life
+                decay = float(0.5 ** (gap**policy.time_prior_exponent))  # x ** 1.0 is x exactly
+            if additive:
+                return candidate.similarity - prior * (1.0 - decay)
             return candidate.similarity * (1.0 - prior + prior * decay)
         if weight == 0.0:
             return candidate.similarity

@@ -339,3 +339,59 @@ def test_undated_articles_pass_no_date_rule_but_pass_when_there_is_none() -> Non
     for params in ({"background": True}, {"max_age_days": 5.0}, {"since": NOW - timedelta(days=9)}):
         query = RelatedQuery(**params)  # type: ignore[arg-type]
         assert not Rules(subject, query, set(), NOW).allows(undated, 9, "published")
+
+
+def test_a_banded_time_prior_reorders_only_the_close_matches() -> None:
+    # The Taiwan cotton case: a cotton-buying article, cotton items 50-100 days earlier (cosine
+    # 0.66-0.70) and same-week items on another crop (cosine 0.55-0.58).
+    article = Article(id="q", title="q", published_at="2026-06-01T00:00:00Z")
+    subject = Subject(_unit(1, 0, 0, 0, 0, 0), article, 0, NOW)
+    cotton = [
+        _candidate(1, "cotton a", _unit(1, 1, 0, 0, 0, 0), 0.70, published="2026-03-01T00:00:00Z"),
+        _candidate(2, "cotton b", _unit(1, 0, 1, 0, 0, 0), 0.66, published="2026-04-10T00:00:00Z"),
+    ]
+    same_week = [
+        _candidate(3, "soybeans a", _unit(1, 0, 0, 1, 0, 0), 0.58, published="2026-05-30T00:00:00Z"),
+        _candidate(4, "soybeans b", _unit(1, 0, 0, 0, 1, 0), 0.55, published="2026-06-02T00:00:00Z"),
+        _candidate(5, "cotton c", _unit(1, 0, 0, 0, 0, 1), 0.69, published="2026-05-25T00:00:00Z"),
+    ]
+
+    def order(**knobs: float) -> list[int | None]:
+        policy = Policy(**{"mmr_lambda": 1.0, "time_prior_weight": 0.3, **knobs})  # type: ignore[arg-type]
+        ranked = rank_list(
+            subject, [*cotton, *same_week], query=RelatedQuery(limit=5), policy=policy,
+            page=Page(subject, DuplicateRule()), limit=5, fresh=False, reason="similar",
+        )  # fmt: skip
+        return [i.key for i in ranked.items]
+
+    # Everywhere, the prior lifts the weaker same-week items over the older close matches.
+    assert order() == [5, 3, 4, 2, 1]
+    # Banded at 0.9 of the best (0.63): the recent close match still leads, the older close matches
+    # follow it re-ordered by time, and the weak same-week items come after every close match, in
+    # relevance order.
+    assert order(time_prior_band=0.9) == [5, 2, 1, 3, 4]
+    # Without a prior the band changes nothing.
+    assert order(time_prior_band=0.9, time_prior_weight=0.0) == [1, 5, 2, 3, 4]
+    # A Gaussian decay with a 90-day half-life is nearly flat over the first weeks and months: the
+    # older cotton items lose less than the relevance the same-week items lack.
+    assert order(time_prior_exponent=2, time_prior_half_life_days=90) == [5, 2, 1, 3, 4]
+
+
+def test_an_additive_time_prior_moves_weak_candidates_as_much_as_strong_ones() -> None:
+    article = Article(id="q", title="q", published_at="2026-06-01T00:00:00Z")
+    subject = Subject(_unit(1, 0, 0, 0), article, 0, NOW)
+    far = _candidate(1, "far", _unit(1, 1, 0, 0), 0.5, published="2024-06-01T00:00:00Z")
+    near = _candidate(2, "near", _unit(1, 0, 1, 0), 0.3, published="2026-06-01T00:00:00Z")
+
+    def scores(additive: bool) -> list[tuple[int | None, float]]:
+        policy = Policy(mmr_lambda=1.0, time_prior_weight=0.3, time_prior_additive=additive)
+        ranked = rank_list(
+            subject, [far, near], query=RelatedQuery(limit=2), policy=policy,
+            page=Page(subject, DuplicateRule()), limit=2, fresh=False, reason="similar",
+        )  # fmt: skip
+        return [(i.key, round(i.score, 3)) for i in ranked.items]
+
+    # Two years away the decay is ~0: x 0.7 keeps the far match first (0.35 against 0.30), a
+    # penalty of 0.3 in cosine units puts it last (0.20).
+    assert scores(False) == [(1, 0.35), (2, 0.3)]
+    assert scores(True) == [(2, 0.3), (1, 0.2)]
