@@ -325,12 +325,13 @@ class Page:
         return self._buffer[1 : self._count] if self._count > 1 else None
 
 
-def freshness(moment: float, anchor: float, half_life_days: float) -> float:
-    """1 at the anchor, halving every `half_life_days` either side; 0 for an undated article (NaN)."""
+def freshness(moment: float, anchor: float, half_life_days: float, exponent: float = 1.0) -> float:
+    """1 at the anchor, halving every `half_life_days` either side; 0 for an undated article (NaN).
+    `exponent` shapes the decay, 0.5 ** ((gap / half-life) ** exponent): 2 is a Gaussian."""
     if math.isnan(moment):
         return 0.0
     gap_days = abs(moment - anchor) / SECONDS_PER_DAY
-    return float(0.5 ** (gap_days / half_life_days))
+    return float(0.5 ** ((gap_days / half_life_days) ** exponent))  # x ** 1.0 is x exactly
 
 
 def pool_for(limit: int) -> int:
@@ -401,8 +402,7 @@ def rank_list(
         if prior and not math.isnan(candidate.published):
             decay = 0.0  # a weaker candidate than the close matches: the prior's floor
             if candidate.similarity >= band:
-                gap = abs(candidate.published - anchor) / SECONDS_PER_DAY / prior_half_life
-                decay = float(0.5 ** (gap**policy.time_prior_exponent))  # x ** 1.0 is x exactly
+                decay = freshness(candidate.published, anchor, prior_half_life, policy.time_prior_exponent)
             if additive:
                 return candidate.similarity - prior * (1.0 - decay)
             return candidate.similarity * (1.0 - prior + prior * decay)
