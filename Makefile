@@ -29,8 +29,8 @@ demo: setup
 	RECSYS_DEMO_PAGES=true $(BIN)/recsys serve --data-dir $(DATA_DIR) --port $(PORT)
 
 lint: setup
-	$(BIN)/ruff check recsys index service tests benchmarks
-	$(BIN)/ruff format --check recsys index service tests benchmarks
+	$(BIN)/ruff check recsys index service cli tests benchmarks
+	$(BIN)/ruff format --check recsys index service cli tests benchmarks
 	$(BIN)/mypy
 
 pytest: setup

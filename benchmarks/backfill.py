@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.build_throughput import _articles
+from benchmarks.build_throughput import sample_articles
 from benchmarks.report import machine, table, write_json
+from cli.commands import _encoder
 from index.backfill import (
     InputShard,
     LocalEngine,
@@ -49,10 +50,10 @@ from index.backfill import (
     prepare_shard,
 )
 from index.build import build_index
-from index.cli import _encoder
 from index.ray_embed import EmbedActor, RayEngine
-from recsys.catalog import Catalog, UpsertCounts
-from recsys.embed import SentenceTransformerEncoder, TextRecipe
+from recsys.catalog.sqlite import Catalog, UpsertCounts
+from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.settings import Settings
 
 ARCHIVES = (1_000_000, 10_000_000)
@@ -221,7 +222,7 @@ def main() -> None:
     if args.input is None:
         parser.error("--input is required")
 
-    articles = _articles(args.input, args.limit)
+    articles = sample_articles(args.input, args.limit)
     settings = Settings(batch_size=args.batch_size)
     encoder = SentenceTransformerEncoder()
     encoder.encode(["warm-up sentence"] * 8, batch_size=8)  # first-call set-up is not throughput

@@ -26,8 +26,10 @@ from pathlib import Path
 from benchmarks.report import machine, table, write_json
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.catalog import Catalog, UpsertCounts
-from recsys.embed import Encoder, SentenceTransformerEncoder, TextRecipe, load_encoder
+from recsys.catalog.sqlite import Catalog, UpsertCounts
+from recsys.encoding.encoders import SentenceTransformerEncoder, load_encoder
+from recsys.encoding.protocol import Encoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.settings import Settings
 
 

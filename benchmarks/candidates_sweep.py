@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import Article, read_articles
-from recsys.baselines import FullSystem, make_methods
-from recsys.catalog import StoredArticle
-from recsys.evaluate import (
+from recsys.catalog.sqlite import StoredArticle
+from recsys.evaluation.baselines import FullSystem, make_methods
+from recsys.evaluation.evaluate import (
     EvalCorpus,
     Evaluation,
     Method,
@@ -39,9 +39,9 @@ from recsys.evaluate import (
     read_pairs,
     run,
 )
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
-from recsys.recommend import Recommender
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 
 RRF_CONSTANT = 60

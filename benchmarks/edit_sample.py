@@ -12,7 +12,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 
 
 def main() -> None:

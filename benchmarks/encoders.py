@@ -29,7 +29,9 @@ import numpy as np
 
 from benchmarks.build_throughput import sample_articles
 from benchmarks.report import machine, table, write_json
-from recsys.embed import Encoder, SentenceTransformerEncoder, TextRecipe, load_encoder
+from recsys.encoding.encoders import SentenceTransformerEncoder, load_encoder
+from recsys.encoding.protocol import Encoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.settings import EncoderBackend, Settings
 
 BACKENDS: tuple[EncoderBackend, ...] = get_args(EncoderBackend)

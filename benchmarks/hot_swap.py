@@ -28,8 +28,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks.serving import free_port
-from recsys.catalog import Catalog
-from recsys.ingest import import_file
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 
 
 @dataclass
@@ -111,7 +111,7 @@ def main() -> None:
         "RECSYS_RELOAD_INTERVAL": str(args.reload_interval),
         "RECSYS_LOG_LEVEL": "warning",
     }
-    cli = [sys.executable, "-m", "index.cli"]
+    cli = [sys.executable, "-m", "cli.commands"]
     server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     load, stop = Load(), threading.Event()

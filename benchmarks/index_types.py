@@ -26,9 +26,9 @@ from typing import Any
 import faiss
 import numpy as np
 
-from recsys.embed import normalise
+from recsys.encoding.protocol import normalise
 from recsys.settings import DEFAULT_MODEL
-from recsys.vectors import INDEX_FILE, IndexSpec, VectorIndex
+from recsys.version.vectors import INDEX_FILE, IndexSpec, VectorIndex
 
 K = 10
 

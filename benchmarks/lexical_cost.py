@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import Article, read_articles
-from recsys.embed import TextRecipe
-from recsys.lexical import LexicalIndex
+from recsys.encoding.recipe import TextRecipe
+from recsys.version.lexical import LexicalIndex
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -12,8 +12,8 @@ import statistics
 import sys
 import time
 
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 
 

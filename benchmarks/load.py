@@ -99,7 +99,16 @@ def measure(
         # threads may fight each other (RECSYS_SEARCH_THREADS: 0 = every core, the default).
         env["RECSYS_SEARCH_THREADS"] = str(search_threads)
     port = free_port()
-    command = [sys.executable, "-m", "index.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "cli.commands",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+    ]
     with running(command, env, port) as server:
         with httpx.Client(base_url=server.base, timeout=10) as client:
             for _ in range(20):  # warm-up: first requests pay for lazy imports and caches

@@ -3,7 +3,7 @@ many same-story updates):
 
 * the share of related lists holding a near-duplicate pair (the article and an item, or two items)
   before dedup (plain nearest neighbours) and after (the default pipeline), by the service's rule
-  (recsys/dedup.py) and by an independent check (identical headline after stripping version markers);
+  (recsys/serving/dedup.py) and by an independent check (identical headline after stripping version markers);
 * the median age gap (days between an item and the article) with freshness off and on.
 
     python -m benchmarks.ranking_rules --data-dir var/reuters --sample 500 --json ranking_rules.json
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import parse_timestamp
-from recsys.catalog import StoredArticle
-from recsys.dedup import normalise_title
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
-from recsys.ranking import Recommendation
-from recsys.recommend import Recommender
+from recsys.catalog.sqlite import StoredArticle
+from recsys.serving.dedup import normalise_title
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
+from recsys.serving.ranking import Recommendation
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 
 

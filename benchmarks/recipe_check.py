@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import Article, read_articles
-from recsys.catalog import StoredArticle
-from recsys.embed import SentenceTransformerEncoder
-from recsys.evaluate import EvalCorpus, choose_queries, format_table, make_truth, read_pairs, run
+from recsys.catalog.sqlite import StoredArticle
+from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.evaluation.evaluate import EvalCorpus, choose_queries, format_table, make_truth, read_pairs, run
 from recsys.settings import Settings
 
 _WORD = re.compile(r"\S+")

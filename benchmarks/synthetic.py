@@ -40,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from recsys.catalog import Catalog, StoredArticle, UpsertCounts
-from recsys.embed import TextRecipe, normalise
+from recsys.catalog.sqlite import Catalog, StoredArticle, UpsertCounts
+from recsys.encoding.protocol import normalise
+from recsys.encoding.recipe import TextRecipe
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 
 SYNTHETIC_PREFIX = "synthetic-"
 RECORD = "synthetic.json"

@@ -218,7 +218,16 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
         write_script(scripts[template], template, ids, args.seed)
 
     port = free_port()
-    command = [sys.executable, "-m", "index.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "cli.commands",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+    ]
     with running(command, env, port) as server:
         print(f"  recsys serve up in {server.startup_s:.1f} s; wrk ...", flush=True)
         bodies = _warm_up_and_fetch(server, args.endpoint, ids, args.seed)

@@ -1,4 +1,4 @@
-"""Archive backfill: `recsys embed` turns article files into a vector folder (recsys/vectorfiles.py)
+"""Archive backfill: `recsys embed` turns article files into a vector folder (recsys/version/vectorfiles.py)
 without a catalog, on this machine or as a Ray Data job (index/ray_embed.py), and
 `recsys build --embeddings-from` imports such a folder, or another catalog's cache, into the catalog's
 embedding cache so the build embeds only what is missing.
@@ -23,10 +23,11 @@ import numpy as np
 from tqdm import tqdm
 
 from recsys.articles import Article, read_articles
-from recsys.catalog import Catalog
-from recsys.embed import Encoder, TextRecipe
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidArticle, InvalidInput
-from recsys.vectorfiles import (
+from recsys.version.vectorfiles import (
     HASHES_SUFFIX,
     SHARDS,
     VECTORS_SUFFIX,

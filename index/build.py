@@ -18,16 +18,17 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from recsys import neighbours
-from recsys.catalog import Catalog
-from recsys.embed import Encoder, TextRecipe
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexError_, InvalidInput
-from recsys.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
-from recsys.neighbours import NEIGHBOURS_FILE, SCORES_FILE
 from recsys.settings import Settings
-from recsys.snapshot import KeyRows, Snapshot
-from recsys.store import IndexStore, Manifest, new_version_id
-from recsys.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
+from recsys.version import neighbours
+from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
+from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.version.snapshot import KeyRows, Snapshot
+from recsys.version.store import IndexStore, Manifest, new_version_id
+from recsys.version.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
 
@@ -298,8 +299,8 @@ def build_index(
 
     Incremental unless `full` (or nothing can be reused): vectors of unchanged articles come from the
     current version, an IVF index keeps its trained lists, and only the neighbour lists of new and
-    changed articles are computed (recsys/neighbours.py). `locked`: the caller holds the build lock
-    already (the service takes it before it accepts a build, index/jobs.py)."""
+    changed articles are computed (recsys/version/neighbours.py). `locked`: the caller holds the build lock
+    already (the service takes it before it accepts a build, service/builds.py)."""
     store = IndexStore(settings.index_root)
     recipe = TextRecipe(max_words=settings.recipe_max_words)
     k = settings.neighbours

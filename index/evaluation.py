@@ -13,11 +13,12 @@ from typing import Any
 
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.baselines import METHOD_NAMES, FullSystem, make_methods
-from recsys.catalog import Catalog
-from recsys.embed import Encoder
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
 from recsys.errors import IndexError_, InvalidInput
-from recsys.evaluate import (
+from recsys.evaluation.baselines import METHOD_NAMES, FullSystem, make_methods
+from recsys.evaluation.evaluate import (
     DEFAULT_KS,
     EvalCorpus,
     Evaluation,
@@ -27,13 +28,12 @@ from recsys.evaluate import (
     read_pairs,
     run,
 )
-from recsys.ingest import import_file
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
-from recsys.recommend import Recommender
+from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
-from recsys.store import LoadedIndex
+from recsys.version.store import LoadedIndex
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def evaluate_prepared(
     resamples: int = DEFAULT_RESAMPLES,
     permutations: int = DEFAULT_PERMUTATIONS,
 ) -> Evaluation:
-    """Judge `methods` (names, see recsys/baselines.py) and any `variants` (methods built by the
+    """Judge `methods` (names, see recsys/evaluation/baselines.py) and any `variants` (methods built by the
     caller, e.g. `system_variant`) on the same queries, with intervals and the significance of
     `reference` (a method's name: in a knob sweep, the variant with the default setting) against
     each other method."""

@@ -24,9 +24,9 @@ import numpy as np
 from tqdm import tqdm
 
 from index.backfill import PreparedShard, ShardDone
-from recsys.embed import Encoder
+from recsys.encoding.protocol import Encoder
 from recsys.errors import ConfigError, RecsysError
-from recsys.vectorfiles import Identity
+from recsys.version.vectorfiles import Identity
 
 log = logging.getLogger(__name__)
 

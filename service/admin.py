@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
 
-from recsys.overrides import Block, Overrides
+from recsys.catalog.overrides import Block, Overrides
 from service.auth import AdminKey
 from service.deps import overrides_of, state_of
 from service.params import aware

@@ -1,4 +1,4 @@
-"""The app factory. The lifespan builds the query side (recsys/queryside.py) and loads the current
+"""The app factory. The lifespan builds the query side (recsys/serving/queryside.py) and loads the current
 index version once, keeping the state on app.state; tests build their own app with their own settings
 and encoder. Endpoints reach the state through typed dependencies (service/deps.py)."""
 
@@ -12,13 +12,13 @@ import faiss
 from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
-from index.jobs import Builder
-from recsys.catalog import Catalog
-from recsys.embed import Encoder
-from recsys.queryside import QuerySide
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
+from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from service.admin import router as admin_router
 from service.autopublish import auto_publish
+from service.builds import Builder
 from service.caching import ResponseCache
 from service.cms import router as cms_router
 from service.demo import router as demo_router

@@ -1,13 +1,13 @@
 """Auto-publish (RECSYS_AUTO_PUBLISH_INTERVAL, docs/cms.md): every N seconds, build and publish when
 articles changed since the current index version. Every worker process runs the check; the build
-lock lets one build at a time, and the others skip quietly (index/jobs.py publish_if_changed)."""
+lock lets one build at a time, and the others skip quietly (service/builds.py publish_if_changed)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 
-from index.jobs import publish_if_changed
+from service.builds import publish_if_changed
 from service.state import ServiceState, periodically
 
 log = logging.getLogger(__name__)

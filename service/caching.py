@@ -1,7 +1,7 @@
 """HTTP caching of public GET responses: Cache-Control from settings, and an ETag that changes
 whenever the list could:
 - another index version, or another catalog generation (pins, blocks, retractions, edits:
-  recsys/overrides.py, recsys/catalog.py);
+  recsys/catalog/overrides.py, recsys/catalog/sqlite.py);
 - the next moment at which time alone changes a list (a block that expires, a scheduled article that
   goes live): once it has passed, the ETag names the one after it;
 - the settings that shape lists (ranking policy, default limits, search bound);
@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from recsys.recommend import Recommender
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from service.render import dumps
 

@@ -1,11 +1,11 @@
 """The CMS over HTTP (docs/cms.md): upsert, retract and delete articles, and start and follow builds.
 Every endpoint requires the API key (service/auth.py).
 
-Articles are validated by the functions `recsys ingest` uses (recsys/articles.py, recsys/ingest.py),
+Articles are validated by the functions `recsys ingest` uses (recsys/articles.py, recsys/catalog/ingest.py),
 so a record is refused for the same reasons and in the same words; the HTTP API also refuses fields
 the record format does not have. A batch is imported as `recsys ingest` imports a file: bad lines
 are skipped and reported by number, the rest written (`?strict=true`: all or nothing, as `--strict`).
-Builds run in a background thread under the build lock (index/jobs.py).
+Builds run in a background thread under the build lock (service/builds.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from index.jobs import Builder, BuildStatus
 from recsys.articles import (
     Article,
     InvalidArticle,
@@ -25,10 +24,11 @@ from recsys.articles import (
     refuse_unknown_fields,
     validate_record,
 )
-from recsys.catalog import StoredArticle as Stored
+from recsys.catalog.ingest import ImportReport, import_records, upsert_article
+from recsys.catalog.sqlite import StoredArticle as Stored
 from recsys.errors import BuildLocked, InvalidInput
-from recsys.ingest import ImportReport, import_records, upsert_article
 from service.auth import AdminKey
+from service.builds import Builder, BuildStatus
 from service.cms_schemas import (
     ArticleChange,
     ArticleRecord,

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.jobs import BuildStatus
+from service.builds import BuildStatus
 
 
 class ArticleRecord(BaseModel):

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from recsys.overrides import Overrides
-from recsys.recommend import Recommender
+from recsys.catalog.overrides import Overrides
+from recsys.serving.recommend import Recommender
 from service.state import ServiceState
 
 

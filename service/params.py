@@ -19,8 +19,8 @@ from fastapi import Depends, Request
 
 from recsys.articles import parse_timestamp
 from recsys.errors import InvalidInput
-from recsys.query import MAX_CURSOR_ITEMS, MAX_CURSOR_LENGTH, MAX_EXCLUDE, MAX_LIMIT, RelatedQuery
-from recsys.recommend import Recommender
+from recsys.serving.query import MAX_CURSOR_ITEMS, MAX_CURSOR_LENGTH, MAX_EXCLUDE, MAX_LIMIT, RelatedQuery
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from service.deps import state_of
 from service.state import ServiceState

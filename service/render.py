@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from fastapi import Response
 
-from recsys.ranking import RankedList, Recommendation
-from recsys.recommend import Blocks
+from recsys.serving.ranking import RankedList, Recommendation
+from recsys.serving.recommend import Blocks
 
 
 def item(rec: Recommendation) -> dict[str, Any]:

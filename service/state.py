@@ -17,11 +17,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from index.jobs import Builder
 from recsys.errors import IndexError_, IndexMissing, RecsysError
-from recsys.queryside import QuerySide
-from recsys.recommend import Recommender
+from recsys.serving.queryside import QuerySide
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
+from service.builds import Builder
 from service.caching import ResponseCache
 from service.metrics import Metrics
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
-from recsys.embed import SentenceTransformerEncoder
-from recsys.ingest import import_file
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 

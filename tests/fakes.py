@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.embed import normalise
+from recsys.encoding.protocol import normalise
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 

@@ -1,6 +1,6 @@
 """The exhaustive reference path of the query side, for equivalence tests only.
 
-It answers the same questions as recsys/recommend.py the slow, obvious way: every article row read
+It answers the same questions as recsys/serving/recommend.py the slow, obvious way: every article row read
 from the catalog (SQL), every rule checked one article at a time (`ranking.Rules`: the section,
 author, tag and date filters among them), every indexed vector scored against the subject
 (relevance: the cosine blended with the subject's lexical match, read from the version's lexical
@@ -17,11 +17,11 @@ from datetime import datetime
 import numpy as np
 
 from recsys.articles import Article, format_timestamp
-from recsys.catalog import Catalog, StoredArticle
-from recsys.embed import TextRecipe
-from recsys.overrides import Overrides
-from recsys.query import RelatedQuery, encode_cursor
-from recsys.ranking import (
+from recsys.catalog.overrides import Overrides
+from recsys.catalog.sqlite import Catalog, StoredArticle
+from recsys.encoding.recipe import TextRecipe
+from recsys.serving.query import RelatedQuery, encode_cursor
+from recsys.serving.ranking import (
     ArticleAsSource,
     Candidate,
     Page,
@@ -32,9 +32,9 @@ from recsys.ranking import (
     published,
     rank_list,
 )
-from recsys.recommend import FALLBACK_POOL, Blocks
-from recsys.snapshot import epoch_of
-from recsys.store import LoadedIndex
+from recsys.serving.recommend import FALLBACK_POOL, Blocks
+from recsys.version.snapshot import epoch_of
+from recsys.version.store import LoadedIndex
 
 
 def _candidate(stored: StoredArticle, vector: np.ndarray, relevance: float) -> Candidate:

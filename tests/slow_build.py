@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 import recsys.storage
-import recsys.store
+import recsys.version.store
 from index.build import build_index
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.errors import RecsysError
-from recsys.ingest import import_file
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, write_jsonl
 
@@ -51,14 +51,14 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.2)
     args = parser.parse_args()
 
-    real_fsync = recsys.store.fsync_path
+    real_fsync = recsys.version.store.fsync_path
 
     def slow_fsync(path: Path) -> None:
         _stage(f"fsync {path.name}", args.delay)
         real_fsync(path)
 
     # Both names: the store's own fsyncs, and the one of CURRENT's folder in storage.replace_text.
-    recsys.store.fsync_path = slow_fsync
+    recsys.version.store.fsync_path = slow_fsync
     recsys.storage.fsync_path = slow_fsync
     settings = Settings(data_dir=args.data_dir)
     catalog = Catalog(settings.catalog_file)

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
+from cli import commands as cli
 from index.backfill import LocalEngine, embed_files, identity_of, import_vectors
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.catalog import Catalog
-from recsys.embed import TextRecipe
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ConfigError, InvalidInput
-from recsys.ingest import import_file
 from recsys.settings import Settings
-from recsys.vectorfiles import MANIFEST, SHARDS, VectorFolder
+from recsys.version.vectorfiles import MANIFEST, SHARDS, VectorFolder
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 
 runner = CliRunner()

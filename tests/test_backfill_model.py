@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
+from cli import commands as cli
 from recsys.articles import Article, read_articles
 from recsys.demo_corpus import write_jsonl as write_demo
-from recsys.embed import Encoder, TextRecipe, load_encoder
+from recsys.encoding.encoders import load_encoder
+from recsys.encoding.protocol import Encoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.settings import Settings
-from recsys.vectorfiles import VectorFolder
+from recsys.version.vectorfiles import VectorFolder
 
 pytestmark = pytest.mark.model
 runner = CliRunner()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
-from recsys.catalog import Catalog
-from recsys.overrides import Overrides
+from cli import commands as cli
+from recsys.catalog.overrides import Overrides
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
 from tests.test_cli import _one_line_error

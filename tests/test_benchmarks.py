@@ -7,10 +7,10 @@ from pathlib import Path
 
 from benchmarks.synthetic import CachedVectorsOnly, Params, make
 from benchmarks.wrk_load import lua_string
-from recsys.catalog import Catalog
-from recsys.embed import Encoder
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 
 
 def test_synthetic_folder_is_built_from_cached_vectors_only(

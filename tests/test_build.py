@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
-from recsys.embed import TextRecipe
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
-from recsys.ingest import import_file
-from recsys.recommend import Recommender
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from tests.fakes import PER_TOPIC, FakeEncoder, synthetic_records, topic_of, write_jsonl
 
 

@@ -14,16 +14,16 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from index import cli
+from cli import commands as cli
 from index.build import build_index
 from recsys.articles import MAX_AUTHOR_LENGTH, MAX_IMAGE_URL_LENGTH, Article, read_articles
-from recsys.catalog import SCHEMA_VERSION, Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import SCHEMA_VERSION, Catalog
 from recsys.errors import InvalidArticle
-from recsys.ingest import import_file
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
-from recsys.store import MANIFEST
+from recsys.version.store import MANIFEST
 from service.app import create_app
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
 

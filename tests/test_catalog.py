@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys import ingest
 from recsys.articles import RecordResult, read_articles
-from recsys.catalog import Catalog
+from recsys.catalog import ingest
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.errors import (
     ArticleNotFound,
     CatalogBusy,
@@ -19,7 +20,6 @@ from recsys.errors import (
     InvalidInput,
     StorageError,
 )
-from recsys.ingest import import_file
 from tests.fakes import synthetic_records, write_jsonl
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
+from cli import commands as cli
 from recsys.articles import read_articles
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from tests.fakes import FakeEncoder, topic_of, write_jsonl
 
 runner = CliRunner()

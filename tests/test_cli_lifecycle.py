@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
+from cli import commands as cli
 from tests.fakes import FakeEncoder, write_jsonl
 
 runner = CliRunner()
@@ -18,7 +18,7 @@ runner = CliRunner()
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
     # rollback checks the target's model against the configured one without loading it
-    monkeypatch.setattr("recsys.embed.encoder_identity", lambda settings: "fake-bag-of-words")
+    monkeypatch.setattr("recsys.encoding.encoders.encoder_identity", lambda settings: "fake-bag-of-words")
 
 
 def _run(*args: str):  # type: ignore[no-untyped-def]

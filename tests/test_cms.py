@@ -15,14 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from index.jobs import DIED, Builder, BuildLog, BuildStatus, publish_if_changed
-from recsys.catalog import Catalog
-from recsys.embed import Encoder
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
 from recsys.errors import ModelLoadError
-from recsys.ingest import import_file
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from service.app import create_app
+from service.builds import DIED, Builder, BuildLog, BuildStatus, publish_if_changed
 from tests.fakes import FakeEncoder, write_jsonl
 
 KEY = {"X-API-Key": "s3cret"}

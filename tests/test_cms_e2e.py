@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from tests.servers import free_port, stop, wait_until_healthy
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from index import cli
+from cli import commands as cli
 from recsys import settings_doc
 from recsys.settings import Settings
 from service.app import create_app
@@ -148,7 +148,7 @@ def test_the_layout_names_every_module() -> None:
     layout = (DOCS / "architecture.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
     modules = [
         path.relative_to(REPO)
-        for package in ("recsys", "index", "service", "benchmarks")
+        for package in ("recsys", "index", "service", "cli", "benchmarks")
         for path in (REPO / package).rglob("*.py")
         if path.name != "__init__.py"
     ]

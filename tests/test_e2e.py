@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from recsys.demo_corpus import generate
-from recsys.embed import encoder_identity
+from recsys.encoding.encoders import encoder_identity
 from recsys.settings import Settings
 from tests.servers import free_port, metric_samples, running, stop, wait_until_healthy, worker_pids
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.model
 
 
 def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "index.cli", *args]
+    return [sys.executable, "-m", "cli.commands", *args]
 
 
 @pytest.fixture(scope="module")

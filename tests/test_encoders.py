@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from recsys import backends
-from recsys.catalog import Catalog
-from recsys.embed import (
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding import export as backends
+from recsys.encoding.encoders import (
     ExportedEncoder,
     SentenceTransformerEncoder,
     encoder_identity,
@@ -23,7 +23,7 @@ from recsys.embed import (
     model_identity,
 )
 from recsys.errors import ConfigError, IndexMismatch, ModelLoadError
-from recsys.queryside import QuerySide
+from recsys.serving.queryside import QuerySide
 from recsys.settings import DEFAULT_MODEL, Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder

@@ -25,15 +25,15 @@ from hypothesis import strategies as st
 
 from index.build import build_index
 from recsys.articles import format_timestamp
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.overrides import Overrides
+from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import generate
-from recsys.embed import Encoder
+from recsys.encoding.protocol import Encoder
 from recsys.errors import ArticleNotFound
-from recsys.ingest import import_file
-from recsys.overrides import Overrides
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
-from recsys.recommend import Recommender
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
 from tests.reference import ReferenceRecommender, summary

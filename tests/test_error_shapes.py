@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from index.build import build_index
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder
 from tests.test_pressure import HeldEncoder, _held_drafts

@@ -11,10 +11,10 @@ import pytest
 
 from index.evaluation import evaluate_prepared, find_pairs, prepare
 from recsys.articles import Article
-from recsys.baselines import METHOD_NAMES, make_methods, parse_method_names
-from recsys.catalog import Catalog, StoredArticle
+from recsys.catalog.sqlite import Catalog, StoredArticle
 from recsys.errors import InvalidInput
-from recsys.evaluate import (
+from recsys.evaluation.baselines import METHOD_NAMES, make_methods, parse_method_names
+from recsys.evaluation.evaluate import (
     CuratedTruth,
     EvalCorpus,
     ProxyTruth,
@@ -30,7 +30,7 @@ from recsys.evaluate import (
     spearman,
 )
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
 
 
@@ -339,7 +339,7 @@ def test_system_variants_run_other_settings_and_requests_against_a_reference(
     from pydantic import ValidationError
 
     from index.evaluation import system_variant
-    from recsys.query import RelatedQuery
+    from recsys.serving.query import RelatedQuery
 
     variants = [
         system_variant(prepared, "default", settings),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
+from cli import commands as cli
 from recsys.demo_corpus import write_jsonl as write_demo
 from tests.conftest import shared_corpus
 from tests.fakes import FakeEncoder

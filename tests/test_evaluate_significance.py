@@ -1,4 +1,4 @@
-"""The statistics of recsys/significance.py on constructed per-query scores with known answers, and
+"""The statistics of recsys/evaluation/significance.py on constructed per-query scores with known answers, and
 their place in an evaluation (per-query rows, intervals, the significance table, the JSON)."""
 
 from __future__ import annotations
@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 
 from recsys.errors import InvalidInput
-from recsys.evaluate import CuratedTruth, ProxyTruth, format_table, run, score_method
-from recsys.significance import Interval, analyse, bootstrap_draws, holm, mean_interval, sign_flip_p
+from recsys.evaluation.evaluate import CuratedTruth, ProxyTruth, format_table, run, score_method
+from recsys.evaluation.significance import (
+    Interval,
+    analyse,
+    bootstrap_draws,
+    holm,
+    mean_interval,
+    sign_flip_p,
+)
 from tests.test_evaluate import Fixed, _tiny_corpus
 
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from recsys.catalog import Catalog
-from recsys.ingest import import_file
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from service.widget import assets

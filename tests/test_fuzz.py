@@ -29,7 +29,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from tests.servers import free_port, wait_until_healthy
 

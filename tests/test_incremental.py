@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
-from recsys.ingest import import_file
-from recsys.queryside import QuerySide
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
 
 REPO = Path(__file__).resolve().parent.parent

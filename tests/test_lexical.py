@@ -1,4 +1,4 @@
-"""Lexical candidates (recsys/lexical.py): BM25 lists that are bm25s's, stored with each version,
+"""Lexical candidates (recsys/version/lexical.py): BM25 lists that are bm25s's, stored with each version,
 carried over by incremental builds under the drift policy, fused with the dense candidates; and the
 time prior of `related`, which leaves undated articles exactly as they were."""
 
@@ -14,16 +14,16 @@ import pytest
 
 from index.build import build_index
 from recsys.articles import Article
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import generate
-from recsys.embed import TextRecipe
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexMismatch
-from recsys.ingest import import_file
-from recsys.lexical import LEXICAL_FILE, PTR_FILE, LexicalIndex
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.lexical import LEXICAL_FILE, PTR_FILE, LexicalIndex
+from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 
 

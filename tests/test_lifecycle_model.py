@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import generate
-from recsys.embed import SentenceTransformerEncoder, TextRecipe
-from recsys.ingest import import_file
-from recsys.recommend import Recommender
+from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.encoding.recipe import TextRecipe
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from tests.fakes import write_jsonl
 
 pytestmark = pytest.mark.model

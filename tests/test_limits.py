@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from service.limits import BodyLimit

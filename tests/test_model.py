@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
-from recsys.embed import SentenceTransformerEncoder, TextRecipe
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ModelLoadError
-from recsys.ingest import import_file
-from recsys.recommend import Recommender
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from tests.conftest import shared_corpus
 
 pytestmark = pytest.mark.model

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from recsys.catalog import SCHEMA_VERSION, Catalog
+from recsys.catalog.overrides import Overrides
+from recsys.catalog.sqlite import SCHEMA_VERSION, Catalog
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
-from recsys.overrides import Overrides
 
 V1_FILE = Path(__file__).parent / "data" / "catalog-v1.sqlite3"
 

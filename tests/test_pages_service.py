@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from index.cli import app as cli_app
-from recsys.catalog import Catalog
-from recsys.ingest import import_file
+from cli.commands import app as cli_app
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, topic_of, write_jsonl
@@ -194,7 +194,7 @@ def test_the_etag_moves_when_a_block_expires_or_a_scheduled_article_goes_live(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from recsys.overrides import Overrides
+    from recsys.catalog.overrides import Overrides
 
     recommender = client.app.state.recsys.recommender  # type: ignore[attr-defined]
     real_now = datetime.now(UTC)
@@ -291,7 +291,7 @@ def test_lists_that_may_run_the_encoder_are_made_off_the_event_loop(
     )
     assert not recommender.in_memory("harbour-new")
     assert client.get("/articles/harbour-new/related").status_code == 200
-    from recsys.overrides import Overrides
+    from recsys.catalog.overrides import Overrides
 
     Overrides(built).set_pins("harbour-0", ["harbour-new"])
     assert not recommender.in_memory("harbour-0")

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from recsys.catalog import Catalog
-from recsys.embed import EncodeSlots
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import EncodeSlots
 from recsys.errors import EncoderBusy
-from recsys.ingest import import_file
-from recsys.query import RelatedQuery
-from recsys.queryside import QuerySide
+from recsys.serving.query import RelatedQuery
+from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl

@@ -1,4 +1,4 @@
-"""The paging cursor (recsys/query.py): what encode_cursor writes reads back; anything else, however
+"""The paging cursor (recsys/serving/query.py): what encode_cursor writes reads back; anything else, however
 crafted, is an InvalidInput and never a RecursionError or an overflow further down."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 import pytest
 
 from recsys.errors import InvalidInput
-from recsys.query import (
+from recsys.serving.query import (
     MAX_CURSOR_ITEMS,
     MAX_CURSOR_LENGTH,
     MAX_KEY,

@@ -12,18 +12,18 @@ import pytest
 
 from index.build import build_index
 from recsys.articles import Article
-from recsys.catalog import Catalog
-from recsys.dedup import DuplicateRule, normalise_title, title_similarity
-from recsys.diversity import mmr_order
-from recsys.embed import TextRecipe
+from recsys.catalog.ingest import import_file
+from recsys.catalog.overrides import Overrides
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
-from recsys.ingest import import_file
-from recsys.overrides import Overrides
-from recsys.query import RelatedQuery, encode_cursor
-from recsys.ranking import ArticleAsSource, Candidate, Page, Policy, Rules, Subject, rank_list
-from recsys.recommend import Recommender
+from recsys.serving.dedup import DuplicateRule, normalise_title, title_similarity
+from recsys.serving.diversity import mmr_order
+from recsys.serving.query import RelatedQuery, encode_cursor
+from recsys.serving.ranking import ArticleAsSource, Candidate, Page, Policy, Rules, Subject, rank_list
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -17,16 +17,17 @@ from hypothesis import strategies as st
 
 from index.build import build_index
 from recsys.articles import Article, parse_timestamp
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.overrides import Overrides
+from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import DemoArticle, generate, write_jsonl
-from recsys.embed import SentenceTransformerEncoder, TextRecipe
-from recsys.ingest import import_file
-from recsys.overrides import Overrides
-from recsys.query import RelatedQuery
-from recsys.ranking import Policy, Recommendation
-from recsys.recommend import Blocks, Recommender
+from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.encoding.recipe import TextRecipe
+from recsys.serving.query import RelatedQuery
+from recsys.serving.ranking import Policy, Recommendation
+from recsys.serving.recommend import Blocks, Recommender
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 
 pytestmark = pytest.mark.model
 

@@ -19,10 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from recsys.catalog import Catalog
-from recsys.ingest import import_file
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from recsys.store import IndexStore
+from recsys.version.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.servers import free_port

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from index import cli
-from recsys import vectors
+from cli import commands as cli
 from recsys.storage import os_refusal
+from recsys.version import vectors
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 from tests.test_cli import _one_line_error
 

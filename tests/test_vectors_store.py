@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys import neighbours
 from recsys.errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexMissing
-from recsys.neighbours import NEIGHBOURS_FILE, SCORES_FILE
-from recsys.snapshot import Snapshot
-from recsys.store import IndexStore, new_version_id
-from recsys.vectors import IndexSpec, VectorIndex
+from recsys.version import neighbours
+from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.version.snapshot import Snapshot
+from recsys.version.store import IndexStore, new_version_id
+from recsys.version.vectors import IndexSpec, VectorIndex
 
 
 def _clustered(n_clusters: int = 4, per: int = 10, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -29,9 +29,9 @@ import httpx
 import pytest
 
 from index.build import build_index
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import write_jsonl
-from recsys.ingest import import_file
 from recsys.settings import Settings
 from service.fragment import Headings, blocks_html
 from tests.fakes import FakeEncoder

@@ -27,9 +27,9 @@ from fastapi.testclient import TestClient
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from index.build import build_index
-from recsys.catalog import Catalog
+from recsys.catalog.ingest import import_file
+from recsys.catalog.sqlite import Catalog
 from recsys.errors import ConfigError
-from recsys.ingest import import_file
 from recsys.settings import Settings
 from service.app import create_app
 from service.logs import JsonFormatter

@@ -26,12 +26,12 @@ from typing import Literal
 
 from index.build import BuildReport, build_index
 from recsys.articles import format_timestamp
-from recsys.catalog import Catalog
-from recsys.embed import Encoder
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.protocol import Encoder
 from recsys.errors import BuildLocked, IndexError_, ModelLoadError, RecsysError
 from recsys.settings import Settings
 from recsys.storage import replace_text, writing
-from recsys.store import IndexStore, new_version_id
+from recsys.version.store import IndexStore, new_version_id
 
 log = logging.getLogger(__name__)
 

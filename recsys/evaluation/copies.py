@@ -13,7 +13,7 @@ a method happens to list first. A reader sees one article in each case, so the m
 
 "Identical" is the content hash of the catalog: the same title and body, the text the model reads.
 Near-copies (an update, a correction) stay distinct articles here; they are the duplicate rule's
-business (recsys/dedup.py) and the `dup` and `echo` metrics'. `recsys evaluate --copies-as-distinct`
+business (recsys/serving/dedup.py) and the `dup` and `echo` metrics'. `recsys evaluate --copies-as-distinct`
 scores by id, as before.
 """
 

@@ -1,8 +1,8 @@
 """The query side: from an article (or a draft) to its lists, touching memory only on the hot path.
 
 Where a list's candidates come from, cheapest first:
-1. the article's precomputed neighbours (recsys/neighbours.py), filtered by the rules as arrays
-   (recsys/rules.py); for an unfiltered request these are nearly always enough;
+1. the article's precomputed neighbours (recsys/version/neighbours.py), filtered by the rules as arrays
+   (recsys/serving/rules.py); for an unfiltered request these are nearly always enough;
 2. when filters leave too few: the rows a narrow filter can match, scored exactly (at most
    `search_cap` of them), or else one search for `search_cap` neighbours: a hard bound, never a
    search widened until it has read the whole index;
@@ -11,7 +11,7 @@ A filter that cannot match anything answers at once. Drafts and articles publish
 build have no precomputed list and take step 2.
 
 What the rules read comes from the version's snapshot and the live view of the catalog
-(recsys/live.py): one read of the catalog's generation per request, more only when it moved.
+(recsys/serving/live.py): one read of the catalog's generation per request, more only when it moved.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from datetime import UTC, datetime
 import numpy as np
 
 from recsys.articles import Article, ListedFields
-from recsys.catalog import Catalog, StoredArticle
-from recsys.embed import Encoder, EncodeSlots, TextRecipe
+from recsys.catalog.sqlite import Catalog, StoredArticle
+from recsys.encoding.protocol import Encoder, EncodeSlots
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
-from recsys.live import LiveState, LiveView
-from recsys.query import MAX_LIMIT, RelatedQuery, encode_cursor
-from recsys.ranking import (
+from recsys.serving.live import LiveState, LiveView
+from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
+from recsys.serving.ranking import (
     SECONDS_PER_DAY,
     ArticleAsSource,
     Candidate,
@@ -46,9 +47,9 @@ from recsys.ranking import (
     depth,
     rank_list,
 )
-from recsys.rules import RowRules
-from recsys.snapshot import NO_CODE, epoch_of
-from recsys.store import LoadedIndex
+from recsys.serving.rules import RowRules
+from recsys.version.snapshot import NO_CODE, epoch_of
+from recsys.version.store import LoadedIndex
 
 __all__ = ["MAX_LIMIT", "Blocks", "Clock", "Recommender"]
 

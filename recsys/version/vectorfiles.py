@@ -34,7 +34,7 @@ import numpy as np
 
 from recsys.errors import InvalidInput
 from recsys.storage import replace_file, writing
-from recsys.store import library_versions as store_library_versions
+from recsys.version.store import library_versions as store_library_versions
 
 FORMAT = "recsys-vectors"
 FORMAT_VERSION = 1
@@ -214,7 +214,7 @@ class VectorFolder:
             if not np.isfinite(vectors).all():
                 raise InvalidInput(f"shard {name}: vectors hold NaN or infinite values")
             norms = np.linalg.norm(vectors, axis=1)
-            # An empty text embeds as the zero vector (recsys.embed.normalise): allowed.
+            # An empty text embeds as the zero vector (recsys.encoding.encoders.normalise): allowed.
             if np.any((np.abs(norms - 1.0) > _NORM_TOLERANCE) & (norms != 0)):
                 raise InvalidInput(f"shard {name}: vectors are not L2-normalised as the manifest says")
             yield name, hashes.astype("U64").tolist(), vectors

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
-from recsys.snapshot import KeyRows
-from recsys.vectors import VectorIndex
+from recsys.version.snapshot import KeyRows
+from recsys.version.vectors import VectorIndex
 
 NEIGHBOURS_FILE = "neighbours.npy"
 SCORES_FILE = "neighbour_scores.npy"

@@ -1,6 +1,6 @@
 """The live view: an index version's snapshot with what changed in the catalog since laid on top.
 
-Every catalog write bumps its generation (recsys/catalog.py) and stamps the rows it touched. A
+Every catalog write bumps its generation (recsys/catalog/sqlite.py) and stamps the rows it touched. A
 request asks for the current state, which costs one read of the generation; only when it moved is the
 catalog read again, and then only what changed since the last read (rows edited, retracted or deleted,
 and every pin and block: small tables). A state is never modified once published: a refresh builds the
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from recsys.articles import Article, ListedFields
-from recsys.catalog import Catalog
-from recsys.snapshot import NO_CODE, Snapshot, epoch_of
+from recsys.catalog.sqlite import Catalog
+from recsys.version.snapshot import NO_CODE, Snapshot, epoch_of
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ rows holding it and their term scores (`lex_ptr`, `lex_rows`, `lex_scores`), the
 A lexical score is normalised by the text's score against itself (how much of its own lexical weight
 another article matches): 1 for a copy, near 0 for a stranger, comparable across articles and with a
 cosine. Each version stores every article's `k` best such matches (`lexical.npy`, keys, -1 padded,
-with `lexical_scores.npy`), like the dense neighbour lists (recsys/neighbours.py), so a stored
+with `lexical_scores.npy`), like the dense neighbour lists (recsys/version/neighbours.py), so a stored
 article's request runs no BM25; drafts and articles published since the build are scored at
 query time (`LexicalIndex.matches`).
 """

@@ -10,7 +10,7 @@ that a filter can be answered from the rows it can match rather than by scanning
 
 Versions built before image URLs and authors existed have no such files: they load with none.
 
-The snapshot is what the catalog said when the version was built; recsys/live.py lays what changed
+The snapshot is what the catalog said when the version was built; recsys/serving/live.py lays what changed
 since on top of it.
 """
 
@@ -342,7 +342,8 @@ class Snapshot:
 
     @classmethod
     def from_rows(cls, rows: Sequence[Any], catalog_generation: int) -> Snapshot:
-        """From the catalog's lean rows (recsys/catalog.py LEAN_COLUMNS: sqlite3.Row or dicts), by key."""
+        """From the catalog's lean rows (LEAN_COLUMNS of recsys/catalog/sqlite.py: sqlite3.Row or dicts),
+        by key."""
         tags = [tuple(json.loads(r["tags"])) for r in rows]
         section_names = _vocabulary(r["section"] for r in rows if r["section"])
         tag_names = _vocabulary(t for ts in tags for t in ts)

@@ -22,7 +22,7 @@ from typing import Literal
 from tqdm import tqdm
 
 from recsys.articles import Article, RecordResult, read_articles
-from recsys.catalog import Catalog, UpsertCounts
+from recsys.catalog.sqlite import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
 
 log = logging.getLogger(__name__)

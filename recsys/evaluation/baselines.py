@@ -20,13 +20,13 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from recsys.catalog import StoredArticle
-from recsys.embed import TextRecipe
+from recsys.catalog.sqlite import StoredArticle
+from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
-from recsys.evaluate import EvalCorpus, Method
-from recsys.query import RelatedQuery
-from recsys.recommend import Recommender
-from recsys.vectors import VectorIndex
+from recsys.evaluation.evaluate import EvalCorpus, Method
+from recsys.serving.query import RelatedQuery
+from recsys.serving.recommend import Recommender
+from recsys.version.vectors import VectorIndex
 
 METHOD_NAMES: tuple[str, ...] = ("random", "recent", "bm25", "dense", "hybrid", "system")
 RRF_CONSTANT = 60

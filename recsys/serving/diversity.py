@@ -16,7 +16,7 @@ only once no uncapped candidate before them is left, and still before any capped
 one templated report thirty times over (Reuters' weekly money-market notices, earnings tables): then
 the list fills from less relevant but different stories further down before it repeats the template.
 `fill_capped=False` ends the order where only capped candidates are left, so that the ranking can put
-the section's recent stories before them (recsys/ranking.py, stage 6).
+the section's recent stories before them (recsys/serving/ranking.py, stage 6).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from recsys.articles import UNENCODABLE, encodable, format_timestamp, parse_timestamp, to_utc
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.errors import InvalidInput, InvalidTimestamp
 
 GLOBAL = ""

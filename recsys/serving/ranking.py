@@ -7,9 +7,9 @@
 3. scoring: relevance (cosine, blended with the normalised BM25 match: `Policy.relevance`), blended
    with a freshness decay when freshness is on, or else, for a dated article, weighted by the time
    prior (a long two-sided decay around the article's date);
-4. near-duplicate collapse (recsys/dedup.py): best-first, a candidate that duplicates the article,
+4. near-duplicate collapse (recsys/serving/dedup.py): best-first, a candidate that duplicates the article,
    something already on the page or a better candidate is dropped and counted;
-5. diversity: maximal marginal relevance (recsys/diversity.py) over a pool of the best candidates
+5. diversity: maximal marginal relevance (recsys/serving/diversity.py) over a pool of the best candidates
    left (`pool_for`), with a redundancy cap: when only near-copies of listed items (cosine >= the
    cap) are left in the pool, the deeper candidates already scored (up to `depth`, never a new
    search) are looked at for different stories first;
@@ -20,9 +20,9 @@
    near-duplicate pairs per list from 0.16 to 0.00 at equal precision (docs/ranking-candidates.md,
    "Diversity"). Without a section they still fill the list rather than leave it short.
 
-Stage 1 is the caller's: the query side (recsys/recommend.py) applies the rules to arrays of
-candidate rows (recsys/rules.py) before anything here runs, against the live view of the catalog
-(recsys/live.py), so a retraction, a block or a pin takes effect on the next request. `Rules` below
+Stage 1 is the caller's: the query side (recsys/serving/recommend.py) applies the rules to arrays of
+candidate rows (recsys/serving/rules.py) before anything here runs, against the live view of the catalog
+(recsys/serving/live.py), so a retraction, a block or a pin takes effect on the next request. `Rules` below
 states the same rules for one article at a time: the reference the array form is tested against, and
 the check for the rare candidate that has no row in the served version (a pin not indexed yet).
 """
@@ -38,9 +38,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from recsys.articles import Article, ListedFields, parse_timestamp
-from recsys.dedup import DuplicateRule
-from recsys.diversity import mmr_order
-from recsys.query import RelatedQuery
+from recsys.serving.dedup import DuplicateRule
+from recsys.serving.diversity import mmr_order
+from recsys.serving.query import RelatedQuery
 from recsys.settings import Settings
 
 SECONDS_PER_DAY = 86_400.0
@@ -103,7 +103,7 @@ class Policy:
     freshness_weight: float = 0.3
     half_life_days: float = 7.0
     section_pool: int = 200
-    # Share of relevance given to the normalised BM25 match (0: cosine alone); see recsys/lexical.py.
+    # Share of relevance given to the normalised BM25 match (0: cosine alone); see recsys/version/lexical.py.
     fusion_weight: float = 0.0
     time_prior_weight: float = 0.0
     time_prior_half_life_days: float = 30.0

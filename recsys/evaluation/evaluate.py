@@ -19,7 +19,7 @@ Every method is judged on the same query articles (a seeded sample when there ar
 (section agreement, tag overlap, near-duplicates, coverage, intra-list similarity, age) use the index
 vectors and the catalog fields, whatever the method, so a lexical baseline is measured with the same
 ruler as the dense one. Identical copies (one text under several ids) count as one article
-(recsys/copies.py).
+(recsys/evaluation/copies.py).
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from recsys.articles import parse_timestamp
-from recsys.catalog import Catalog, StoredArticle
-from recsys.copies import Copies
+from recsys.catalog.sqlite import Catalog, StoredArticle
 from recsys.errors import InvalidInput
-from recsys.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, Significance, analyse
-from recsys.vectors import VectorIndex
+from recsys.evaluation.copies import Copies
+from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, Significance, analyse
+from recsys.version.vectors import VectorIndex
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
 Relevance = Literal["auto", "related", "section", "tags", "story"]
@@ -70,7 +70,9 @@ class EvalCorpus:
     articles: list[StoredArticle]
     vectors: np.ndarray
     row_of: dict[str, int] = field(init=False)
-    copies: Copies = field(init=False)  # ids sharing one text: scored as one article (recsys/copies.py)
+    copies: Copies = field(
+        init=False
+    )  # ids sharing one text: scored as one article (recsys/evaluation/copies.py)
 
     def __post_init__(self) -> None:
         if len(self.articles) != len(self.vectors):
@@ -434,7 +436,7 @@ def score_method(
     nan = float("nan")
     # One value per query and metric, NaN where the metric does not apply to that query (an empty
     # list, no section, fewer than two items): the means below and the confidence intervals of
-    # recsys/significance.py both read these rows.
+    # recsys/evaluation/significance.py both read these rows.
     rows: dict[str, list[float]] = {}
 
     def record(metric: str, value: float) -> None:
@@ -627,7 +629,7 @@ def run(
     seed: int = 0,
 ) -> Evaluation:
     """Every method on the same queries, then intervals for every method and the `reference`
-    method's paired comparisons against the others (recsys/significance.py), seeded by `seed`."""
+    method's paired comparisons against the others (recsys/evaluation/significance.py), seeded by `seed`."""
     if not ks or min(ks) < 1 or max(ks) > 100:
         raise InvalidInput("every k must be between 1 and 100")
     score = functools.partial(
@@ -644,7 +646,7 @@ def run(
         correlation=pair_correlation(corpus, graded) if graded else None,
         notes={
             "dup_threshold": dup_threshold,
-            # How identical copies were scored (recsys/copies.py): as one article, or by id.
+            # How identical copies were scored (recsys/evaluation/copies.py): as one article, or by id.
             "copies": "distinct" if copies_as_distinct else f"one article ({corpus.copies.groups} groups)",
         },
         labels={"P@5": "story@5"} if _same_story(truth) and dated and 5 in ks else {},

@@ -1,6 +1,6 @@
 """The article store: a SQLite database holding every article, its status, the hash of its embedded
 text, its curated links, the embedding cache, and the editorial overrides (pins and blocks, read and
-written by recsys/overrides.py).
+written by recsys/catalog/overrides.py).
 
 Each article gets an integer `key` that never changes; the vector index uses it as the FAISS id, so an
 index version and the catalog agree on identity even as articles are edited or retracted.

@@ -40,16 +40,16 @@ from recsys.errors import (
     IndexMismatch,
     IndexMissing,
 )
-from recsys.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
-from recsys.neighbours import NEIGHBOURS_FILE
-from recsys.snapshot import Snapshot
 from recsys.storage import fsync_path, os_refusal, replace_text, writing
-from recsys.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
+from recsys.version.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
+from recsys.version.neighbours import NEIGHBOURS_FILE
+from recsys.version.snapshot import Snapshot
+from recsys.version.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
 log = logging.getLogger(__name__)
 
-# 2: versions carry the query side's snapshot (snap_*.npy) and neighbour lists (recsys/neighbours.py)
-# 3: and a BM25 index with every article's lexical matches (recsys/lexical.py)
+# 2: versions carry the query side's snapshot (snap_*.npy) and neighbour lists (recsys/version/neighbours.py)
+# 3: and a BM25 index with every article's lexical matches (recsys/version/lexical.py)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"

@@ -1,4 +1,4 @@
-"""Stage 1 of the pipeline (recsys/ranking.py) on arrays: which candidate rows may be listed at all.
+"""Stage 1 of the pipeline (recsys/serving/ranking.py) on arrays: which candidate rows may be listed at all.
 
 `RowRules` answers for many rows at once, from the snapshot and the live state, the question
 `ranking.Rules.allows` answers for one article: never the article itself, nothing retracted, deleted,
@@ -16,10 +16,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from recsys.live import LiveState
-from recsys.query import RelatedQuery
-from recsys.ranking import Subject
-from recsys.snapshot import Snapshot
+from recsys.serving.live import LiveState
+from recsys.serving.query import RelatedQuery
+from recsys.serving.ranking import Subject
+from recsys.version.snapshot import Snapshot
 
 
 def _member(values: np.ndarray, small: np.ndarray) -> np.ndarray:

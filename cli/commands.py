@@ -21,7 +21,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup, TyperOption
 
-from recsys.catalog import Catalog
+from recsys.catalog.sqlite import Catalog
 from recsys.errors import ConfigError, InvalidInput, RecsysError
 from recsys.settings import Settings
 
@@ -125,7 +125,7 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
     # Imported here: loading torch takes seconds, and commands like `ingest` never need it.
-    from recsys.embed import load_encoder
+    from recsys.encoding.encoders import load_encoder
 
     return load_encoder(settings)
 
@@ -171,7 +171,7 @@ def build(
     catalog = Catalog(settings.catalog_file)
     if embeddings_from:
         from index.backfill import identity_of, import_vectors
-        from recsys.embed import TextRecipe
+        from recsys.encoding.recipe import TextRecipe
 
         identity = identity_of(encoder, TextRecipe(max_words=settings.recipe_max_words))
         for source in embeddings_from:
@@ -184,7 +184,7 @@ def build(
 
 
 def _import_files(catalog: Catalog, paths: list[Path], *, strict: bool, progress: bool) -> None:
-    from recsys.ingest import import_file
+    from recsys.catalog.ingest import import_file
 
     for path in paths:
         report = import_file(catalog, path, strict=strict, progress=progress)
@@ -194,8 +194,8 @@ def _import_files(catalog: Catalog, paths: list[Path], *, strict: bool, progress
 
 
 def _import_demo(catalog: Catalog, settings: Settings) -> None:
+    from recsys.catalog.ingest import import_file
     from recsys.demo_corpus import write_jsonl
-    from recsys.ingest import import_file
     from recsys.storage import writing
 
     path = settings.data_dir / "demo_articles.jsonl"
@@ -261,7 +261,7 @@ def embed(
     )
     configure_logging(settings.log_level)
     from index.backfill import Engine, LocalEngine, embed_files, identity_of, input_shards
-    from recsys.embed import TextRecipe
+    from recsys.encoding.recipe import TextRecipe
 
     input_shards(source)  # a missing input fails before the model loads
     encoder = _encoder(settings)
@@ -375,7 +375,7 @@ def delete(
 @cli_errors
 def versions(data_dir: DataDir = None) -> None:
     """List the index versions kept on disk, oldest first; `*` marks the current one."""
-    from recsys.store import IndexStore
+    from recsys.version.store import IndexStore
 
     settings = make_settings(data_dir=data_dir)
     infos = IndexStore(settings.index_root).describe()
@@ -409,8 +409,9 @@ def rollback(
 
     A running service picks the change up like a new build (watcher or POST /admin/reload).
     """
-    from recsys.embed import TextRecipe, encoder_identity
-    from recsys.store import IndexStore
+    from recsys.encoding.encoders import encoder_identity
+    from recsys.encoding.recipe import TextRecipe
+    from recsys.version.store import IndexStore
 
     settings = make_settings(data_dir=data_dir, model=model)
     configure_logging("warning")
@@ -474,8 +475,8 @@ def related(
     """
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)
-    from recsys.query import RelatedQuery
-    from recsys.queryside import QuerySide
+    from recsys.serving.query import RelatedQuery
+    from recsys.serving.queryside import QuerySide
 
     # Validated before the model loads: nonsense fails in a fraction of a second.
     query = RelatedQuery(
@@ -540,7 +541,7 @@ def serve(
         "log_format": log_format,
     }
     settings = make_settings(**flags)
-    from recsys.store import IndexStore
+    from recsys.version.store import IndexStore
     from service.logs import configure as configure_service_logging
     from service.run import serve as run_service
 
@@ -583,7 +584,7 @@ def _check_model(settings: Settings) -> None:
 
 
 def _model_name(model: str, device: str) -> str:
-    from recsys.embed import SentenceTransformerEncoder
+    from recsys.encoding.encoders import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(model, device).name
 
@@ -606,7 +607,7 @@ def demo_corpus(
 
 
 def _overrides(data_dir: Path | None):  # type: ignore[no-untyped-def]
-    from recsys.overrides import Overrides
+    from recsys.catalog.overrides import Overrides
 
     return Overrides(Catalog(make_settings(data_dir=data_dir).catalog_file))
 
@@ -777,8 +778,8 @@ def evaluate(
     writes all of it, per-query values included, as JSON.
     """
     from index.evaluation import evaluate_prepared, find_pairs, prepare
-    from recsys.baselines import parse_method_names
-    from recsys.evaluate import format_table
+    from recsys.evaluation.baselines import parse_method_names
+    from recsys.evaluation.evaluate import format_table
 
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)
@@ -828,7 +829,7 @@ def _numbers_inline(text: str) -> str:
 
 
 def main() -> None:
-    # The name completion scripts and usage lines use, also under `python -m index.cli`.
+    # The name completion scripts and usage lines use, also under `python -m cli.commands`.
     app(prog_name="recsys")
 
 

@@ -1,0 +1,1 @@
+"""The `recsys` command line: the top layer, above the service and the build."""

@@ -1,0 +1,1 @@
+"""Evaluation: ground truth, metrics, baselines, significance, and the report."""

@@ -1,0 +1,1 @@
+"""The request path: from an article (or draft) to its lists, in memory, with bounded work."""
