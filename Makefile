@@ -28,10 +28,13 @@ demo: setup
 	@echo "try:  curl 'http://127.0.0.1:$(PORT)/articles/demo-0018/related?limit=5'"
 	RECSYS_DEMO_PAGES=true $(BIN)/recsys serve --data-dir $(DATA_DIR) --port $(PORT)
 
+# lint-imports checks the import rules of pyproject.toml ([tool.importlinter]); without its cache,
+# which would be one more folder in the checkout, it takes half a second.
 lint: setup
 	$(BIN)/ruff check recsys index service cli tests benchmarks
 	$(BIN)/ruff format --check recsys index service cli tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 pytest: setup
 	$(BIN)/python -m pytest
