@@ -1,4 +1,6 @@
-"""Archive backfill throughput: `recsys embed --engine ray` and `--engine local` against the in-process
+"""Archive backfill: `recsys embed` local vs Ray vs build, and projected hours for large archives.
+
+`recsys embed --engine ray` and `--engine local` against the in-process
 `recsys build` on the same articles, in the same run, with the same loaded model (the Ray actors load
 their own copy), and projected hours for a 1M and a 10M archive at N machines of this size.
 

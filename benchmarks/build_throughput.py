@@ -1,4 +1,6 @@
-"""Build throughput: `recsys build` (text recipe, embedding cache, index, atomic publish) with the configured
+"""Build throughput: `recsys build` against plain encode.
+
+`recsys build` (text recipe, embedding cache, index, atomic publish) with the configured
 encoder (RECSYS_ENCODER_BACKEND, RECSYS_MAX_SEQ_LENGTH: the default unless set) and with torch, against
 plain torch fp32 `SentenceTransformer.encode` on the same articles, in the same run.
 

@@ -1,4 +1,6 @@
-"""Candidate fusion and ranking knobs compared on a built data folder, in one process (one load, no
+"""Candidate fusion (RRF, blend) and ranking knobs judged in one process.
+
+They are compared on a built data folder, in one process (one load, no
 rebuild per variant), with the metrics of `recsys evaluate` (docs/ranking-candidates.md).
 
 Variants:

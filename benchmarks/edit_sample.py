@@ -1,4 +1,6 @@
-"""Write a JSON Lines file of a random share of a catalog's articles with their body edited, for
+"""An edited share of a catalog, for measuring an incremental update.
+
+Write a JSON Lines file of a random share of a catalog's articles with their body edited, for
 measuring an incremental update (`recsys build --input` on the file re-embeds exactly those).
 
     python -m benchmarks.edit_sample --data-dir /tmp/reuters-copy --share 0.01 --output /tmp/edits.jsonl

@@ -1,4 +1,6 @@
-"""Encoder backends and knobs against plain torch fp32 `SentenceTransformer.encode`, on the same texts
+"""Encoder backends, threads, batch size, length sorting and token budget against plain encode.
+
+Each is measured against plain torch fp32 `SentenceTransformer.encode`, on the same texts
 in the same run: articles/s, speed-up, and agreement with the fp32 vectors (cosine, neighbour overlap@10).
 
 For each corpus (the recipe's title + lead texts of a sample of distinct articles):

@@ -1,4 +1,6 @@
-"""What the BM25 candidates cost a build and a server (docs/ranking-candidates.md): the index's bytes
+"""What the BM25 candidates cost a build and a server: bytes, build time, time per list.
+
+For docs/ranking-candidates.md: the index's bytes
 per article, the time to build it, and the time per stored lexical list, at growing corpus sizes made
 of the shared corpora's real texts (title + lead, as the recipe reads them).
 

@@ -1,4 +1,6 @@
-"""In-process time of one related list (`Recommender.related_list`, limit 10) for 600 random stored
+"""In-process time of one related list: the ranking's own cost per request.
+
+It times `Recommender.related_list`, limit 10, for 600 random stored
 articles of a built data folder, best of three passes after a warm-up: the ranking's own cost per
 request, without HTTP (docs/ranking-candidates.md compares main's code and this one on bbc).
 

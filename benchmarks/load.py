@@ -1,4 +1,6 @@
-"""Service throughput, latency (p50, p99) and memory (RSS) under concurrent load, at several catalog sizes.
+"""Service load (httpx client): throughput, latency and RSS at several catalog sizes.
+
+Throughput, latency (p50, p99) and memory (RSS) under concurrent load, at several catalog sizes.
 
 For each size, starts `recsys serve` on a free 127.0.0.1 port, then a bounded asyncio client (httpx,
 `--concurrency` requests in flight) sends `--requests` requests per endpoint, for random article ids.

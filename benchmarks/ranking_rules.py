@@ -1,4 +1,6 @@
-"""What the ranking rules change, measured on a built data folder (e.g. reuters21578: real dates and
+"""What the ranking rules change: duplicates in lists, and the age gap.
+
+Measured on a built data folder (e.g. reuters21578: real dates and
 many same-story updates):
 
 * the share of related lists holding a near-duplicate pair (the article and an item, or two items)

@@ -1,4 +1,6 @@
-"""The framework's floor for benchmarks/wrk_load.py: a minimal FastAPI app with routes of the same shape
+"""The framework's floor for benchmarks/wrk_load.py: a trivial app with the same payload.
+
+A minimal FastAPI app with routes of the same shape
 as the service's (`/articles/{article_id}/related`, `/blocks`, ...) that answer any id with a response
 body the real service gave once before the run, so both are measured with identical payloads.
 

@@ -1,4 +1,4 @@
-"""Service throughput and latency under `wrk`, against a trivial FastAPI endpoint with the same payload.
+"""Service throughput and latency under `wrk`, against a trivial FastAPI app with the same payload.
 
 For each size, starts `recsys serve` (`--workers`, default one uvicorn worker;
 RECSYS_RELOAD_INTERVAL=0) on a free 127.0.0.1 port and runs wrk on each endpoint template, at

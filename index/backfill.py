@@ -1,4 +1,6 @@
-"""Archive backfill: `recsys embed` turns article files into a vector folder (recsys/version/vectorfiles.py)
+"""Archive backfill: `recsys embed` (local engine) and `recsys build --embeddings-from` imports.
+
+`recsys embed` turns article files into a vector folder (recsys/version/vectorfiles.py)
 without a catalog, on this machine or as a Ray Data job (index/ray_embed.py), and
 `recsys build --embeddings-from` imports such a folder, or another catalog's cache, into the catalog's
 embedding cache so the build embeds only what is missing.

@@ -1,4 +1,6 @@
-"""The evaluation workflow shared by `recsys evaluate` and the notebook: import the files into a data
+"""The evaluation workflow shared by `recsys evaluate` and the notebook.
+
+Import the files into a data
 folder, build an index version unless the current one already covers the catalog, then judge every
 method on the articles of the input files (haystack files only add candidates).
 """

@@ -1,4 +1,6 @@
-"""The app factory. The lifespan builds the query side (recsys/serving/queryside.py) and loads the current
+"""The app factory: create_app(settings, encoder), lifespan, middleware, routers; app_from_env.
+
+The lifespan builds the query side (recsys/serving/queryside.py) and loads the current
 index version once, keeping the state on app.state; tests build their own app with their own settings
 and encoder. Endpoints reach the state through typed dependencies (service/deps.py)."""
 

@@ -1,5 +1,6 @@
-"""Auto-publish (RECSYS_AUTO_PUBLISH_INTERVAL, docs/cms.md): every N seconds, build and publish when
-articles changed since the current index version. Every worker process runs the check; the build
+"""Auto-publish: every N seconds, build and publish when articles changed since the current version.
+
+RECSYS_AUTO_PUBLISH_INTERVAL sets N (docs/cms.md). Every worker process runs the check; the build
 lock lets one build at a time, and the others skip quietly (service/builds.py publish_if_changed)."""
 
 from __future__ import annotations

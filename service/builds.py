@@ -1,4 +1,6 @@
-"""Builds started by the service (`POST /admin/builds`, auto-publish): one at a time under the build
+"""Builds started by the service: one at a time under the build lock, with status documents.
+
+`POST /admin/builds` and auto-publish start them: one at a time under the build
 lock, each in a background thread, each with a status document that every worker process can read.
 
 The lock is taken before the build is accepted, so a second request is refused (BuildLocked, HTTP

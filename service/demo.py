@@ -1,4 +1,6 @@
-"""Demo pages (RECSYS_DEMO_PAGES, off by default; `make demo` turns it on): an index of the catalog's
+"""The demo pages at /demo (RECSYS_DEMO_PAGES, off by default; `make demo` turns it on).
+
+Two pages: an index of the catalog's
 articles at GET /demo and an article page at GET /demo/articles/{id} showing the article's text and
 both blocks through the widget, as a reader of a publisher's site would see them.
 

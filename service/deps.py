@@ -1,5 +1,6 @@
-"""Typed dependencies: how an endpoint gets the service state, the settings, the served recommender
-and the overrides store, instead of reading `request.app.state` itself.
+"""Typed dependencies: the service state, settings, served recommender and overrides of a request.
+
+An endpoint gets them here instead of reading `request.app.state` itself.
 
 They are `async def` on purpose: FastAPI runs a plain-function dependency in its thread pool, and
 four thread hops per request cost more than the ranking (measured with py-spy under wrk).

@@ -1,4 +1,6 @@
-"""The one error body, `{"error": kind, "detail": message}` (schemas.ErrorBody), for every 4xx and 5xx
+"""The one error body for every 4xx and 5xx, domain errors mapped to HTTP, CORS refusals, the JSON 500.
+
+The body is `{"error": kind, "detail": message}` (schemas.ErrorBody), for every 4xx and 5xx
 the service answers: domain errors (recsys/errors.py) mapped to their HTTP status, FastAPI's request
 validation errors, Starlette's HTTP errors (unknown route, wrong method, the API key check), a refused
 CORS preflight, and anything unexpected: a JSON 500 whose traceback goes to the log once. /health's 503

@@ -1,5 +1,7 @@
-"""Both blocks of a page as an HTML fragment (GET /articles/{id}/blocks.html), for a CMS or an edge
-that includes HTML rather than running a script.
+"""The HTML fragment of both blocks of a page: the widget's markup, every value escaped.
+
+Served at GET /articles/{id}/blocks.html, for a CMS or an edge that includes HTML rather than
+running a script.
 
 The markup is the widget's (service/static/widget.js renders the same elements, classes and
 attributes in the same order from the same JSON body), so a page looks the same either way and one

@@ -1,4 +1,6 @@
-"""The request body size limit (RECSYS_MAX_BODY_BYTES): a larger body gets 413 with the one error body,
+"""The request body size limit (RECSYS_MAX_BODY_BYTES).
+
+A larger body gets 413 with the one error body,
 before it is read into memory.
 
 A pure ASGI middleware, so that it sees the body as it streams in: a declared Content-Length over the

@@ -1,4 +1,6 @@
-"""How the service logs: one handler on stderr for our loggers and uvicorn's alike, in the format of
+"""How the service logs: text or JSON lines, uvicorn's included, stamped with pid and request id.
+
+One handler on stderr for our loggers and uvicorn's alike, in the format of
 RECSYS_LOG_FORMAT (text: one readable line; json: one JSON object per line), each record stamped with
 the worker's pid and the id of the request it was emitted for (service/request_id.py).
 

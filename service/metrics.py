@@ -1,5 +1,6 @@
-"""Prometheus metrics for one app instance (its own registry: two apps in one process, as in tests,
-never share counters).
+"""Prometheus metrics for one app instance (multiprocess mode across workers).
+
+Each app has its own registry: two apps in one process, as in tests, never share counters.
 
 With several worker processes (RECSYS_METRICS_DIR, docs/deployment.md) prometheus-client's
 multiprocess mode is on: each worker writes its values to files in that folder, and /metrics, whichever

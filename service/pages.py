@@ -1,4 +1,6 @@
-"""The page endpoints: both blocks of an article page (by id, by URL, or for an unsaved draft), as JSON
+"""The page endpoints: both blocks of an article page, as JSON or as HTML.
+
+Both blocks by id, by URL, or for an unsaved draft, as JSON
 or as the HTML fragment the widget also renders (service/fragment.py)."""
 
 from __future__ import annotations

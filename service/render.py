@@ -1,5 +1,6 @@
-"""Turning lists into the JSON the API returns: one renderer for every list endpoint and for
-`recsys related --json`. Bodies are plain dicts serialised with orjson (the response models in
+"""One renderer of list bodies, for every list endpoint and `recsys related --json` (orjson).
+
+Bodies are plain dicts serialised with orjson (the response models in
 service/schemas.py document the same shapes in OpenAPI): at page-view rates, building and validating
 pydantic models for every item costs more than the ranking."""
 

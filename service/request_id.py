@@ -1,4 +1,6 @@
-"""A request id for every HTTP request: the caller's X-Request-ID when it is a sane token (a proxy or
+"""X-Request-ID: kept when sane, else generated; carried into every log line.
+
+A request id for every HTTP request: the caller's X-Request-ID when it is a sane token (a proxy or
 CDN often sets one), otherwise a new one. It goes back in the response's X-Request-ID header and into
 a context variable that the log filter (service/logs.py) copies onto every record emitted while the
 request is handled: our own lines, the thread pool's (anyio copies the context), and uvicorn's access

@@ -1,4 +1,6 @@
-"""Running the service under uvicorn, as `recsys serve` does: one process (the app built here, with
+"""Running the service under uvicorn, as `recsys serve` does: one process or N workers.
+
+One process (the app built here, with
 the model the command line already loaded), or N worker processes sharing one listening socket.
 
 Workers are started by uvicorn with `spawn`: each imports the app factory (service.app:app_from_env)

@@ -1,5 +1,7 @@
-"""What a running service holds, and hot reload: noticing that the CURRENT pointer moved (a build or a
-rollback) and swapping the served index version without a restart.
+"""What a running service holds, and hot reload (watcher and admin reload).
+
+Hot reload notices that the CURRENT pointer moved (a build or a
+rollback) and swaps the served index version without a restart.
 
 Two ways in: a watcher task that polls the pointer every `RECSYS_RELOAD_INTERVAL` seconds, and
 `POST /admin/reload`. Both load in a worker thread, never on the event loop, so requests keep being

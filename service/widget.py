@@ -1,5 +1,7 @@
-"""The widget's files: GET /widget.js (the script, with its stylesheet inside) and GET /widget.css
-(the same stylesheet, for pages that include the HTML fragment instead).
+"""The widget's files, /widget.js and /widget.css, versioned by content hash.
+
+GET /widget.js is the script, with its stylesheet inside; GET /widget.css is
+the same stylesheet, for pages that include the HTML fragment instead.
 
 Both are static for a given release and named by a hash of their content, which is their ETag:
 - `/widget.js` is what an embed snippet names; it may be cached for an hour (WIDGET_MAX_AGE) and is

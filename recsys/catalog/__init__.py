@@ -1,2 +1,3 @@
-"""The catalog: what the newsroom has published (articles, status, pins, blocks, the embedding
-cache, the generation) and how it changes."""
+"""The catalog: what the newsroom has published, and how it changes.
+
+Articles, their status, pins, blocks, the embedding cache, the generation."""

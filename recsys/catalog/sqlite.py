@@ -1,4 +1,6 @@
-"""The article store: a SQLite database holding every article, its status, the hash of its embedded
+"""The SQLite article store: articles, status, embedding cache, generation.
+
+One SQLite database holds every article, its status, the hash of its embedded
 text, its curated links, the embedding cache, and the editorial overrides (pins and blocks, read and
 written by recsys/catalog/overrides.py).
 

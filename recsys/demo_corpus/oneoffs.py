@@ -1,5 +1,6 @@
-"""Content of the demo corpus's standalone pieces: one-off subjects per section, invented towns and
-names, and the section-wide sentences that wrap them. Data only."""
+"""Content of the demo corpus's standalone pieces (data only).
+
+One-off subjects per section, invented towns and names, and the section-wide sentences that wrap them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Turning articles into vectors: the text recipe, the Encoder protocol, the model identity, and the
-encoders (sentence-transformers on torch; the same model exported to ONNX Runtime or OpenVINO).
+"""The encoders: model identity, sentence-transformers on torch, the exported backends, load_encoder.
 
 The recipe decides what text an article is embedded from, and the model identity (model, backend,
 token budget) which vectors a text gets. Both are recorded in every index manifest and in the

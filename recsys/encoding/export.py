@@ -1,5 +1,6 @@
-"""The exported encoder backends: the model turned into an ONNX graph (fp32, or with int8 weights) and run
-by ONNX Runtime or OpenVINO instead of torch (docs/encoders.md).
+"""The exported backends: the model as ONNX (fp32 or int8), exported once and run without torch.
+
+The graph is cached in the data folder and run by ONNX Runtime or OpenVINO (docs/encoders.md).
 
 The graph is exported from the packaged model folder on first use, with no network, and cached under
 `<data_dir>/models/onnx/<model>-<fingerprint>/` (the fp32 graph, which OpenVINO runs as it is) and

@@ -1,5 +1,7 @@
-"""What the rest of the code needs of an encoder: the Encoder protocol, the bound on encoder calls
-running at once, and normalisation. The request path imports this, never the encoders themselves."""
+"""What the rest of the code needs of an encoder: the Encoder protocol, encoder slots, normalisation.
+
+The slots bound the encoder calls running at once. The request path imports this module, never the
+encoders themselves."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Whether a difference between two methods is real or noise: paired bootstrap confidence intervals
-and a paired randomisation (sign-flip) test over per-query metrics.
+"""Whether two methods really differ: paired bootstrap, sign-flip randomisation tests, Holm correction.
+
+Paired bootstrap confidence intervals and a paired randomisation (sign-flip) test over per-query
+metrics.
 
 Every method of an evaluation is judged on the same queries, so the comparisons are paired: what
 varies from query to query (an easy story, a hard one) is shared by both methods and cancels in the

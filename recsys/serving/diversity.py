@@ -1,4 +1,6 @@
-"""Maximal marginal relevance (Carbonell & Goldstein, 1998): pick items one at a time, each time the
+"""Maximal marginal relevance (Carbonell & Goldstein, 1998), with a relevance floor and reserves.
+
+Pick items one at a time, each time the
 one that maximises  lambda * relevance - (1 - lambda) * (highest cosine to anything already picked).
 
 With lambda = 1 the order is plain relevance; lower values trade relevance for variety, so that a list

@@ -1,5 +1,6 @@
-"""The parameters of a related-stories request, validated once for every caller (HTTP, CLI, library),
-and the paging cursor.
+"""RelatedQuery, the validated parameters of a related-stories request, and the paging cursor.
+
+The parameters are validated once for every caller (HTTP, CLI, library).
 
 A cursor carries the keys of every item already returned; the next page treats them as already on
 the page (never listed again, and their near-duplicates neither), so paging never repeats an item even

@@ -1,5 +1,6 @@
-"""The one composition root of the query side: from settings to a Recommender over a checked index
-version. The service, the command line, the evaluation and the benchmarks all build it here, so they
+"""The one composition root of the query side: settings -> a Recommender over a checked version.
+
+The service, the command line, the evaluation and the benchmarks all build it here, so they
 rank with the same catalog, recipe, checks, ranking policy and bounds."""
 
 from __future__ import annotations

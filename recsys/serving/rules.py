@@ -1,4 +1,4 @@
-"""Stage 1 of the pipeline (recsys/serving/ranking.py) on arrays: which candidate rows may be listed at all.
+"""Stage 1 of recsys/serving/ranking.py on arrays: which candidate rows may be listed at all.
 
 `RowRules` answers for many rows at once, from the snapshot and the live state, the question
 `ranking.Rules.allows` answers for one article: never the article itself, nothing retracted, deleted,

@@ -1,2 +1,4 @@
-"""Index versions: what a build writes and a replica reads (manifest, vectors, snapshot, neighbour
-lists, BM25 matches), published atomically and loaded with checks."""
+"""Index versions: what a build writes and a replica reads.
+
+The manifest, vectors, snapshot, neighbour lists and BM25 matches, published atomically and loaded
+with checks."""

@@ -1,5 +1,7 @@
-"""Vector files: embeddings written outside a catalog (by `recsys embed`) in a form the embedding cache
-can import (`recsys build --embeddings-from DIR`).
+"""Vector files written by `recsys embed`: shards, manifest, checks on import.
+
+Embeddings written outside a catalog, in a form the embedding cache can import
+(`recsys build --embeddings-from DIR`).
 
 A vector folder holds
 

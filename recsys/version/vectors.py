@@ -1,4 +1,6 @@
-"""The vector index: FAISS over L2-normalised vectors (inner product = cosine), keyed by the catalog's
+"""The vector index (FAISS): build, search, add and remove, save, load.
+
+FAISS over L2-normalised vectors (inner product = cosine), keyed by the catalog's
 integer article keys, with the article ids alongside so that a saved index describes itself.
 
 Arrays in, arrays out: search takes an (n, d) float32 matrix and returns (keys, scores) matrices,
