@@ -33,7 +33,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from tests.servers import free_port, wait_until_healthy
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KEY = "fuzz-key"
 ADMIN = {"X-API-Key": KEY}
 MAX_EXAMPLES = 25

@@ -24,7 +24,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from tests.servers import free_port, stop, wait_until_healthy
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KEY = {"X-API-Key": "s3cret"}
 WAIT = 60.0  # seconds: a bound on each wait below, never an expectation of speed
 

@@ -22,7 +22,7 @@ from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 

@@ -27,7 +27,7 @@ from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.servers import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KEY = {"X-API-Key": "s3cret"}
 
 

@@ -38,7 +38,7 @@ from service.run import NoDelayHTTP, empty_metrics_folder, serve, set_nodelay, w
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.servers import free_port, metric_samples, running, worker_pids
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GENERATED = re.compile(r"[0-9a-f]{32}")
 HOSTILE = ["x" * 129, 'two words"', "<script>", "-leading-dash", "id\tTab"]
 

@@ -37,7 +37,7 @@ from service.fragment import Headings, blocks_html
 from tests.fakes import FakeEncoder
 from tests.servers import free_port, stop, wait_until_healthy
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # Read at import: the autouse fixture of conftest.py clears RECSYS_* variables for every test.
 REQUIRE_BROWSER = os.environ.get("RECSYS_TEST_REQUIRE_BROWSER", "").lower() not in ("", "0", "false", "no")
 BROWSER = next(

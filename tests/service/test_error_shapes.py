@@ -18,11 +18,11 @@ from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder
-from tests.test_pressure import HeldEncoder, _held_drafts
+from tests.service.test_pressure import HeldEncoder, _held_drafts
 
 KEY = {"X-API-Key": "k"}
 ORIGIN = "https://www.example.com"
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _settings(settings: Settings, **overrides: object) -> Settings:

@@ -13,8 +13,8 @@ from cli import commands as cli
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
+from tests.cli.test_cli import _one_line_error
 from tests.fakes import FakeEncoder
-from tests.test_cli import _one_line_error
 
 runner = CliRunner()
 

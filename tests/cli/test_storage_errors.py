@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from cli import commands as cli
 from recsys.storage import os_refusal
 from recsys.version import vectors
+from tests.cli.test_cli import _one_line_error
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
-from tests.test_cli import _one_line_error
 
 runner = CliRunner()
 

@@ -19,7 +19,7 @@ from recsys.evaluation.significance import (
     mean_interval,
     sign_flip_p,
 )
-from tests.test_evaluate import Fixed, _tiny_corpus
+from tests.evaluation.test_evaluate import Fixed, _tiny_corpus
 
 
 def _scores(seed: int, n: int = 200) -> np.ndarray:

@@ -13,7 +13,7 @@ from recsys.catalog.overrides import Overrides
 from recsys.catalog.sqlite import SCHEMA_VERSION, Catalog
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
 
-V1_FILE = Path(__file__).parent / "data" / "catalog-v1.sqlite3"
+V1_FILE = Path(__file__).parents[1] / "data" / "catalog-v1.sqlite3"
 
 
 def test_a_version_1_catalog_is_migrated_in_place_and_keeps_its_data(tmp_path: Path) -> None:

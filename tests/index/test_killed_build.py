@@ -16,7 +16,7 @@ from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:

@@ -27,7 +27,7 @@ from recsys.version.store import MANIFEST
 from service.app import create_app
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
 
-V3_FILE = Path(__file__).parent / "data" / "catalog-v3.sqlite3"
+V3_FILE = Path(__file__).parents[1] / "data" / "catalog-v3.sqlite3"
 AUTHORS = ("Ada Byline", "Ben Reporter")
 
 
