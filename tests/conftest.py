@@ -1,5 +1,6 @@
 """Shared fixtures: settings in a temporary folder, the fake encoder and synthetic corpus, a built
-index, and the real model (session-scoped, loaded once)."""
+index, the app under a TestClient, the CLI with the fake encoder, and the real model (session-scoped,
+loaded once)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
@@ -14,6 +16,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.helpers import ClientFactory
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -66,6 +69,27 @@ def built(settings: Settings, catalog: Catalog, encoder: FakeEncoder, corpus_fil
     import_file(catalog, corpus_file, strict=True)
     build_index(settings, catalog, encoder)
     return catalog
+
+
+@pytest.fixture
+def make_client(settings: Settings, encoder: FakeEncoder) -> Iterator[ClientFactory]:
+    """`make_client(**overrides)`: the app on the test's data folder with the fake encoder, as a
+    started TestClient; closed at teardown."""
+    factory = ClientFactory(settings.data_dir, encoder)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def client(built: Catalog, make_client: ClientFactory) -> TestClient:
+    """The app with default settings over the built synthetic corpus."""
+    return make_client()
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI commands that would load the real model get the fake encoder instead."""
+    monkeypatch.setattr("cli.commands._encoder", lambda settings: FakeEncoder())
 
 
 @pytest.fixture(scope="session")

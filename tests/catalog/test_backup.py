@@ -13,8 +13,8 @@ from cli import commands as cli
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from tests.cli.test_cli import _one_line_error
 from tests.fakes import FakeEncoder
+from tests.helpers import one_line_error
 
 runner = CliRunner()
 
@@ -72,12 +72,12 @@ def test_backup_refuses_to_overwrite_and_says_why(settings: Settings, built: Cat
     data = ["--data-dir", str(settings.data_dir)]
     dest = tmp_path / "copy.sqlite3"
     dest.write_text("an older backup")
-    _one_line_error(runner.invoke(cli.app, ["backup", str(dest), *data]), "exists; pass --force")
+    one_line_error(runner.invoke(cli.app, ["backup", str(dest), *data]), "exists; pass --force")
     assert dest.read_text() == "an older backup"
     assert runner.invoke(cli.app, ["backup", str(dest), "--force", *data]).exit_code == 0
     assert Catalog(dest).count() == 30
-    _one_line_error(runner.invoke(cli.app, ["backup", str(tmp_path), *data]), "is a folder")
+    one_line_error(runner.invoke(cli.app, ["backup", str(tmp_path), *data]), "is a folder")
     itself = runner.invoke(cli.app, ["backup", str(settings.catalog_file), "--force", *data])
-    _one_line_error(itself, "is the catalog itself")
+    one_line_error(itself, "is the catalog itself")
     nothing = runner.invoke(cli.app, ["backup", str(dest), "--data-dir", str(tmp_path / "empty")])
-    _one_line_error(nothing, "no catalog at")
+    one_line_error(nothing, "no catalog at")

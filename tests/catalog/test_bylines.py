@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from recsys.settings import Settings
 from recsys.version.store import MANIFEST
 from service.app import create_app
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+from tests.helpers import ClientFactory
 
 V3_FILE = Path(__file__).parents[1] / "data" / "catalog-v3.sqlite3"
 AUTHORS = ("Ada Byline", "Ben Reporter")
@@ -116,12 +116,11 @@ def test_a_schema_3_catalog_gains_the_columns_in_place(tmp_path: Path, encoder: 
 
 @pytest.fixture
 def served(
-    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path
-) -> Iterator[TestClient]:
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path, make_client: ClientFactory
+) -> TestClient:
     import_file(catalog, write_jsonl(tmp_path / "bylines.jsonl", _with_bylines()), strict=True)
     build_index(settings, catalog, encoder)
-    with TestClient(create_app(Settings(data_dir=settings.data_dir), encoder=encoder)) as client:
-        yield client
+    return make_client()
 
 
 def _items(body: dict[str, object]) -> list[dict[str, object]]:

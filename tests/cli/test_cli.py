@@ -10,26 +10,13 @@ from cli import commands as cli
 from recsys.articles import read_articles
 from recsys.catalog.sqlite import Catalog
 from tests.fakes import FakeEncoder, topic_of, write_jsonl
+from tests.helpers import one_line_error
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands that would load the real model get the fake encoder instead."""
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
-
-
 def _run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     return runner.invoke(cli.app, list(args), env=env)
-
-
-def _one_line_error(result, fragment: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert fragment in lines[0]
-    assert "Traceback" not in result.output
 
 
 def test_build_then_related(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
@@ -70,18 +57,18 @@ def test_ingest_and_retract(tmp_path: Path, corpus_file: Path, fake_model: None)
     assert _run("retract", top, "--data-dir", data).exit_code == 0
     after = json.loads(_run("related", "harbour-0", "--json", "--data-dir", data).stdout)["items"]
     assert top not in [i["id"] for i in after]
-    _one_line_error(_run("retract", "nope", "--data-dir", data), "no article with id 'nope'")
+    one_line_error(_run("retract", "nope", "--data-dir", data), "no article with id 'nope'")
 
 
 def test_bad_inputs_give_one_line_errors(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
     data = str(tmp_path / "d")
-    _one_line_error(
+    one_line_error(
         _run("build", "-i", str(tmp_path / "missing.jsonl"), "--data-dir", data, "--no-progress"),
         "no such file",
     )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "title": "A"}\n{"id": "b", "published_at": "soon", "title": "B"}\n')
-    _one_line_error(
+    one_line_error(
         _run("build", "-i", str(bad), "--strict", "--data-dir", data, "--no-progress"),
         ":2: field 'published_at'",
     )
@@ -93,11 +80,11 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path, corpus_file: Path, fake
         and ":2: field 'published_at'" in lenient.stderr
     )
 
-    _one_line_error(_run("related", "x", "--data-dir", data), "no article with id 'x'")
-    _one_line_error(_run("related", "a", "--data-dir", data), "no index has been built")
-    _one_line_error(_run("serve", "--data-dir", data), "run `recsys build` first")
-    _one_line_error(_run("build", "--data-dir", data, env={"RECSYS_BATCH_SIZE": "0"}), "batch_size")
-    _one_line_error(_run("build", "--data-dir", data, "--index-type", "magic"), "index_type")
+    one_line_error(_run("related", "x", "--data-dir", data), "no article with id 'x'")
+    one_line_error(_run("related", "a", "--data-dir", data), "no index has been built")
+    one_line_error(_run("serve", "--data-dir", data), "run `recsys build` first")
+    one_line_error(_run("build", "--data-dir", data, env={"RECSYS_BATCH_SIZE": "0"}), "batch_size")
+    one_line_error(_run("build", "--data-dir", data, "--index-type", "magic"), "index_type")
 
 
 def test_corrupt_index_is_refused(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
@@ -105,13 +92,13 @@ def test_corrupt_index_is_refused(tmp_path: Path, corpus_file: Path, fake_model:
     assert _run("build", "-i", str(corpus_file), "--data-dir", str(data), "--no-progress").exit_code == 0
     version = (data / "index" / "CURRENT").read_text().strip()
     (data / "index" / "versions" / version / "keys.npy").write_bytes(b"garbage")
-    _one_line_error(_run("related", "harbour-0", "--data-dir", str(data)), "keys.npy fails its checksum")
+    one_line_error(_run("related", "harbour-0", "--data-dir", str(data)), "keys.npy fails its checksum")
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path: Path, corpus_file: Path) -> None:
     data = str(tmp_path / "d")
     result = _run("build", "-i", str(corpus_file), "--data-dir", data, "--model", str(tmp_path / "no-model"))
-    _one_line_error(result, "does not exist")
+    one_line_error(result, "does not exist")
 
 
 def test_demo_corpus_command(tmp_path: Path) -> None:
@@ -136,8 +123,8 @@ def test_related_takes_the_api_filters(tmp_path: Path, corpus_file: Path, fake_m
     # vaccine-1 is published 2026-03-02: background mode lists only what came before it
     assert ids("--background", "--section", "vaccine") == ["vaccine-0"]
     assert ids("--until", "2026-03-01T00:00:00Z", "--section", "vaccine") == []
-    _one_line_error(_run("related", "vaccine-1", "--since", "soon", "--data-dir", data), "--since")
-    _one_line_error(
+    one_line_error(_run("related", "vaccine-1", "--since", "soon", "--data-dir", data), "--since")
+    one_line_error(
         _run("related", "vaccine-1", "--section", "a", "--exclude-section", "a", "--data-dir", data),
         "both included and excluded",
     )
@@ -161,9 +148,9 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     monkeypatch.setattr(cli, "_check_model", lambda settings: checked.append(settings.model))
     started: list[tuple[object, ...]] = []
     monkeypatch.setattr("service.run.serve", lambda *args: started.append(args))
-    _one_line_error(_run("serve", "--data-dir", data, "--workers", "0"), "workers")
-    _one_line_error(_run("serve", "--data-dir", data, "--log-format", "xml"), "log_format")
-    _one_line_error(_run("serve", "--data-dir", data, env={"RECSYS_WORKERS": "many"}), "workers")
+    one_line_error(_run("serve", "--data-dir", data, "--workers", "0"), "workers")
+    one_line_error(_run("serve", "--data-dir", data, "--log-format", "xml"), "log_format")
+    one_line_error(_run("serve", "--data-dir", data, env={"RECSYS_WORKERS": "many"}), "workers")
 
     result = _run("serve", "--data-dir", data, "--workers", "2", "--log-format", "json", "--port", "8123")
     assert result.exit_code == 0 and "2 workers" in result.stderr
@@ -183,5 +170,5 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     started.clear()
     for workers in ("1", "2"):
         wrong = _run("serve", "--data-dir", data, "--workers", workers, "--model", "/no/such/model")
-        _one_line_error(wrong, "model folder '/no/such/model' does not exist")
+        one_line_error(wrong, "model folder '/no/such/model' does not exist")
     assert not started

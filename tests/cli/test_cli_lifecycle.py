@@ -9,14 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import commands as cli
-from tests.fakes import FakeEncoder, write_jsonl
+from tests.fakes import write_jsonl
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+def fake_model(fake_model: None, monkeypatch: pytest.MonkeyPatch) -> None:
     # rollback checks the target's model against the configured one without loading it
     monkeypatch.setattr("recsys.encoding.encoders.encoder_identity", lambda settings: "fake-bag-of-words")
 

@@ -107,11 +107,6 @@ def test_version_and_every_command_have_help() -> None:
         assert f"Usage: recsys {name} " in _help(name)
 
 
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
-
-
 @pytest.mark.parametrize(
     ("options", "params"),
     [

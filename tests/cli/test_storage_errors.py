@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from cli import commands as cli
 from recsys.storage import os_refusal
 from recsys.version import vectors
-from tests.cli.test_cli import _one_line_error
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.helpers import one_line_error
 
 runner = CliRunner()
 
@@ -97,12 +97,12 @@ def test_a_full_disk_is_one_line_and_the_data_survives(small_disk: Path, tmp_pat
     more = write_jsonl(tmp_path / "more.jsonl", big)
 
     ingest = _recsys("ingest", str(more), "--data-dir", str(data), "--no-progress")
-    _one_line_error(ingest, "error: no space left on device while writing")
+    one_line_error(ingest, "error: no space left on device while writing")
     assert "free some space and run the command again" in ingest.stderr
     _intact(data, current)
 
     build = _recsys("build", "--data-dir", str(data), "--no-progress")  # nothing to embed: straight to FAISS
-    _one_line_error(build, "no space left on device while writing")
+    one_line_error(build, "no space left on device while writing")
     _intact(data, current)
 
     filler.unlink()  # space freed: the next ingest and build work
@@ -121,12 +121,12 @@ def test_a_read_only_data_folder_is_one_line(tmp_path: Path) -> None:
         _mount("-o", "remount,ro,bind", str(read_only))
         more = write_jsonl(tmp_path / "more.jsonl", [{"id": "new-1", "title": "harbour ferry"}])
         ingest = _recsys("ingest", str(more), "--data-dir", str(read_only), "--no-progress")
-        _one_line_error(ingest, "read-only file system")
-        _one_line_error(
+        one_line_error(ingest, "read-only file system")
+        one_line_error(
             _recsys("build", "--data-dir", str(read_only), "--no-progress"), "read-only file system"
         )
         fresh = _recsys("build", "--data-dir", str(read_only / "new"), "--no-progress")
-        _one_line_error(fresh, "read-only file system while writing")
+        one_line_error(fresh, "read-only file system while writing")
     finally:
         _unmount(read_only)
     _intact(data, current)
@@ -159,7 +159,7 @@ def test_faiss_refusals_are_one_line(
         raise failure
 
     monkeypatch.setattr(vectors.faiss, "write_index", refuse)
-    _one_line_error(_recsys("build", "--data-dir", str(data), "--no-progress"), message)
+    one_line_error(_recsys("build", "--data-dir", str(data), "--no-progress"), message)
     _intact(data, current)
 
 
@@ -172,7 +172,7 @@ def test_numpy_permission_error_is_one_line(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(np, "save", refuse)
     build = _recsys("build", "--data-dir", str(data), "--no-progress")
-    _one_line_error(build, "permission denied while writing")
+    one_line_error(build, "permission denied while writing")
     assert "give this user write access to the data folder" in build.stderr
     _intact(data, current)
 

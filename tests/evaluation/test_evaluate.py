@@ -32,40 +32,7 @@ from recsys.evaluation.evaluate import (
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
-
-
-def _stored(key: int, article_id: str, **fields: object) -> StoredArticle:
-    article = Article(id=article_id, title=article_id, **fields)  # type: ignore[arg-type]
-    return StoredArticle(
-        key=key, article=article, status="published", content_hash=article.content_hash, updated_at="x"
-    )
-
-
-def _tiny_corpus() -> EvalCorpus:
-    """Five articles; a and b are near-duplicates (same vector), d is orthogonal to everything."""
-    vectors = np.array(
-        [[1, 0, 0], [1, 0, 0], [0.8, 0.6, 0], [0, 0, 1], [0, 1, 0]],
-        dtype=np.float32,
-    )
-    articles = [
-        _stored(1, "a", section="x", tags=("t1",), published_at="2026-01-10T00:00:00Z", related=("c",)),
-        _stored(2, "b", section="x", tags=("t2",), published_at="2026-01-08T00:00:00Z"),
-        _stored(3, "c", section="y", tags=("t1",), published_at="2026-01-12T00:00:00Z"),
-        _stored(4, "d", section="y", published_at="2026-01-01T00:00:00Z"),
-        _stored(5, "e", section="x", tags=("t1", "t2")),
-    ]
-    return EvalCorpus(articles, vectors)
-
-
-class Fixed:
-    """A method with known answers."""
-
-    def __init__(self, name: str, lists: dict[str, list[str]]) -> None:
-        self.name = name
-        self._lists = lists
-
-    def recommend(self, query: StoredArticle, k: int) -> list[str]:
-        return self._lists.get(query.id, [])[:k]
+from tests.helpers import Fixed, tiny_corpus
 
 
 def test_ndcg_and_correlations_match_hand_computed_values() -> None:
@@ -78,7 +45,7 @@ def test_ndcg_and_correlations_match_hand_computed_values() -> None:
 
 
 def test_curated_truth_is_symmetric_and_proxy_counts_shared_labels() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     curated = CuratedTruth(corpus)
     assert curated.queries() == ["a", "c"]
     assert curated.is_relevant("c", "a") and curated.count("c") == 1 and not curated.is_relevant("a", "b")
@@ -96,7 +63,7 @@ def test_graded_pairs_set_ndcg_gains_but_not_recall(tmp_path: Path) -> None:
     pairs.write_text("id1\tid2\trating\na\tc\t1\na\te\t3\nb\td\t4\n")
     graded = read_pairs(pairs)
     assert graded == {("a", "c"): 3.0, ("a", "e"): 1.0, ("b", "d"): 0.0}
-    truth = make_truth(_tiny_corpus(), graded=graded)
+    truth = make_truth(tiny_corpus(), graded=graded)
     assert truth.gain("a", "c") == 3.0 and truth.gain("a", "e") == 1.0
     assert truth.count("a") == 1 and not truth.is_relevant("a", "e")
     assert truth.ideal("a", 5) == [3.0, 1.0]
@@ -113,11 +80,11 @@ def test_bad_pairs_file_and_unknown_relevance_are_clear_errors(tmp_path: Path) -
     with pytest.raises(InvalidInput, match="no such pairs file"):
         read_pairs(tmp_path / "missing.tsv")
     with pytest.raises(InvalidInput, match="unknown relevance"):
-        make_truth(_tiny_corpus(), "vibes")
+        make_truth(tiny_corpus(), "vibes")
 
 
 def test_score_method_on_known_lists() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     truth = CuratedTruth(corpus)
     method = Fixed("fixed", {"a": ["b", "c", "d"], "c": ["d", "e", "a"]})
     result = score_method(method, corpus, truth, ["a", "c"], ks=(1, 3), dup_threshold=0.95)
@@ -139,7 +106,7 @@ def test_score_method_on_known_lists() -> None:
 
 
 def test_duplicate_pairs_and_self_and_unknown_ids_are_handled() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     truth = ProxyTruth(corpus, "section")
     method = Fixed("dups", {"c": ["c", "a", "b", "nope", "e"]})
     result = score_method(method, corpus, truth, ["c"], ks=(2, 3), dup_threshold=0.95)
@@ -257,7 +224,7 @@ def test_prepare_reuses_the_current_index_when_nothing_changed(
 
 
 def test_sampling_is_seeded_and_bounded() -> None:
-    truth = ProxyTruth(_tiny_corpus(), "section")
+    truth = ProxyTruth(tiny_corpus(), "section")
     assert choose_queries(truth, sample=2, seed=1) == choose_queries(truth, sample=2, seed=1)
     assert len(choose_queries(truth, sample=2)) == 2
     assert choose_queries(truth, ["a", "zzz"]) == ["a"]
@@ -274,7 +241,7 @@ def test_unknown_method_names_are_rejected() -> None:
 
 
 def test_run_rejects_bad_cutoffs_and_reports_pair_correlation() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     truth = CuratedTruth(corpus)
     with pytest.raises(InvalidInput, match="between 1 and 100"):
         run(corpus, [Fixed("f", {})], truth, ["a"], ks=(0, 3))

@@ -13,14 +13,8 @@ from typer.testing import CliRunner
 from cli import commands as cli
 from recsys.demo_corpus import write_jsonl as write_demo
 from tests.conftest import shared_corpus
-from tests.fakes import FakeEncoder
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
 
 
 def _evaluate(*args: str):  # type: ignore[no-untyped-def]

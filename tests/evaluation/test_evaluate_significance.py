@@ -19,7 +19,7 @@ from recsys.evaluation.significance import (
     mean_interval,
     sign_flip_p,
 )
-from tests.evaluation.test_evaluate import Fixed, _tiny_corpus
+from tests.helpers import Fixed, tiny_corpus
 
 
 def _scores(seed: int, n: int = 200) -> np.ndarray:
@@ -134,7 +134,7 @@ def test_bad_inputs_are_clear_errors() -> None:
 
 
 def test_an_evaluation_keeps_per_query_rows_and_reports_significance() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     truth = CuratedTruth(corpus)
     good = Fixed("system", {"a": ["c", "b"], "c": ["a", "d"]})
     bad = Fixed("bm25", {"a": ["d", "b"], "c": ["e", "d"]})
@@ -160,7 +160,7 @@ def test_an_evaluation_keeps_per_query_rows_and_reports_significance() -> None:
 
 
 def test_story_share_is_named_on_a_dated_corpus_with_curated_links() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     truth = CuratedTruth(corpus)
     method = Fixed("system", {"a": ["c", "b", "d", "e"], "c": ["a", "b"]})
     evaluation = run(corpus, [method], truth, ["a", "c"], ks=(1, 5, 10), permutations=100, resamples=100)
@@ -174,7 +174,7 @@ def test_story_share_is_named_on_a_dated_corpus_with_curated_links() -> None:
 
 
 def test_recall_is_not_tested_against_a_topical_proxy() -> None:
-    corpus = _tiny_corpus()
+    corpus = tiny_corpus()
     truth = ProxyTruth(corpus, "section")
     good = Fixed("system", {"a": ["b", "e"], "c": ["d", "a"]})
     other = Fixed("bm25", {"a": ["c", "d"], "c": ["a", "b"]})

@@ -22,14 +22,10 @@ from recsys.errors import ConfigError, InvalidInput
 from recsys.settings import Settings
 from recsys.version.vectorfiles import MANIFEST, SHARDS, VectorFolder
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.helpers import one_line_error
 
 runner = CliRunner()
 RECIPE = TextRecipe()
-
-
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
 
 
 @pytest.fixture
@@ -210,33 +206,26 @@ def test_a_catalog_without_this_identity_is_refused(
     assert added == 30
 
 
-def _one_line_error(result, fragment: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
-    assert "Traceback" not in result.output
-
-
 def test_bad_inputs_are_one_line_errors(fake_model: None, shards: Path, tmp_path: Path) -> None:
     out = str(tmp_path / "out")
-    _one_line_error(runner.invoke(cli.app, ["embed", "-i", "nowhere", "-o", out]), "nowhere: no such file")
+    one_line_error(runner.invoke(cli.app, ["embed", "-i", "nowhere", "-o", out]), "nowhere: no such file")
     empty = tmp_path / "empty"
     empty.mkdir()
-    _one_line_error(runner.invoke(cli.app, ["embed", "-i", str(empty), "-o", out]), "no article files")
+    one_line_error(runner.invoke(cli.app, ["embed", "-i", str(empty), "-o", out]), "no article files")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "x").write_text("x")
-    _one_line_error(
+    one_line_error(
         runner.invoke(cli.app, ["embed", "-i", str(shards), "-o", str(tmp_path / "busy")]),
         "not empty and holds no vector folder",
     )
-    _one_line_error(
+    one_line_error(
         runner.invoke(cli.app, ["embed", "-i", str(shards), "-o", out, "--engine", "spark"]), "embed_engine"
     )
-    _one_line_error(
+    one_line_error(
         runner.invoke(cli.app, ["build", "--embeddings-from", str(tmp_path / "missing"), "--data-dir", out]),
         "missing: no such folder",
     )
-    _one_line_error(
+    one_line_error(
         runner.invoke(cli.app, ["build", "--embeddings-from", str(empty), "--data-dir", out]),
         "not a vector folder",
     )
@@ -277,6 +266,6 @@ def test_strict_stops_at_the_first_bad_record_and_keeps_the_shards_before_it(
     result = runner.invoke(
         cli.app, ["embed", "-i", str(shards), "-o", str(output), "--strict", "--no-progress"]
     )
-    _one_line_error(result, "part-b.jsonl:17: field 'title': an article needs a title or a body")
+    one_line_error(result, "part-b.jsonl:17: field 'title': an article needs a title or a body")
     manifest = VectorFolder(output).read()
     assert not manifest.complete and list(manifest.shards) == ["part-a"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from recsys.version.store import IndexStore
 from service.app import create_app
 from service.builds import DIED, Builder, BuildLog, BuildStatus, publish_if_changed
 from tests.fakes import FakeEncoder, write_jsonl
+from tests.helpers import ClientFactory
 
 KEY = {"X-API-Key": "s3cret"}
 JSON = {**KEY, "Content-Type": "application/json"}
@@ -36,9 +36,8 @@ def _settings(settings: Settings, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(settings), encoder=encoder)) as test_client:
-        yield test_client
+def client(settings: Settings, built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(_settings(settings))
 
 
 def _ids(client: TestClient, article_id: str, limit: int = 10) -> list[str]:

@@ -5,7 +5,6 @@ and /admin/reload's 409, which carry the same two fields beside their own (docs/
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder
-from tests.service.test_pressure import HeldEncoder, _held_drafts
+from tests.helpers import ClientFactory, HeldEncoder, held_drafts
 
 KEY = {"X-API-Key": "k"}
 ORIGIN = "https://www.example.com"
@@ -37,9 +36,8 @@ def _settings(settings: Settings, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(settings), encoder=encoder)) as test_client:
-        yield test_client
+def client(settings: Settings, built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(_settings(settings))
 
 
 def _error(response, status: int, kind: str, extra: frozenset[str] = frozenset()) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -84,7 +82,7 @@ def test_disabled_admin_endpoints_answer_403_with_the_one_body(
 def test_back_pressure_answers_have_the_one_body(settings: Settings, built: Catalog) -> None:
     encoder = HeldEncoder()
     configured = _settings(settings, max_in_flight=1, max_concurrent_encodes=1)
-    with TestClient(create_app(configured, encoder=encoder)) as client, _held_drafts(client, encoder, 1):
+    with TestClient(create_app(configured, encoder=encoder)) as client, held_drafts(client, encoder, 1):
         refused = client.get("/articles/harbour-1/related")
         assert refused.headers["retry-after"] == "1"
         _error(refused, 503, "overloaded")

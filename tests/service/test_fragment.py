@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from recsys.settings import Settings
 from service.app import create_app
 from service.widget import assets
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.helpers import ClientFactory
 
 HOSTILE_TITLE = '</a><script>alert("x")</script> <img src=x onerror=alert(1)> & "quotes"'
 HOSTILE_URL = 'https://news.example/harbour/"onmouseover="alert(1)'
@@ -78,8 +78,8 @@ def _expected(body: dict[str, object]) -> list[tuple[str, str, str | None, str]]
 
 @pytest.fixture
 def client(
-    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path
-) -> Iterator[TestClient]:
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path, make_client: ClientFactory
+) -> TestClient:
     records = synthetic_records()
     records.append(
         {
@@ -93,9 +93,7 @@ def client(
     )
     import_file(catalog, write_jsonl(tmp_path / "hostile.jsonl", records), strict=True)
     build_index(settings, catalog, encoder)
-    configured = Settings(data_dir=settings.data_dir, cache_max_age=90, demo_pages=True)
-    with TestClient(create_app(configured, encoder=encoder)) as test_client:
-        yield test_client
+    return make_client(cache_max_age=90, demo_pages=True)
 
 
 def test_fragment_lists_what_the_json_lists_and_escapes_every_value(client: TestClient) -> None:

@@ -7,7 +7,6 @@ import base64
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +15,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
+from tests.helpers import ClientFactory
 
 KEY = "s3cret"
 ADMIN = {"X-API-Key": KEY}
@@ -23,10 +23,8 @@ EDGES = ["0999-06-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:
 
 
 @pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    configured = Settings(data_dir=settings.data_dir, api_key=KEY)
-    with TestClient(create_app(configured, encoder=encoder)) as test_client:
-        yield test_client
+def client(built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(api_key=KEY)
 
 
 @pytest.mark.parametrize("moment", EDGES)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,19 +13,16 @@ from starlette.types import Message, Receive, Scope, Send
 
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from service.app import create_app
 from service.limits import BodyLimit
-from tests.fakes import FakeEncoder
+from tests.helpers import ClientFactory
 
 LIMIT = 4_096
 TOO_LARGE = {"error": "body_too_large", "detail": f"request body larger than {LIMIT} bytes"}
 
 
 @pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    configured = Settings(data_dir=settings.data_dir, max_body_bytes=LIMIT)
-    with TestClient(create_app(configured, encoder=encoder)) as test_client:
-        yield test_client
+def client(built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(max_body_bytes=LIMIT)
 
 
 def _draft(size: int) -> bytes:

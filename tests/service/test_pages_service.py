@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,14 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, topic_of, write_jsonl
+from tests.helpers import ClientFactory
 
 KEY = "s3cret"
 
 
 @pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    configured = Settings(data_dir=settings.data_dir, api_key=KEY, cache_max_age=120)
-    with TestClient(create_app(configured, encoder=encoder)) as test_client:
-        yield test_client
+def client(built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(api_key=KEY, cache_max_age=120)
 
 
 def _ids(block: dict[str, object]) -> list[str]:

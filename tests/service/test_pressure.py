@@ -8,13 +8,8 @@ several threads: each request is its own task on the app's event loop).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,41 +22,7 @@ from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
-
-DRAFT = {"title": "harbour ferry dock", "body": "cargo crane at the quay"}
-WAIT = 10.0  # seconds: only a broken test waits this long
-
-
-class HeldEncoder(FakeEncoder):
-    """The fake encoder, except that once `hold` is set each call waits for `release`, counting in."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hold = False
-        self.inside = threading.Semaphore(0)
-        self.release = threading.Event()
-
-    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        if self.hold:
-            self.inside.release()
-            if not self.release.wait(WAIT):
-                raise TimeoutError("the test never released the encoder")
-        return super().encode(texts, batch_size=batch_size, progress=progress)
-
-
-@contextmanager
-def _held_drafts(client: TestClient, encoder: HeldEncoder, n: int) -> Iterator[list[Future[object]]]:
-    """`n` drafts held inside the encoder; released (and answered) when the block ends."""
-    encoder.hold = True
-    with ThreadPoolExecutor(n) as pool:
-        try:
-            held = [pool.submit(client.post, "/related", json=DRAFT) for _ in range(n)]
-            for _ in range(n):
-                assert encoder.inside.acquire(timeout=WAIT), "a held draft never reached the encoder"
-            yield held
-        finally:
-            encoder.release.set()
-    encoder.hold = False
+from tests.helpers import DRAFT, WAIT, HeldEncoder, held_drafts
 
 
 def _app(settings: Settings, encoder: FakeEncoder, **overrides: object) -> TestClient:
@@ -72,7 +33,7 @@ def _app(settings: Settings, encoder: FakeEncoder, **overrides: object) -> TestC
 def test_a_third_draft_gets_429_while_two_are_encoding(settings: Settings, built: Catalog) -> None:
     encoder = HeldEncoder()
     with _app(settings, encoder, max_concurrent_encodes=2) as client:
-        with _held_drafts(client, encoder, 2) as held:
+        with held_drafts(client, encoder, 2) as held:
             third = client.post("/related", json=DRAFT)
             assert third.status_code == 429, third.text
             assert third.headers["retry-after"] == "1"
@@ -88,7 +49,7 @@ def test_beyond_max_in_flight_a_request_gets_503_and_health_still_answers(
 ) -> None:
     encoder = HeldEncoder()
     with _app(settings, encoder, max_in_flight=2) as client:
-        with _held_drafts(client, encoder, 2):
+        with held_drafts(client, encoder, 2):
             refused = client.get("/articles/harbour-1/related")
             assert refused.status_code == 503, refused.text
             assert refused.headers["retry-after"] == "1"

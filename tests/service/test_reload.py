@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +24,7 @@ from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
+from tests.helpers import ClientFactory
 from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,9 +36,8 @@ def _settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def client(tmp_path: Path, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    with TestClient(create_app(_settings(tmp_path, reload_interval=0), encoder=encoder)) as test_client:
-        yield test_client
+def client(tmp_path: Path, built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(_settings(tmp_path, reload_interval=0))
 
 
 def _add(catalog: Catalog, tmp_path: Path, article_id: str, text: str) -> None:

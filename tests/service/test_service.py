@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, topic_of, write_jsonl
-
-
-@pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, encoder=encoder)) as test_client:
-        yield test_client
 
 
 def test_related_returns_the_known_neighbours_with_all_fields(client: TestClient) -> None:

@@ -4,7 +4,6 @@ never echoing the input, and the OpenAPI document saying so (fake encoder)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,13 +12,12 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
+from tests.helpers import ClientFactory
 
 
 @pytest.fixture
-def client(settings: Settings, built: Catalog, encoder: FakeEncoder) -> Iterator[TestClient]:
-    configured = Settings(data_dir=settings.data_dir, api_key="k")
-    with TestClient(create_app(configured, encoder=encoder)) as test_client:
-        yield test_client
+def client(built: Catalog, make_client: ClientFactory) -> TestClient:
+    return make_client(api_key="k")
 
 
 def _error(response, status: int, kind: str) -> str:  # type: ignore[no-untyped-def]
