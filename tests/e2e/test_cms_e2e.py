@@ -9,9 +9,6 @@ so "while it runs" is a state the test controls, not a race it hopes to win.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,9 +19,8 @@ import pytest
 
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from tests.servers import free_port, stop, wait_until_healthy
+from tests.servers import SERVE_FAKE, running
 
-REPO = Path(__file__).resolve().parents[2]
 KEY = {"X-API-Key": "s3cret"}
 WAIT = 60.0  # seconds: a bound on each wait below, never an expectation of speed
 
@@ -43,37 +39,18 @@ def servers(settings: Settings, built: Catalog) -> Iterator[tuple[str, str, Path
     """Two processes serving the synthetic corpus from one data folder; yields their base URLs and the
     hold file."""
     hold = settings.data_dir / "hold"
-    started: list[subprocess.Popen[str]] = []
-    bases = []
-    try:
-        for _ in range(2):
-            port = free_port()
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")},
-                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-                "RECSYS_DATA_DIR": str(settings.data_dir),
-                "RECSYS_PORT": str(port),
-                "RECSYS_API_KEY": KEY["X-API-Key"],
-                "RECSYS_RELOAD_INTERVAL": "0.2",
-                "RECSYS_LOG_LEVEL": "warning",
-            }
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tests.serve_fake", "--hold-file", str(hold)],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            started.append(process)
-            base = f"http://127.0.0.1:{port}"
-            wait_until_healthy(process, base, WAIT)
-            bases.append(base)
-        yield bases[0], bases[1], hold
-    finally:
-        hold.unlink(missing_ok=True)
-        for process in started:
-            stop(process)
+    command = [*SERVE_FAKE, "--hold-file", str(hold)]
+    variables = {
+        "RECSYS_DATA_DIR": str(settings.data_dir),
+        "RECSYS_API_KEY": KEY["X-API-Key"],
+        "RECSYS_RELOAD_INTERVAL": "0.2",
+        "RECSYS_LOG_LEVEL": "warning",
+    }
+    with running(command, variables) as (_, first), running(command, variables) as (_, second):
+        try:
+            yield first, second, hold
+        finally:
+            hold.unlink(missing_ok=True)  # no build left held while its server stops
 
 
 def _related(base: str, article_id: str) -> list[str]:

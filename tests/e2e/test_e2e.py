@@ -16,7 +16,7 @@ import pytest
 from recsys.demo_corpus import generate
 from recsys.encoding.encoders import encoder_identity
 from recsys.settings import Settings
-from tests.servers import free_port, metric_samples, running, stop, wait_until_healthy, worker_pids
+from tests.servers import metric_samples, running, worker_pids
 
 pytestmark = pytest.mark.model
 
@@ -38,20 +38,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     )
     assert build.returncode == 0, build.stderr
     assert "built-in demo corpus" in build.stdout and "published index version" in build.stdout
-    port = free_port()
-    proc = subprocess.Popen(
-        _recsys("serve", "--data-dir", str(data), "--port", str(port), "--log-level", "warning"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(proc, base, 120)
+    serve = _recsys("serve", "--data-dir", str(data), "--port", "{port}", "--log-level", "warning")
+    with running(serve) as (_, base):
         yield base, data
-    finally:
-        stop(proc)
 
 
 def test_health_and_docs(server: tuple[str, Path]) -> None:
@@ -108,23 +97,16 @@ def test_a_process_manager_starts_the_app_factory_from_the_environment(server: t
     """`uvicorn --factory service.app:app_from_env`: settings from RECSYS_* alone (here the data
     folder and CORS for one origin), as gunicorn or a container entry point would start it."""
     _, data = server
-    port = free_port()
     site = "https://www.news.example"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")}
-    env |= {"RECSYS_DATA_DIR": str(data), "RECSYS_CORS_ORIGINS": site, "RECSYS_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:app_from_env", "--port", str(port)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(proc, base, 120)
+    variables = {"RECSYS_DATA_DIR": str(data), "RECSYS_CORS_ORIGINS": site, "RECSYS_LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:app_from_env", "--port", "{port}"]
+    with running(command, variables) as (_, base):
         path = f"{base}/articles/demo-0018/related"
         allowed = httpx.get(path, headers={"Origin": site}, timeout=10)
         assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == site
         assert "etag" in allowed.headers["access-control-expose-headers"].lower()
         other = httpx.get(path, headers={"Origin": "https://elsewhere.example"}, timeout=10)
         assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
-    finally:
-        stop(proc)
 
 
 def test_recsys_serve_with_two_workers(server: tuple[str, Path], tmp_path: Path) -> None:
@@ -132,11 +114,9 @@ def test_recsys_serve_with_two_workers(server: tuple[str, Path], tmp_path: Path)
     and the log format are flags here, not variables), both answer, /metrics counts for both, and
     every line the service writes is JSON (no progress bar of the model loader in between)."""
     _, data = server
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECSYS_", "PROMETHEUS_"))}
-    command = _recsys("serve", "--data-dir", str(data), "--port", str(port), "--workers", "2")
+    command = _recsys("serve", "--data-dir", str(data), "--port", "{port}", "--workers", "2")
     log = tmp_path / "serve.log"
-    with running([*command, "--log-format", "json"], env, port, log) as (_, base):
+    with running([*command, "--log-format", "json"], output=log) as (_, base):
         pids, sent = worker_pids(base)
         assert len(pids) == 2, f"one worker answered all {sent} requests"
         for _ in range(6):

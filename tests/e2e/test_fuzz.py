@@ -10,11 +10,7 @@ deadline (a 2-core runner is slow, which is not a bug). Admin endpoints get the 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -31,9 +27,8 @@ from schemathesis.checks import (
 
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import SERVE_FAKE, running
 
-REPO = Path(__file__).resolve().parents[2]
 KEY = "fuzz-key"
 ADMIN = {"X-API-Key": KEY}
 MAX_EXAMPLES = 25
@@ -55,24 +50,14 @@ def _json_lines(_: object, value: object) -> bytes:
 @pytest.fixture
 def served(settings: Settings, built: Catalog) -> Iterator[str]:
     """The synthetic corpus, served by `tests.serve_fake` on a free port; yields the base URL."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")},
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    variables = {
         "RECSYS_DATA_DIR": str(settings.data_dir),
-        "RECSYS_PORT": str(port),
         "RECSYS_API_KEY": KEY,
         "RECSYS_RELOAD_INTERVAL": "0",
         "RECSYS_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen([sys.executable, "-m", "tests.serve_fake"], cwd=REPO, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(server, base, 60)
+    with running(SERVE_FAKE, variables) as (_, base):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _target_length(case: schemathesis.Case) -> int:

@@ -18,8 +18,6 @@ import importlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +33,8 @@ from recsys.demo_corpus import write_jsonl
 from recsys.settings import Settings
 from service.fragment import Headings, blocks_html
 from tests.fakes import FakeEncoder
-from tests.servers import free_port, stop, wait_until_healthy
+from tests.servers import SERVE_FAKE, free_port, running
 
-REPO = Path(__file__).resolve().parents[2]
 # Read at import: the autouse fixture of conftest.py clears RECSYS_* variables for every test.
 REQUIRE_BROWSER = os.environ.get("RECSYS_TEST_REQUIRE_BROWSER", "").lower() not in ("", "0", "false", "no")
 BROWSER = next(
@@ -85,30 +82,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     build_index(settings, catalog, FakeEncoder())
     catalog.close()
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")},
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    variables = {
         "RECSYS_DATA_DIR": str(data),
-        "RECSYS_PORT": str(port),
         "RECSYS_DEMO_PAGES": "true",
         # Pages of 127.0.0.1 may call the API from the browser; pages of localhost may not.
         "RECSYS_CORS_ORIGINS": f"http://127.0.0.1:{port}",
         "RECSYS_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.serve_fake"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(server, base, 60)
+    with running(SERVE_FAKE, variables, port=port) as (_, base):
         yield Served(base, f"http://127.0.0.1:{free_port()}")
-    finally:
-        stop(server)
 
 
 @pytest.fixture(scope="module")

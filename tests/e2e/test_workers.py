@@ -36,9 +36,8 @@ from service.logs import JsonFormatter
 from service.metrics import Metrics
 from service.run import NoDelayHTTP, empty_metrics_folder, serve, set_nodelay, worker_environment
 from tests.fakes import FakeEncoder, write_jsonl
-from tests.servers import free_port, metric_samples, running, worker_pids
+from tests.servers import SERVE_FAKE, metric_samples, running, worker_pids
 
-REPO = Path(__file__).resolve().parents[2]
 GENERATED = re.compile(r"[0-9a-f]{32}")
 HOSTILE = ["x" * 129, 'two words"', "<script>", "-leading-dash", "id\tTab"]
 
@@ -51,23 +50,14 @@ def _server(
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """A server started with `command` on a free port, settings from RECSYS_* variables only (as a
     process manager starts it); its output goes to `log`."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECSYS_", "PROMETHEUS_"))}
-    env |= {
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-        "RECSYS_DATA_DIR": str(data_dir),
-        "RECSYS_PORT": str(port),
-        "RECSYS_API_KEY": "s3cret",
-        **variables,
-    }
-    command = [part.replace("{port}", str(port)) for part in command]  # uvicorn's CLI: a flag only
+    variables = {"RECSYS_DATA_DIR": str(data_dir), "RECSYS_API_KEY": "s3cret", **variables}
     # gunicorn's master, stopped with SIGINT, can leave its workers running: SIGTERM, as systemd does
     how = signal.SIGTERM if "gunicorn" in command[2] else signal.SIGINT
-    with running(command, env, port, log, how) as server:
+    with running(command, variables, output=log, how=how) as server:
         yield server
 
 
-SERVE = [sys.executable, "-m", "tests.serve_fake"]  # service/run.py, as `recsys serve` runs it
+SERVE = SERVE_FAKE  # service/run.py, as `recsys serve` runs it
 FACTORY = "tests.serve_fake:app_from_env"  # service.app:app_from_env with the fake encoder
 LAUNCHERS = {
     "recsys serve --workers 2": SERVE,

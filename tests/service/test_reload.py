@@ -3,11 +3,8 @@ concurrent requests against a real uvicorn process."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,9 +22,8 @@ from recsys.version.store import IndexStore
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.helpers import ClientFactory
-from tests.servers import free_port
+from tests.servers import SERVE_FAKE, running
 
-REPO = Path(__file__).resolve().parents[2]
 KEY = {"X-API-Key": "s3cret"}
 
 
@@ -154,27 +150,20 @@ def test_swaps_under_concurrent_requests_fail_no_request(
     tmp_path: Path, built: Catalog, encoder: FakeEncoder
 ) -> None:
     settings = _settings(tmp_path)
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    variables = {
         "RECSYS_DATA_DIR": str(settings.data_dir),
-        "RECSYS_PORT": str(port),
         "RECSYS_RELOAD_INTERVAL": "0.1",
         "RECSYS_API_KEY": "s3cret",
         "RECSYS_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.serve_fake"], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True
-    )
     statuses: Counter[str] = Counter()
     versions: Counter[str] = Counter()
     stop = threading.Event()
     ids = [s.id for s in built.iter_all()]
 
-    def hammer(seed: int) -> None:
+    def hammer(base: str, seed: int) -> None:
         rng = random.Random(seed)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=10) as http:
             while not stop.is_set():
                 try:
                     response = http.get(f"/articles/{rng.choice(ids)}/related", params={"limit": 5})
@@ -185,17 +174,9 @@ def test_swaps_under_concurrent_requests_fail_no_request(
                 if response.status_code == 200:
                     versions[response.json()["index_version"]] += 1
 
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(300):
-                try:
-                    if http.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("the server did not start")
-            workers = [threading.Thread(target=hammer, args=(seed,)) for seed in range(4)]
+    with running(SERVE_FAKE, variables) as (_, base), httpx.Client(base_url=base, timeout=10) as http:
+        try:
+            workers = [threading.Thread(target=hammer, args=(base, seed)) for seed in range(4)]
             for worker in workers:
                 worker.start()
             published = []
@@ -210,10 +191,8 @@ def test_swaps_under_concurrent_requests_fail_no_request(
             for worker in workers:
                 worker.join(timeout=30)
             related = http.get("/articles/harbour-0/related", params={"limit": 10}).json()
-    finally:
-        stop.set()
-        server.terminate()
-        server.wait(timeout=30)
+        finally:
+            stop.set()  # the hammering threads end, whatever happened
 
     assert set(statuses) == {"200"}, statuses
     assert statuses["200"] > 0 and len(set(published) & set(versions)) >= 3, versions
