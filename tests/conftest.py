@@ -18,17 +18,6 @@ from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 from tests.helpers import ClientFactory
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-
-def shared_corpus(name: str) -> Path:
-    """Path of a shared corpus, or skip the test with the reason."""
-    path = SHARED_DATA / name / "articles.jsonl.gz"
-    if not path.is_file():
-        pytest.skip(f"shared corpus {name} not found at {path} (only present beside the repo, e.g. in CI)")
-    return path
-
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""Small helpers that several test modules share: the one way to build the app under a TestClient,
-the check of a CLI one-line error, requests held inside the encoder, and a tiny evaluation corpus with
-known answers. Fixtures live in conftest.py, fakes of the product's parts in fakes.py and real servers
-in servers.py; no test module imports another."""
+"""Small helpers that several test modules share: where the repository and the shared corpora are,
+the one way to build the app under a TestClient, the check of a CLI one-line error, requests held
+inside the encoder, and a tiny evaluation corpus with known answers. Fixtures live in conftest.py,
+fakes of the product's parts in fakes.py and real servers in servers.py; no test module imports
+another."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import Result
 
@@ -24,8 +26,18 @@ from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
 
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
 DRAFT = {"title": "harbour ferry dock", "body": "cargo crane at the quay"}
 WAIT = 10.0  # seconds: only a broken test waits this long
+
+
+def shared_corpus(name: str) -> Path:
+    """Path of a shared corpus, or skip the test with the reason."""
+    path = SHARED_DATA / name / "articles.jsonl.gz"
+    if not path.is_file():
+        pytest.skip(f"shared corpus {name} not found at {path} (only present beside the repo, e.g. in CI)")
+    return path
 
 
 class ClientFactory:

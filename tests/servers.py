@@ -20,7 +20,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 SERVE_FAKE = [sys.executable, "-m", "tests.serve_fake"]  # the real app with the fake encoder
 
 

@@ -21,8 +21,8 @@ from cli import commands as cli
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 

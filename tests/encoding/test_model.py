@@ -16,7 +16,7 @@ from recsys.errors import ModelLoadError
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
-from tests.conftest import shared_corpus
+from tests.helpers import shared_corpus
 
 pytestmark = pytest.mark.model
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cli import commands as cli
 from recsys.demo_corpus import write_jsonl as write_demo
-from tests.conftest import shared_corpus
+from tests.helpers import shared_corpus
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from recsys.demo_corpus import write_jsonl
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 NOTEBOOK = REPO / "notebooks" / "evaluation.ipynb"
 

@@ -15,8 +15,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import REPO
 
 
 def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:
