@@ -1,6 +1,6 @@
 """The CMS over HTTP (docs/cms.md): upserts, batches, retract, delete, read-back, builds with their
 status, one build at a time, auto-publish, and bad input (TestClient, fake encoder). The same flow
-across two real uvicorn processes is in tests/test_cms_e2e.py."""
+across two real uvicorn processes is in tests/e2e/test_cms_e2e.py."""
 
 from __future__ import annotations
 
