@@ -5,7 +5,7 @@ the service answers: domain errors (recsys/errors.py) mapped to their HTTP statu
 validation errors, Starlette's HTTP errors (unknown route, wrong method, the API key check), a refused
 CORS preflight, and anything unexpected: a JSON 500 whose traceback goes to the log once. /health's 503
 and /admin/reload's 409 are the same two fields plus their own (schemas.Health, ReloadResponse).
-docs/api.md lists every kind; tests/test_error_shapes.py triggers each.
+docs/api.md lists every kind; tests/service/test_error_shapes.py triggers each.
 
 Bodies never repeat the request's input: it can be megabytes long, or not even encodable.
 """

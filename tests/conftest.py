@@ -1,5 +1,8 @@
-"""Shared fixtures: settings in a temporary folder, the fake encoder and synthetic corpus, a built
-index, and the real model (session-scoped, loaded once)."""
+"""Shared fixtures: settings, the fake encoder, a built index, the app, the CLI, the real model.
+
+Settings in a temporary folder, the fake encoder and synthetic corpus, a built
+index, the app under a TestClient, the CLI with the fake encoder, and the real model (session-scoped,
+loaded once)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
@@ -14,17 +18,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-
-def shared_corpus(name: str) -> Path:
-    """Path of a shared corpus, or skip the test with the reason."""
-    path = SHARED_DATA / name / "articles.jsonl.gz"
-    if not path.is_file():
-        pytest.skip(f"shared corpus {name} not found at {path} (only present beside the repo, e.g. in CI)")
-    return path
+from tests.helpers import ClientFactory
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +60,27 @@ def built(settings: Settings, catalog: Catalog, encoder: FakeEncoder, corpus_fil
     import_file(catalog, corpus_file, strict=True)
     build_index(settings, catalog, encoder)
     return catalog
+
+
+@pytest.fixture
+def make_client(settings: Settings, encoder: FakeEncoder) -> Iterator[ClientFactory]:
+    """`make_client(**overrides)`: the app on the test's data folder with the fake encoder, as a
+    started TestClient; closed at teardown."""
+    factory = ClientFactory(settings.data_dir, encoder)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def client(built: Catalog, make_client: ClientFactory) -> TestClient:
+    """The app with default settings over the built synthetic corpus."""
+    return make_client()
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI commands that would load the real model get the fake encoder instead."""
+    monkeypatch.setattr("cli.commands._encoder", lambda settings: FakeEncoder())
 
 
 @pytest.fixture(scope="session")

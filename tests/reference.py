@@ -6,7 +6,7 @@ author, tag and date filters among them), every indexed vector scored against th
 (relevance: the cosine blended with the subject's lexical match, read from the version's lexical
 lists, or scored now for an article the version does not hold), and the section pool read with SQL.
 The fast path must return the
-same lists; tests/test_equivalence.py checks that it does.
+same lists; tests/serving/test_equivalence.py checks that it does.
 """
 
 from __future__ import annotations

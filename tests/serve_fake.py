@@ -1,4 +1,6 @@
-"""Test-only entry point: the real app under uvicorn with the fake encoder, so process-level tests
+"""Test-only entry point: the real app under uvicorn with the fake encoder.
+
+So process-level tests
 (hot reload under load, the CMS across processes, several workers) need no model. Settings come from
 RECSYS_* variables as in production, and it runs through the same code as `recsys serve`
 (service/run.py): one process, or with RECSYS_WORKERS > 1 uvicorn workers that each build the app with

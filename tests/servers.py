@@ -1,12 +1,18 @@
-"""Real servers for process-level tests: a free port to start one on, and waiting until it answers."""
+"""Real servers for process-level tests: started, awaited and stopped in one place (`running`).
+
+`running` finds a free port, waits until the server answers and stops it; and what tests read from a server's
+/health and /metrics."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +20,10 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.helpers import REPO
+
+SERVE_FAKE = [sys.executable, "-m", "tests.serve_fake"]  # the real app with the fake encoder
 
 
 def free_port() -> int:
@@ -50,18 +60,38 @@ def stop(process: subprocess.Popen[Any], how: signal.Signals = signal.SIGINT) ->
 
 @contextmanager
 def running(
-    command: list[str], env: dict[str, str], port: int, output: Path, how: signal.Signals = signal.SIGINT
+    command: list[str],
+    variables: Mapping[str, str] | None = None,
+    *,
+    port: int | None = None,
+    output: Path | None = None,
+    how: signal.Signals = signal.SIGINT,
+    seconds: float = 120,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Run a server (`command`, listening on `port`, its output into the file `output`) until the
-    block ends, then stop it with `how`; yields it and its base URL once /health answers 200."""
-    with output.open("w") as out:
+    """Run a server on `port` (a free one if none is given) until the block ends, then stop it with
+    `how`; yields the process and its base URL once /health answers 200 (within `seconds`, else the
+    test fails with the server's output).
+
+    The port reaches the server as the command's `{port}` placeholder (a flag) or, where it has
+    none, as RECSYS_PORT. Its environment is this one's without RECSYS_* and PROMETHEUS_* (settings
+    come from `variables` alone, as a process manager passes them) and with the repository on
+    PYTHONPATH (for `tests.serve_fake`). Its output goes to the file `output`, or a temporary one."""
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECSYS_", "PROMETHEUS_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    if not any("{port}" in part for part in command):
+        env["RECSYS_PORT"] = str(port)
+    env |= variables or {}
+    command = [part.replace("{port}", str(port)) for part in command]
+    with output.open("w+") if output else tempfile.TemporaryFile("w+") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
         try:
             try:
-                wait_until_healthy(process, base, 120)
-            except pytest.fail.Exception:
-                pytest.fail(f"server did not start: {output.read_text()[-3000:]}")
+                wait_until_healthy(process, base, seconds)
+            except pytest.fail.Exception as failed:
+                out.seek(0)
+                pytest.fail(f"{str(failed).rstrip(': ')}; its output:\n{out.read()[-3000:]}")
             yield process, base
         finally:
             stop(process, how)

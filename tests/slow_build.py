@@ -1,5 +1,6 @@
-"""Test-only entry point: a real build process, slow on purpose, that says where it is, so a test can
-SIGKILL it at a chosen moment or start a second build beside it.
+"""Test-only entry point: a real build process, slow on purpose, that says where it is.
+
+So a test can SIGKILL it at a chosen moment or start a second build beside it.
 
     python -m tests.slow_build DATA_DIR [--tag TAG] [--delay SECONDS]
 

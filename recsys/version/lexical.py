@@ -3,7 +3,7 @@
 Tokens are bm25s's (`bm25s.tokenize`: lower case, words of two or more characters, English stop words
 out), scores are BM25 in bm25s's default Lucene variant (k1 = 1.5, b = 0.75,
 idf = ln(1 + (N - df + 0.5) / (df + 0.5))), so a list here is what `bm25s.BM25().retrieve` returns
-for the same texts (tests/test_lexical.py checks it). The index is kept as arrays: for each token, the
+for the same texts (tests/version/test_lexical.py checks it). The index is kept as arrays: for each token, the
 rows holding it and their term scores (`lex_ptr`, `lex_rows`, `lex_scores`), the vocabulary
 (`lex_vocab`) and the statistics a new text's own score needs (`lex_stats`: articles, mean length).
 

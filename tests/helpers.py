@@ -1,0 +1,142 @@
+"""Small helpers that several test modules share (no test module imports another).
+
+What they share: where the repository and the shared corpora are,
+the one way to build the app under a TestClient, the check of a CLI one-line error, requests held
+inside the encoder, and a tiny evaluation corpus with known answers. Fixtures live in conftest.py,
+fakes of the product's parts in fakes.py and real servers in servers.py; no test module imports
+another."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import Result
+
+from recsys.articles import Article
+from recsys.catalog.sqlite import StoredArticle
+from recsys.encoding.protocol import Encoder
+from recsys.evaluation.evaluate import EvalCorpus
+from recsys.settings import Settings
+from service.app import create_app
+from tests.fakes import FakeEncoder
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+DRAFT = {"title": "harbour ferry dock", "body": "cargo crane at the quay"}
+WAIT = 10.0  # seconds: only a broken test waits this long
+
+
+def shared_corpus(name: str) -> Path:
+    """Path of a shared corpus, or skip the test with the reason."""
+    path = SHARED_DATA / name / "articles.jsonl.gz"
+    if not path.is_file():
+        pytest.skip(f"shared corpus {name} not found at {path} (only present beside the repo, e.g. in CI)")
+    return path
+
+
+class ClientFactory:
+    """Builds the app on one data folder and returns its TestClient, started (lifespan run); every
+    client it made is closed by `close()` (the `make_client` fixture calls it at teardown)."""
+
+    def __init__(self, data_dir: Path, encoder: Encoder) -> None:
+        self.data_dir = data_dir
+        self.encoder = encoder
+        self._clients = ExitStack()
+
+    def __call__(
+        self, settings: Settings | None = None, *, encoder: Encoder | None = None, **overrides: object
+    ) -> TestClient:
+        """The app on `settings`, or else on the data folder with `overrides`; with the factory's
+        encoder (the fake one the `built` fixture indexed with) unless `encoder` is given."""
+        if settings is not None and overrides:
+            raise TypeError("pass settings or overrides, not both")
+        if settings is None:
+            settings = Settings(data_dir=self.data_dir, **overrides)  # type: ignore[arg-type]
+        app = create_app(settings, encoder=self.encoder if encoder is None else encoder)
+        return self._clients.enter_context(TestClient(app))
+
+    def close(self) -> None:
+        self._clients.close()
+
+
+def one_line_error(result: Result, fragment: str) -> None:
+    """A CLI command failed as the CLI promises: exit 1, one `error: ` line naming `fragment`, and
+    no traceback."""
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+class HeldEncoder(FakeEncoder):
+    """The fake encoder, except that once `hold` is set each call waits for `release`, counting in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.inside = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if self.hold:
+            self.inside.release()
+            if not self.release.wait(WAIT):
+                raise TimeoutError("the test never released the encoder")
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
+@contextmanager
+def held_drafts(client: TestClient, encoder: HeldEncoder, n: int) -> Iterator[list[Future[Any]]]:
+    """`n` drafts held inside the encoder; released (and answered) when the block ends."""
+    encoder.hold = True
+    with ThreadPoolExecutor(n) as pool:
+        try:
+            held = [pool.submit(client.post, "/related", json=DRAFT) for _ in range(n)]
+            for _ in range(n):
+                assert encoder.inside.acquire(timeout=WAIT), "a held draft never reached the encoder"
+            yield held
+        finally:
+            encoder.release.set()
+    encoder.hold = False
+
+
+def _stored(key: int, article_id: str, **fields: object) -> StoredArticle:
+    article = Article(id=article_id, title=article_id, **fields)  # type: ignore[arg-type]
+    return StoredArticle(
+        key=key, article=article, status="published", content_hash=article.content_hash, updated_at="x"
+    )
+
+
+def tiny_corpus() -> EvalCorpus:
+    """Five articles; a and b are near-duplicates (same vector), d is orthogonal to everything."""
+    vectors = np.array(
+        [[1, 0, 0], [1, 0, 0], [0.8, 0.6, 0], [0, 0, 1], [0, 1, 0]],
+        dtype=np.float32,
+    )
+    articles = [
+        _stored(1, "a", section="x", tags=("t1",), published_at="2026-01-10T00:00:00Z", related=("c",)),
+        _stored(2, "b", section="x", tags=("t2",), published_at="2026-01-08T00:00:00Z"),
+        _stored(3, "c", section="y", tags=("t1",), published_at="2026-01-12T00:00:00Z"),
+        _stored(4, "d", section="y", published_at="2026-01-01T00:00:00Z"),
+        _stored(5, "e", section="x", tags=("t1", "t2")),
+    ]
+    return EvalCorpus(articles, vectors)
+
+
+class Fixed:
+    """An evaluation method with known answers: the lists it is given."""
+
+    def __init__(self, name: str, lists: dict[str, list[str]]) -> None:
+        self.name = name
+        self._lists = lists
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]:
+        return self._lists.get(query.id, [])[:k]

@@ -1,0 +1,109 @@
+"""Real build processes: killed with SIGKILL at several moments, and two at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.build import build_index
+from recsys.catalog.sqlite import Catalog
+from recsys.settings import Settings
+from recsys.version.store import IndexStore
+from tests.fakes import FakeEncoder
+from tests.helpers import REPO
+
+
+def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.slow_build", str(data_dir), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(process: subprocess.Popen[str], line: str) -> None:
+    """Read the build's stage lines until `line`; the build ends on its own, so this is bounded."""
+    assert process.stdout is not None
+    seen = []
+    for got in process.stdout:
+        seen.append(got.strip())
+        if got.strip() == line:
+            return
+    process.wait(timeout=60)
+    pytest.fail(f"the build never reached {line!r}; it printed {seen}, stderr: {process.stderr.read()}")  # type: ignore[union-attr]
+
+
+def _assert_serving(settings: Settings, catalog: Catalog, allowed: set[str]) -> str:
+    store = IndexStore(settings.index_root)
+    current = store.current_version()
+    assert current in allowed
+    loaded = store.load(expect_model="fake-bag-of-words", expect_dimension=256)  # checksums included
+    assert len(loaded.vectors) == loaded.manifest.count > 0
+    return loaded.version
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        "stage embed",  # embedding, nothing written yet
+        "stage fsync index.faiss",  # staging folder half written
+        "stage fsync manifest.json",  # all files written, not yet synced
+        "stage fsync versions",  # the version moved into place, CURRENT not yet switched
+        "stage fsync index",  # CURRENT switched, its folder not yet synced
+    ],
+)
+def test_a_build_killed_at_any_moment_leaves_a_loadable_current_version(
+    settings: Settings, built: Catalog, stage: str
+) -> None:
+    before = IndexStore(settings.index_root).current_version()
+    assert before is not None
+    process = _start(settings.data_dir, "--tag", "killed", "--delay", "0.3")
+    _wait_for(process, stage)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    store = IndexStore(settings.index_root)
+    new = set(store.list_versions()) - {before}
+    served = _assert_serving(settings, built, {before, *new})
+    if stage == "stage fsync index":
+        assert served != before  # the pointer had moved: the new version is complete
+    elif stage == "stage fsync versions":
+        assert served == before and len(new) == 1  # complete but never made current
+        assert store.load(new.pop()).manifest.count == 33
+    else:
+        assert served == before and not new
+
+    report = build_index(settings, built, FakeEncoder())  # the next build succeeds
+    assert _assert_serving(settings, built, {report.version}) == report.version
+    assert {"killed-0", "killed-1", "killed-2"} <= set(store.load().vectors.article_ids.tolist())
+    assert not [p for p in (settings.index_root / "versions").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_second_build_at_the_same_time_refuses_with_a_clear_message(
+    settings: Settings, built: Catalog
+) -> None:
+    before = IndexStore(settings.index_root).current_version()
+    first = _start(settings.data_dir, "--tag", "first", "--delay", "0.5")
+    _wait_for(first, "stage embed")  # it holds the lock now
+    second = _start(settings.data_dir, "--delay", "0")
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 1
+    assert err.strip().splitlines() == [
+        f"error: another build is running on {settings.index_root} "
+        f"(lock {settings.index_root / '.build.lock'}); try again when it finishes"
+    ]
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    version = out.strip().splitlines()[-1].removeprefix("published ")
+    assert version != before
+    assert _assert_serving(settings, built, {version}) == version
