@@ -102,7 +102,7 @@ def measure(
     command = [
         sys.executable,
         "-m",
-        "cli.commands",
+        "cli",
         "serve",
         "--data-dir",
         str(data_dir),

@@ -12,6 +12,7 @@ from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.root import Root
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 
@@ -55,9 +56,9 @@ def corpus_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def catalog(settings: Settings) -> Iterator[Catalog]:
-    cat = Catalog(settings.catalog_file)
-    yield cat
-    cat.close()
+    root = Root(settings)
+    yield root.catalog
+    root.close()
 
 
 @pytest.fixture

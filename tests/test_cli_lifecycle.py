@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
-from tests.fakes import FakeEncoder, write_jsonl
+from cli import app as cli
+from tests.fakes import use_fake_model, write_jsonl
 
 runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    use_fake_model(monkeypatch)
     # rollback checks the target's model against the configured one without loading it
     monkeypatch.setattr("recsys.encoding.encoders.encoder_identity", lambda settings: "fake-bag-of-words")
 

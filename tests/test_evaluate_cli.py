@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from recsys.demo_corpus import write_jsonl as write_demo
 from tests.conftest import shared_corpus
-from tests.fakes import FakeEncoder
+from tests.fakes import use_fake_model
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    use_fake_model(monkeypatch)
 
 
 def _evaluate(*args: str):  # type: ignore[no-untyped-def]
