@@ -26,7 +26,6 @@ pool starts, so its time adds.
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import json
 import os
@@ -40,7 +39,6 @@ import numpy as np
 
 from benchmarks.build_throughput import sample_articles
 from benchmarks.report import machine, table, write_json
-from cli.commands import _encoder
 from index.backfill import (
     InputShard,
     LocalEngine,
@@ -53,9 +51,10 @@ from index.backfill import (
 )
 from index.build import build_index
 from index.ray_embed import EmbedActor, RayEngine
-from recsys.catalog.sqlite import Catalog, UpsertCounts
+from recsys.catalog.sqlite import UpsertCounts
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.recipe import TextRecipe
+from recsys.root import Root
 from recsys.settings import Settings
 
 ARCHIVES = (1_000_000, 10_000_000)
@@ -237,7 +236,7 @@ def main() -> None:
         read_rate = _driver_read_rate(sample)
 
         build_settings = Settings(data_dir=root / "data", batch_size=args.batch_size)
-        catalog = Catalog(build_settings.catalog_file)
+        catalog = Root(build_settings).catalog
         with catalog.transaction() as conn:
             for article in articles:
                 catalog.upsert(conn, article, UpsertCounts())
@@ -253,7 +252,7 @@ def main() -> None:
         for shape in args.ray.split(","):
             actors, cpus = (int(part) for part in shape.split("x"))
             engine = ClockedRayEngine(
-                functools.partial(_encoder, settings),
+                Root(settings).encoder_loader(),
                 identity,
                 actors=actors,
                 cpus_per_actor=cpus,

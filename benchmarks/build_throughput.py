@@ -28,10 +28,10 @@ from pathlib import Path
 from benchmarks.report import machine, table, write_json
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.catalog.sqlite import Catalog, UpsertCounts
-from recsys.encoding.encoders import SentenceTransformerEncoder, load_encoder
-from recsys.encoding.protocol import Encoder
+from recsys.catalog.sqlite import UpsertCounts
+from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.recipe import TextRecipe
+from recsys.root import Root
 from recsys.settings import Settings
 
 
@@ -57,16 +57,16 @@ def sample_articles(path: Path, limit: int) -> list[Article]:
     return found
 
 
-def _timed_build(articles: list[Article], settings: Settings, encoder: Encoder) -> Row:
-    catalog = Catalog(settings.catalog_file)
+def _timed_build(articles: list[Article], root: Root) -> Row:
+    catalog = root.catalog
     try:
         with catalog.transaction() as conn:
             for article in articles:
                 catalog.upsert(conn, article, UpsertCounts())
-        report = build_index(settings, catalog, encoder)
+        report = build_index(root.settings, catalog, root.encoder)
     finally:
-        catalog.close()
-    return Row(f"recsys build, {encoder.name}", report.articles, report.seconds)
+        root.close()
+    return Row(f"recsys build, {root.encoder.name}", report.articles, report.seconds)
 
 
 def main() -> None:
@@ -86,14 +86,15 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="recsys-bench-") as folder:
         configured = Settings(data_dir=Path(folder) / "configured", batch_size=args.batch_size)
+        root = Root(configured)
         started = time.perf_counter()
-        encoder = load_encoder(configured)  # exports into the fresh data folder: the first-use cost
+        encoder = root.encoder  # exports into the fresh data folder: the first-use cost
         load_seconds = time.perf_counter() - started
         encoder.encode(["warm-up sentence"] * 8, batch_size=8)
-        rows.append(_timed_build(articles, configured, encoder))
+        rows.append(_timed_build(articles, root))
         if encoder.name != torch_encoder.name:
             torch_settings = Settings(data_dir=Path(folder) / "torch", batch_size=args.batch_size)
-            rows.append(_timed_build(articles, torch_settings, torch_encoder))
+            rows.append(_timed_build(articles, Root(torch_settings, encoder=torch_encoder)))
 
     recipe_texts = [recipe.text(a.title, a.body) for a in articles]
     full_texts = [f"{a.title or ''}\n{a.body or ''}".strip() for a in articles]

@@ -41,6 +41,7 @@ from recsys.evaluation.evaluate import (
     read_pairs,
     run,
 )
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
@@ -119,7 +120,7 @@ class Variant:
         return [r.article.id for r in ranked.items]
 
 
-def _system(spec: str, base: Recommender) -> Method:
+def _system(spec: str, side: QuerySide, base: Recommender) -> Method:
     changes: dict[str, float] = {}
     switches: dict[str, bool] = {}
     for part in filter(None, spec.split(",")):
@@ -129,7 +130,7 @@ def _system(spec: str, base: Recommender) -> Method:
         else:
             changes[key] = float(value)
     policy = dataclasses.replace(base.policy, **changes)  # type: ignore[arg-type]
-    recommender = Recommender(base.catalog, base.index, None, base.recipe, policy=policy, clock=base.clock)
+    recommender = dataclasses.replace(side, policy=policy).recommender(base.index, clock=base.clock)
     return Variant(f"system:{spec}" if spec else "system", recommender, RelatedQuery(**switches))
 
 
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     settings = Settings(data_dir=args.data_dir)
-    side = QuerySide.open(settings, with_model=False)
+    side = Root(settings, with_model=False).query_side
     base = side.load()
     corpus = EvalCorpus.from_index(side.catalog, base.index.vectors)
     pairs = args.input[0].parent / "pairs.tsv"
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         elif spec.startswith("blend="):
             methods.append(StoredLists(f"lists:{spec}", base, corpus, float(spec.split("=", 1)[1])))
         elif spec.startswith("system"):
-            methods.append(_system(spec.partition(":")[2], base))
+            methods.append(_system(spec.partition(":")[2], side, base))
         else:
             parser.error(f"unknown variant {spec!r}")
     assert all(not isinstance(m, FullSystem) or m.name == "system" for m in methods)

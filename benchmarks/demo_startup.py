@@ -29,7 +29,7 @@ QUERY = "/articles/demo-0018/related?limit=5"
 
 
 def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli.commands", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 def one_start(backend: str, folder: Path) -> dict[str, float]:

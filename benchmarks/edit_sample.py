@@ -14,7 +14,8 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
-from recsys.catalog.sqlite import Catalog
+from recsys.root import Root
+from recsys.settings import Settings
 
 
 def main() -> None:
@@ -26,7 +27,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
 
-    articles = list(Catalog(args.data_dir / "catalog.sqlite3").iter_all("published"))
+    settings = Settings(data_dir=args.data_dir, catalog_path=args.data_dir / "catalog.sqlite3")
+    articles = list(Root(settings).catalog.iter_all("published"))
     picked = random.Random(args.seed).sample(articles, max(1, round(args.share * len(articles))))
     with open(args.output, "w", encoding="utf-8") as out:
         for stored in picked:

@@ -31,9 +31,10 @@ import numpy as np
 
 from benchmarks.build_throughput import sample_articles
 from benchmarks.report import machine, table, write_json
-from recsys.encoding.encoders import SentenceTransformerEncoder, load_encoder
+from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
+from recsys.root import Root
 from recsys.settings import EncoderBackend, Settings
 
 BACKENDS: tuple[EncoderBackend, ...] = get_args(EncoderBackend)
@@ -118,7 +119,7 @@ def main() -> None:
                 max_seq_length=length,
                 encoder_threads=threads,
             )
-            encoders[key] = load_encoder(settings)
+            encoders[key] = Root(settings).encoder
         return encoders[key]
 
     reference = cast(SentenceTransformerEncoder, encoder("torch", 0))

@@ -30,6 +30,8 @@ import httpx
 from benchmarks.serving import free_port
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
+from recsys.root import Root
+from recsys.settings import Settings
 
 
 @dataclass
@@ -103,7 +105,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
 
-    catalog = Catalog(args.data_dir / "catalog.sqlite3")
+    catalog = Root(Settings(data_dir=args.data_dir, catalog_path=args.data_dir / "catalog.sqlite3")).catalog
     ids = [s.id for s in catalog.iter_all("published")]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")} | {
@@ -111,7 +113,7 @@ def main() -> None:
         "RECSYS_RELOAD_INTERVAL": str(args.reload_interval),
         "RECSYS_LOG_LEVEL": "warning",
     }
-    cli = [sys.executable, "-m", "cli.commands"]
+    cli = [sys.executable, "-m", "cli"]
     server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     load, stop = Load(), threading.Event()

@@ -14,14 +14,14 @@ import statistics
 import sys
 import time
 
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:
     folder = (argv or sys.argv[1:])[0]
-    side = QuerySide.open(Settings(data_dir=folder), with_model=False)
+    side = Root(Settings(data_dir=folder), with_model=False).query_side
     recommender = side.load()
     ids = [recommender.snapshot.ids[r] for r in range(len(recommender.snapshot))]
     random.Random(0).shuffle(ids)

@@ -104,7 +104,7 @@ def measure(
     command = [
         sys.executable,
         "-m",
-        "cli.commands",
+        "cli",
         "serve",
         "--data-dir",
         str(data_dir),

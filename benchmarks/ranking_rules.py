@@ -29,9 +29,9 @@ import numpy as np
 
 from recsys.articles import parse_timestamp
 from recsys.catalog.sqlite import StoredArticle
+from recsys.root import Root
 from recsys.serving.dedup import normalise_title
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.serving.ranking import Recommendation
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
@@ -65,7 +65,7 @@ def _gaps(subject: StoredArticle, items: list[Recommendation]) -> list[float]:
 
 def run(data_dir: Path, sample: int, limit: int, seed: int) -> dict[str, object]:
     settings = Settings(data_dir=data_dir)
-    query_side = QuerySide.open(settings, with_model=False)
+    query_side = Root(settings, with_model=False).query_side
     catalog = query_side.catalog
     loaded = query_side.load_index()
     latest = max((s.article.published_at or "" for s in catalog.iter_all("published")), default="")

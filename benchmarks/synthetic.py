@@ -42,9 +42,8 @@ import numpy as np
 
 from recsys.catalog.sqlite import Catalog, StoredArticle, UpsertCounts
 from recsys.encoding.protocol import normalise
-from recsys.encoding.recipe import TextRecipe
+from recsys.root import Root
 from recsys.settings import Settings
-from recsys.version.store import IndexStore
 
 SYNTHETIC_PREFIX = "synthetic-"
 RECORD = "synthetic.json"
@@ -110,7 +109,7 @@ def parse_sizes(text: str) -> list[str]:
 
 def make(real: Path, target: Path, params: Params, *, rebuild: bool = False) -> dict[str, Any]:
     """Make (or reuse) the synthetic folder `target`; returns its record."""
-    real_store = IndexStore(real / "index")
+    real_store = Root(folder_settings(real)).store
     real_version = real_store.current_version()
     if real_version is None:
         raise SystemExit(f"{real} has no index: run `recsys build --data-dir {real}` first")
@@ -129,17 +128,18 @@ def make(real: Path, target: Path, params: Params, *, rebuild: bool = False) -> 
             return record | {"reused": True}
     manifest = real_store.read_manifest(real_version)
     model, recipe, dimension = manifest.model, manifest.recipe, manifest.dimension
-    if TextRecipe(max_words=settings.recipe_max_words).id != recipe:
+    root = Root(settings)
+    if root.recipe.id != recipe:
         raise SystemExit(
             f"{real} was built with recipe {recipe!r} but the settings give "
-            f"{TextRecipe(max_words=settings.recipe_max_words).id!r}: set RECSYS_RECIPE_MAX_WORDS to match"
+            f"{root.recipe.id!r}: set RECSYS_RECIPE_MAX_WORDS to match"
         )
 
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     started = time.perf_counter()
     _copy_catalog(real / "catalog.sqlite3", target / "catalog.sqlite3")
-    catalog = Catalog(target / "catalog.sqlite3")
+    catalog = root.catalog
     originals = list(catalog.iter_all("published"))
     cached = catalog.cached_vectors(model, recipe, [s.content_hash for s in originals])
     uncached = sum(1 for s in originals if s.content_hash not in cached)
@@ -263,12 +263,13 @@ def _build_here(folder: Path, model: str, dimension: int) -> dict[str, Any]:
     from index.build import build_index
 
     settings = folder_settings(folder)
-    catalog = Catalog(settings.catalog_file)
+    root = Root(settings)
+    catalog = root.catalog
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     build_index(settings, catalog, CachedVectorsOnly(model, dimension))
     seconds = time.perf_counter() - started
-    store = IndexStore(settings.index_root)
+    store = root.store
     version = store.current_version()
     if version is None:
         raise SystemExit(f"the build of {folder} published no version")

@@ -221,7 +221,7 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
     command = [
         sys.executable,
         "-m",
-        "cli.commands",
+        "cli",
         "serve",
         "--data-dir",
         str(data_dir),

@@ -22,6 +22,7 @@ from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexError_, InvalidInput
+from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
@@ -301,8 +302,8 @@ def build_index(
     current version, an IVF index keeps its trained lists, and only the neighbour lists of new and
     changed articles are computed (recsys/version/neighbours.py). `locked`: the caller holds the build lock
     already (the service takes it before it accepts a build, service/builds.py)."""
-    store = IndexStore(settings.index_root)
-    recipe = TextRecipe(max_words=settings.recipe_max_words)
+    parts = Root(settings, encoder=encoder, catalog=catalog)
+    store, recipe = parts.store, parts.recipe
     k = settings.neighbours
     with contextlib.nullcontext() if locked else store.build_lock():
         started = time.perf_counter()

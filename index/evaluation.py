@@ -17,7 +17,6 @@ from index.build import build_index
 from recsys.articles import Article, read_articles
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
-from recsys.encoding.protocol import Encoder
 from recsys.errors import IndexError_, InvalidInput
 from recsys.evaluation.baselines import METHOD_NAMES, FullSystem, make_methods
 from recsys.evaluation.evaluate import (
@@ -31,8 +30,8 @@ from recsys.evaluation.evaluate import (
     run,
 )
 from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version.store import LoadedIndex
@@ -44,6 +43,7 @@ PAIRS_FILE = "pairs.tsv"
 
 @dataclass
 class Prepared:
+    root: Root
     catalog: Catalog
     index: LoadedIndex
     recommender: Recommender
@@ -78,8 +78,7 @@ def find_pairs(inputs: Sequence[Path]) -> Path | None:
 
 
 def prepare(
-    settings: Settings,
-    encoder: Encoder,
+    root: Root,
     inputs: Sequence[Path],
     *,
     haystack: Sequence[Path] = (),
@@ -87,7 +86,9 @@ def prepare(
     progress: bool = False,
     say: Callable[[str], None] = log.info,
 ) -> Prepared:
-    catalog = Catalog(settings.catalog_file)
+    """The root's data folder with the files imported and an index version of them (the current one
+    when it already covers them, with this model, recipe and lexical settings)."""
+    settings, catalog, encoder = root.settings, root.catalog, root.encoder
     for source in embeddings_from:
         say(f"{source}: {catalog.import_embeddings(source)} cached embeddings imported")
     changed = False
@@ -95,7 +96,7 @@ def prepare(
         report = import_file(catalog, path, progress=progress)
         changed |= bool(report.counts.inserted or report.counts.updated)
         say(report.summary())
-    query_side = QuerySide.open(settings, encoder, catalog)
+    query_side = root.query_side
     recipe, store = query_side.recipe, query_side.store
     current = store.current_version()
     try:
@@ -118,6 +119,7 @@ def prepare(
     for path in inputs:
         query_ids |= _ids_in(path)
     return Prepared(
+        root=root,
         catalog=catalog,
         index=loaded,
         recommender=recommender,
@@ -220,7 +222,5 @@ def system_variant(
         raise InvalidInput(f"no setting named {', '.join(unknown)}")
     # Built anew (not model_copy) so that an override is validated like a RECSYS_* value would be.
     changed = Settings(**{**settings.model_dump(), **overrides})
-    recommender = QuerySide.open(changed, prepared.recommender.encoder, prepared.catalog).recommender(
-        prepared.index
-    )
+    recommender = prepared.root.with_settings(changed).query_side.recommender(prepared.index)
     return FullSystem(recommender, query=query, name=name)

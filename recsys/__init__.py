@@ -35,6 +35,7 @@ _EXPORTS = {
     "RecsysError": "recsys.errors",
     "Recommendation": "recsys.serving.ranking",
     "Recommender": "recsys.serving.recommend",
+    "Root": "recsys.root",
     "Settings": "recsys.settings",
     "IndexStore": "recsys.version.store",
     "LoadedIndex": "recsys.version.store",
@@ -65,6 +66,7 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "RecsysError",
+    "Root",
     "SentenceTransformerEncoder",
     "Settings",
     "StoredArticle",
@@ -108,6 +110,7 @@ if TYPE_CHECKING:
         ModelLoadError,
         RecsysError,
     )
+    from recsys.root import Root
     from recsys.serving.ranking import Recommendation
     from recsys.serving.recommend import Recommender
     from recsys.settings import Settings

@@ -1,6 +1,6 @@
 """The app factory: create_app(settings, encoder), lifespan, middleware, routers; app_from_env.
 
-The lifespan builds the query side (recsys/serving/queryside.py) and loads the current
+The lifespan builds the service's root (recsys/root.py) and loads the current
 index version once, keeping the state on app.state; tests build their own app with their own settings
 and encoder. Endpoints reach the state through typed dependencies (service/deps.py)."""
 
@@ -14,9 +14,8 @@ import faiss
 from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
-from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import Encoder
-from recsys.serving.queryside import QuerySide
+from recsys.root import Root
 from recsys.settings import Settings
 from service.admin import router as admin_router
 from service.autopublish import auto_publish
@@ -49,21 +48,21 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         # the cores the event loop needs (measured under wrk: a quarter of all samples).
         threadpool_limits(limits=1, user_api="blas")
         # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
-        catalog = Catalog(settings.catalog_file, busy_timeout=settings.busy_timeout)
+        root = Root.for_service(settings, encoder)
         state = ServiceState(
-            query_side=QuerySide.open(settings, encoder, catalog),
+            query_side=root.query_side,
             metrics=metrics,
             responses=ResponseCache(settings.response_cache_size),
         )
         state.reload(force=True)
-        state.builder = Builder(settings, state.query_side.encoder, on_published=state.reload)
+        state.builder = Builder(root, on_published=state.reload)
         app.state.recsys = state
         async with (
             watch_current(state, settings.reload_interval),
             auto_publish(state, settings.auto_publish_interval),
         ):
             yield
-        catalog.close()
+        root.close()
         metrics.worker_exited()
 
     app = FastAPI(

@@ -30,8 +30,8 @@ from index.build import BuildReport, build_index
 from recsys.articles import format_timestamp
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import Encoder
-from recsys.errors import BuildLocked, IndexError_, ModelLoadError, RecsysError
-from recsys.settings import Settings
+from recsys.errors import BuildLocked, IndexError_, RecsysError
+from recsys.root import Root
 from recsys.storage import replace_text, writing
 from recsys.version.store import IndexStore, new_version_id
 
@@ -184,17 +184,15 @@ def publish_if_changed(builder: Builder, catalog: Catalog) -> BuildStatus | None
 
 
 class Builder:
-    """Starts builds in this process; `on_published` runs after each publish (the service's reload),
-    before the status says succeeded and the lock is released."""
+    """Starts builds in this process, with the root's model and index store; `on_published` runs after
+    each publish (the service's reload), before the status says succeeded and the lock is released."""
 
-    def __init__(
-        self, settings: Settings, encoder: Encoder | None, on_published: Callable[[], object]
-    ) -> None:
-        self.settings = settings
-        self.encoder = encoder
+    def __init__(self, root: Root, on_published: Callable[[], object]) -> None:
+        self.root = root
+        self.settings = root.settings
         self.on_published = on_published
-        self.store = IndexStore(settings.index_root)
-        self.log = BuildLog(settings.data_dir / "builds", self.store)
+        self.store = root.store
+        self.log = BuildLog(root.settings.data_dir / "builds", self.store)
         self._threads: dict[str, threading.Thread] = {}
         self._threads_lock = threading.Lock()
 
@@ -202,9 +200,8 @@ class Builder:
         self, *, full: bool = False, trigger: Trigger = "api", generation: int | None = None
     ) -> BuildStatus:
         """Take the build lock (BuildLocked if another build holds it), record the build as queued and
-        start it in a background thread; returns at once."""
-        if self.encoder is None:
-            raise ModelLoadError("no embedding model is loaded in this process; it cannot build")
+        start it in a background thread; returns at once. A root without a model: ModelLoadError."""
+        encoder = self.root.encoder
         lock = ExitStack()
         lock.enter_context(self.store.build_lock())
         status = BuildStatus(
@@ -217,7 +214,7 @@ class Builder:
             catalog_generation=generation,
         )
         thread = threading.Thread(
-            target=self._run, args=(status, lock), name=f"recsys-build-{status.id}", daemon=True
+            target=self._run, args=(status, encoder, lock), name=f"recsys-build-{status.id}", daemon=True
         )
         # Registered before its status file is written: a caller that sees the file must also find the
         # thread to wait on.
@@ -243,15 +240,14 @@ class Builder:
         if thread is not None:
             thread.join(timeout)
 
-    def _run(self, status: BuildStatus, lock: ExitStack) -> None:
+    def _run(self, status: BuildStatus, encoder: Encoder, lock: ExitStack) -> None:
         with lock:
             started = time.monotonic()
             status = replace(status, state="running", started_at=_now())
-            catalog = Catalog(self.settings.catalog_file)  # its own connection, with the CLI's patience
+            catalog = self.root.open_catalog()  # its own connection, with the CLI's patience
             try:
                 self.log.write(status)
-                assert self.encoder is not None  # checked by start()
-                report = build_index(self.settings, catalog, self.encoder, full=status.full, locked=True)
+                report = build_index(self.settings, catalog, encoder, full=status.full, locked=True)
                 status = status.succeeded(started, report)
                 self._published()
                 log.info("build %s: %s", status.id, report.summary())

@@ -16,8 +16,9 @@ from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.root import Root
 from recsys.settings import Settings
-from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.fakes import FakeEncoder, synthetic_records, use_fake_model, write_jsonl
 from tests.helpers import ClientFactory
 
 
@@ -49,9 +50,9 @@ def corpus_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def catalog(settings: Settings) -> Iterator[Catalog]:
-    cat = Catalog(settings.catalog_file)
-    yield cat
-    cat.close()
+    root = Root(settings)
+    yield root.catalog
+    root.close()
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def client(built: Catalog, make_client: ClientFactory) -> TestClient:
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """CLI commands that would load the real model get the fake encoder instead."""
-    monkeypatch.setattr("cli.commands._encoder", lambda settings: FakeEncoder())
+    use_fake_model(monkeypatch)
 
 
 @pytest.fixture(scope="session")

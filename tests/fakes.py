@@ -8,11 +8,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recsys.encoding.protocol import normalise
+from recsys.encoding.protocol import Encoder, normalise
+from recsys.root import Root
+
+if TYPE_CHECKING:
+    import pytest
+
+    from recsys.catalog.sqlite import Catalog
+    from recsys.serving.recommend import Recommender
+    from recsys.settings import Settings
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -88,3 +98,23 @@ def topic_of(article_id: str) -> str:
 
 def stable_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+LATER = datetime(2026, 6, 1, tzinfo=UTC)  # after every article of the synthetic corpus
+
+
+def make_recommender(
+    settings: Settings, catalog: Catalog, encoder: Encoder, *, now: datetime | None = LATER
+) -> Recommender:
+    """A Recommender over the current index version, wired by the root as the service wires it (same
+    checks, ranking policy and bounds); its clock stands still at `now` (None: the real clock)."""
+    query_side = Root(settings, encoder=encoder, catalog=catalog).query_side
+    if now is None:
+        return query_side.load()
+    fixed = now
+    return query_side.load(clock=lambda: fixed)
+
+
+def use_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every model this test loads through a root (the command line's, say) is a FakeEncoder."""
+    monkeypatch.setattr("recsys.encoding.encoders.load_encoder", lambda settings: FakeEncoder())

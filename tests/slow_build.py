@@ -24,8 +24,8 @@ import recsys.storage
 import recsys.version.store
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
 from recsys.errors import RecsysError
+from recsys.root import Root
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, write_jsonl
 
@@ -62,7 +62,7 @@ def main() -> int:
     recsys.version.store.fsync_path = slow_fsync
     recsys.storage.fsync_path = slow_fsync
     settings = Settings(data_dir=args.data_dir)
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     try:
         if args.tag:
             records = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from cli import commands as cli
+from cli import app as cli
 from recsys import settings_doc
 from recsys.settings import Settings
 from service.app import create_app

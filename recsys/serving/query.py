@@ -1,4 +1,4 @@
-"""RelatedQuery, the validated parameters of a related-stories request, and the paging cursor.
+"""RelatedQuery, the one table of request parameters, and the paging cursor.
 
 The parameters are validated once for every caller (HTTP, CLI, library).
 
@@ -10,6 +10,11 @@ Cursor format, version 1: unpadded URL-safe base64 of the compact JSON `{"v":1,"
 each K the catalog key of an item already returned, an integer 0 <= K < 2**31 written without leading
 zeros. A cursor is matched against exactly that shape (and bounded in length) before any number is
 read, so a crafted one (deep nesting, huge numbers, megabytes) costs nothing and is an InvalidInput.
+
+`PARAMS` describes every request parameter once: its name, type, bounds, help text and the
+RelatedQuery field it fills. The HTTP API parses its query strings and writes its OpenAPI document
+from it (service/params.py); `recsys related` makes its options from it (cli/query.py). A new filter
+is a RelatedQuery field and a row of the table here, and its rule in recsys/serving/rules.py.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from recsys.articles import plausible_timestamp
+from recsys.articles import parse_timestamp, plausible_timestamp
 from recsys.errors import InvalidInput, InvalidTimestamp
 
 MAX_LIMIT = 100
@@ -135,3 +143,231 @@ def decode_cursor(cursor: str) -> tuple[int, ...]:
 # The longest cursor worth reading: a full one plus the two largest pages that went into it (a longer
 # one only earns the "start again" answer above).
 MAX_CURSOR_LENGTH = len(encode_cursor([MAX_KEY - 1] * (MAX_CURSOR_ITEMS + 2 * MAX_LIMIT)))
+
+
+# -- the request parameters ------------------------------------------------------------------------
+
+CURSOR_DESCRIPTION = (
+    "next_cursor of the previous page, passed back unchanged. Format (version 1): unpadded URL-safe "
+    'base64 of the compact JSON {"v":1,"seen":[K,...]}, each K the catalog key of an item already '
+    f"returned (an integer, 0 <= K < 2^31, no leading zeros; at most {MAX_CURSOR_ITEMS} keys). Any other "
+    "value is a 422."
+)
+MAX_VALUE_LENGTH = 4_000
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def query_label(name: str) -> str:
+    """How an error names a parameter of the HTTP API (the CLI names its option instead)."""
+    return f"query.{name}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One request parameter. `field`: the RelatedQuery field it fills (default: its name); `many`: it
+    repeats, and fills a tuple; `cli`: `recsys related` offers it as an option."""
+
+    name: str
+    kind: str  # integer | number | boolean | string | date-time
+    description: str
+    many: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    max_items: int | None = None
+    max_length: int = MAX_VALUE_LENGTH
+    min_length: int = 0
+    field: str = ""
+    cli: bool = True
+
+    @property
+    def query_field(self) -> str:
+        return self.field or self.name
+
+    def openapi(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string" if self.kind == "date-time" else self.kind}
+        if self.kind == "date-time":
+            schema["format"] = "date-time"
+        if self.kind == "string":
+            schema["maxLength"] = self.max_length
+            if self.min_length:
+                schema["minLength"] = self.min_length
+        if self.minimum is not None:
+            schema["exclusiveMinimum" if self.exclusive_minimum else "minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.many:
+            schema = {"type": "array", "items": schema}
+            if self.max_items is not None:
+                schema["maxItems"] = self.max_items
+        return {
+            "name": self.name,
+            "in": "query",
+            "required": False,
+            "description": self.description,
+            "schema": schema,
+            **({"style": "form", "explode": True} if self.many else {}),
+        }
+
+    def parse(self, raw: str, label: str | None = None) -> Any:
+        """One value from its text; an error names the parameter by `label` and never echoes the value."""
+        where = label or query_label(self.name)
+        if len(raw) > self.max_length:
+            raise InvalidInput(f"{where}: longer than {self.max_length} characters")
+        if len(raw) < self.min_length:
+            raise InvalidInput(f"{where}: must not be empty")
+        value = _PARSERS[self.kind](raw, where)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            low_ok = self.minimum is None or (
+                value > self.minimum if self.exclusive_minimum else value >= self.minimum
+            )
+            if not low_ok or (self.maximum is not None and value > self.maximum):
+                low = "above" if self.exclusive_minimum else "at least"
+                raise InvalidInput(f"{where}: must be {low} {self.minimum} and at most {self.maximum}")
+        return value
+
+
+def _integer(raw: str, where: str) -> int:
+    try:
+        return int(raw.strip(), 10)
+    except ValueError:
+        raise InvalidInput(f"{where}: not an integer") from None
+
+
+def _number(raw: str, where: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{where}: not a number") from None
+    if not math.isfinite(value):
+        raise InvalidInput(f"{where}: not a finite number")
+    return value
+
+
+def _boolean(raw: str, where: str) -> bool:
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidInput(f"{where}: not a boolean (true or false)")
+
+
+def _string(raw: str, where: str) -> str:
+    return raw
+
+
+def _moment(raw: str, where: str) -> datetime:
+    try:
+        return parse_timestamp(raw)  # aware: no zone means UTC
+    except ValueError:
+        raise InvalidInput(f"{where}: not an ISO-8601 date or time") from None
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "string": _string,
+    "date-time": _moment,
+}
+
+PARAMS: tuple[Param, ...] = (
+    Param("limit", "integer", "related items (default RECSYS_DEFAULT_LIMIT)", minimum=1, maximum=MAX_LIMIT),
+    Param(
+        "section_limit",
+        "integer",
+        "more_in_section items (default RECSYS_DEFAULT_SECTION_LIMIT)",
+        minimum=0,
+        maximum=MAX_LIMIT,
+        cli=False,  # the command prints the related list only
+    ),
+    Param("cursor", "string", CURSOR_DESCRIPTION, max_length=MAX_CURSOR_LENGTH, cli=False),
+    Param(
+        "exclude",
+        "string",
+        "ids or URLs the page already shows",
+        many=True,
+        max_items=MAX_EXCLUDE,
+        min_length=1,
+    ),
+    Param("section", "string", "only these sections", many=True, min_length=1, field="sections"),
+    Param(
+        "exclude_section", "string", "never these sections", many=True, min_length=1, field="exclude_sections"
+    ),
+    Param(
+        "author",
+        "string",
+        "only items by these authors (the byline, exactly)",
+        many=True,
+        min_length=1,
+        field="authors",
+    ),
+    Param(
+        "exclude_author",
+        "string",
+        "never items by these authors",
+        many=True,
+        min_length=1,
+        field="exclude_authors",
+    ),
+    Param("tag", "string", "only items with one of these tags", many=True, min_length=1, field="tags"),
+    Param(
+        "exclude_tag", "string", "never items with these tags", many=True, min_length=1, field="exclude_tags"
+    ),
+    Param("since", "date-time", "published at or after (ISO-8601)"),
+    Param("until", "date-time", "published at or before (ISO-8601)"),
+    Param(
+        "max_age_days",
+        "number",
+        "at most this many days older than the article",
+        minimum=0,
+        maximum=36_500,
+        exclusive_minimum=True,
+    ),
+    Param("background", "boolean", "only stories published before the article"),
+    Param(
+        "freshness",
+        "boolean",
+        "blend recency into the score (default: off for related, on for more_in_section)",
+    ),
+    Param(
+        "half_life_days",
+        "number",
+        "freshness half-life (default from settings)",
+        minimum=0,
+        maximum=36_500,
+        exclusive_minimum=True,
+        cli=False,
+    ),
+)
+_BY_NAME = {param.name: param for param in PARAMS}
+
+
+def parse_query(
+    items: Iterable[tuple[str, str]],
+    default_limit: int,
+    default_section_limit: int,
+    label: Callable[[str], str] = query_label,
+) -> RelatedQuery:
+    """A RelatedQuery from (name, text) pairs (a query string, or a command's options); unknown names
+    are ignored, a repeated single value is the last one (as in FastAPI). `label` names a parameter
+    in an error."""
+    values: dict[str, Any] = {}
+    lists: dict[str, list[Any]] = {}
+    for name, raw in items:
+        param = _BY_NAME.get(name)
+        if param is None:
+            continue
+        if param.many:
+            found = lists.setdefault(name, [])
+            if param.max_items is not None and len(found) >= param.max_items:
+                raise InvalidInput(f"{label(name)}: at most {param.max_items} values")
+            found.append(param.parse(raw, label(name)))
+        else:
+            values[name] = param.parse(raw, label(name))
+    fields: dict[str, Any] = {"limit": default_limit, "section_limit": default_section_limit}
+    fields.update({_BY_NAME[name].query_field: value for name, value in values.items()})
+    fields.update({_BY_NAME[name].query_field: tuple(found) for name, found in lists.items()})
+    return RelatedQuery(**fields)

@@ -1,7 +1,8 @@
-"""The one composition root of the query side: settings -> a Recommender over a checked version.
+"""The query side's wiring: from the root's parts to a Recommender over a checked index version.
 
-The service, the command line, the evaluation and the benchmarks all build it here, so they
-rank with the same catalog, recipe, checks, ranking policy and bounds."""
+recsys/root.py builds it (`Root.query_side`) for the service, the command line, the evaluation and the
+benchmarks, so they all rank with the same catalog, recipe, checks, ranking policy and bounds. It
+loads no model itself: the root gives it the encoder (or none)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import hashlib
 from dataclasses import dataclass
 
 from recsys.catalog.sqlite import Catalog
-from recsys.encoding.encoders import load_encoder
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.serving.ranking import Policy
@@ -28,29 +28,6 @@ class QuerySide:
     policy: Policy
     # One bound for every Recommender built here: a hot swap must not double it.
     encode_slots: EncodeSlots
-
-    @classmethod
-    def open(
-        cls,
-        settings: Settings,
-        encoder: Encoder | None = None,
-        catalog: Catalog | None = None,
-        *,
-        with_model: bool = True,
-    ) -> QuerySide:
-        """The catalog, encoder (the configured model unless one is given; none without
-        `with_model`) and index store of `settings`; nothing is loaded from the index yet."""
-        if encoder is None and with_model:
-            encoder = load_encoder(settings)
-        return cls(
-            settings=settings,
-            catalog=catalog or Catalog(settings.catalog_file),
-            encoder=encoder,
-            recipe=TextRecipe(max_words=settings.recipe_max_words),
-            store=IndexStore(settings.index_root),
-            policy=Policy.from_settings(settings),
-            encode_slots=EncodeSlots(settings.max_concurrent_encodes),
-        )
 
     @property
     def settings_digest(self) -> str:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from tests.fakes import FakeEncoder
+from tests.fakes import use_fake_model
 from tests.helpers import one_line_error
 
 runner = CliRunner()
@@ -57,7 +57,7 @@ def test_backup_while_in_use_then_restore(
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
     # The restored folder builds and answers, from the copied embedding cache.
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    use_fake_model(monkeypatch)
     build = runner.invoke(
         cli.app, ["build", "--data-dir", str(restored), "--no-progress", "--log-level", "warning"]
     )

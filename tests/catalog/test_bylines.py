@@ -13,18 +13,18 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from index.build import build_index
 from recsys.articles import MAX_AUTHOR_LENGTH, MAX_IMAGE_URL_LENGTH, Article, read_articles
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import SCHEMA_VERSION, Catalog
 from recsys.errors import InvalidArticle
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from recsys.version.store import MANIFEST
 from service.app import create_app
-from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+from tests.fakes import FakeEncoder, synthetic_records, topic_of, use_fake_model, write_jsonl
 from tests.helpers import ClientFactory
 
 V3_FILE = Path(__file__).parents[1] / "data" / "catalog-v3.sqlite3"
@@ -108,7 +108,7 @@ def test_a_schema_3_catalog_gains_the_columns_in_place(tmp_path: Path, encoder: 
     assert catalog.get("v3-1").article.author == "Ada Byline"
     settings = Settings(data_dir=tmp_path, catalog_path=path)
     build_index(settings, catalog, encoder)
-    recommender = QuerySide.open(settings, encoder, catalog).load()
+    recommender = Root(settings, encoder=encoder, catalog=catalog).query_side.load()
     [item] = recommender.related_list("v3-0", RelatedQuery(authors=("Ada Byline",))).items
     assert item.fields()[5:] == ("https://img.example/1.jpg", "Ada Byline")
     catalog.close()
@@ -185,7 +185,7 @@ def test_a_version_built_before_bylines_still_loads(
 def test_cli_related_filters_by_author_and_prints_the_byline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    use_fake_model(monkeypatch)
     data = str(tmp_path / "d")
     source = write_jsonl(tmp_path / "bylines.jsonl", _with_bylines())
     runner = CliRunner()

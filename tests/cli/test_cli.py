@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
+from cli import serve as cli_serve
 from recsys.articles import read_articles
 from recsys.catalog.sqlite import Catalog
-from tests.fakes import FakeEncoder, topic_of, write_jsonl
+from recsys.encoding import encoders
+from tests.fakes import topic_of, use_fake_model, write_jsonl
 from tests.helpers import one_line_error
 
 runner = CliRunner()
@@ -141,11 +143,11 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = str(tmp_path / "d")
-    real_encoder, real_check = cli._encoder, cli._check_model
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    real_load, real_check = encoders.load_encoder, cli_serve._check_model
+    use_fake_model(monkeypatch)
     assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
     checked: list[str] = []
-    monkeypatch.setattr(cli, "_check_model", lambda settings: checked.append(settings.model))
+    monkeypatch.setattr(cli_serve, "_check_model", lambda settings: checked.append(settings.model))
     started: list[tuple[object, ...]] = []
     monkeypatch.setattr("service.run.serve", lambda *args: started.append(args))
     one_line_error(_run("serve", "--data-dir", data, "--workers", "0"), "workers")
@@ -165,8 +167,8 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     assert checked == ["sentence-transformers/all-MiniLM-L6-v2"]
 
     # the real checks: a wrong model fails once, before any worker starts, with one or several
-    monkeypatch.setattr(cli, "_encoder", real_encoder)
-    monkeypatch.setattr(cli, "_check_model", real_check)
+    monkeypatch.setattr(encoders, "load_encoder", real_load)
+    monkeypatch.setattr(cli_serve, "_check_model", real_check)
     started.clear()
     for workers in ("1", "2"):
         wrong = _run("serve", "--data-dir", data, "--workers", workers, "--model", "/no/such/model")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from tests.fakes import write_jsonl
 
 runner = CliRunner()

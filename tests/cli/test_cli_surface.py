@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from typer.core import TyperOption
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
@@ -76,7 +76,7 @@ def test_the_environment_is_read_by_settings_only(tmp_path: Path) -> None:
 def test_show_completion_prints_the_script_for_the_shell_it_runs_in() -> None:
     # Typer detects the shell from the process tree: run it from bash (`; true` keeps bash from
     # replacing itself with the command), as a user typing `recsys --show-completion` would.
-    command = f"{shlex.quote(sys.executable)} -m cli.commands --show-completion; true"
+    command = f"{shlex.quote(sys.executable)} -m cli --show-completion; true"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120)
     assert "_recsys_completion()" in done.stdout, done.stdout + done.stderr
@@ -88,7 +88,7 @@ def test_completion_completes_commands_and_options() -> None:
 
     def complete(words: str) -> list[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "cli.commands"],
+            [sys.executable, "-m", "cli"],
             env={**env, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)},
             capture_output=True,
             text=True,

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from recsys.storage import os_refusal
 from recsys.version import vectors
-from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.fakes import synthetic_records, use_fake_model, write_jsonl
 from tests.helpers import one_line_error
 
 runner = CliRunner()
@@ -30,7 +30,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def _fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_encoder", lambda settings: FakeEncoder())
+    use_fake_model(monkeypatch)
 
 
 def _recsys(*args: str):  # type: ignore[no-untyped-def]

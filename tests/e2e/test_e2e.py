@@ -22,7 +22,7 @@ pytestmark = pytest.mark.model
 
 
 def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli.commands", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import write_jsonl
+from recsys.root import Root
 from recsys.settings import Settings
 from service.fragment import Headings, blocks_html
 from tests.fakes import FakeEncoder
@@ -76,7 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     _browser_or_skip()
     data = tmp_path_factory.mktemp("widget") / "data"
     settings = Settings(data_dir=data)
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     write_jsonl(data / "demo.jsonl")
     import_file(catalog, data / "demo.jsonl", strict=True)
     build_index(settings, catalog, FakeEncoder())

@@ -23,7 +23,7 @@ from recsys.encoding.encoders import (
     model_identity,
 )
 from recsys.errors import ConfigError, IndexMismatch, ModelLoadError
-from recsys.serving.queryside import QuerySide
+from recsys.root import Root
 from recsys.settings import DEFAULT_MODEL, Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder
@@ -71,7 +71,7 @@ def test_a_backend_switch_re_embeds_everything_and_never_mixes_cached_vectors(
 def test_an_index_of_another_backend_is_refused_with_what_to_run(settings: Settings, built: Catalog) -> None:
     other = FakeEncoder(name="fake-bag-of-words+onnx-int8")
     with pytest.raises(IndexMismatch, match=r"run `recsys build`.*RECSYS_ENCODER_BACKEND"):
-        QuerySide.open(settings, other, built).load_index()
+        Root(settings, encoder=other, catalog=built).query_side.load_index()
     with TestClient(create_app(settings, encoder=other)) as client:
         health = client.get("/health")
         assert health.status_code == 503

@@ -9,13 +9,11 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
 from recsys.encoding.encoders import SentenceTransformerEncoder
-from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ModelLoadError
-from recsys.serving.recommend import Recommender
+from recsys.root import Root
 from recsys.settings import Settings
-from recsys.version.store import IndexStore
+from tests.fakes import make_recommender
 from tests.helpers import shared_corpus
 
 pytestmark = pytest.mark.model
@@ -46,11 +44,10 @@ def test_semeval_curated_partner_in_top_5(tmp_path: Path, real_encoder: Sentence
     """The bar: for >= 90% of articles with a curated same-story partner, one is in the top 5."""
     path = shared_corpus("semeval2022_pairs_train")
     settings = Settings(data_dir=tmp_path / "data")
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     import_file(catalog, path, strict=True)
     build_index(settings, catalog, real_encoder)
-    loaded = IndexStore(settings.index_root).load(expect_model=real_encoder.name)
-    recommender = Recommender(catalog, loaded, real_encoder, TextRecipe())
+    recommender = make_recommender(settings, catalog, real_encoder, now=None)
     with_partner = [s for s in catalog.iter_all() if s.article.related]
     hits = sum(
         bool({r.article.id for r in recommender.related(s.id, 5)} & set(s.article.related))

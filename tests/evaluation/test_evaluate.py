@@ -29,6 +29,7 @@ from recsys.evaluation.evaluate import (
     score_method,
     spearman,
 )
+from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
@@ -158,7 +159,7 @@ def test_identical_copies_count_as_one_article() -> None:
 
 @pytest.fixture
 def prepared(settings: Settings, corpus_file: Path, encoder: FakeEncoder):  # type: ignore[no-untyped-def]
-    return prepare(settings, encoder, [corpus_file])
+    return prepare(Root(settings, encoder=encoder), [corpus_file])
 
 
 def test_baselines_on_the_synthetic_corpus(prepared) -> None:  # type: ignore[no-untyped-def]
@@ -206,7 +207,7 @@ def test_haystack_files_add_candidates_but_not_queries(
     vaccine = [r for r in records if topic_of(str(r["id"])) == "vaccine"]
     needle = write_jsonl(tmp_path / "needle.jsonl", vaccine)
     hay = write_jsonl(tmp_path / "hay.jsonl", [r for r in records if r not in vaccine])
-    prepared = prepare(settings, encoder, [needle], haystack=[hay])
+    prepared = prepare(Root(settings, encoder=encoder), [needle], haystack=[hay])
     evaluation = evaluate_prepared(prepared, methods=["dense"], ks=(1, 5))
     assert evaluation.corpus_size == 30
     assert sorted(evaluation.query_ids) == sorted(f"vaccine-{i}" for i in range(6))
@@ -216,9 +217,9 @@ def test_haystack_files_add_candidates_but_not_queries(
 def test_prepare_reuses_the_current_index_when_nothing_changed(
     settings: Settings, corpus_file: Path, encoder: FakeEncoder
 ) -> None:
-    prepare(settings, encoder, [corpus_file])
+    prepare(Root(settings, encoder=encoder), [corpus_file])
     first = IndexStore(settings.index_root).current_version()
-    again = prepare(settings, encoder, [corpus_file])
+    again = prepare(Root(settings, encoder=encoder), [corpus_file])
     assert again.index.version == first
     assert len(IndexStore(settings.index_root).list_versions()) == 1
 
@@ -286,7 +287,7 @@ def test_story_labels_judge_whole_stories_and_need_a_story_field(
         for i in range(4)
     ] + [{"id": "lone", "title": "harbour strike unrelated", "story": "singleton:lone"}]  # fmt: skip
     path = write_jsonl(tmp_path / "stories.jsonl", records)
-    prepared = prepare(settings, encoder, [path])
+    prepared = prepare(Root(settings, encoder=encoder), [path])
     assert prepared.stories["s0"] == "harbour strike"
     by_story = make_truth(prepared.corpus, "story", stories=prepared.stories)
     assert by_story.count("s0") == 3 and by_story.is_relevant("s0", "s3")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from recsys.demo_corpus import write_jsonl as write_demo
 from tests.helpers import shared_corpus
 

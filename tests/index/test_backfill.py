@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from index.backfill import LocalEngine, embed_files, identity_of, import_vectors
 from index.build import build_index
 from recsys.articles import Article, read_articles
@@ -19,6 +19,7 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ConfigError, InvalidInput
+from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version.vectorfiles import MANIFEST, SHARDS, VectorFolder
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
@@ -98,7 +99,7 @@ def test_a_second_run_skips_finished_shards_and_redoes_a_damaged_one(shards: Pat
 
 def test_import_then_build_embeds_nothing(shards: Path, tmp_path: Path, settings: Settings) -> None:
     _embed(shards, tmp_path / "vectors")
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     encoder = FakeEncoder()
     result = import_vectors(catalog, tmp_path / "vectors", identity_of(encoder, RECIPE))
     assert (result.rows, result.added) == (30, 30)
@@ -141,7 +142,7 @@ def test_import_refuses_another_identity(
     shards: Path, tmp_path: Path, settings: Settings, encoder: FakeEncoder, recipe: TextRecipe, fragment: str
 ) -> None:
     _embed(shards, tmp_path / "vectors")
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     with pytest.raises(InvalidInput) as refused:
         import_vectors(catalog, tmp_path / "vectors", identity_of(encoder, recipe))
     message = str(refused.value)
@@ -154,7 +155,7 @@ def test_a_corrupt_shard_imports_nothing(shards: Path, tmp_path: Path, settings:
     _embed(shards, tmp_path / "vectors")
     damaged = tmp_path / "vectors" / SHARDS / "part-b.vectors.npy"
     damaged.write_bytes(damaged.read_bytes()[:-1000])
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     identity = identity_of(FakeEncoder(), RECIPE)
     with pytest.raises(InvalidInput, match="part-b.vectors.npy: checksum mismatch"):
         import_vectors(catalog, tmp_path / "vectors", identity)
@@ -183,7 +184,7 @@ def test_wrong_vectors_under_a_valid_checksum_are_refused(
     data["shards"][name]["files"] = entry.files
     folder.manifest_path.write_text(json.dumps(data))
     with pytest.raises(InvalidInput, match="not L2-normalised"):
-        import_vectors(Catalog(settings.catalog_file), output, identity_of(FakeEncoder(), RECIPE))
+        import_vectors(Root(settings).catalog, output, identity_of(FakeEncoder(), RECIPE))
 
 
 def test_an_unfinished_run_is_refused(shards: Path, tmp_path: Path, settings: Settings) -> None:
@@ -191,9 +192,7 @@ def test_an_unfinished_run_is_refused(shards: Path, tmp_path: Path, settings: Se
     path = tmp_path / "vectors" / MANIFEST
     path.write_text(path.read_text().replace('"complete": true', '"complete": false'))
     with pytest.raises(InvalidInput, match="unfinished `recsys embed` run .* run it again"):
-        import_vectors(
-            Catalog(settings.catalog_file), tmp_path / "vectors", identity_of(FakeEncoder(), RECIPE)
-        )
+        import_vectors(Root(settings).catalog, tmp_path / "vectors", identity_of(FakeEncoder(), RECIPE))
 
 
 def test_a_catalog_without_this_identity_is_refused(
@@ -256,7 +255,7 @@ def test_inputs_that_would_share_a_shard_or_are_no_catalog_are_refused(
     not_a_catalog = tmp_path / "notes.sqlite3"
     not_a_catalog.write_text("hello")
     with pytest.raises(InvalidInput, match="not a catalog with an embedding cache"):
-        import_vectors(Catalog(settings.catalog_file), not_a_catalog, identity_of(FakeEncoder(), RECIPE))
+        import_vectors(Root(settings).catalog, not_a_catalog, identity_of(FakeEncoder(), RECIPE))
 
 
 def test_strict_stops_at_the_first_bad_record_and_keeps_the_shards_before_it(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli import commands as cli
+from cli import app as cli
 from recsys.articles import Article, read_articles
 from recsys.demo_corpus import write_jsonl as write_demo
 from recsys.encoding.encoders import load_encoder

@@ -11,26 +11,15 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
-from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
-from tests.fakes import PER_TOPIC, FakeEncoder, synthetic_records, topic_of, write_jsonl
-
-
-def _recommender(
-    settings: Settings, catalog: Catalog, encoder: FakeEncoder, now: datetime | None = None
-) -> Recommender:
-    loaded = IndexStore(settings.index_root).load(
-        expect_model=encoder.name, expect_dimension=encoder.dimension
-    )
-    clock = (lambda: now) if now else (lambda: datetime(2026, 6, 1, tzinfo=UTC))
-    return Recommender(catalog, loaded, encoder, TextRecipe(max_words=settings.recipe_max_words), clock=clock)
+from tests.fakes import PER_TOPIC, FakeEncoder, make_recommender, synthetic_records, topic_of, write_jsonl
 
 
 def test_neighbours_are_the_articles_of_the_same_topic(
     settings: Settings, built: Catalog, encoder: FakeEncoder
 ) -> None:
-    recommender = _recommender(settings, built, encoder)
+    recommender = make_recommender(settings, built, encoder)
     for stored in built.iter_all():
         items = recommender.related(stored.id, PER_TOPIC - 1)
         ids = [item.article.id for item in items]
@@ -44,7 +33,7 @@ def test_neighbours_are_the_articles_of_the_same_topic(
 def test_retraction_takes_effect_without_a_rebuild(
     settings: Settings, built: Catalog, encoder: FakeEncoder
 ) -> None:
-    recommender = _recommender(settings, built, encoder)
+    recommender = make_recommender(settings, built, encoder)
     assert "harbour-1" in [i.article.id for i in recommender.related("harbour-0", 5)]
     built.set_status("harbour-1", "retracted")
     ids = [i.article.id for i in recommender.related("harbour-0", 5)]
@@ -55,9 +44,9 @@ def test_future_articles_are_hidden_until_published(
     settings: Settings, built: Catalog, encoder: FakeEncoder
 ) -> None:
     # harbour-5 is published 2026-03-06; at an earlier "now" it must not be listed.
-    early = _recommender(settings, built, encoder, now=datetime(2026, 3, 3, tzinfo=UTC))
+    early = make_recommender(settings, built, encoder, now=datetime(2026, 3, 3, tzinfo=UTC))
     assert "harbour-5" not in [i.article.id for i in early.related("harbour-0", 10)]
-    late = _recommender(settings, built, encoder, now=datetime(2026, 3, 7, tzinfo=UTC))
+    late = make_recommender(settings, built, encoder, now=datetime(2026, 3, 7, tzinfo=UTC))
     assert "harbour-5" in [i.article.id for i in late.related("harbour-0", 10)]
 
 
@@ -90,7 +79,7 @@ def test_identical_texts_are_embedded_once(
 def test_an_article_newer_than_the_index_is_embedded_on_the_fly(
     settings: Settings, built: Catalog, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
-    recommender = _recommender(settings, built, encoder)
+    recommender = make_recommender(settings, built, encoder)
     fresh = {
         "id": "late",
         "title": "Ferry dock tide",
@@ -130,7 +119,7 @@ def test_an_empty_catalog_is_a_clear_error(
 
 
 def test_limit_bounds(settings: Settings, built: Catalog, encoder: FakeEncoder) -> None:
-    recommender = _recommender(settings, built, encoder)
+    recommender = make_recommender(settings, built, encoder)
     with pytest.raises(InvalidInput):
         recommender.related("harbour-0", 0)
     with pytest.raises(InvalidInput):

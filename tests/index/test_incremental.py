@@ -10,7 +10,7 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.root import Root
 from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
@@ -31,7 +31,7 @@ def test_an_incremental_build_lists_new_articles_under_older_ones_and_drops_remo
     settings = Settings(
         data_dir=tmp_path / "data", index_type=index_type, ivf_nlist=4, ivf_nprobe=4, neighbours=8
     )
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     encoder = FakeEncoder()
     import_file(catalog, write_jsonl(tmp_path / "a.jsonl", synthetic_records()), strict=True)
     first = build_index(settings, catalog, encoder)
@@ -56,7 +56,7 @@ def test_an_incremental_build_lists_new_articles_under_older_ones_and_drops_remo
     assert (build["added"], build["changed"], build["removed"]) == (1, 1, 2)
     # Lists computed: the new and the edited article, plus any list that lost half its members.
     assert 2 <= second.lists_computed < 30
-    query_side = QuerySide.open(settings, encoder, catalog)
+    query_side = Root(settings, encoder=encoder, catalog=catalog).query_side
     loaded = query_side.load_index()
     assert len(loaded.vectors) == 29 and not loaded.vectors.contains(catalog.get("football-1").key)
     edited_key = catalog.get("election-3").key
@@ -79,7 +79,7 @@ def test_an_incremental_build_lists_new_articles_under_older_ones_and_drops_remo
 
 def test_a_full_build_reuses_nothing(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", neighbours=8)
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     import_file(catalog, write_jsonl(tmp_path / "a.jsonl", synthetic_records()), strict=True)
     build_index(settings, catalog, FakeEncoder())
     again = build_index(settings, catalog, FakeEncoder(), full=True)

@@ -4,7 +4,6 @@ pruning, and the index type chosen by settings."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,12 @@ import pytest
 from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
-from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, IndexCorrupt, IndexMismatch, IndexMissing
+from recsys.root import Root
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
-from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+from tests.fakes import FakeEncoder, make_recommender, synthetic_records, topic_of, write_jsonl
 
 HARBOUR_NEWS = {
     "id": "harbour-new",
@@ -26,12 +25,6 @@ HARBOUR_NEWS = {
     "section": "harbour",
     "published_at": "2026-03-20T00:00:00Z",
 }
-
-
-def _recommender(settings: Settings, catalog: Catalog, encoder: FakeEncoder) -> Recommender:
-    loaded = IndexStore(settings.index_root).load(expect_model=encoder.name)
-    recipe = TextRecipe(max_words=settings.recipe_max_words)
-    return Recommender(catalog, loaded, encoder, recipe, clock=lambda: datetime(2026, 6, 1, tzinfo=UTC))
 
 
 def _ids(recommender: Recommender, article_id: str, limit: int = 5) -> list[str]:
@@ -72,11 +65,11 @@ def test_after_an_update_a_new_article_joins_the_lists_of_older_close_articles(
     settings: Settings, built: Catalog, encoder: FakeEncoder, tmp_path: Path
 ) -> None:
     import_file(built, write_jsonl(tmp_path / "new.jsonl", [HARBOUR_NEWS]))
-    old = _recommender(settings, built, encoder)
+    old = make_recommender(settings, built, encoder)
     assert all("harbour-new" not in _ids(old, f"harbour-{i}") for i in range(6))
 
     build_index(settings, built, encoder)
-    new = _recommender(settings, built, encoder)
+    new = make_recommender(settings, built, encoder)
     lists = {f"harbour-{i}": _ids(new, f"harbour-{i}") for i in range(6)}
     assert sum("harbour-new" in ids for ids in lists.values()) >= 4, lists
     assert all("harbour-new" not in _ids(new, f"election-{i}") for i in range(6))
@@ -85,7 +78,7 @@ def test_after_an_update_a_new_article_joins_the_lists_of_older_close_articles(
 def test_a_deleted_article_leaves_every_list_at_once(
     settings: Settings, built: Catalog, encoder: FakeEncoder
 ) -> None:
-    recommender = _recommender(settings, built, encoder)
+    recommender = make_recommender(settings, built, encoder)
     top = _ids(recommender, "football-0")[0]
     built.delete(top)
     after = _ids(recommender, "football-0", 4)  # the four football articles left
@@ -98,7 +91,7 @@ def test_a_deleted_article_leaves_every_list_at_once(
 
 def test_versions_rollback_and_pruning(tmp_path: Path, corpus_file: Path, encoder: FakeEncoder) -> None:
     settings = Settings(data_dir=tmp_path / "data", keep_versions=3)
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     import_file(catalog, corpus_file)
     store = IndexStore(settings.index_root)
     with pytest.raises(IndexMissing, match="nothing to roll back"):
@@ -163,13 +156,13 @@ def test_index_type_and_parameters_come_from_settings_and_reach_the_manifest(
     expected: dict[str, object],
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", **overrides)  # type: ignore[arg-type]
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     import_file(catalog, corpus_file)
     report = build_index(settings, catalog, encoder)
     manifest = json.loads((settings.index_root / "versions" / report.version / "manifest.json").read_text())
     assert manifest["index"] == expected
     if expected["params"] and expected["params"].get("nlist") != 21:  # type: ignore[union-attr]
         # Parameters generous enough to be exact on 30 articles: the topics come back whole.
-        recommender = _recommender(settings, catalog, encoder)
+        recommender = make_recommender(settings, catalog, encoder)
         assert {topic_of(i) for i in _ids(recommender, "election-3")} == {"election"}
     catalog.close()

@@ -3,7 +3,6 @@ older pieces of its storyline (demo corpus, whose storylines are known)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,12 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import generate
 from recsys.encoding.encoders import SentenceTransformerEncoder
-from recsys.encoding.recipe import TextRecipe
-from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.version.store import IndexStore
-from tests.fakes import write_jsonl
+from tests.fakes import make_recommender, write_jsonl
 
 pytestmark = pytest.mark.model
 
 STORIES = ("harbour-bridge-toll", "kestrel-battery-plant", "westmoor-by-election")
-
-
-def _recommender(settings: Settings, catalog: Catalog, encoder: SentenceTransformerEncoder) -> Recommender:
-    loaded = IndexStore(settings.index_root).load(expect_model=encoder.name)
-    recipe = TextRecipe(max_words=settings.recipe_max_words)
-    return Recommender(catalog, loaded, encoder, recipe, clock=lambda: datetime(2026, 6, 1, tzinfo=UTC))
 
 
 def test_a_new_story_piece_joins_the_lists_of_its_storyline(
@@ -44,13 +34,13 @@ def test_a_new_story_piece_joins_the_lists_of_its_storyline(
     build_index(settings, catalog, real_encoder)
 
     import_file(catalog, write_jsonl(tmp_path / "new.jsonl", [newest.to_record()]), strict=True)
-    stale = _recommender(settings, catalog, real_encoder)
+    stale = make_recommender(settings, catalog, real_encoder)
     limit = len(older)  # room for every other piece of the storyline
     assert all(newest.id not in [i.article.id for i in stale.related(a.id, limit)] for a in older)
 
     report = build_index(settings, catalog, real_encoder)
     assert report.changes is not None and (report.changes.added, report.embedded) == (1, 1)
-    fresh = _recommender(settings, catalog, real_encoder)
+    fresh = make_recommender(settings, catalog, real_encoder)
     listed = [a.id for a in older if newest.id in [i.article.id for i in fresh.related(a.id, limit)]]
     print(f"{newest.id} is listed by {len(listed)} of {len(older)} older pieces")
     assert len(listed) >= len(older) - 1, listed

@@ -18,6 +18,7 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.errors import ModelLoadError
+from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from service.app import create_app
@@ -397,7 +398,7 @@ def test_a_build_whose_process_died_reads_as_failed(settings: Settings) -> None:
 
 
 def test_auto_publish_builds_only_when_articles_changed(settings: Settings, built: Catalog) -> None:
-    builder = Builder(_settings(settings), FakeEncoder(), on_published=lambda: None)
+    builder = Builder(Root(_settings(settings), encoder=FakeEncoder()), on_published=lambda: None)
     assert publish_if_changed(builder, built) is None  # nothing changed since the build
     import_file(built, write_jsonl(settings.data_dir / "n.jsonl", [{"id": "n1", **NEW}]))
     with builder.store.build_lock():
@@ -413,7 +414,7 @@ def test_auto_publish_builds_only_when_articles_changed(settings: Settings, buil
 def test_auto_publish_does_not_retry_a_failure_until_the_catalog_changes(
     settings: Settings, built: Catalog
 ) -> None:
-    builder = Builder(_settings(settings), None, on_published=lambda: None)
+    builder = Builder(Root(_settings(settings), with_model=False), on_published=lambda: None)
     built.set_status("harbour-1", "retracted")
     failed = BuildStatus(
         id="20260101T000000000Z-0001",

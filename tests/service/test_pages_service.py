@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cli.commands import app as cli_app
+from cli.app import app as cli_app
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings

@@ -17,8 +17,8 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import EncodeSlots
 from recsys.errors import EncoderBusy
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
@@ -81,7 +81,7 @@ def test_the_bound_is_shared_by_every_version_the_query_side_loads(
     settings: Settings, built: Catalog, encoder: FakeEncoder
 ) -> None:
     configured = Settings(data_dir=settings.data_dir, max_concurrent_encodes=1)
-    query_side = QuerySide.open(configured, encoder, built)
+    query_side = Root(configured, encoder=encoder, catalog=built).query_side
     first, second = query_side.load(), query_side.load()  # as before and after a hot swap
     draft = first.catalog.get("harbour-1").article
     with query_side.encode_slots:

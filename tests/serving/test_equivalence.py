@@ -27,12 +27,11 @@ from index.build import build_index
 from recsys.articles import format_timestamp
 from recsys.catalog.ingest import import_file
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import generate
 from recsys.encoding.protocol import Encoder
 from recsys.errors import ArticleNotFound
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
@@ -64,7 +63,7 @@ class World:
 
 def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[World]:
     settings = Settings(data_dir=folder / "data", **overrides)  # type: ignore[arg-type]
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     demo = generate()
     # Some articles undated, as in archives without dates: every rule must treat them alike.
     records = [
@@ -112,7 +111,7 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
             conn.execute("INSERT INTO blocks VALUES ('', ?, ?, ?)", (target, stamp, stamp))
         catalog.bump_generation(conn)
 
-    query_side = QuerySide.open(settings, encoder, catalog)
+    query_side = Root(settings, encoder=encoder, catalog=catalog).query_side
     fast = query_side.load(clock=lambda: NOW)
     reference = ReferenceRecommender(
         catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed, recipe=query_side.recipe

@@ -15,7 +15,6 @@ from recsys.articles import Article
 from recsys.catalog.ingest import import_file
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.sqlite import Catalog
-from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.serving.dedup import DuplicateRule, normalise_title, title_similarity
 from recsys.serving.diversity import mmr_order
@@ -23,8 +22,7 @@ from recsys.serving.query import RelatedQuery, encode_cursor
 from recsys.serving.ranking import ArticleAsSource, Candidate, Page, Policy, Rules, Subject, rank_list
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from recsys.version.store import IndexStore
-from tests.fakes import FakeEncoder, synthetic_records, topic_of, write_jsonl
+from tests.fakes import FakeEncoder, make_recommender, synthetic_records, topic_of, write_jsonl
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ORIGINAL = "football-2"
@@ -51,8 +49,7 @@ def recommender(settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_
     import_file(catalog, write_jsonl(tmp_path / "corpus.jsonl", records), strict=True)
     catalog.set_status("football-4", "retracted")
     build_index(settings, catalog, encoder)
-    loaded = IndexStore(settings.index_root).load(expect_model=encoder.name)
-    return Recommender(catalog, loaded, encoder, TextRecipe(), clock=lambda: NOW)
+    return make_recommender(settings, catalog, encoder, now=NOW)
 
 
 def _ids(recommender: Recommender, article_id: str, **params: object) -> list[str]:

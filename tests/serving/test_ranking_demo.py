@@ -19,15 +19,14 @@ from index.build import build_index
 from recsys.articles import Article, parse_timestamp
 from recsys.catalog.ingest import import_file
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import DemoArticle, generate, write_jsonl
 from recsys.encoding.encoders import SentenceTransformerEncoder
-from recsys.encoding.recipe import TextRecipe
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.ranking import Policy, Recommendation
+from recsys.serving.ranking import Recommendation
 from recsys.serving.recommend import Blocks, Recommender
 from recsys.settings import Settings
-from recsys.version.store import IndexStore
+from tests.fakes import make_recommender
 
 pytestmark = pytest.mark.model
 
@@ -52,21 +51,19 @@ WITH_VARIANTS = sorted(root for root, members in GROUPS.items() if len(members) 
 
 
 @pytest.fixture(scope="module")
-def recommender(
-    tmp_path_factory: pytest.TempPathFactory, real_encoder: SentenceTransformerEncoder
-) -> Iterator[Recommender]:
-    folder = tmp_path_factory.mktemp("demo")
-    settings = Settings(data_dir=folder / "data")
-    catalog = Catalog(settings.catalog_file)
-    path = folder / "demo.jsonl"
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("demo") / "data")
+
+
+@pytest.fixture(scope="module")
+def recommender(demo_settings: Settings, real_encoder: SentenceTransformerEncoder) -> Iterator[Recommender]:
+    catalog = Root(demo_settings).catalog
+    path = demo_settings.data_dir.parent / "demo.jsonl"
     write_jsonl(path)
     import_file(catalog, path, strict=True)
-    build_index(settings, catalog, real_encoder)
+    build_index(demo_settings, catalog, real_encoder)
     Overrides(catalog).block(GLOBAL_BLOCK)
-    loaded = IndexStore(settings.index_root).load(expect_model=real_encoder.name)
-    yield Recommender(
-        catalog, loaded, real_encoder, TextRecipe(), clock=lambda: NOW, policy=Policy.from_settings(settings)
-    )
+    yield make_recommender(demo_settings, catalog, real_encoder, now=NOW)
     catalog.close()
 
 
@@ -103,16 +100,14 @@ def test_storyline_siblings_are_not_collapsed(recommender: Recommender) -> None:
     assert same / total >= 0.85, f"{same}/{total}"
 
 
-def test_retracted_and_future_articles_never_appear(recommender: Recommender) -> None:
+def test_retracted_and_future_articles_never_appear(
+    recommender: Recommender, demo_settings: Settings, real_encoder: SentenceTransformerEncoder
+) -> None:
     neighbours = [a.id for a in CORPUS if a.story == BY_ID[RETRACTED].story and a.id != RETRACTED]
     for article_id in neighbours:
         assert RETRACTED not in _ids(recommender.related(article_id, 20))
-    early = Recommender(
-        recommender.catalog,
-        recommender.index,
-        recommender.encoder,
-        recommender.recipe,
-        clock=lambda: datetime(2026, 2, 1, tzinfo=UTC),
+    early = make_recommender(
+        demo_settings, recommender.catalog, real_encoder, now=datetime(2026, 2, 1, tzinfo=UTC)
     )
     for article_id in neighbours[:3]:
         blocks = early.blocks(article_id, RelatedQuery(limit=10, section_limit=10))

@@ -19,8 +19,8 @@ from recsys.catalog.sqlite import Catalog
 from recsys.demo_corpus import generate
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexMismatch
+from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.queryside import QuerySide
 from recsys.settings import Settings
 from recsys.version.lexical import LEXICAL_FILE, PTR_FILE, LexicalIndex
 from recsys.version.store import IndexStore
@@ -68,7 +68,7 @@ def test_a_copy_scores_one_and_a_draft_is_scored_as_if_indexed() -> None:
 
 def _built(tmp_path: Path, **overrides: object) -> tuple[Settings, Catalog]:
     settings = Settings(data_dir=tmp_path / "data", neighbours=8, lexical_neighbours=8, **overrides)  # type: ignore[arg-type]
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     import_file(catalog, write_jsonl(tmp_path / "a.jsonl", synthetic_records()), strict=True)
     build_index(settings, catalog, FakeEncoder())
     return settings, catalog
@@ -76,7 +76,7 @@ def _built(tmp_path: Path, **overrides: object) -> tuple[Settings, Catalog]:
 
 def test_a_version_stores_its_lexical_lists_checksummed(tmp_path: Path) -> None:
     settings, catalog = _built(tmp_path)
-    loaded = QuerySide.open(settings, FakeEncoder(), catalog).load_index()
+    loaded = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side.load_index()
     files = loaded.manifest.data["files"]
     assert LEXICAL_FILE in files and PTR_FILE in files
     assert loaded.manifest.data["lexical"] == {"k": 8, "query_terms": 0, "drift": 0.0, "lists_computed": 30}
@@ -89,7 +89,7 @@ def test_a_version_stores_its_lexical_lists_checksummed(tmp_path: Path) -> None:
 
 def test_above_the_size_cap_a_version_has_dense_candidates_only(tmp_path: Path) -> None:
     settings, catalog = _built(tmp_path, lexical_max_articles=29)  # 30 articles
-    side = QuerySide.open(settings, FakeEncoder(), catalog)
+    side = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side
     loaded = side.load_index()
     assert LEXICAL_FILE not in loaded.manifest.data["files"] and "lexical" not in loaded.manifest.data
     assert loaded.lexical is None
@@ -119,7 +119,7 @@ def test_incremental_builds_carry_lexical_lists_until_the_corpus_drifts(tmp_path
     lexical = second.manifest.data["lexical"]
     # One article of 31 added (3%): carried over, the new one listed and inserted into older lists.
     assert lexical["lists_computed"] == 1 and lexical["drift"] == pytest.approx(1 / 31)
-    loaded = QuerySide.open(settings, FakeEncoder(), catalog).load_index()
+    loaded = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side.load_index()
     assert loaded.lexical_rows is not None
     row = loaded.snapshot.by_id.row("harbour-0")
     assert row is not None
@@ -136,7 +136,7 @@ def test_incremental_builds_carry_lexical_lists_until_the_corpus_drifts(tmp_path
 
 def test_a_stored_article_runs_no_bm25_a_draft_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings, catalog = _built(tmp_path)
-    recommender = QuerySide.open(settings, FakeEncoder(), catalog).load()
+    recommender = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side.load()
     calls: list[str] = []
     original = LexicalIndex.matches
 
@@ -156,7 +156,7 @@ def test_a_stored_article_runs_no_bm25_a_draft_does(tmp_path: Path, monkeypatch:
 def test_lexical_fusion_lifts_an_exact_wording_match(tmp_path: Path) -> None:
     """Two candidates at the same cosine: the one sharing the article's words ranks first."""
     settings, catalog = _built(tmp_path)
-    side = QuerySide.open(settings, FakeEncoder(), catalog)
+    side = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side
     fused = side.load()
     plain = side.recommender(fused.index)
     plain.policy = dataclasses.replace(plain.policy, fusion_weight=0.0)
@@ -174,7 +174,7 @@ def _undated(records: list[dict[str, object]]) -> list[dict[str, object]]:
 @pytest.mark.parametrize("dated", [False, True])
 def test_the_time_prior_leaves_undated_articles_exactly_as_without_it(tmp_path: Path, dated: bool) -> None:
     settings = Settings(data_dir=tmp_path / "data", neighbours=16, time_prior_weight=0.5)
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     records = synthetic_records()
     # An undated corpus, or a dated one whose subjects below are undated.
     chosen = records if dated else _undated(records)
@@ -182,7 +182,7 @@ def test_the_time_prior_leaves_undated_articles_exactly_as_without_it(tmp_path: 
     chosen = [{**r, "published_at": None} if r["id"] in subjects else r for r in chosen]
     import_file(catalog, write_jsonl(tmp_path / "a.jsonl", chosen), strict=True)
     build_index(settings, catalog, FakeEncoder())
-    side = QuerySide.open(settings, FakeEncoder(), catalog)
+    side = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side
     with_prior = side.load()
     without = side.recommender(with_prior.index)
     without.policy = dataclasses.replace(without.policy, time_prior_weight=0.0)
@@ -196,7 +196,7 @@ def test_the_time_prior_prefers_the_articles_own_time_either_side(tmp_path: Path
     settings = Settings(
         data_dir=tmp_path / "data", neighbours=16, time_prior_weight=0.5, time_prior_half_life_days=30
     )
-    catalog = Catalog(settings.catalog_file)
+    catalog = Root(settings).catalog
     base = next(r for r in synthetic_records() if r["id"] == "harbour-0")
     # Identical texts: only the dates tell them apart. The article sits in mid 2025.
     records = [
@@ -211,7 +211,7 @@ def test_the_time_prior_prefers_the_articles_own_time_either_side(tmp_path: Path
     ]
     import_file(catalog, write_jsonl(tmp_path / "a.jsonl", records), strict=True)
     build_index(settings, catalog, FakeEncoder())
-    side = QuerySide.open(settings, FakeEncoder(), catalog)
+    side = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side
     recommender = side.load()
     # Dedup off: the texts are identical on purpose.
     ranked = recommender.related_list("article", RelatedQuery(limit=4, dedup=False, diversity=False))

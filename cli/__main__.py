@@ -1,0 +1,5 @@
+"""`python -m cli`: the same as the `recsys` command."""
+
+from cli.app import main
+
+main()
