@@ -31,16 +31,10 @@ import numpy as np
 from recsys.articles import Article, read_articles
 from recsys.catalog.sqlite import StoredArticle
 from recsys.evaluation.baselines import FullSystem, make_methods
-from recsys.evaluation.evaluate import (
-    EvalCorpus,
-    Evaluation,
-    Method,
-    choose_queries,
-    format_table,
-    make_truth,
-    read_pairs,
-    run,
-)
+from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.report import Evaluation, format_table
+from recsys.evaluation.runner import Method, run
+from recsys.evaluation.truth import choose_queries, make_truth, read_pairs
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.serving.queryside import QuerySide

@@ -27,7 +27,10 @@ import numpy as np
 from recsys.articles import Article, read_articles
 from recsys.catalog.sqlite import StoredArticle
 from recsys.encoding.encoders import SentenceTransformerEncoder
-from recsys.evaluation.evaluate import EvalCorpus, choose_queries, format_table, make_truth, read_pairs, run
+from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.report import format_table
+from recsys.evaluation.runner import run
+from recsys.evaluation.truth import choose_queries, make_truth, read_pairs
 from recsys.settings import Settings
 
 _WORD = re.compile(r"\S+")

@@ -90,7 +90,7 @@ def evaluate(
     """
     from index.evaluation import evaluate_prepared, find_pairs, prepare
     from recsys.evaluation.baselines import parse_method_names
-    from recsys.evaluation.evaluate import format_table
+    from recsys.evaluation.report import format_table
 
     settings = make_settings(data_dir=data_dir, model=model, log_level="warning")
     configure_logging(settings.log_level)

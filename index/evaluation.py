@@ -19,17 +19,11 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.errors import IndexError_, InvalidInput
 from recsys.evaluation.baselines import METHOD_NAMES, FullSystem, make_methods
-from recsys.evaluation.evaluate import (
-    DEFAULT_KS,
-    EvalCorpus,
-    Evaluation,
-    Method,
-    choose_queries,
-    make_truth,
-    read_pairs,
-    run,
-)
+from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.report import Evaluation
+from recsys.evaluation.runner import DEFAULT_KS, Method, run
 from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
+from recsys.evaluation.truth import choose_queries, make_truth, read_pairs
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender

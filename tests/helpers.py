@@ -23,7 +23,7 @@ from typer.testing import Result
 from recsys.articles import Article
 from recsys.catalog.sqlite import StoredArticle
 from recsys.encoding.protocol import Encoder
-from recsys.evaluation.evaluate import EvalCorpus
+from recsys.evaluation.corpus import EvalCorpus
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder

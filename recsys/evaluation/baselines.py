@@ -23,7 +23,8 @@ from dataclasses import replace
 from recsys.catalog.sqlite import StoredArticle
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
-from recsys.evaluation.evaluate import EvalCorpus, Method
+from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.runner import Method
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
 from recsys.version.vectors import VectorIndex

@@ -14,21 +14,11 @@ from recsys.articles import Article
 from recsys.catalog.sqlite import Catalog, StoredArticle
 from recsys.errors import InvalidInput
 from recsys.evaluation.baselines import METHOD_NAMES, make_methods, parse_method_names
-from recsys.evaluation.evaluate import (
-    CuratedTruth,
-    EvalCorpus,
-    ProxyTruth,
-    choose_queries,
-    format_table,
-    make_truth,
-    ndcg,
-    pair_correlation,
-    pearson,
-    read_pairs,
-    run,
-    score_method,
-    spearman,
-)
+from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.metrics import ndcg, pair_correlation, pearson, spearman
+from recsys.evaluation.report import format_table
+from recsys.evaluation.runner import run, score_method
+from recsys.evaluation.truth import CuratedTruth, ProxyTruth, choose_queries, make_truth, read_pairs
 from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version.store import IndexStore

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from recsys.errors import InvalidInput
-from recsys.evaluation.evaluate import CuratedTruth, ProxyTruth, format_table, run, score_method
+from recsys.evaluation.report import format_table
+from recsys.evaluation.runner import run, score_method
 from recsys.evaluation.significance import (
     Interval,
     analyse,
@@ -19,6 +20,7 @@ from recsys.evaluation.significance import (
     mean_interval,
     sign_flip_p,
 )
+from recsys.evaluation.truth import CuratedTruth, ProxyTruth
 from tests.helpers import Fixed, tiny_corpus
 
 

@@ -1,0 +1,121 @@
+"""Running methods over the judged queries, then their intervals and paired comparisons.
+
+Each method's lists and latencies on the same queries are scored (recsys/evaluation/metrics.py), then
+given confidence intervals and paired comparisons (recsys/evaluation/significance.py). Used by
+`recsys evaluate` and by notebooks/evaluation.ipynb (through index/evaluation.py), so both show the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from recsys.catalog.sqlite import StoredArticle
+from recsys.errors import InvalidInput
+from recsys.evaluation.copies import Copies
+from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.metrics import measure, pair_correlation
+from recsys.evaluation.report import Evaluation, MethodResult
+from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, analyse
+from recsys.evaluation.truth import CuratedTruth, ProxyTruth, Truth
+
+DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
+
+
+class Method(Protocol):
+    """A way to pick related stories: ids of up to k other articles, best first."""
+
+    @property
+    def name(self) -> str: ...
+
+    def recommend(self, query: StoredArticle, k: int) -> list[str]: ...
+
+
+def score_method(
+    method: Method,
+    corpus: EvalCorpus,
+    truth: Truth,
+    query_ids: Sequence[str],
+    *,
+    ks: Sequence[int] = DEFAULT_KS,
+    dup_threshold: float = 0.9,
+    clock: Callable[[], float] = time.perf_counter,
+    copies_as_distinct: bool = False,
+) -> MethodResult:
+    """`method`'s list for each query, timed, then every metric of those lists."""
+    ks = tuple(sorted(set(ks)))
+    depth = ks[-1]
+    copies = Copies(()) if copies_as_distinct else corpus.copies
+    lists: dict[str, list[str]] = {}
+    latencies: list[float] = []
+    for query_id in query_ids:
+        query = corpus.get(query_id)
+        itself = {query_id, *copies.others(query_id)}
+        started = clock()
+        found = method.recommend(query, depth + len(itself) - 1)
+        latencies.append((clock() - started) * 1000.0)
+        lists[query_id] = [i for i in found if i in corpus.row_of and i not in itself][:depth]
+    return measure(
+        method.name, lists, latencies, corpus, truth, ks=ks, dup_threshold=dup_threshold, copies=copies
+    )
+
+
+def run(
+    corpus: EvalCorpus,
+    methods: Sequence[Method],
+    truth: Truth,
+    query_ids: Sequence[str],
+    *,
+    ks: Sequence[int] = DEFAULT_KS,
+    dup_threshold: float = 0.9,
+    copies_as_distinct: bool = False,
+    graded: dict[tuple[str, str], float] | None = None,
+    reference: str = "system",
+    resamples: int = DEFAULT_RESAMPLES,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = 0,
+) -> Evaluation:
+    """Every method on the same queries, then intervals for every method and the `reference`
+    method's paired comparisons against the others (recsys/evaluation/significance.py), seeded by `seed`."""
+    if not ks or min(ks) < 1 or max(ks) > 100:
+        raise InvalidInput("every k must be between 1 and 100")
+    score = functools.partial(
+        score_method, ks=ks, dup_threshold=dup_threshold, copies_as_distinct=copies_as_distinct
+    )
+    results = [score(m, corpus, truth, query_ids) for m in methods]
+    dated = any(corpus.get(q).article.published_at for q in query_ids)
+    evaluation = Evaluation(
+        corpus_size=len(corpus),
+        truth=truth.description,
+        ks=tuple(sorted(set(ks))),
+        query_ids=list(query_ids),
+        results=results,
+        correlation=pair_correlation(corpus, graded) if graded else None,
+        notes={
+            "dup_threshold": dup_threshold,
+            # How identical copies were scored (recsys/evaluation/copies.py): as one article, or by id.
+            "copies": "distinct" if copies_as_distinct else f"one article ({corpus.copies.groups} groups)",
+        },
+        labels={"P@5": "story@5"} if _same_story(truth) and dated and 5 in ks else {},
+    )
+    # Against a section or tag proxy recall is tiny by construction (hundreds of relevant articles):
+    # its differences are real but meaningless, so only precision, nDCG and MRR are tested there.
+    topical = isinstance(truth, ProxyTruth) and truth.kind != "story"
+    if results and query_ids:
+        evaluation.significance = analyse(
+            {r.name: r.per_query for r in results},
+            metrics=evaluation.interval_metrics(),
+            compared=[m for m in evaluation.compared_metrics() if not (m.startswith("R@") and topical)],
+            reference=reference,
+            resamples=resamples,
+            permutations=permutations,
+            seed=seed,
+        )
+    return evaluation
+
+
+def _same_story(truth: Truth) -> bool:
+    return isinstance(truth, CuratedTruth) or (isinstance(truth, ProxyTruth) and truth.kind == "story")
