@@ -1,8 +1,9 @@
-"""The SQLite article store: articles, status, embedding cache, generation.
+"""The SQLite article store: connections, articles, status, generation and what changed since.
 
-One SQLite database holds every article, its status, the hash of its embedded
-text, its curated links, the embedding cache, and the editorial overrides (pins and blocks, read and
-written by recsys/catalog/overrides.py).
+One SQLite database holds every article, its status, the hash of its embedded text and its curated
+links, and also the embedding cache (recsys/catalog/embeddings.py) and the editorial overrides (pins
+and blocks, recsys/catalog/overrides.py); the DDL of every table and the migrations are in
+recsys/catalog/schema.py.
 
 Each article gets an integer `key` that never changes; the vector index uses it as the FAISS id, so an
 index version and the catalog agree on identity even as articles are edited or retracted.
@@ -24,83 +25,13 @@ from typing import Any
 import numpy as np
 
 from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
+from recsys.catalog.embeddings import EmbeddingCache
+from recsys.catalog.schema import prepare
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
 from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
-SCHEMA_VERSION = 4
 LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash, image_url, author"
 DEFAULT_BUSY_TIMEOUT = 30.0
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS articles (
-    key          INTEGER PRIMARY KEY AUTOINCREMENT,
-    id           TEXT NOT NULL UNIQUE,
-    url          TEXT UNIQUE,
-    title        TEXT,
-    body         TEXT,
-    section      TEXT,
-    tags         TEXT NOT NULL DEFAULT '[]',
-    published_at TEXT,
-    status       TEXT NOT NULL DEFAULT 'published' CHECK (status IN ('published', 'retracted')),
-    content_hash TEXT NOT NULL,
-    related      TEXT NOT NULL DEFAULT '[]',
-    updated_at   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_status ON articles (status);
-CREATE INDEX IF NOT EXISTS articles_section_published ON articles (section, published_at);
-CREATE TABLE IF NOT EXISTS embeddings (
-    model        TEXT NOT NULL,
-    recipe       TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    dim          INTEGER NOT NULL,
-    vector       BLOB NOT NULL,
-    PRIMARY KEY (model, recipe, content_hash)
-);
-"""
-
-# Each step takes a catalog from version N to N + 1, in place and inside one transaction; a catalog
-# created by an older release is upgraded on open, never refused.
-_MIGRATIONS: dict[int, str] = {
-    1: """
-CREATE TABLE IF NOT EXISTS pins (
-    article_id TEXT NOT NULL,
-    target_id  TEXT NOT NULL,
-    position   INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (article_id, target_id)
-);
-CREATE TABLE IF NOT EXISTS blocks (
-    scope      TEXT NOT NULL,  -- an article id, or '' for a global block
-    target_id  TEXT NOT NULL,
-    expires_at TEXT,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (scope, target_id)
-);
-INSERT OR IGNORE INTO meta VALUES ('overrides_generation', '0');
-""",
-    # The query side keeps a snapshot of each index version in memory and re-reads only what changed
-    # since: every write stamps its rows with the generation it bumped to, and a deletion leaves a
-    # tombstone, so "what changed after generation G" is one indexed query.
-    2: """
-ALTER TABLE articles ADD COLUMN changed_gen INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS articles_changed ON articles (changed_gen);
-CREATE TABLE IF NOT EXISTS deletions (
-    key        INTEGER PRIMARY KEY,
-    id         TEXT NOT NULL,
-    changed_gen INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deletions_changed ON deletions (changed_gen);
-""",
-    # Optional fields a listed item shows (issue 12): a picture and a byline; NULL for older rows.
-    3: """
-ALTER TABLE articles ADD COLUMN image_url TEXT;
-ALTER TABLE articles ADD COLUMN author TEXT;
-""",
-}
 
 
 class _Connection(sqlite3.Connection):
@@ -180,22 +111,10 @@ class Catalog:
             refused = os_refusal(exc, path.parent)
             raise refused or ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
         self._local = threading.local()
+        self.embeddings = EmbeddingCache(self)
         conn = self._conn()
         try:
-            conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-            if row is None:
-                # A new catalog runs every migration, so there is one definition of each table.
-                conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-                version = 1
-            else:
-                version = int(row[0])
-            if version > SCHEMA_VERSION:
-                raise ConfigError(
-                    f"{path}: catalog schema {version} is newer than the supported {SCHEMA_VERSION}; "
-                    "upgrade recsys"
-                )
-            self._migrate(conn, version)
+            prepare(conn, path)
         except sqlite3.DatabaseError as exc:
             raise self._unusable(exc) from exc
 
@@ -205,27 +124,6 @@ class Catalog:
         if isinstance(exc, sqlite3.OperationalError) and (refused := sqlite_refusal(exc, self.path)):
             return refused
         return ConfigError(f"{self.path}: not a usable catalog database ({exc})")
-
-    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
-        while version < SCHEMA_VERSION:
-            # executescript would commit on its own; run the statements inside our transaction.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = int(
-                    conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
-                )
-                if current == version:  # another process may have migrated meanwhile
-                    for statement in _MIGRATIONS[version].split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(
-                        "UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(version + 1),)
-                    )
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-            version = int(conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -477,50 +375,23 @@ class Catalog:
             return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
         return int(conn.execute("SELECT COUNT(*) FROM articles WHERE status = ?", (status,)).fetchone()[0])
 
-    # -- embedding cache ---------------------------------------------------------------------------
+    # -- the embedding cache (recsys/catalog/embeddings.py) -------------------------------------------
 
     def cached_vectors(self, model: str, recipe: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
-        wanted = list(dict.fromkeys(hashes))
-        found: dict[str, np.ndarray] = {}
-        conn = self._conn()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT content_hash, dim, vector FROM embeddings WHERE model = ? AND recipe = ? "
-                f"AND content_hash IN ({marks})",
-                [model, recipe, *chunk],
-            )
-            for row in rows:
-                vector = np.frombuffer(row["vector"], dtype=np.float32)
-                if vector.shape[0] == row["dim"]:  # a torn row is a miss, not a crash
-                    found[row["content_hash"]] = vector
-        return found
-
-    @staticmethod
-    def _vector_rows(model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> list[tuple]:
-        return [
-            (model, recipe, content_hash, int(vec.shape[0]), np.ascontiguousarray(vec, np.float32).tobytes())
-            for content_hash, vec in items
-        ]
+        return self.embeddings.cached_vectors(model, recipe, hashes)
 
     def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
-        rows = self._vector_rows(model, recipe, items)
-        with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+        self.embeddings.store_vectors(model, recipe, items)
 
     def add_vectors(self, model: str, recipe: str, chunks: Iterable[Iterable[tuple[str, np.ndarray]]]) -> int:
-        """Add vectors to the cache in one transaction: all chunks or none, so an error while they are
-        produced (a corrupt file half-way) leaves the cache as it was. Vectors already cached are
-        kept. Returns the rows added."""
-        added = 0
-        with self.transaction() as conn:
-            for chunk in chunks:
-                before = conn.total_changes
-                rows = self._vector_rows(model, recipe, chunk)
-                conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
-                added += conn.total_changes - before
-        return added
+        return self.embeddings.add_vectors(model, recipe, chunks)
+
+    @staticmethod
+    def cache_identities(source: Path) -> dict[tuple[str, str, int], int]:
+        return EmbeddingCache.cache_identities(source)
+
+    def import_embeddings(self, source: Path) -> int:
+        return self.embeddings.import_embeddings(source)
 
     # -- backup ------------------------------------------------------------------------------------
 
@@ -549,48 +420,3 @@ class Catalog:
         finally:
             partial.unlink(missing_ok=True)
         return articles
-
-    # -- sharing the embedding cache -----------------------------------------------------------------
-
-    @staticmethod
-    def cache_identities(source: Path) -> dict[tuple[str, str, int], int]:
-        """How many cached vectors another catalog file holds per (model, recipe, dimension); read-only."""
-        try:
-            other = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-            try:
-                rows = other.execute(
-                    "SELECT model, recipe, dim, COUNT(*) FROM embeddings GROUP BY model, recipe, dim"
-                ).fetchall()
-            finally:
-                other.close()
-        except sqlite3.DatabaseError as exc:
-            raise InvalidInput(f"{source}: not a catalog with an embedding cache ({exc})") from exc
-        return {(str(m), str(r), int(d)): int(n) for m, r, d, n in rows}
-
-    def import_embeddings(self, source: Path) -> int:
-        """Copy the embedding cache of another catalog file into this one (rows already here win).
-
-        Lets a new catalog reuse vectors that another data folder paid for: a build then embeds only
-        texts that neither catalog has seen. The source is opened read-only. Returns the rows added.
-        """
-        if not source.is_file():
-            raise InvalidInput(f"{source}: no such catalog file")
-        if source.resolve() == self.path.resolve():
-            return 0
-        try:
-            other = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        except sqlite3.DatabaseError as exc:
-            raise InvalidInput(f"{source}: not a readable catalog ({exc})") from exc
-        added = 0
-        try:
-            rows = other.execute("SELECT model, recipe, content_hash, dim, vector FROM embeddings")
-            while batch := rows.fetchmany(2000):
-                with self.transaction() as conn:
-                    before = conn.total_changes
-                    conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", batch)
-                    added += conn.total_changes - before
-        except sqlite3.DatabaseError as exc:
-            raise InvalidInput(f"{source}: cannot read its embedding cache ({exc})") from exc
-        finally:
-            other.close()
-        return added

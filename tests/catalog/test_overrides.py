@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import SCHEMA_VERSION, Catalog
+from recsys.catalog.schema import SCHEMA_VERSION
+from recsys.catalog.sqlite import Catalog
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
 
 V1_FILE = Path(__file__).parents[1] / "data" / "catalog-v1.sqlite3"

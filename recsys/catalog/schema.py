@@ -1,0 +1,124 @@
+"""The catalog's schema: the DDL of every table, and the versioned migrations.
+
+A catalog made by an older release is brought up to date on open, in place.
+
+Tables: `meta` (schema version, generation), `articles`, `embeddings` (the embedding cache,
+recsys/catalog/embeddings.py), `pins` and `blocks` (editorial overrides, recsys/catalog/overrides.py),
+`deletions` (tombstones for the change feed, Catalog.changed_since).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from recsys.errors import ConfigError
+
+SCHEMA_VERSION = 4
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    key          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    url          TEXT UNIQUE,
+    title        TEXT,
+    body         TEXT,
+    section      TEXT,
+    tags         TEXT NOT NULL DEFAULT '[]',
+    published_at TEXT,
+    status       TEXT NOT NULL DEFAULT 'published' CHECK (status IN ('published', 'retracted')),
+    content_hash TEXT NOT NULL,
+    related      TEXT NOT NULL DEFAULT '[]',
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_status ON articles (status);
+CREATE INDEX IF NOT EXISTS articles_section_published ON articles (section, published_at);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model        TEXT NOT NULL,
+    recipe       TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    dim          INTEGER NOT NULL,
+    vector       BLOB NOT NULL,
+    PRIMARY KEY (model, recipe, content_hash)
+);
+"""
+
+# Each step takes a catalog from version N to N + 1, in place and inside one transaction; a catalog
+# created by an older release is upgraded on open, never refused.
+_MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE IF NOT EXISTS pins (
+    article_id TEXT NOT NULL,
+    target_id  TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, target_id)
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    scope      TEXT NOT NULL,  -- an article id, or '' for a global block
+    target_id  TEXT NOT NULL,
+    expires_at TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (scope, target_id)
+);
+INSERT OR IGNORE INTO meta VALUES ('overrides_generation', '0');
+""",
+    # The query side keeps a snapshot of each index version in memory and re-reads only what changed
+    # since: every write stamps its rows with the generation it bumped to, and a deletion leaves a
+    # tombstone, so "what changed after generation G" is one indexed query.
+    2: """
+ALTER TABLE articles ADD COLUMN changed_gen INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS articles_changed ON articles (changed_gen);
+CREATE TABLE IF NOT EXISTS deletions (
+    key        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL,
+    changed_gen INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deletions_changed ON deletions (changed_gen);
+""",
+    # Optional fields a listed item shows (issue 12): a picture and a byline; NULL for older rows.
+    3: """
+ALTER TABLE articles ADD COLUMN image_url TEXT;
+ALTER TABLE articles ADD COLUMN author TEXT;
+""",
+}
+
+
+def prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the tables of a new catalog, or upgrade an older one in place (ConfigError for a catalog
+    made by a newer release). SQLite's own errors are the caller's to report."""
+    conn.executescript(_TABLES)
+    row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    if row is None:
+        # A new catalog runs every migration, so there is one definition of each table.
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        version = 1
+    else:
+        version = int(row[0])
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{path}: catalog schema {version} is newer than the supported {SCHEMA_VERSION}; upgrade recsys"
+        )
+    _migrate(conn, version)
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    while version < SCHEMA_VERSION:
+        # executescript would commit on its own; run the statements inside our transaction.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = int(conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
+            if current == version:  # another process may have migrated meanwhile
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(version + 1),))
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        version = int(conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
