@@ -32,8 +32,8 @@ from recsys.catalog.sqlite import StoredArticle
 from recsys.root import Root
 from recsys.serving.dedup import normalise_title
 from recsys.serving.query import RelatedQuery
-from recsys.serving.ranking import Recommendation
 from recsys.serving.recommend import Recommender
+from recsys.serving.types import Recommendation
 from recsys.settings import Settings
 
 

@@ -33,7 +33,7 @@ _EXPORTS = {
     "InvalidInput": "recsys.errors",
     "ModelLoadError": "recsys.errors",
     "RecsysError": "recsys.errors",
-    "Recommendation": "recsys.serving.ranking",
+    "Recommendation": "recsys.serving.types",
     "Recommender": "recsys.serving.recommend",
     "Root": "recsys.root",
     "Settings": "recsys.settings",
@@ -111,8 +111,8 @@ if TYPE_CHECKING:
         RecsysError,
     )
     from recsys.root import Root
-    from recsys.serving.ranking import Recommendation
     from recsys.serving.recommend import Recommender
+    from recsys.serving.types import Recommendation
     from recsys.settings import Settings
     from recsys.version.store import IndexStore, LoadedIndex, Manifest
     from recsys.version.vectors import IndexSpec, VectorIndex

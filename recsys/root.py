@@ -139,8 +139,8 @@ class Root:
     def query_side(self) -> QuerySide:
         """The request path's wiring (recsys/serving/queryside.py); loads the model unless the root
         has none. Nothing is read from the index until a version is loaded."""
+        from recsys.serving.policy import Policy
         from recsys.serving.queryside import QuerySide
-        from recsys.serving.ranking import Policy
 
         return QuerySide(
             settings=self.settings,

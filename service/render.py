@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 from fastapi import Response
 
-from recsys.serving.ranking import RankedList, Recommendation
 from recsys.serving.recommend import Blocks
+from recsys.serving.types import RankedList, Recommendation
 
 
 def item(rec: Recommendation) -> dict[str, Any]:

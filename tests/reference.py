@@ -1,12 +1,12 @@
 """The exhaustive reference path of the query side, for equivalence tests only.
 
-It answers the same questions as recsys/serving/recommend.py the slow, obvious way: every article row read
-from the catalog (SQL), every rule checked one article at a time (`ranking.Rules`: the section,
-author, tag and date filters among them), every indexed vector scored against the subject
-(relevance: the cosine blended with the subject's lexical match, read from the version's lexical
-lists, or scored now for an article the version does not hold), and the section pool read with SQL.
-The fast path must return the
-same lists; tests/serving/test_equivalence.py checks that it does.
+It answers the same questions as recsys/serving/recommend.py the slow, obvious way: every article row
+read from the catalog (SQL), every rule checked one article at a time (`Rules` below, written apart
+from recsys/serving/rules.py: the section, author, tag and date filters among them), every indexed
+vector scored against the subject (relevance: the cosine blended with the subject's lexical match,
+read from the version's lexical lists, or scored now for an article the version does not hold), and
+the section pool read with SQL. The fast path must return the same lists;
+tests/serving/test_equivalence.py checks that it does.
 """
 
 from __future__ import annotations
@@ -16,25 +16,72 @@ from datetime import datetime
 
 import numpy as np
 
-from recsys.articles import Article, format_timestamp
+from recsys.articles import Article, format_timestamp, parse_timestamp
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.sqlite import Catalog, StoredArticle
 from recsys.encoding.recipe import TextRecipe
+from recsys.serving.policy import Policy
 from recsys.serving.query import RelatedQuery, encode_cursor
-from recsys.serving.ranking import (
-    ArticleAsSource,
-    Candidate,
-    Page,
-    Policy,
-    RankedList,
-    Rules,
-    Subject,
-    published,
-    rank_list,
-)
+from recsys.serving.ranking import rank_list
 from recsys.serving.recommend import FALLBACK_POOL, Blocks
+from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Subject
 from recsys.version.snapshot import epoch_of
 from recsys.version.store import LoadedIndex
+
+
+def published(article: Article) -> datetime | None:
+    value = article.published_at
+    return parse_timestamp(value) if value else None
+
+
+class Rules:
+    """Stage 1 for one article: may it appear at all under this subject, for this request? With
+    datetimes and names, where the fast path (recsys/serving/rules.py) has epoch seconds and codes."""
+
+    def __init__(self, subject: Subject, query: RelatedQuery, blocked: set[str], now: datetime) -> None:
+        self.subject = subject
+        self.query = query
+        self.blocked = blocked
+        self.now = now
+        self.oldest = subject.anchor - query.max_age if query.max_age is not None else None
+        # Under any date rule an undated candidate is left out: it cannot be shown to satisfy it.
+        self.dated = query.background or any(
+            value is not None for value in (query.since, query.until, query.max_age_days)
+        )
+
+    def allows(self, article: Article, key: int | None, status: str) -> bool:
+        subject, query = self.subject, self.query
+        if key == subject.key or (subject.id is not None and article.id == subject.id):
+            return False
+        if status != "published" or article.id in self.blocked:
+            return False
+        moment = published(article)
+        if moment is not None and moment > self.now:
+            return False
+        if query.sections and article.section not in query.sections:
+            return False
+        if query.exclude_sections and article.section in query.exclude_sections:
+            return False
+        if query.authors and article.author not in query.authors:
+            return False
+        if query.exclude_authors and article.author in query.exclude_authors:
+            return False
+        if query.tags and not set(article.tags) & set(query.tags):
+            return False
+        if query.exclude_tags and set(article.tags) & set(query.exclude_tags):
+            return False
+        if self.dated:
+            if moment is None:
+                return False
+            if query.since is not None and moment < query.since:
+                return False
+            if query.until is not None and moment > query.until:
+                return False
+            if self.oldest is not None and moment < self.oldest:
+                return False
+            if query.background and moment >= subject.anchor:
+                return False
+        return True
 
 
 def _candidate(stored: StoredArticle, vector: np.ndarray, relevance: float) -> Candidate:

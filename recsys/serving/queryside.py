@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
-from recsys.serving.ranking import Policy
+from recsys.serving.policy import Policy
 from recsys.serving.recommend import Clock, Recommender, utcnow
 from recsys.settings import Settings
 from recsys.version.store import IndexStore, LoadedIndex

@@ -33,21 +33,11 @@ from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
 from recsys.serving.live import LiveState, LiveView
+from recsys.serving.policy import Policy
 from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
-from recsys.serving.ranking import (
-    SECONDS_PER_DAY,
-    ArticleAsSource,
-    Candidate,
-    Page,
-    Policy,
-    RankedList,
-    Recommendation,
-    Rules,
-    Subject,
-    depth,
-    rank_list,
-)
+from recsys.serving.ranking import SECONDS_PER_DAY, depth, rank_list
 from recsys.serving.rules import RowRules
+from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
 from recsys.version.snapshot import NO_CODE, epoch_of
 from recsys.version.store import LoadedIndex
 
@@ -512,13 +502,12 @@ class Recommender:
         outside = [int(k) for k, r in zip(keys, rows.tolist(), strict=True) if r < 0]
         if outside:
             # Pinned articles published after the build: checked one by one, embedded on the fly.
-            rules = Rules(subject, request.query, set(), datetime.fromtimestamp(request.rules.now, UTC))
             for key, stored in self.catalog.by_keys(outside).items():
                 if key in request.page.keys or np.isin(key, request.rules.excluded):
                     continue
                 if stored.id in request.query.exclude or stored.article.url in request.query.exclude:
                     continue
-                if rules.allows(stored.article, key, stored.status):
+                if request.rules.allows(stored.article, key, stored.status):
                     vector = self.query_vector(stored)
                     source = ArticleAsSource(stored.article)
                     when = epoch_of(stored.article.published_at)

@@ -1,12 +1,11 @@
 """Stage 1 of recsys/serving/ranking.py on arrays: which candidate rows may be listed at all.
 
-`RowRules` answers for many rows at once, from the snapshot and the live state, the question
-`ranking.Rules.allows` answers for one article: never the article itself, nothing retracted, deleted,
-scheduled, blocked or already on the page; then the request's section, author, tag and date filters.
-It also
-knows, before any search, when the filters can match nothing (an unknown section or tag, an empty date
-window), and which rows a narrow filter can match at all, so that a short list is completed from those
-rows exactly instead of by widening a search.
+`RowRules` answers for many rows at once, from the snapshot and the live state: never the article
+itself, nothing retracted, deleted, scheduled, blocked or already on the page; then the request's
+section, author, tag and date filters. `allows` asks the same of one article the version has no row
+for (a pin published since the build). It also knows, before any search, when the filters can match
+nothing (an unknown section or tag, an empty date window), and which rows a narrow filter can match
+at all, so that a short list is completed from those rows exactly instead of by widening a search.
 """
 
 from __future__ import annotations
@@ -16,10 +15,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from recsys.articles import Article
 from recsys.serving.live import LiveState
 from recsys.serving.query import RelatedQuery
-from recsys.serving.ranking import Subject
-from recsys.version.snapshot import Snapshot
+from recsys.serving.types import Subject
+from recsys.version.snapshot import Snapshot, epoch_of
 
 
 def _member(values: np.ndarray, small: np.ndarray) -> np.ndarray:
@@ -48,6 +48,7 @@ class RowRules:
     ) -> None:
         self.snapshot = snapshot
         self.state = state
+        self.subject = subject
         self.query = query
         self.now = now
         self.excluded = np.array(sorted(set(excluded_keys)), dtype=np.int64)
@@ -100,6 +101,34 @@ class RowRules:
             with np.errstate(invalid="ignore"):
                 ok &= (moment >= self.low) & (moment <= self.high) & (moment < self.before)
         return ok
+
+    def allows(self, article: Article, key: int | None, status: str) -> bool:
+        """The rules of `mask` for one article that has no row in the version. Its section, author and
+        tags are compared by name: a name first seen since the build has no code. The caller checks
+        the page and the excluded keys."""
+        subject, query = self.subject, self.query
+        if key == subject.key or (subject.id is not None and article.id == subject.id):
+            return False
+        if status != "published":
+            return False
+        moment = epoch_of(article.published_at)
+        if moment > self.now:  # NaN (undated) compares False, as in `mask`
+            return False
+        if query.sections and article.section not in query.sections:
+            return False
+        if query.exclude_sections and article.section in query.exclude_sections:
+            return False
+        if query.authors and article.author not in query.authors:
+            return False
+        if query.exclude_authors and article.author in query.exclude_authors:
+            return False
+        if query.tags and not set(article.tags) & set(query.tags):
+            return False
+        if query.exclude_tags and set(article.tags) & set(query.exclude_tags):
+            return False
+        if self.dated:
+            return self.low <= moment <= self.high and moment < self.before  # False for NaN
+        return True
 
     def _has_tag(self, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
         snapshot = self.snapshot

@@ -23,8 +23,8 @@ from recsys.demo_corpus import DemoArticle, generate, write_jsonl
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery
-from recsys.serving.ranking import Recommendation
 from recsys.serving.recommend import Blocks, Recommender
+from recsys.serving.types import Recommendation
 from recsys.settings import Settings
 from tests.fakes import make_recommender
 
