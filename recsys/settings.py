@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     # Seconds between checks of the CURRENT pointer by a running service; 0 turns the watcher off
     # (POST /admin/reload still works).
     reload_interval: float = Field(default=2.0, ge=0, le=3600)
+    # Seconds between a running service's reads of the catalog's generation (its change feed): a
+    # write made elsewhere (another worker, the CLI) reaches the lists within about this long. A
+    # write made through the service's own API is applied before its response, whatever this is.
+    change_poll_seconds: float = Field(default=0.2, ge=0.01, le=60)
     # Seconds between the service's checks for articles added, edited, retracted or deleted since the
     # current index version; when there are, it builds and publishes one (docs/cms.md). 0 = off.
     auto_publish_interval: float = Field(default=0, ge=0, le=86_400)

@@ -1,5 +1,7 @@
 """Admin endpoints for editorial overrides (pins and blocks). Every one requires the API key
-(service/auth.py); changes act on the next request, with no rebuild."""
+(service/auth.py). A change acts with no rebuild: this worker applies it to its live state before it
+answers, so the next request shows it; other workers and replicas within the change poll
+(RECSYS_CHANGE_POLL_SECONDS, service/state.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,11 @@ def _overrides(request: Request) -> Overrides:
     return overrides_of(state_of(request))
 
 
+def _applied(request: Request) -> None:
+    """Apply a committed change to this worker's live state before the response goes out."""
+    state_of(request).refresh_live()
+
+
 def _entry(block: Block) -> BlockEntry:
     return BlockEntry(
         target=block.target_id,
@@ -54,7 +61,9 @@ def get_pins(request: Request, article_id: ArticleId) -> PinsResponse:
     summary="Replace an article's pins (an ordered list; empty unpins all)",
 )
 def put_pins(request: Request, article_id: ArticleId, body: PinsBody) -> PinsResponse:
-    return PinsResponse(article_id=article_id, pins=_overrides(request).set_pins(article_id, body.pins))
+    pins = _overrides(request).set_pins(article_id, body.pins)
+    _applied(request)
+    return PinsResponse(article_id=article_id, pins=pins)
 
 
 @router.delete(
@@ -65,6 +74,7 @@ def put_pins(request: Request, article_id: ArticleId, body: PinsBody) -> PinsRes
 )
 def delete_pins(request: Request, article_id: ArticleId) -> PinsResponse:
     _overrides(request).unpin(article_id)
+    _applied(request)
     return PinsResponse(article_id=article_id, pins=[])
 
 
@@ -86,6 +96,7 @@ def list_blocks(
 )
 def add_block(request: Request, body: BlockBody) -> BlockEntry:
     block = _overrides(request).block(body.target, under=body.article, expires_at=aware(body.expires_at))
+    _applied(request)
     return _entry(block)
 
 
@@ -97,4 +108,5 @@ def remove_block(
 ) -> BlocksList:
     overrides = _overrides(request)
     overrides.unblock(target, under=article)
+    _applied(request)
     return BlocksList(blocks=[_entry(b) for b in overrides.blocks()])

@@ -31,7 +31,7 @@ from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
 from service.request_id import RequestId
 from service.routes import router
-from service.state import ServiceState, watch_current
+from service.state import ServiceState, watch_changes, watch_current
 from service.widget import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         app.state.recsys = state
         async with (
             watch_current(state, settings.reload_interval),
+            watch_changes(state, settings.change_poll_seconds),
             auto_publish(state, settings.auto_publish_interval),
         ):
             yield

@@ -9,8 +9,16 @@ whenever the list could:
 - the settings that shape lists (ranking policy, default limits, search bound);
 - the path and the query parameters.
 
-The ETag is computed before any ranking work, so a matching If-None-Match costs one read of the
-catalog's generation. `If-None-Match: *` matches only an article that exists.
+A request reads the query side's live state once (recsys/serving/live.py: memory, no catalog read,
+no lock) and passes it here and to the body, so the ETag and the body always describe the same
+state. The ETag is computed from it before any ranking work, so a matching If-None-Match costs no
+I/O at all, and neither does a response cache hit. `If-None-Match: *` matches only an article that
+exists (for a stored article, decided from the same state).
+
+The live state follows the catalog off the request path (service/state.py): a write made through
+this process (admin API, CMS) is applied to it before the write's response returns; a write made
+elsewhere (another worker, the CLI, another host) within RECSYS_CHANGE_POLL_SECONDS plus the time
+to read the change (docs/architecture.md, "Serving at scale", has the measured bound).
 """
 
 from __future__ import annotations
@@ -24,14 +32,14 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from recsys.serving.live import LiveState
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from service.render import dumps
 
 
-def etag_for(request: Request, recommender: Recommender, now: float) -> str:
+def etag_for(request: Request, recommender: Recommender, state: LiveState, now: float) -> str:
     params = sorted(request.query_params.multi_items())
-    state = recommender.live.current()  # one read of the catalog's generation for the whole tag
     parts = [
         recommender.index.version,
         str(state.generation),
@@ -44,12 +52,17 @@ def etag_for(request: Request, recommender: Recommender, now: float) -> str:
 
 
 def cache_headers(
-    request: Request, recommender: Recommender, settings: Settings, exists: Callable[[], bool]
+    request: Request,
+    recommender: Recommender,
+    state: LiveState,
+    settings: Settings,
+    exists: Callable[[], bool],
 ) -> tuple[dict[str, str], Response | None]:
-    """The caching headers of a response, and a 304 to send instead when the client's copy is
-    current (`exists` says whether the requested article exists, for `If-None-Match: *`)."""
+    """The caching headers of a response under `state` (the one its body will be made from), and a
+    304 to send instead when the client's copy is current (`exists` says whether the requested
+    article exists under that state, for `If-None-Match: *`)."""
     now = recommender.clock().timestamp()
-    etag = etag_for(request, recommender, now)
+    etag = etag_for(request, recommender, state, now)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={settings.cache_max_age}"}
     wanted = request.headers.get("if-none-match", "")
     if not wanted:

@@ -6,6 +6,10 @@ so a record is refused for the same reasons and in the same words; the HTTP API 
 the record format does not have. A batch is imported as `recsys ingest` imports a file: bad lines
 are skipped and reported by number, the rest written (`?strict=true`: all or nothing, as `--strict`).
 Builds run in a background thread under the build lock (service/builds.py).
+
+A write is applied to this worker's live state before its response returns (`refresh_live`): the
+editor who retracts sees the article gone on the next request. Other workers and replicas follow
+within the change poll (RECSYS_CHANGE_POLL_SECONDS, service/state.py).
 """
 
 from __future__ import annotations
@@ -139,6 +143,7 @@ async def put_article(
     def write() -> tuple[str, Stored]:  # parsing a megabyte included: off the event loop
         article = _one_record(text, article_id)
         change = upsert_article(catalog, article)
+        state.refresh_live()
         return change, catalog.get(article.id)
 
     change, stored = await run_in_threadpool(write)
@@ -192,7 +197,10 @@ async def post_articles(
     def write() -> ImportReport:
         # StringIO with newline="" splits lines exactly as reading the same bytes from a file does.
         records = jsonl_records(io.StringIO(text, newline=""), SOURCE, unknown_fields=False)
-        return import_records(catalog, records, SOURCE, strict=strict)
+        try:
+            return import_records(catalog, records, SOURCE, strict=strict)
+        finally:
+            state.refresh_live()  # what was committed, even when a strict batch stopped half-way
 
     report = await run_in_threadpool(write)
     if report.skipped == report.read:
@@ -218,6 +226,7 @@ def get_article(state: State, article_id: ArticleId) -> CatalogArticle:
 )
 def retract_article(state: State, article_id: ArticleId) -> ArticleChange:
     changed = state.query_side.catalog.set_status(article_id, "retracted")
+    state.refresh_live()
     return ArticleChange(id=article_id, status="retracted", changed=changed)
 
 
@@ -229,6 +238,7 @@ def retract_article(state: State, article_id: ArticleId) -> ArticleChange:
 )
 def delete_article(state: State, article_id: ArticleId) -> ArticleChange:
     state.query_side.catalog.delete(article_id)
+    state.refresh_live()
     return ArticleChange(id=article_id, status="deleted", changed=True)
 
 

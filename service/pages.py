@@ -88,8 +88,13 @@ async def _blocks_by_id(
     request: Request, listing: Listing, article_id: str, form: tuple[Render, str]
 ) -> Response:
     recommender, query = listing.recommender, listing.query
+    state = recommender.live.current()  # read once: the ETag and the body both come from it
     headers, cached = cache_headers(
-        request, recommender, listing.settings, lambda: recommender.has_article(article_id)
+        request,
+        recommender,
+        state,
+        listing.settings,
+        lambda: recommender.has_article(article_id, state=state),
     )
     if cached is not None:
         return cached
@@ -97,8 +102,8 @@ async def _blocks_by_id(
     return await cached_answer(
         listing.state.responses,
         headers,
-        lambda: blocks_body(article_id, version, recommender.blocks(article_id, query)),
-        in_memory=recommender.in_memory(article_id),
+        lambda: blocks_body(article_id, version, recommender.blocks(article_id, query, state=state)),
+        in_memory=recommender.in_memory(article_id, state=state),
         render=form[0],
         media_type=form[1],
     )
@@ -106,19 +111,22 @@ async def _blocks_by_id(
 
 async def _blocks_by_url(request: Request, listing: Listing, url: str, form: tuple[Render, str]) -> Response:
     recommender, query = listing.recommender, listing.query
-    headers, cached = cache_headers(request, recommender, listing.settings, lambda: recommender.has_url(url))
+    state = recommender.live.current()  # read once: the ETag and the body both come from it
+    headers, cached = cache_headers(
+        request, recommender, state, listing.settings, lambda: recommender.has_url(url, state=state)
+    )
     if cached is not None:
         return cached
 
     def make() -> dict[str, Any]:
-        article_id, blocks = recommender.blocks_for_url(url, query)
+        article_id, blocks = recommender.blocks_for_url(url, query, state=state)
         return blocks_body(article_id, recommender.index.version, blocks)
 
     return await cached_answer(
         listing.state.responses,
         headers,
         make,
-        in_memory=recommender.in_memory(url=url),
+        in_memory=recommender.in_memory(url=url, state=state),
         render=form[0],
         media_type=form[1],
     )

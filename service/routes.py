@@ -43,8 +43,13 @@ async def related(
     article_id: Annotated[str, Path(description="the article's id in the catalog")],
 ) -> Response:
     recommender, query = listing.recommender, listing.query
+    state = recommender.live.current()  # read once: the ETag and the body both come from it
     headers, cached = cache_headers(
-        request, recommender, listing.settings, lambda: recommender.has_article(article_id)
+        request,
+        recommender,
+        state,
+        listing.settings,
+        lambda: recommender.has_article(article_id, state=state),
     )
     if cached is not None:
         return cached
@@ -52,9 +57,9 @@ async def related(
         listing.state.responses,
         headers,
         lambda: related_body(
-            article_id, recommender.index.version, recommender.related_list(article_id, query)
+            article_id, recommender.index.version, recommender.related_list(article_id, query, state=state)
         ),
-        in_memory=recommender.in_memory(article_id),
+        in_memory=recommender.in_memory(article_id, state=state),
     )
 
 

@@ -1,12 +1,18 @@
-"""What a running service holds, and hot reload (watcher and admin reload).
+"""What a running service holds, and what keeps it current without a restart (hot reload, changes).
 
-Hot reload notices that the CURRENT pointer moved (a build or a
-rollback) and swaps the served index version without a restart.
+Both run off the request path:
 
-Two ways in: a watcher task that polls the pointer every `RECSYS_RELOAD_INTERVAL` seconds, and
-`POST /admin/reload`. Both load in a worker thread, never on the event loop, so requests keep being
-answered while a large index is read and checksummed. Whether a reload is needed is decided, and
-decided again after the load, inside one lock: a load that a rollback overtook is not swapped in.
+- Hot reload: noticing that the CURRENT pointer moved (a build or a rollback) and swapping the
+  served index version. Two ways in: a watcher task that polls the pointer every
+  `RECSYS_RELOAD_INTERVAL` seconds, and `POST /admin/reload`. Both load in a worker thread, never on
+  the event loop, so requests keep being answered while a large index is read and checksummed.
+  Whether a reload is needed is decided, and decided again after the load, inside one lock: a load
+  that a rollback overtook is not swapped in.
+- Catalog changes (retractions, edits, deletions, pins, blocks): the served version's live state
+  (recsys/serving/live.py) is refreshed by a watcher thread that follows the catalog's change feed
+  (recsys/catalog/changes.py: a poll of the generation every `RECSYS_CHANGE_POLL_SECONDS`), and
+  right after every write this process makes (`refresh_live`, called by the admin and CMS
+  endpoints before they answer). Requests only read the state the last refresh swapped in.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from recsys.catalog.changes import ChangeFeed, PolledGeneration
 from recsys.errors import IndexError_, IndexMissing, RecsysError
 from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
@@ -89,6 +96,15 @@ class ServiceState:
         recommender = self.recommender
         return recommender.index.version if recommender is not None else None
 
+    def refresh_live(self) -> None:
+        """Bring the served live state up to the catalog now: after a write through this process has
+        committed (so that its own response, and every request after it, see it), and from the
+        change watcher. A hot swap refreshes the new version's state after the swap, so a write
+        committed while a version loaded is not lost."""
+        recommender = self.recommender
+        if recommender is not None:
+            recommender.refresh()
+
     def catalog_count(self) -> int:
         now = time.monotonic()
         if self._count is None or now - self._count[0] > CATALOG_COUNT_TTL:
@@ -148,6 +164,11 @@ class ServiceState:
             return None
         previous = self.served_version()
         self.recommender = recommender
+        # A write that committed while this version loaded refreshed the one it replaces.
+        try:
+            recommender.refresh()
+        except RecsysError as exc:
+            log.warning("catalog changes not read after the swap (the change watcher will): %s", exc)
         self.index_error = self.reload_error = self.refused_version = None
         self.metrics.index_articles.set(len(recommender.index.vectors))
         if previous is not None and previous != recommender.index.version:
@@ -186,3 +207,57 @@ async def periodically(step: Callable[[], object], interval: float, name: str) -
 def watch_current(state: ServiceState, interval: float) -> contextlib.AbstractAsyncContextManager[None]:
     """The watcher: reload when CURRENT moves."""
     return periodically(state.reload, interval, "index watcher")
+
+
+class ChangeWatcher:
+    """A daemon thread that follows the catalog's change feed and refreshes the served live state
+    whenever the generation moves. The feed is the one seam a catalog that notifies (PostgreSQL's
+    LISTEN/NOTIFY) replaces: the thread only waits on it."""
+
+    def __init__(self, state: ServiceState, feed: ChangeFeed, interval: float) -> None:
+        self.state = state
+        self.feed = feed
+        self.interval = interval  # the wait after a failure, and while nothing is served
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="recsys-change-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._follow()
+                except RecsysError as exc:  # a busy or unreadable catalog: the next round tries again
+                    log.warning("change watcher: %s", exc)
+                    self._stop.wait(self.interval)
+                except Exception:  # the thread must outlive any one failure, or changes stop silently
+                    log.exception("change watcher failed")
+                    self._stop.wait(self.interval)
+        finally:
+            self.feed.close()
+
+    def _follow(self) -> None:
+        recommender = self.state.recommender
+        if recommender is None:  # nothing served yet: nothing to keep current
+            self._stop.wait(self.interval)
+            return
+        seen = recommender.live.generation
+        if self.feed.wait(seen, self._stop) != seen:
+            self.state.refresh_live()
+
+
+@contextlib.asynccontextmanager
+async def watch_changes(state: ServiceState, interval: float) -> AsyncIterator[None]:
+    """The change watcher for the life of the app, polling the catalog every `interval` seconds."""
+    watcher = ChangeWatcher(state, PolledGeneration(state.query_side.catalog, interval), interval)
+    watcher.start()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(watcher.stop)  # at most one poll interval

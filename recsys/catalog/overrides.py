@@ -1,14 +1,17 @@
-"""Editorial overrides, stored in the catalog and read at query time (so they act at once, no rebuild):
+"""Editorial overrides, stored in the catalog and applied at query time (so they act with no rebuild):
 
 * pins: an ordered list of manual picks for one article, shown before the automatic results;
 * blocks: never show a target under one article (`scope` = that article) or anywhere (global), each
   with an optional expiry after which it no longer applies.
 
-Every change bumps the catalog's overrides generation, which the service puts into its ETags.
+Every change bumps the catalog's overrides generation, which the service puts into its ETags. The
+query side does not read these tables per request: it holds every pin and block in memory, read by
+`pin_map` and `block_map` whenever the generation moves (recsys/catalog/changes.py).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,6 +48,33 @@ def _check_text(ids: list[str]) -> None:
 
 def _stamp(now: datetime | None = None) -> str:
     return format_timestamp(now or datetime.now(UTC))
+
+
+# scope (GLOBAL or an article id) -> (blocked key, expires_at as stored or None) for each block
+BlockMap = dict[str, tuple[tuple[int, str | None], ...]]
+
+
+def pin_map(conn: sqlite3.Connection) -> dict[str, tuple[int, ...]]:
+    """Every article's pins as catalog keys, in their order."""
+    found: dict[str, list[int]] = {}
+    rows = conn.execute(
+        "SELECT p.article_id, a.key FROM pins p JOIN articles a ON a.id = p.target_id "
+        "ORDER BY p.article_id, p.position"
+    )
+    for article_id, key in rows:
+        found.setdefault(article_id, []).append(int(key))
+    return {article_id: tuple(keys) for article_id, keys in found.items()}
+
+
+def block_map(conn: sqlite3.Connection) -> BlockMap:
+    """Every block (expired ones included) as catalog keys, by scope."""
+    found: dict[str, list[tuple[int, str | None]]] = {}
+    rows = conn.execute(
+        "SELECT b.scope, b.expires_at, a.key FROM blocks b JOIN articles a ON a.id = b.target_id"
+    ).fetchall()
+    for scope, expires, key in rows:
+        found.setdefault(scope, []).append((int(key), expires or None))
+    return {scope: tuple(entries) for scope, entries in found.items()}
 
 
 class Overrides:

@@ -1,25 +1,29 @@
 """The live view: an index version's snapshot with what changed in the catalog since laid on top.
 
-Every catalog write bumps its generation (recsys/catalog/sqlite.py) and stamps the rows it touched. A
-request asks for the current state, which costs one read of the generation; only when it moved is the
-catalog read again, and then only what changed since the last read (rows edited, retracted or deleted,
-and every pin and block: small tables). A state is never modified once published: a refresh builds the
-next one, copying the per-row arrays only when an indexed article changed, and swaps it in with one
-assignment, so a request works on one consistent state from start to end.
+A request reads the current LiveState once (`LiveView.current`: an attribute read, no catalog, no
+lock) and works on that state from start to end: its ETag and its body come from the same one. A
+state is never modified once published: `refresh` reads what changed in the catalog since the
+state's generation (rows edited, retracted or deleted, and every pin and block: small tables;
+recsys/catalog/changes.py), builds the next state, copying the per-row arrays only when an indexed
+article changed, and swaps it in with one assignment.
+
+Refreshes run off the request path: in the service, from a watcher that follows the catalog's change
+feed and right after each write the service itself makes (service/state.py); in library use, when
+the caller asks (`Recommender.refresh`), and once when the view is made.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from recsys.articles import Article, ListedFields
+from recsys.catalog.changes import CatalogChanges, LeanRow, read_changes
+from recsys.catalog.overrides import BlockMap
 from recsys.catalog.sqlite import Catalog
 from recsys.version.snapshot import NO_CODE, Snapshot, epoch_of
 
@@ -70,6 +74,7 @@ class LiveView:
     def __init__(self, catalog: Catalog, snapshot: Snapshot) -> None:
         self.catalog = catalog
         self.snapshot = snapshot
+        # Held by refreshes only (the watcher, a write's own refresh): requests never wait on it.
         self._lock = threading.Lock()
         self._state = LiveState(
             generation=snapshot.catalog_generation,
@@ -81,16 +86,23 @@ class LiveView:
             authors=snapshot.authors,
             author_code=snapshot.author_code,
         )
-        self._state = self._refresh(self._state, force_overrides=True)
+        self.refresh(force=True)  # the pins and blocks, even when nothing changed since the build
 
     def current(self) -> LiveState:
-        state = self._state
-        if self.catalog.generation() == state.generation:
-            return state
+        """The state now: memory only. Read it once per request and pass it along."""
+        return self._state
+
+    @property
+    def generation(self) -> int:
+        return self._state.generation
+
+    def refresh(self, *, force: bool = False) -> LiveState:
+        """Bring the state up to the catalog: when its generation moved (or `force`), read what
+        changed and swap in the next state. Returns the state now current."""
         with self._lock:
-            # Another request may have refreshed while this one waited.
-            if self.catalog.generation() != self._state.generation:
-                self._state = self._refresh(self._state)
+            changes = read_changes(self.catalog, self._state.generation, force=force)
+            if changes is not None:
+                self._state = self._next(self._state, changes)
             return self._state
 
     def article(self, state: LiveState, row: int) -> Article:
@@ -105,20 +117,11 @@ class LiveView:
         changed = state.changed.get(row)
         return changed.article.title if changed is not None else self.snapshot.titles.get(row)
 
-    # -- reading the catalog ---------------------------------------------------------------------
+    # -- the next state ------------------------------------------------------------------------------
 
-    def _refresh(self, state: LiveState, force_overrides: bool = False) -> LiveState:
-        conn = self.catalog.connection()
-        conn.execute("BEGIN")
-        try:
-            generation = self.catalog.generation()
-            if generation == state.generation and not force_overrides:
-                return state
-            rows, deleted = self.catalog.changed_since(state.generation)
-            pins = _pins(conn)
-            blocks = _blocks(conn)
-        finally:
-            conn.execute("COMMIT")
+    def _next(self, state: LiveState, changes: CatalogChanges) -> LiveState:
+        generation, rows, deleted = changes.generation, changes.rows, changes.deleted
+        pins, blocks = changes.pins, _block_times(changes.blocks)
         snapshot = self.snapshot
         keys = np.array([r["key"] for r in rows] + deleted, dtype=np.int64)
         at = snapshot.rows_of_keys(keys)
@@ -169,7 +172,7 @@ class _Codes:
     authors: dict[str, int]
 
 
-def _changed_row(record: sqlite3.Row, codes: _Codes) -> ChangedRow:
+def _changed_row(record: LeanRow, codes: _Codes) -> ChangedRow:
     tags = tuple(json.loads(record["tags"]))
     article = Article(
         id=record["id"],
@@ -192,23 +195,14 @@ def _changed_row(record: sqlite3.Row, codes: _Codes) -> ChangedRow:
     )
 
 
-def _pins(conn: sqlite3.Connection) -> dict[str, tuple[int, ...]]:
-    found: dict[str, list[int]] = {}
-    rows = conn.execute(
-        "SELECT p.article_id, a.key FROM pins p JOIN articles a ON a.id = p.target_id "
-        "ORDER BY p.article_id, p.position"
-    )
-    for article_id, key in rows:
-        found.setdefault(article_id, []).append(int(key))
-    return {article_id: tuple(keys) for article_id, keys in found.items()}
+def _block_times(blocks: BlockMap) -> dict[str, tuple[tuple[int, float], ...]]:
+    """Blocks with their expiry in epoch seconds."""
+    return {
+        scope: tuple((key, _until(expires)) for key, expires in entries) for scope, entries in blocks.items()
+    }
 
 
-def _blocks(conn: sqlite3.Connection) -> dict[str, tuple[tuple[int, float], ...]]:
-    found: dict[str, list[tuple[int, float]]] = {}
-    rows: Sequence[tuple[str, str | None, int]] = conn.execute(
-        "SELECT b.scope, b.expires_at, a.key FROM blocks b JOIN articles a ON a.id = b.target_id"
-    ).fetchall()
-    for scope, expires, key in rows:
-        until = epoch_of(expires) if expires else math.inf
-        found.setdefault(scope, []).append((int(key), math.inf if math.isnan(until) else until))
-    return {scope: tuple(entries) for scope, entries in found.items()}
+def _until(expires: str | None) -> float:
+    """A block's expiry in epoch seconds: inf for none, and for one that cannot be read."""
+    until = epoch_of(expires) if expires else math.inf
+    return math.inf if math.isnan(until) else until

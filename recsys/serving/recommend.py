@@ -11,7 +11,11 @@ A filter that cannot match anything answers at once. Drafts and articles publish
 build have no precomputed list and take step 2.
 
 What the rules read comes from the version's snapshot and the live view of the catalog
-(recsys/serving/live.py): one read of the catalog's generation per request, more only when it moved.
+(recsys/serving/live.py): one in-memory state, read once per request. The public queries take that
+state (`state=`) so that a caller that has already read it (the service: for the ETag) answers
+from the same one; without it they read the current one. For a stored article nothing here reads
+the catalog; a draft, an article published since the build, and pins published since the build
+are read from it (and embedded).
 """
 
 from __future__ import annotations
@@ -153,6 +157,17 @@ class Recommender:
         with self.encode_slots:  # EncoderBusy when every slot is taken
             return np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
 
+    # -- the live state -----------------------------------------------------------------------------
+
+    def state(self, state: LiveState | None = None) -> LiveState:
+        """`state`, or the current one when none is given."""
+        return self.live.current() if state is None else state
+
+    def refresh(self) -> LiveState:
+        """Follow what changed in the catalog since the live state was read (library use: the service
+        refreshes from its watcher and after its own writes)."""
+        return self.live.refresh()
+
     # -- the public queries ----------------------------------------------------------------------
 
     def related(self, article_id: str, limit: int = 10) -> list[Recommendation]:
@@ -160,20 +175,24 @@ class Recommender:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         return self.related_list(article_id, RelatedQuery(limit=limit)).items
 
-    def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
+    def related_list(
+        self, article_id: str, query: RelatedQuery, *, state: LiveState | None = None
+    ) -> RankedList:
         """The related block alone, paged by `query.cursor`."""
-        request = self._request(self._subject_by_id(article_id), query)
+        request = self._request(self._subject_by_id(self.state(state), article_id), query)
         ranked = self._related(request)
         full = len(ranked.items) == query.limit
         cursor = encode_cursor([*query.seen_keys(), *_keys(ranked)]) if full else None
         return RankedList(ranked.items, ranked.collapsed, cursor)
 
-    def blocks(self, article_id: str, query: RelatedQuery) -> Blocks:
-        return self._blocks(self._request(self._subject_by_id(article_id), query))
+    def blocks(self, article_id: str, query: RelatedQuery, *, state: LiveState | None = None) -> Blocks:
+        return self._blocks(self._request(self._subject_by_id(self.state(state), article_id), query))
 
-    def blocks_for_url(self, url: str, query: RelatedQuery) -> tuple[str, Blocks]:
+    def blocks_for_url(
+        self, url: str, query: RelatedQuery, *, state: LiveState | None = None
+    ) -> tuple[str, Blocks]:
         """Blocks of the article at `url`; returns its id with them."""
-        found = self._subject_by_url(url)
+        found = self._subject_by_url(self.state(state), url)
         request = self._request(found, query)
         return request.subject.article.id, self._blocks(request)
 
@@ -181,13 +200,13 @@ class Recommender:
         """Blocks for an unsaved story: embedded now, dated now unless it says otherwise."""
         moment = draft.published_datetime() or self.clock()
         subject = Subject(vector=self.embed(draft), article=draft, key=None, anchor=moment)
-        return self._blocks(self._request((self.live.current(), subject, None), query))
+        return self._blocks(self._request((self.state(), subject, None), query))
 
     def similar_to(
         self, vector: np.ndarray, limit: int, *, query: StoredArticle | None = None
     ) -> list[Recommendation]:
         """Plain nearest neighbours under the never-show rules only (no dedup, diversity, pins)."""
-        state = self.live.current()
+        state = self.state()
         now = self.clock().timestamp()
         keys, scores = self.index.vectors.search(vector[None, :], min(len(self.snapshot), self.search_cap))
         rows = self.snapshot.rows_of_keys(keys[0])
@@ -204,29 +223,33 @@ class Recommender:
 
     # -- existence and time ---------------------------------------------------------------------------
 
-    def has_article(self, article_id: str) -> bool:
+    def has_article(self, article_id: str, *, state: LiveState | None = None) -> bool:
         try:
-            self._subject_row_or_stored(self.live.current(), article_id)
+            self._subject_row_or_stored(self.state(state), article_id)
         except ArticleNotFound:
             return False
         return True
 
-    def in_memory(self, article_id: str | None = None, *, url: str | None = None) -> bool:
+    def in_memory(
+        self, article_id: str | None = None, *, url: str | None = None, state: LiveState | None = None
+    ) -> bool:
         """Whether the lists of this article (by id or URL) are made from memory alone: it is in the
         served version, and so are its pins. Otherwise making them may read the catalog and run the
         encoder (an article or pin published since the build)."""
-        state = self.live.current()
+        state = self.state(state)
         row = self.snapshot.by_id.row(article_id) if article_id is not None else None
         if url is not None:
-            row = state.urls.get(url, self.snapshot.by_url.row(url))
+            row = self._row_of_url(state, url)
         if row is None:
             return False
         pins = state.pins.get(self.snapshot.ids[row], ())
         return not pins or bool((self.snapshot.rows_of_keys(np.array(pins, dtype=np.int64)) >= 0).all())
 
-    def has_url(self, url: str) -> bool:
+    def has_url(self, url: str, *, state: LiveState | None = None) -> bool:
+        if self._row_of_url(self.state(state), url) is not None:
+            return True
         try:
-            self.catalog.get_by_url(url)
+            self.catalog.get_by_url(url)  # published since the build, or a URL that moved
         except ArticleNotFound:
             return False
         return True
@@ -251,15 +274,21 @@ class Recommender:
             return row
         return self.catalog.get(article_id)
 
-    def _subject_by_id(self, article_id: str) -> tuple[LiveState, Subject, int | None]:
-        state = self.live.current()
+    def _subject_by_id(self, state: LiveState, article_id: str) -> tuple[LiveState, Subject, int | None]:
         found = self._subject_row_or_stored(state, article_id)
         if isinstance(found, int):
             return self._indexed_subject(state, found)
         return state, self._unindexed_subject(found), None
 
-    def _subject_by_url(self, url: str) -> tuple[LiveState, Subject, int | None]:
-        state = self.live.current()
+    def _subject_by_url(self, state: LiveState, url: str) -> tuple[LiveState, Subject, int | None]:
+        row = self._row_of_url(state, url)
+        if row is not None:
+            return self._indexed_subject(state, row)
+        return state, self._unindexed_subject(self.catalog.get_by_url(url)), None
+
+    def _row_of_url(self, state: LiveState, url: str) -> int | None:
+        """The served version's row of the article at `url` under `state`; None when the version
+        holds no live article there (one published since the build, deleted, or moved away)."""
         row = state.urls.get(url)
         if row is None:
             row = self.snapshot.by_url.row(url)
@@ -268,9 +297,9 @@ class Recommender:
                 row = None  # the URL moved to another article since the build
         if row is not None:
             changed = state.changed.get(row)
-            if changed is None or changed.status != "deleted":
-                return self._indexed_subject(state, row)
-        return state, self._unindexed_subject(self.catalog.get_by_url(url)), None
+            if changed is not None and changed.status == "deleted":
+                return None
+        return row
 
     def _indexed_subject(self, state: LiveState, row: int) -> tuple[LiveState, Subject, int | None]:
         changed = state.changed.get(row)

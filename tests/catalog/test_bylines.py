@@ -161,6 +161,8 @@ def test_a_byline_edited_after_the_build_counts_at_once(
     import_file(
         catalog, write_jsonl(tmp_path / "edit.jsonl", [{**record, "author": "Cora Desk"}]), strict=True
     )
+    # What the change watcher does within RECSYS_CHANGE_POLL_SECONDS of a write made elsewhere.
+    served.app.state.recsys.refresh_live()  # type: ignore[attr-defined]
     body = served.get("/articles/football-0/blocks", params={"author": "Cora Desk"}).json()
     assert [i["id"] for i in _items(body)] == ["football-5"] and _items(body)[0]["author"] == "Cora Desk"
 

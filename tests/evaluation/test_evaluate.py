@@ -184,6 +184,7 @@ def test_recent_in_section_lists_older_articles_of_the_section_newest_first(prep
 
 def test_a_retracted_article_leaves_the_system_list_but_not_plain_dense(prepared) -> None:  # type: ignore[no-untyped-def]
     prepared.catalog.set_status("harbour-1", "retracted")
+    prepared.recommender.refresh()  # the live view follows the catalog when asked
     evaluation = evaluate_prepared(prepared, methods=["dense", "system"], ks=(5,))
     dense, system = evaluation.results
     assert any("harbour-1" in items for items in dense.lists.values())

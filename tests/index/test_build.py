@@ -36,6 +36,7 @@ def test_retraction_takes_effect_without_a_rebuild(
     recommender = make_recommender(settings, built, encoder)
     assert "harbour-1" in [i.article.id for i in recommender.related("harbour-0", 5)]
     built.set_status("harbour-1", "retracted")
+    recommender.refresh()  # the live view follows the catalog when asked (the service: its watcher)
     ids = [i.article.id for i in recommender.related("harbour-0", 5)]
     assert "harbour-1" not in ids and len(ids) == 5
 

@@ -81,6 +81,7 @@ def test_a_deleted_article_leaves_every_list_at_once(
     recommender = make_recommender(settings, built, encoder)
     top = _ids(recommender, "football-0")[0]
     built.delete(top)
+    recommender.refresh()  # the live view follows the catalog when asked (the service: its watcher)
     after = _ids(recommender, "football-0", 4)  # the four football articles left
     assert top not in after and len(after) == 4 and {topic_of(i) for i in after} == {"football"}
     with pytest.raises(ArticleNotFound):

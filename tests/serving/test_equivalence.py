@@ -74,11 +74,16 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     import_file(catalog, path, strict=True)
     build_index(settings, catalog, encoder)
+    query_side = Root(settings, encoder=encoder, catalog=catalog).query_side
+    # Served from before the changes below: its live view follows them by refreshes, one per step,
+    # as the service's watcher would (requests never read the catalog).
+    fast = query_side.load(clock=lambda: NOW)
     ids = [d.id for d in demo]
     # After the build: everything the live view has to follow.
     catalog.set_status(ids[3], "retracted")
     catalog.set_status(ids[40], "retracted")
     catalog.delete(ids[41])
+    fast.refresh()
     moved = [(n, d) for n, d in enumerate(demo) if d.id in (ids[10], ids[77], ids[150])]
     # Edits after the build: a new section and date, a new title, and bylines changed or removed
     # (one to an author the version has never seen).
@@ -98,6 +103,7 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
     extra = folder / "late.jsonl"
     extra.write_text("".join(json.dumps(r) + "\n" for r in [*late, *fresh]))
     import_file(catalog, extra, strict=True)
+    fast.refresh()
     overrides = Overrides(catalog)
     overrides.set_pins(ids[0], [ids[200], ids[3], "late-5", ids[1]])
     overrides.set_pins(ids[18], [ids[100], ids[101]])
@@ -110,9 +116,8 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
             stamp = format_timestamp(expiry)
             conn.execute("INSERT INTO blocks VALUES ('', ?, ?, ?)", (target, stamp, stamp))
         catalog.bump_generation(conn)
+    fast.refresh()  # the state current before anything is compared
 
-    query_side = Root(settings, encoder=encoder, catalog=catalog).query_side
-    fast = query_side.load(clock=lambda: NOW)
     reference = ReferenceRecommender(
         catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed, recipe=query_side.recipe
     )
@@ -224,7 +229,7 @@ def test_narrow_filters_scan_exactly_what_they_can_match(
     # requests whose filters narrow them to at most 64 articles are compared: those are scored exactly.
     fast = short_lists_world.fast
     try:
-        request = fast._request(fast._subject_by_id(article_id), query)
+        request = fast._request(fast._subject_by_id(fast.live.current(), article_id), query)
     except ArticleNotFound:
         return
     if request.rules.narrow_rows(fast.search_cap) is not None:

@@ -102,6 +102,7 @@ def test_exclude_by_id_or_url_also_drops_the_excluded_items_duplicates(recommend
 def test_pins_come_first_in_order_and_still_obey_blocks(recommender: Recommender) -> None:
     overrides = Overrides(recommender.catalog)
     overrides.set_pins("football-0", ["theatre-1", "harbour-2", "football-4"])  # football-4 is retracted
+    recommender.refresh()  # the live view follows the catalog when asked (the service: its watcher)
     ranked = recommender.related_list("football-0", RelatedQuery(limit=4))
     assert [(i.article.id, i.reason) for i in ranked.items[:2]] == [
         ("theatre-1", "pinned"),
@@ -109,6 +110,7 @@ def test_pins_come_first_in_order_and_still_obey_blocks(recommender: Recommender
     ]
     assert {i.reason for i in ranked.items[2:]} == {"similar"} and len(ranked.items) == 4
     overrides.block("theatre-1", under="football-0")
+    recommender.refresh()
     assert _ids(recommender, "football-0", limit=4)[0] == "harbour-2"
     assert "theatre-1" in _ids(recommender, "theatre-0", limit=5)  # the block is scoped
 
@@ -117,6 +119,7 @@ def test_global_block_and_expiry(recommender: Recommender) -> None:
     overrides = Overrides(recommender.catalog)
     assert "football-1" in _ids(recommender, "football-0", limit=5)
     overrides.block("football-1", expires_at=datetime.now(UTC) + timedelta(days=1))
+    recommender.refresh()  # the live view follows the catalog when asked (the service: its watcher)
     assert "football-1" not in _ids(recommender, "football-0", limit=5)
     assert "football-1" not in _ids(recommender, "football-3", limit=5)
     recommender.clock = lambda: datetime.now(UTC) + timedelta(days=2)
