@@ -37,7 +37,7 @@ import httpx
 from benchmarks.report import machine, table, write_json
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
-from tests.servers import free_port, running
+from tests.servers import running
 
 
 def _recsys(*args: str) -> list[str]:
@@ -135,18 +135,16 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-        port = free_port()
-        env |= {
+        variables = {
             "RECSYS_DATA_DIR": str(data),
-            "RECSYS_PORT": str(port),
             "RECSYS_WORKERS": str(args.workers),
             "RECSYS_CHANGE_POLL_SECONDS": str(args.poll),
             "RECSYS_LOG_LEVEL": "warning",
         }
-        catalog = Catalog(data / "catalog.sqlite3")
+        catalog = Catalog(data / "catalog.sqlite3")  # where `recsys serve --data-dir` finds it
         rows: list[dict[str, Any]] = []
         try:
-            with running(_recsys("serve"), env, port, Path(folder) / "server.log") as (_, base):
+            with running(_recsys("serve"), variables) as (_, base):
                 rows = measure(base, catalog, args.retractions, confirm, args.poll, args.seed)
         finally:
             for row in rows:

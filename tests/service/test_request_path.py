@@ -1,8 +1,8 @@
-"""The request path of a stored article reads one in-memory state, once (issue 17, item 3): no SQL
-statement, no file opened, no wait on a refresh in progress; the ETag and the body from the same
-state. Changes reach that state off the request path: a write through the admin API or the CMS
-before its response returns, a write made elsewhere (the CLI, another worker) through the change
-watcher (fake encoder, TestClient)."""
+"""The request path of a stored article reads one in-memory state, once: no SQL, no file, no lock wait.
+
+Its ETag and its body come from that one state. Changes reach the state off the request path: a
+write through the admin API or the CMS before its response returns, a write made elsewhere (the CLI,
+another worker) through the change watcher (fake encoder, TestClient)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,8 @@ from recsys.catalog.sqlite import Catalog
 from recsys.serving.live import LiveState
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from service.app import create_app
 from service.state import ServiceState
-from tests.fakes import FakeEncoder
+from tests.helpers import ClientFactory
 
 KEY = "s3cret"
 ADMIN = {"X-API-Key": KEY}
@@ -80,24 +79,18 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     _RECORDER = None
 
 
-def _app(settings: Settings, encoder: FakeEncoder, poll: float, **extra: Any) -> TestClient:
-    configured = Settings(
-        data_dir=settings.data_dir, api_key=KEY, change_poll_seconds=poll, reload_interval=0, **extra
-    )
-    return TestClient(create_app(configured, encoder=encoder))
+def _app(make_client: ClientFactory, poll: float) -> TestClient:
+    return make_client(api_key=KEY, change_poll_seconds=poll, reload_interval=0)
 
 
 @pytest.fixture
-def client(
-    settings: Settings, built: Catalog, encoder: FakeEncoder, recorder: Recorder
-) -> Iterator[TestClient]:
+def client(built: Catalog, make_client: ClientFactory, recorder: Recorder) -> TestClient:
     # A pin and blocks, so the state the requests read has overrides to apply.
     overrides = Overrides(built)
     overrides.set_pins("harbour-0", ["theatre-1"])
     overrides.block("election-5")
     overrides.block("harbour-4", under="harbour-0")
-    with _app(settings, encoder, SLEEPY) as test_client:
-        yield test_client
+    return _app(make_client, SLEEPY)
 
 
 def _service(client: TestClient) -> ServiceState:
@@ -349,41 +342,41 @@ def _until(check: Callable[[], bool], seconds: float = 30.0) -> bool:
 
 
 def test_the_watcher_brings_in_writes_made_elsewhere(
-    settings: Settings, built: Catalog, encoder: FakeEncoder
+    settings: Settings, built: Catalog, make_client: ClientFactory
 ) -> None:
-    with _app(settings, encoder, QUICK) as client:
-        path = "/articles/theatre-0/related"
-        top, second = _ids(client.get(path).json())[:2]
-        elsewhere = Catalog(settings.catalog_file)
-        try:
-            elsewhere.set_status(top, "retracted")
-            assert _until(lambda: top not in _ids(client.get(path).json()))
-            Overrides(elsewhere).set_pins("theatre-0", ["harbour-3"])
-            assert _until(lambda: _ids(client.get(path).json())[0] == "harbour-3")
-            Overrides(elsewhere).block(second)
-            assert _until(lambda: second not in _ids(client.get(path).json()))
-        finally:
-            elsewhere.close()
+    client = _app(make_client, QUICK)
+    path = "/articles/theatre-0/related"
+    top, second = _ids(client.get(path).json())[:2]
+    elsewhere = Catalog(settings.catalog_file)
+    try:
+        elsewhere.set_status(top, "retracted")
+        assert _until(lambda: top not in _ids(client.get(path).json()))
+        Overrides(elsewhere).set_pins("theatre-0", ["harbour-3"])
+        assert _until(lambda: _ids(client.get(path).json())[0] == "harbour-3")
+        Overrides(elsewhere).block(second)
+        assert _until(lambda: second not in _ids(client.get(path).json()))
+    finally:
+        elsewhere.close()
 
 
 def test_the_watcher_outlives_a_failed_refresh(
-    settings: Settings, built: Catalog, encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
+    built: Catalog, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _app(settings, encoder, QUICK) as client:
-        recommender = _recommender(client)
-        refresh = recommender.refresh
-        failures = []
+    client = _app(make_client, QUICK)
+    recommender = _recommender(client)
+    refresh = recommender.refresh
+    failures = []
 
-        def failing() -> LiveState:
-            if not failures:
-                failures.append(1)
-                raise sqlite3.OperationalError("disk I/O error")
-            return refresh()
+    def failing() -> LiveState:
+        if not failures:
+            failures.append(1)
+            raise sqlite3.OperationalError("disk I/O error")
+        return refresh()
 
-        monkeypatch.setattr(recommender, "refresh", failing)
-        Overrides(built).block("theatre-1")
-        assert _until(lambda: "theatre-1" not in _ids(client.get("/articles/theatre-0/related").json()))
-        assert failures == [1]
+    monkeypatch.setattr(recommender, "refresh", failing)
+    Overrides(built).block("theatre-1")
+    assert _until(lambda: "theatre-1" not in _ids(client.get("/articles/theatre-0/related").json()))
+    assert failures == [1]
 
 
 def test_the_polled_feed_returns_when_the_generation_moves_or_it_is_stopped(built: Catalog) -> None:
@@ -412,8 +405,9 @@ def test_the_poll_setting_is_bounded() -> None:
             Settings(change_poll_seconds=bad)
 
 
-def test_a_live_server_has_the_watcher(settings: Settings, built: Catalog, encoder: FakeEncoder) -> None:
+def test_a_live_server_has_the_watcher(built: Catalog, make_client: ClientFactory) -> None:
     """Started and stopped with the app: its thread is gone once the app has shut down."""
-    with _app(settings, encoder, QUICK):
-        assert any(t.name == WATCHER_THREAD for t in threading.enumerate())
+    _app(make_client, QUICK)
+    assert any(t.name == WATCHER_THREAD for t in threading.enumerate())
+    make_client.close()
     assert not any(t.name == WATCHER_THREAD for t in threading.enumerate())
