@@ -36,6 +36,7 @@ import httpx
 
 from benchmarks.report import machine, table, write_json
 from recsys.catalog.sqlite import Catalog
+from recsys.root import Root
 from recsys.settings import Settings
 from tests.servers import running
 
@@ -141,7 +142,8 @@ def main() -> None:
             "RECSYS_CHANGE_POLL_SECONDS": str(args.poll),
             "RECSYS_LOG_LEVEL": "warning",
         }
-        catalog = Catalog(data / "catalog.sqlite3")  # where `recsys serve --data-dir` finds it
+        root = Root(Settings(data_dir=data))  # the catalog `recsys serve --data-dir` serves
+        catalog = root.catalog
         rows: list[dict[str, Any]] = []
         try:
             with running(_recsys("serve"), variables) as (_, base):
@@ -149,7 +151,7 @@ def main() -> None:
         finally:
             for row in rows:
                 catalog.set_status(row["retracted"], "published")
-            catalog.close()
+            root.close()
 
     stats = _summary([row["stale_ms"] for row in rows])
     print()

@@ -200,7 +200,7 @@ async def post_articles(
         try:
             return import_records(catalog, records, SOURCE, strict=strict)
         finally:
-            state.refresh_live()  # what was committed, even when a strict batch stopped half-way
+            state.refresh_live()  # what was committed, even when a later batch failed
 
     report = await run_in_threadpool(write)
     if report.skipped == report.read:
