@@ -50,7 +50,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
         root = Root.for_service(settings, encoder)
         state = ServiceState(
-            query_side=root.query_side,
+            root=root,
             metrics=metrics,
             responses=ResponseCache(settings.response_cache_size),
         )

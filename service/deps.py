@@ -34,7 +34,7 @@ async def get_recommender(state: State) -> Recommender:
 
 
 def overrides_of(state: ServiceState) -> Overrides:
-    return Overrides(state.query_side.catalog)
+    return state.root.overrides
 
 
 Current = Annotated[Recommender, Depends(get_recommender)]

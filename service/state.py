@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from recsys.catalog.changes import ChangeFeed, PolledGeneration
 from recsys.errors import IndexError_, IndexMissing, RecsysError
+from recsys.root import Root
 from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
@@ -54,7 +55,7 @@ class ReloadOutcome:
 
 @dataclass
 class ServiceState:
-    query_side: QuerySide
+    root: Root  # everything built from the settings: catalog, store, recipe, encoder, overrides
     metrics: Metrics
     responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
     recommender: Recommender | None = None
@@ -71,8 +72,12 @@ class ServiceState:
     _count: tuple[float, int] | None = field(default=None, repr=False)
 
     @property
+    def query_side(self) -> QuerySide:
+        return self.root.query_side
+
+    @property
     def settings(self) -> Settings:
-        return self.query_side.settings
+        return self.root.settings
 
     def public(self, text: str | None) -> str | None:
         """`text` without the server's own paths (data folder, catalog, index folder): what public
