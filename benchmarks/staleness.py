@@ -35,14 +35,14 @@ from typing import Any
 import httpx
 
 from benchmarks.report import machine, table, write_json
+from benchmarks.serving import free_port, running
 from recsys.catalog.sqlite import Catalog
 from recsys.root import Root
 from recsys.settings import Settings
-from tests.servers import running
 
 
 def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli.commands", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 def _listed(base: str, article_id: str) -> list[str]:
@@ -146,8 +146,9 @@ def main() -> None:
         catalog = root.catalog
         rows: list[dict[str, Any]] = []
         try:
-            with running(_recsys("serve"), variables) as (_, base):
-                rows = measure(base, catalog, args.retractions, confirm, args.poll, args.seed)
+            port = free_port()
+            with running(_recsys("serve", "--port", str(port)), {**env, **variables}, port) as server:
+                rows = measure(server.base, catalog, args.retractions, confirm, args.poll, args.seed)
         finally:
             for row in rows:
                 catalog.set_status(row["retracted"], "published")
