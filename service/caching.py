@@ -1,7 +1,6 @@
 """HTTP caching of public GET responses: ETag, Cache-Control, 304, the response cache.
 
-Cache-Control comes from settings, and the ETag changes
-whenever the list could:
+Cache-Control comes from settings, and the ETag changes whenever the list could:
 - another index version, or another catalog generation (pins, blocks, retractions, edits:
   recsys/catalog/overrides.py, recsys/catalog/sqlite.py);
 - the next moment at which time alone changes a list (a block that expires, a scheduled article that
