@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Literal
 from tqdm import tqdm
 
 from recsys.articles import Article, RecordResult, read_articles
+from recsys.catalog.connection import Connection
 from recsys.catalog.sqlite import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
 
@@ -91,7 +91,7 @@ def upsert_article(catalog: Catalog, article: Article) -> Change:
 
 def _write(
     catalog: Catalog,
-    conn: sqlite3.Connection,
+    conn: Connection,
     records: Iterator[RecordResult],
     report: ImportReport,
     *,

@@ -63,6 +63,7 @@ def test_strict_import_writes_nothing_on_a_bad_line(catalog: Catalog, tmp_path: 
     assert catalog.count() == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("strict", "visible"), [(False, 20), (True, 0)])
 def test_imports_commit_in_batches_unless_strict(
     catalog: Catalog, corpus_file: Path, monkeypatch: pytest.MonkeyPatch, strict: bool, visible: int
@@ -137,12 +138,14 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         Catalog(path)
 
 
+@pytest.mark.sqlite_only
 def test_catalog_is_a_real_sqlite_file(catalog: Catalog, corpus_file: Path) -> None:
     import_file(catalog, corpus_file)
     with sqlite3.connect(catalog.path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 30
 
 
+@pytest.mark.sqlite_only
 def test_a_lock_past_the_busy_timeout_is_catalog_busy(catalog: Catalog, corpus_file: Path) -> None:
     import_file(catalog, corpus_file)
     impatient = Catalog(catalog.path, busy_timeout=0.05)
@@ -157,6 +160,7 @@ def test_a_lock_past_the_busy_timeout_is_catalog_busy(catalog: Catalog, corpus_f
     assert impatient.set_status("harbour-1", "retracted")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("pragma", "message"),
     [
