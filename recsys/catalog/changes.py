@@ -60,7 +60,8 @@ class ChangeFeed(Protocol):
 
 
 class PolledGeneration:
-    """The change feed of a SQLite catalog: its generation, read every `interval` seconds."""
+    """The change feed by polling: the generation, read every `interval` seconds (either backend; a
+    PostgreSQL catalog could push instead, LISTEN/NOTIFY, which is not built yet)."""
 
     def __init__(self, catalog: Catalog, interval: float) -> None:
         self.catalog = catalog

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from recsys.catalog.connection import Connection
+from recsys.catalog.postgres import PgConnection
 from recsys.errors import InvalidInput
 
 # In the SQL both backends speak (recsys/catalog/postgres.py).
@@ -81,8 +82,15 @@ class EmbeddingCache:
         added = 0
         with self._catalog.transaction() as conn:
             for chunk in chunks:
-                added += conn.executemany(_ADD, self._vector_rows(model, recipe, chunk)).rowcount
+                added += self._insert_new(conn, self._vector_rows(model, recipe, chunk))
         return added
+
+    @staticmethod
+    def _insert_new(conn: Connection, rows: list[tuple]) -> int:
+        """Add the rows not cached yet; returns how many. PostgreSQL takes them in bulk, with COPY."""
+        if isinstance(conn, PgConnection):
+            return conn.insert_new("embeddings", rows)
+        return int(conn.executemany(_ADD, rows).rowcount)
 
     # -- sharing the cache with another catalog file ----------------------------------------------------
 
@@ -120,7 +128,7 @@ class EmbeddingCache:
             rows = other.execute("SELECT model, recipe, content_hash, dim, vector FROM embeddings")
             while batch := rows.fetchmany(2000):
                 with self._catalog.transaction() as conn:
-                    added += conn.executemany(_ADD, [tuple(row) for row in batch]).rowcount
+                    added += self._insert_new(conn, [tuple(row) for row in batch])
         except sqlite3.DatabaseError as exc:
             raise InvalidInput(f"{source}: cannot read its embedding cache ({exc})") from exc
         finally:
