@@ -20,7 +20,12 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+
+from recsys.settings import Settings
+
 REQUIRE = "RECSYS_TEST_REQUIRE_POSTGRES"
+BACKENDS = ("sqlite", "postgresql")
 _BINARIES = ("initdb", "pg_ctl")
 
 
@@ -28,14 +33,21 @@ def missing_binaries() -> str | None:
     """Why no server can be started here, or None."""
     absent = [name for name in _BINARIES if shutil.which(name) is None]
     if absent:
-        return f"PostgreSQL's {' and '.join(absent)} not on PATH (Debian: apt-get install postgresql)"
+        return (
+            f"PostgreSQL's {' and '.join(absent)} not on PATH (Debian: apt-get install postgresql, "
+            "then put /usr/lib/postgresql/<major>/bin on PATH)"
+        )
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root, and no runuser to start PostgreSQL as an unprivileged user"
     return None
 
 
+# Read once, at import: every test's environment is cleared of RECSYS_* variables (tests/conftest.py).
+_REQUIRED = os.environ.get(REQUIRE, "") == "1"
+
+
 def required() -> bool:
-    return os.environ.get(REQUIRE, "") == "1"
+    return _REQUIRED
 
 
 def _free_port() -> int:
@@ -91,3 +103,36 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
         return self.url(f"&options={quote(f'-csearch_path={schema}')}")
+
+
+def start_or_skip() -> PostgresServer:
+    """A started server (the session fixture `postgres_server`); skip, or in CI fail, without one."""
+    why = missing_binaries()
+    if why is None:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            why = "psycopg is not installed (pip install 'recsys-news[postgres]')"
+    if why is not None:
+        if required():
+            pytest.fail(f"{REQUIRE}=1 but {why}")
+        pytest.skip(why)
+    return PostgresServer().start()
+
+
+def settings_on(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """A test's settings with its catalog on `backend`: the SQLite file of its data folder, or a
+    migrated PostgreSQL schema of its own. Tests marked `sqlite_only` skip on PostgreSQL."""
+    if backend == "postgresql":
+        if request.node.get_closest_marker("sqlite_only"):
+            pytest.skip("reads SQLite's own file, locks or pragmas")
+        from recsys.catalog.sqlite import Catalog
+
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.fresh_url()
+        Catalog.migrate(url)
+        # Every Settings the test makes (the app's, the command line's) opens this catalog.
+        monkeypatch.setenv("RECSYS_CATALOG_URL", url)
+    return Settings(data_dir=tmp_path / "data")
