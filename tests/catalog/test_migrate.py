@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -31,7 +33,7 @@ def test_migrate_says_what_it_did_and_is_idempotent(settings: Settings) -> None:
 
 
 def test_a_postgres_catalog_is_never_opened_on_a_schema_it_does_not_know(
-    postgres_server: PostgresServer, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = postgres_server.fresh_url()
     with pytest.raises(ConfigError, match="no recsys catalog in this database; run `recsys migrate`"):
@@ -63,14 +65,14 @@ def test_a_postgres_catalog_is_never_opened_on_a_schema_it_does_not_know(
 
 
 def test_a_service_refuses_to_start_on_an_unmigrated_postgres_catalog(
-    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("RECSYS_CATALOG_URL", postgres_server.fresh_url())
     result = runner.invoke(cli.app, ["retract", "x"])
     one_line_error(result, "run `recsys migrate` first")
 
 
-def test_backup_of_a_postgres_catalog_says_pg_dump(settings: Settings, tmp_path: object) -> None:
+def test_backup_of_a_postgres_catalog_says_pg_dump(settings: Settings, tmp_path: Path) -> None:
     if not settings.catalog_is_postgres:
         pytest.skip("the SQLite backup is tests/catalog/test_backup.py's")
     result = runner.invoke(cli.app, ["backup", "copy.dump", "--data-dir", str(settings.data_dir)])
@@ -82,3 +84,25 @@ def test_the_password_never_shows_in_messages(postgres_server: PostgresServer) -
     with pytest.raises(Exception) as caught:  # noqa: B017 - whatever the server says, not the password
         Catalog(url, busy_timeout=1)
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", "data/catalog.sqlite3"),
+        ("elsewhere/catalog.db", "elsewhere/catalog.db"),
+        ("sqlite:////abs/catalog.db", "/abs/catalog.db"),  # as SQLAlchemy: four slashes, absolute
+        ("sqlite:///rel.db", "rel.db"),
+    ],
+)
+def test_one_setting_chooses_the_backend(url: str, expected: str) -> None:
+    settings = Settings(data_dir=Path("data"), catalog_url=url)
+    assert not settings.catalog_is_postgres and settings.catalog_location == Path(expected)
+    postgres = Settings(data_dir=Path("data"), catalog_url="postgresql://u:pw@db:5432/news")
+    assert postgres.catalog_is_postgres and postgres.catalog_location == "postgresql://u:pw@db:5432/news"
+
+
+@pytest.mark.parametrize("url", ["mysql://db/news", "sqlite:relative.db"])
+def test_a_catalog_url_of_no_known_kind_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="catalog_url"):
+        Settings(catalog_url=url)
