@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     catalog_path: Path | None = None
     index_dir: Path | None = None
     # The catalog's database: empty (the SQLite file catalog_path), a path or sqlite:///path (a SQLite
-    # file there; sqlite:////abs/path for an absolute one, as in SQLAlchemy), or postgresql://user:password@host:port/db (a PostgreSQL server that several
-    # replicas share; needs the `postgres` extra and `recsys migrate` once: docs/deployment.md).
+    # file there; sqlite:////abs/path for an absolute one, as in SQLAlchemy), or
+    # postgresql://user:password@host:port/db (a PostgreSQL server that several replicas share; needs
+    # the `postgres` extra and `recsys migrate` once: docs/deployment.md).
     catalog_url: str = ""
 
     # Embedding. `model` is a model name or a local folder; the default ships in the
