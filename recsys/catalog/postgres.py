@@ -17,7 +17,7 @@ import functools
 import re
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -119,9 +119,10 @@ class PgConnection:
     as it does on SQLite. Every statement goes through `execute`, where PostgreSQL's refusals become
     domain errors."""
 
-    def __init__(self, conn: psycopg.Connection[Any], label: str) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], label: str, on_broken: Callable[[], None]) -> None:
         self.raw = conn
         self.label = label
+        self._on_broken = on_broken
 
     @property
     def in_transaction(self) -> bool:
@@ -129,22 +130,33 @@ class PgConnection:
 
         return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
 
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """`refusals`, and a connection the server dropped (a restart, a failover) goes back to the
+        pool, which discards it: the thread's next statement gets a fresh one."""
+        try:
+            with refusals(self.label):
+                yield
+        finally:
+            if self.raw.broken or self.raw.closed:
+                self._on_broken()
+
     def execute(self, sql: str, parameters: Any = ()) -> PgCursor:
-        with refusals(self.label):
+        with self._refusals():
             cursor = self.raw.cursor(row_factory=_row_factory)
             # Parameters always given, even none: psycopg then reads `%%` as the `%` it escapes.
             cursor.execute(to_pyformat(sql), parameters)
             return PgCursor(cursor)
 
     def executemany(self, sql: str, parameters: Iterable[Any]) -> PgCursor:
-        with refusals(self.label):
+        with self._refusals():
             cursor = self.raw.cursor(row_factory=_row_factory)
             cursor.executemany(to_pyformat(sql), list(parameters))
             return PgCursor(cursor)
 
     def copy_rows(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """COPY ... FROM STDIN: the bulk path, one round trip for many rows."""
-        with refusals(self.label), self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+        with self._refusals(), self.raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -166,8 +178,8 @@ class PgConnection:
         self.execute("COMMIT")
 
     def rollback(self) -> None:
-        if not self.raw.closed:
-            with refusals(self.label):
+        if not (self.raw.closed or self.raw.broken):  # a dropped connection has nothing to roll back
+            with self._refusals():
                 self.raw.execute("ROLLBACK")
 
 
@@ -200,8 +212,14 @@ def _first_line(exc: BaseException) -> str:
 class _Held:
     """A thread's connection, returned to the pool when the thread ends (its locals are freed)."""
 
-    def __init__(self, pool: ConnectionPool[Any], conn: psycopg.Connection[Any], label: str) -> None:
-        self.conn = PgConnection(conn, label)
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        conn: psycopg.Connection[Any],
+        label: str,
+        on_broken: Callable[[], None],
+    ) -> None:
+        self.conn = PgConnection(conn, label, on_broken)
         self.release = weakref.finalize(self, _give_back, pool, conn)
 
 
@@ -252,7 +270,7 @@ class PgEngine:
         if held is None:
             with refusals(self.label):
                 raw = self.pool.getconn()
-            held = _Held(self.pool, raw, self.label)
+            held = _Held(self.pool, raw, self.label, self.release)
             self._local.held = held
         return held.conn
 

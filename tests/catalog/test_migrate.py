@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app as cli
+from recsys.catalog.overrides import Overrides
 from recsys.catalog.schema import SCHEMA_VERSION
 from recsys.catalog.sqlite import Catalog
-from recsys.errors import ConfigError
+from recsys.errors import CatalogBusy, ConfigError
 from recsys.root import Root
 from recsys.settings import Settings
 from tests.helpers import one_line_error
@@ -106,3 +107,23 @@ def test_one_setting_chooses_the_backend(url: str, expected: str) -> None:
 def test_a_catalog_url_of_no_known_kind_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="catalog_url"):
         Settings(catalog_url=url)
+
+
+def test_a_dropped_postgres_connection_is_replaced(settings: Settings, catalog: Catalog) -> None:
+    """The server drops the catalog's connections (a restart, a failover): the statement that meets
+    the dead connection is CatalogBusy (503 and Retry-After in the service), and the next gets a fresh
+    connection from the pool."""
+    if not settings.catalog_is_postgres:
+        pytest.skip("a PostgreSQL server's connections")
+    assert catalog.count() == 0
+    killer = Catalog(settings.catalog_location)
+    killer.connection().execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
+    killer.dispose()
+    with pytest.raises(CatalogBusy, match="cannot be reached"):
+        catalog.count()
+    assert catalog.count() == 0
+    Overrides(catalog).unpin("nobody")  # a write, too
+    assert catalog.generation() == 0
