@@ -154,6 +154,13 @@ class PgConnection:
             cursor.executemany(to_pyformat(sql), list(parameters))
             return PgCursor(cursor)
 
+    def execute_pipelined(self, statements: Sequence[tuple[str, Any]]) -> None:
+        """Run statements in order without waiting for each one's answer (psycopg's pipeline mode):
+        one round trip for a batch of writes whose results nobody reads."""
+        with self._refusals(), self.raw.pipeline(), self.raw.cursor() as cursor:
+            for sql, parameters in statements:
+                cursor.execute(to_pyformat(sql), parameters)
+
     def copy_rows(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """COPY ... FROM STDIN: the bulk path, one round trip for many rows."""
         with self._refusals(), self.raw.cursor() as cursor, cursor.copy(sql) as copy:

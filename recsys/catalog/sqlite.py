@@ -93,8 +93,49 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-def _now() -> str:
+def now_stamp() -> str:
     return format_timestamp(datetime.now(UTC))
+
+
+# An upsert's statements (Catalog.upsert; recsys/catalog/bulk.py sends the same in batches).
+CURRENT_COLUMNS = (
+    "url, title, body, section, tags, published_at, status, content_hash, related, image_url, author"
+)
+INSERT_ARTICLE = (
+    "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
+    "content_hash, related, image_url, author, updated_at, changed_gen) VALUES (:id, :url, "
+    ":title, :body, :section, :tags, :published_at, :status, :content_hash, :related, "
+    ":image_url, :author, :updated_at, :gen)"
+)
+UPDATE_ARTICLE = (
+    "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
+    "tags = :tags, published_at = :published_at, status = :status, "
+    "content_hash = :content_hash, related = :related, image_url = :image_url, "
+    "author = :author, updated_at = :updated_at, changed_gen = :gen WHERE id = :id"
+)
+
+
+def row_values(article: Article) -> dict[str, Any]:
+    """An article's columns as the catalog stores them (status, times and generation aside)."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "section": article.section,
+        "tags": json.dumps(list(article.tags)),
+        "published_at": article.published_at,
+        "content_hash": article.content_hash,
+        "related": json.dumps(list(article.related)),
+        "image_url": article.image_url,
+        "author": article.author,
+    }
+
+
+def unchanged(current: Row | dict[str, Any], values: dict[str, Any], status: str) -> bool:
+    """Whether a stored row already holds these values and status: an upsert then writes nothing."""
+    same = all(current[name] == values[name] for name in values if name != "id")
+    return same and status == current["status"]
 
 
 class Catalog:
@@ -261,48 +302,24 @@ class Catalog:
             ).fetchone()
             if owner is not None:
                 raise InvalidInput(f"url {article.url!r} already belongs to article {owner['id']!r}")
-        values = {
-            "id": article.id,
-            "url": article.url,
-            "title": article.title,
-            "body": article.body,
-            "section": article.section,
-            "tags": json.dumps(list(article.tags)),
-            "published_at": article.published_at,
-            "content_hash": article.content_hash,
-            "related": json.dumps(list(article.related)),
-            "image_url": article.image_url,
-            "author": article.author,
-        }
+        values = row_values(article)
         current = conn.execute(
-            "SELECT url, title, body, section, tags, published_at, status, content_hash, related, "
-            "image_url, author FROM articles WHERE id = ?",
-            (article.id,),
+            f"SELECT {CURRENT_COLUMNS} FROM articles WHERE id = ?", (article.id,)
         ).fetchone()
         if current is None:
             gen = self.bump_generation(conn)
             conn.execute(
-                "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
-                "content_hash, related, image_url, author, updated_at, changed_gen) VALUES (:id, :url, "
-                ":title, :body, :section, :tags, :published_at, :status, :content_hash, :related, "
-                ":image_url, :author, :updated_at, :gen)",
-                {**values, "status": article.status or "published", "updated_at": _now(), "gen": gen},
+                INSERT_ARTICLE,
+                {**values, "status": article.status or "published", "updated_at": now_stamp(), "gen": gen},
             )
             counts.inserted += 1
             return
         status = article.status or current["status"]
-        same = all(current[name] == values[name] for name in values if name != "id")
-        if same and status == current["status"]:
+        if unchanged(current, values, status):
             counts.unchanged += 1
             return
         gen = self.bump_generation(conn)
-        conn.execute(
-            "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
-            "tags = :tags, published_at = :published_at, status = :status, "
-            "content_hash = :content_hash, related = :related, image_url = :image_url, "
-            "author = :author, updated_at = :updated_at, changed_gen = :gen WHERE id = :id",
-            {**values, "status": status, "updated_at": _now(), "gen": gen},
-        )
+        conn.execute(UPDATE_ARTICLE, {**values, "status": status, "updated_at": now_stamp(), "gen": gen})
         counts.updated += 1
 
     def set_status(self, article_id: str, status: Status) -> bool:
@@ -316,7 +333,7 @@ class Catalog:
             gen = self.bump_generation(conn)
             conn.execute(
                 "UPDATE articles SET status = ?, updated_at = ?, changed_gen = ? WHERE id = ?",
-                (status, _now(), gen, article_id),
+                (status, now_stamp(), gen, article_id),
             )
             return True
 
