@@ -65,7 +65,7 @@ def test_a_postgres_catalog_is_never_opened_on_a_schema_it_does_not_know(
     assert Catalog(older).count() == 0
 
 
-def test_a_service_refuses_to_start_on_an_unmigrated_postgres_catalog(
+def test_a_command_refuses_an_unmigrated_postgres_catalog(
     postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("RECSYS_CATALOG_URL", postgres_server.fresh_url())
@@ -127,3 +127,19 @@ def test_a_dropped_postgres_connection_is_replaced(settings: Settings, catalog: 
     assert catalog.count() == 0
     Overrides(catalog).unpin("nobody")  # a write, too
     assert catalog.generation() == 0
+
+
+def test_the_service_does_not_start_on_an_unmigrated_postgres_catalog(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from tests.fakes import FakeEncoder
+
+    settings = Settings(data_dir=tmp_path / "data", catalog_url=postgres_server.fresh_url())
+    with (
+        pytest.raises(ConfigError, match="run `recsys migrate` first"),
+        TestClient(create_app(settings, encoder=FakeEncoder())),
+    ):
+        pass
