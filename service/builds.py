@@ -260,7 +260,7 @@ class Builder:
                 )
                 log.exception("build %s failed", status.id)
             finally:
-                catalog.close()
+                catalog.dispose()
             try:
                 self.log.write(status)
             except RecsysError as exc:  # the disk refused: the document reads as failed once unlocked

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from recsys.catalog.changes import ChangeFeed, PolledGeneration
+from recsys.catalog.postgres import redacted
 from recsys.errors import IndexError_, IndexMissing, RecsysError
 from recsys.root import Root
 from recsys.serving.queryside import QuerySide
@@ -85,6 +86,8 @@ class ServiceState:
         if text is None:
             return None
         s = self.settings
+        if s.catalog_is_postgres:  # the server's address, as messages name it (without its password)
+            text = text.replace(redacted(str(s.catalog_location)), "<catalog>")
         for path, name in ((s.index_root, "<index>"), (s.catalog_file, "<catalog>"), (s.data_dir, "<data>")):
             for form in sorted({str(path.resolve()), str(path)}, key=len, reverse=True):
                 text = text.replace(form, name)

@@ -1,8 +1,8 @@
 """Shared fixtures: settings, the fake encoder, a built index, the app, the CLI, the real model.
 
 Settings in a temporary folder, the fake encoder and synthetic corpus, a built
-index, the app under a TestClient, the CLI with the fake encoder, and the real model (session-scoped,
-loaded once)."""
+index, the app under a TestClient, the CLI with the fake encoder, a PostgreSQL server and the real
+model (both session-scoped, started or loaded once)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from recsys.root import Root
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, use_fake_model, write_jsonl
 from tests.helpers import ClientFactory
+from tests.postgres import PostgresServer, start_or_skip
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +37,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session, from the machine's binaries (tests/postgres.py)."""
+    server = start_or_skip()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

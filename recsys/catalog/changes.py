@@ -13,16 +13,16 @@ Every write bumps the catalog's generation and stamps the rows it touched (recsy
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from recsys.catalog.connection import Row
 from recsys.catalog.overrides import BlockMap, block_map, pin_map
 from recsys.catalog.sqlite import Catalog
 
 # A lean article row (recsys.catalog.sqlite.LEAN_COLUMNS), read by column name.
-LeanRow = sqlite3.Row
+LeanRow = Row
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,13 @@ class CatalogChanges:
 def read_changes(catalog: Catalog, since: int, *, force: bool = False) -> CatalogChanges | None:
     """What changed after generation `since`; None when the generation has not moved (unless `force`:
     then the pins and blocks are read even so)."""
-    conn = catalog.connection()
-    conn.execute("BEGIN")  # one read snapshot: the rows, pins and blocks agree with the generation
-    try:
+    # One read snapshot: the rows, pins and blocks agree with the generation.
+    with catalog.read_snapshot() as conn:
         generation = catalog.generation()
         if generation == since and not force:
             return None
         rows, deleted = catalog.changed_since(since)
         return CatalogChanges(generation, rows, deleted, pin_map(conn), block_map(conn))
-    finally:
-        conn.execute("COMMIT")
 
 
 class ChangeFeed(Protocol):
@@ -63,7 +60,8 @@ class ChangeFeed(Protocol):
 
 
 class PolledGeneration:
-    """The change feed of a SQLite catalog: its generation, read every `interval` seconds."""
+    """The change feed by polling: the generation, read every `interval` seconds (either backend; a
+    PostgreSQL catalog could push instead, LISTEN/NOTIFY, which is not built yet)."""
 
     def __init__(self, catalog: Catalog, interval: float) -> None:
         self.catalog = catalog

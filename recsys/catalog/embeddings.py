@@ -17,17 +17,26 @@ from typing import Protocol
 
 import numpy as np
 
+from recsys.catalog.connection import Connection
+from recsys.catalog.postgres import PgConnection
 from recsys.errors import InvalidInput
+
+# In the SQL both backends speak (recsys/catalog/postgres.py).
+_ADD = "INSERT INTO embeddings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+_REPLACE = (
+    "INSERT INTO embeddings VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, recipe, content_hash) "
+    "DO UPDATE SET dim = excluded.dim, vector = excluded.vector"
+)
 
 
 class Database(Protocol):
     """What the cache needs of the catalog (recsys/catalog/sqlite.py), which holds it."""
 
-    path: Path
+    path: Path | None  # None: not a file (PostgreSQL)
 
-    def connection(self) -> sqlite3.Connection: ...
+    def connection(self) -> Connection: ...
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+    def transaction(self) -> AbstractContextManager[Connection]: ...
 
 
 class EmbeddingCache:
@@ -64,7 +73,7 @@ class EmbeddingCache:
     def store_vectors(self, model: str, recipe: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
         rows = self._vector_rows(model, recipe, items)
         with self._catalog.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
+            conn.executemany(_REPLACE, rows)
 
     def add_vectors(self, model: str, recipe: str, chunks: Iterable[Iterable[tuple[str, np.ndarray]]]) -> int:
         """Add vectors to the cache in one transaction: all chunks or none, so an error while they are
@@ -73,11 +82,15 @@ class EmbeddingCache:
         added = 0
         with self._catalog.transaction() as conn:
             for chunk in chunks:
-                before = conn.total_changes
-                rows = self._vector_rows(model, recipe, chunk)
-                conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows)
-                added += conn.total_changes - before
+                added += self._insert_new(conn, self._vector_rows(model, recipe, chunk))
         return added
+
+    @staticmethod
+    def _insert_new(conn: Connection, rows: list[tuple]) -> int:
+        """Add the rows not cached yet; returns how many. PostgreSQL takes them in bulk, with COPY."""
+        if isinstance(conn, PgConnection):
+            return conn.insert_new("embeddings", rows)
+        return int(conn.executemany(_ADD, rows).rowcount)
 
     # -- sharing the cache with another catalog file ----------------------------------------------------
 
@@ -104,7 +117,7 @@ class EmbeddingCache:
         """
         if not source.is_file():
             raise InvalidInput(f"{source}: no such catalog file")
-        if source.resolve() == self._catalog.path.resolve():
+        if self._catalog.path is not None and source.resolve() == self._catalog.path.resolve():
             return 0
         try:
             other = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -115,9 +128,7 @@ class EmbeddingCache:
             rows = other.execute("SELECT model, recipe, content_hash, dim, vector FROM embeddings")
             while batch := rows.fetchmany(2000):
                 with self._catalog.transaction() as conn:
-                    before = conn.total_changes
-                    conn.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?, ?)", batch)
-                    added += conn.total_changes - before
+                    added += self._insert_new(conn, [tuple(row) for row in batch])
         except sqlite3.DatabaseError as exc:
             raise InvalidInput(f"{source}: cannot read its embedding cache ({exc})") from exc
         finally:

@@ -11,10 +11,10 @@ for as long.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,6 +22,9 @@ from typing import Literal
 from tqdm import tqdm
 
 from recsys.articles import Article, RecordResult, read_articles
+from recsys.catalog.bulk import BatchUpsert
+from recsys.catalog.connection import Connection
+from recsys.catalog.postgres import PgConnection
 from recsys.catalog.sqlite import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
 
@@ -91,26 +94,45 @@ def upsert_article(catalog: Catalog, article: Article) -> Change:
 
 def _write(
     catalog: Catalog,
-    conn: sqlite3.Connection,
+    conn: Connection,
     records: Iterator[RecordResult],
     report: ImportReport,
     *,
     strict: bool,
 ) -> bool:
-    """Upsert the next batch of records (strict: all of them); returns whether any may remain."""
+    """Upsert the next batch of records (strict: all of them); returns whether any may remain.
+    A PostgreSQL catalog takes a batch in a few round trips (recsys/catalog/bulk.py)."""
     limit = None if strict else BATCH_RECORDS
+    batch = itertools.islice(records, limit)
+    if strict or not isinstance(conn, PgConnection):
+        return _each(batch, report, functools.partial(catalog.upsert, conn), strict) == limit
+    taken = list(batch)
+    bulk = BatchUpsert(conn, [result for _, result in taken if isinstance(result, Article)])
+    _each(iter(taken), report, bulk.upsert, strict)
+    bulk.flush()
+    return len(taken) == limit
+
+
+def _each(
+    records: Iterator[RecordResult],
+    report: ImportReport,
+    upsert: Callable[[Article, UpsertCounts], None],
+    strict: bool,
+) -> int:
+    """Upsert each record in order, rejecting the bad ones by the skip-or-fail rule; returns how many
+    records were read."""
     taken = 0
-    for line, result in itertools.islice(records, limit):
+    for line, result in records:
         taken += 1
         report.read += 1
         if isinstance(result, InvalidArticle):
             _reject(report, result, strict)
             continue
         try:
-            catalog.upsert(conn, result, report.counts)
+            upsert(result, report.counts)
         except InvalidInput as exc:
             _reject(report, InvalidArticle(report.source, line, "url", str(exc)), strict)
-    return taken == limit
+    return taken
 
 
 def _reject(report: ImportReport, error: InvalidArticle, strict: bool) -> None:

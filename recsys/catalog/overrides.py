@@ -11,11 +11,11 @@ query side does not read these tables per request: it holds every pin and block 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from recsys.articles import UNENCODABLE, encodable, format_timestamp, parse_timestamp, to_utc
+from recsys.catalog.connection import Connection
 from recsys.catalog.sqlite import Catalog
 from recsys.errors import InvalidInput, InvalidTimestamp
 
@@ -54,7 +54,7 @@ def _stamp(now: datetime | None = None) -> str:
 BlockMap = dict[str, tuple[tuple[int, str | None], ...]]
 
 
-def pin_map(conn: sqlite3.Connection) -> dict[str, tuple[int, ...]]:
+def pin_map(conn: Connection) -> dict[str, tuple[int, ...]]:
     """Every article's pins as catalog keys, in their order."""
     found: dict[str, list[int]] = {}
     rows = conn.execute(
@@ -66,7 +66,7 @@ def pin_map(conn: sqlite3.Connection) -> dict[str, tuple[int, ...]]:
     return {article_id: tuple(keys) for article_id, keys in found.items()}
 
 
-def block_map(conn: sqlite3.Connection) -> BlockMap:
+def block_map(conn: Connection) -> BlockMap:
     """Every block (expired ones included) as catalog keys, by scope."""
     found: dict[str, list[tuple[int, str | None]]] = {}
     rows = conn.execute(
@@ -163,7 +163,8 @@ class Overrides:
         )
         with self.catalog.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
+                "INSERT INTO blocks VALUES (?, ?, ?, ?) ON CONFLICT (scope, target_id) "
+                "DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at",
                 (under or GLOBAL, target_id, block.expires_at, block.created_at),
             )
             self.catalog.bump_generation(conn)

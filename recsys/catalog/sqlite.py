@@ -1,9 +1,11 @@
-"""The SQLite article store: connections, articles, status, generation and what changed since.
+"""The article store: connections, articles, status, generation and what changed since.
 
-One SQLite database holds every article, its status, the hash of its embedded text and its curated
+One database holds every article, its status, the hash of its embedded text and its curated
 links, and also the embedding cache (recsys/catalog/embeddings.py) and the editorial overrides (pins
 and blocks, recsys/catalog/overrides.py); the DDL of every table and the migrations are in
-recsys/catalog/schema.py.
+recsys/catalog/schema.py. The database is a SQLite file (the default, embedded) or a PostgreSQL
+server shared by several replicas (a `postgresql://` location: recsys/catalog/postgres.py); the same
+statements run on both, and nothing above this class knows which it got.
 
 Each article gets an integer `key` that never changes; the vector index uses it as the FAISS id, so an
 index version and the catalog agree on identity even as articles are edited or retracted.
@@ -25,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
+from recsys.catalog.connection import Connection, Dialect, Row
 from recsys.catalog.embeddings import EmbeddingCache
-from recsys.catalog.schema import prepare
+from recsys.catalog.postgres import WRITE_LOCK, PgEngine, is_postgres_url, redacted
+from recsys.catalog.schema import check, migrate_postgres, migrate_sqlite, prepare
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
 from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
@@ -89,45 +93,131 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-def _now() -> str:
+def now_stamp() -> str:
     return format_timestamp(datetime.now(UTC))
 
 
+# An upsert's statements (Catalog.upsert; recsys/catalog/bulk.py sends the same in batches).
+CURRENT_COLUMNS = (
+    "url, title, body, section, tags, published_at, status, content_hash, related, image_url, author"
+)
+INSERT_ARTICLE = (
+    "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
+    "content_hash, related, image_url, author, updated_at, changed_gen) VALUES (:id, :url, "
+    ":title, :body, :section, :tags, :published_at, :status, :content_hash, :related, "
+    ":image_url, :author, :updated_at, :gen)"
+)
+UPDATE_ARTICLE = (
+    "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
+    "tags = :tags, published_at = :published_at, status = :status, "
+    "content_hash = :content_hash, related = :related, image_url = :image_url, "
+    "author = :author, updated_at = :updated_at, changed_gen = :gen WHERE id = :id"
+)
+
+
+def row_values(article: Article) -> dict[str, Any]:
+    """An article's columns as the catalog stores them (status, times and generation aside)."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "section": article.section,
+        "tags": json.dumps(list(article.tags)),
+        "published_at": article.published_at,
+        "content_hash": article.content_hash,
+        "related": json.dumps(list(article.related)),
+        "image_url": article.image_url,
+        "author": article.author,
+    }
+
+
+def unchanged(current: Row | dict[str, Any], values: dict[str, Any], status: str) -> bool:
+    """Whether a stored row already holds these values and status: an upsert then writes nothing."""
+    same = all(current[name] == values[name] for name in values if name != "id")
+    return same and status == current["status"]
+
+
 class Catalog:
-    """SQLite-backed article store. One connection per thread; WAL so that the service keeps reading
-    while a build or an ingest writes.
+    """The article store over one database. `location`: a SQLite file (one connection per thread; WAL
+    so that the service keeps reading while a build or an ingest writes), or a `postgresql://` URL
+    (a pool; each thread holds one connection while it uses the catalog, as with SQLite).
 
     `busy_timeout`: seconds a statement waits for another writer's lock before CatalogBusy. The CLI
     and builds wait long (an import commits every 1,000 records); the service waits briefly
     and answers 503 with Retry-After rather than hold a request.
+
+    A SQLite catalog is created or upgraded in place on open. A PostgreSQL one is created and
+    upgraded only by `migrate` (`recsys migrate`), and opening one whose schema is not this
+    release's is a ConfigError: a replica never runs on a schema it does not know.
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
-        self.path = path
+    def __init__(self, location: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.busy_timeout = busy_timeout
+        self.embeddings = EmbeddingCache(self)
+        self._pg: PgEngine | None = None
+        self.path: Path | None
+        if is_postgres_url(location):
+            assert isinstance(location, str)
+            self.dialect: Dialect = "postgresql"
+            self.path = None
+            self.label = redacted(location)
+            self._pg = PgEngine(location, busy_timeout=busy_timeout)
+            try:
+                check(self._pg.connection(), self.label)
+            except BaseException:
+                self._pg.close()
+                raise
+            return
+        path = Path(location)
+        self.dialect = "sqlite"
+        self.path = path
+        self.label = str(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             refused = os_refusal(exc, path.parent)
             raise refused or ConfigError(f"cannot create the catalog folder {path.parent}: {exc}") from exc
         self._local = threading.local()
-        self.embeddings = EmbeddingCache(self)
-        conn = self._conn()
+        conn = self._sqlite()
         try:
             prepare(conn, path)
         except sqlite3.DatabaseError as exc:
             raise self._unusable(exc) from exc
 
+    @staticmethod
+    def migrate(location: Path | str) -> tuple[int | None, int]:
+        """Create or upgrade the catalog's schema (`recsys migrate`); returns the version before
+        (None: there was no catalog) and after."""
+        if is_postgres_url(location):
+            assert isinstance(location, str)
+            engine = PgEngine(location, busy_timeout=DEFAULT_BUSY_TIMEOUT)
+            try:
+                return migrate_postgres(engine.connection(), WRITE_LOCK)
+            finally:
+                engine.close()
+        path = Path(location)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            return migrate_sqlite(conn, path)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{path}: not a usable catalog database ({exc})") from exc
+        finally:
+            conn.close()
+
     def _unusable(self, exc: sqlite3.DatabaseError) -> RecsysError:
         """Why opening failed: the disk or the lock refused (say so, with what to do), or the file is
         not a catalog at all."""
+        assert self.path is not None
         if isinstance(exc, sqlite3.OperationalError) and (refused := sqlite_refusal(exc, self.path)):
             return refused
         return ConfigError(f"{self.path}: not a usable catalog database ({exc})")
 
-    def _conn(self) -> sqlite3.Connection:
+    def _sqlite(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            assert self.path is not None
             try:
                 # Autocommit; transaction() opens explicit ones, so reads never hold a write lock.
                 conn = sqlite3.connect(
@@ -143,22 +233,44 @@ class Catalog:
             self._local.conn = conn
         return conn
 
-    def connection(self) -> sqlite3.Connection:
+    def _conn(self) -> Connection:
+        return self._pg.connection() if self._pg is not None else self._sqlite()
+
+    def connection(self) -> Connection:
         """This thread's connection (autocommit), for modules that own tables of the catalog."""
         return self._conn()
 
     def close(self) -> None:
+        """Release this thread's connection (PostgreSQL: back to the pool)."""
+        if self._pg is not None:
+            self._pg.release()
+            return
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
 
+    def dispose(self) -> None:
+        """Close the catalog for good: this thread's connection, and a PostgreSQL catalog's pool."""
+        self.close()
+        if self._pg is not None:
+            self._pg.close()
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """All-or-nothing: commit at the end, roll back on any exception (a failed commit included:
-        a full disk must not leave the connection inside a transaction that holds the lock)."""
+        a full disk must not leave the connection inside a transaction that holds the lock). Writers
+        run one at a time on both backends."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        if self._pg is not None:
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            except BaseException:
+                conn.rollback()
+                raise
+        else:
+            conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
             conn.commit()
@@ -166,9 +278,19 @@ class Catalog:
             conn.rollback()
             raise
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[Connection]:
+        """One read transaction: every read inside it sees the same committed state."""
+        conn = self._conn()
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if self._pg is not None else "BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
     # -- writing -------------------------------------------------------------------------------
 
-    def upsert(self, conn: sqlite3.Connection, article: Article, counts: UpsertCounts) -> None:
+    def upsert(self, conn: Connection, article: Article, counts: UpsertCounts) -> None:
         """Insert or update one article inside an open transaction.
 
         Raises InvalidInput when the URL already belongs to another article; the caller decides
@@ -180,48 +302,24 @@ class Catalog:
             ).fetchone()
             if owner is not None:
                 raise InvalidInput(f"url {article.url!r} already belongs to article {owner['id']!r}")
-        values = {
-            "id": article.id,
-            "url": article.url,
-            "title": article.title,
-            "body": article.body,
-            "section": article.section,
-            "tags": json.dumps(list(article.tags)),
-            "published_at": article.published_at,
-            "content_hash": article.content_hash,
-            "related": json.dumps(list(article.related)),
-            "image_url": article.image_url,
-            "author": article.author,
-        }
+        values = row_values(article)
         current = conn.execute(
-            "SELECT url, title, body, section, tags, published_at, status, content_hash, related, "
-            "image_url, author FROM articles WHERE id = ?",
-            (article.id,),
+            f"SELECT {CURRENT_COLUMNS} FROM articles WHERE id = ?", (article.id,)
         ).fetchone()
         if current is None:
             gen = self.bump_generation(conn)
             conn.execute(
-                "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
-                "content_hash, related, image_url, author, updated_at, changed_gen) VALUES (:id, :url, "
-                ":title, :body, :section, :tags, :published_at, :status, :content_hash, :related, "
-                ":image_url, :author, :updated_at, :gen)",
-                {**values, "status": article.status or "published", "updated_at": _now(), "gen": gen},
+                INSERT_ARTICLE,
+                {**values, "status": article.status or "published", "updated_at": now_stamp(), "gen": gen},
             )
             counts.inserted += 1
             return
         status = article.status or current["status"]
-        same = all(current[name] == values[name] for name in values if name != "id")
-        if same and status == current["status"]:
+        if unchanged(current, values, status):
             counts.unchanged += 1
             return
         gen = self.bump_generation(conn)
-        conn.execute(
-            "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
-            "tags = :tags, published_at = :published_at, status = :status, "
-            "content_hash = :content_hash, related = :related, image_url = :image_url, "
-            "author = :author, updated_at = :updated_at, changed_gen = :gen WHERE id = :id",
-            {**values, "status": status, "updated_at": _now(), "gen": gen},
-        )
+        conn.execute(UPDATE_ARTICLE, {**values, "status": status, "updated_at": now_stamp(), "gen": gen})
         counts.updated += 1
 
     def set_status(self, article_id: str, status: Status) -> bool:
@@ -235,20 +333,20 @@ class Catalog:
             gen = self.bump_generation(conn)
             conn.execute(
                 "UPDATE articles SET status = ?, updated_at = ?, changed_gen = ? WHERE id = ?",
-                (status, _now(), gen, article_id),
+                (status, now_stamp(), gen, article_id),
             )
             return True
 
     # -- the overrides generation --------------------------------------------------------------------
 
     @staticmethod
-    def bump_generation(conn: sqlite3.Connection) -> int:
+    def bump_generation(conn: Connection) -> int:
         """Count a change that can alter a list without a rebuild (pin, block, retraction, an article
         imported or edited): caches keyed on the generation (ETags, the query side's live view) see
         every such change. Returns the new generation, which article writes stamp on their row."""
         row = conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'overrides_generation' "
-            "RETURNING value"
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+            "WHERE name = 'overrides_generation' RETURNING value"
         ).fetchone()
         return int(row[0]) if row is not None else 0
 
@@ -266,12 +364,16 @@ class Catalog:
                 raise ArticleNotFound(article_id)
             conn.execute("DELETE FROM articles WHERE key = ?", (row["key"],))
             gen = self.bump_generation(conn)  # lists that showed it change: ETags must too
-            conn.execute("INSERT OR REPLACE INTO deletions VALUES (?, ?, ?)", (row["key"], article_id, gen))
+            conn.execute(
+                "INSERT INTO deletions VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET id = excluded.id, changed_gen = excluded.changed_gen",
+                (row["key"], article_id, gen),
+            )
 
     # -- reading -------------------------------------------------------------------------------
 
     @staticmethod
-    def _stored(row: sqlite3.Row) -> StoredArticle:
+    def _stored(row: Row) -> StoredArticle:
         article = Article(
             id=row["id"],
             url=row["url"],
@@ -334,24 +436,20 @@ class Catalog:
                         found[ref] = stored
         return found
 
-    def lean_rows(self, sql_where: str = "", args: Sequence[object] = ()) -> list[sqlite3.Row]:
+    def lean_rows(self, sql_where: str = "", args: Sequence[object] = ()) -> list[Row]:
         """Rows without bodies (LEAN_COLUMNS): what the query side keeps in memory, read without
         paying for the text."""
         return self._conn().execute(f"SELECT {LEAN_COLUMNS} FROM articles {sql_where}", args).fetchall()
 
-    def published_snapshot(self) -> tuple[int, list[sqlite3.Row]]:
+    def published_snapshot(self) -> tuple[int, list[Row]]:
         """The catalog's generation and every published article's lean row (by key), read in one
         read transaction: the build's view of the catalog, and the point the live view counts from."""
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
+        with self.read_snapshot():
             generation = self.generation()
             rows = self.lean_rows("WHERE status = 'published' ORDER BY key")
-        finally:
-            conn.execute("COMMIT")
         return generation, rows
 
-    def changed_since(self, generation: int) -> tuple[list[sqlite3.Row], list[int]]:
+    def changed_since(self, generation: int) -> tuple[list[Row], list[int]]:
         """Lean rows written after `generation`, and the keys deleted after it."""
         rows = self.lean_rows("WHERE changed_gen > ?", (generation,))
         deleted = [
@@ -399,14 +497,21 @@ class Catalog:
         """Write a consistent copy of the catalog (articles, pins, blocks, the embedding cache) to `dest`
         while it stays in use: SQLite's online backup API copies one committed snapshot, and writers
         go on meanwhile (WAL). The copy is checked, then renamed into place, so a failed backup never
-        leaves half a file at `dest`. Returns the number of articles in the copy."""
+        leaves half a file at `dest`. Returns the number of articles in the copy.
+
+        A PostgreSQL catalog is the database server's to back up (ConfigError saying so)."""
+        if self.path is None:
+            raise ConfigError(
+                f"{self.label} is a PostgreSQL catalog: back it up with pg_dump "
+                "(pg_dump --format=custom URL > catalog.dump; docs/deployment.md)"
+            )
         partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
         try:
             with writing(dest):
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 copy = sqlite3.connect(partial)
                 try:
-                    self._conn().backup(copy)
+                    self._sqlite().backup(copy)
                     if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                         raise StorageError(f"the copy at {partial} fails SQLite's check; try again")
                     articles = int(copy.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

@@ -17,6 +17,7 @@ from tests.fakes import use_fake_model
 from tests.helpers import one_line_error
 
 runner = CliRunner()
+pytestmark = pytest.mark.sqlite_only  # a PostgreSQL catalog is backed up with pg_dump
 
 
 def _snapshot(catalog: Catalog) -> tuple[object, ...]:

@@ -20,6 +20,7 @@ from recsys.errors import (
     InvalidInput,
     StorageError,
 )
+from recsys.settings import Settings
 from tests.fakes import synthetic_records, write_jsonl
 
 
@@ -63,6 +64,7 @@ def test_strict_import_writes_nothing_on_a_bad_line(catalog: Catalog, tmp_path: 
     assert catalog.count() == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("strict", "visible"), [(False, 20), (True, 0)])
 def test_imports_commit_in_batches_unless_strict(
     catalog: Catalog, corpus_file: Path, monkeypatch: pytest.MonkeyPatch, strict: bool, visible: int
@@ -137,12 +139,14 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         Catalog(path)
 
 
+@pytest.mark.sqlite_only
 def test_catalog_is_a_real_sqlite_file(catalog: Catalog, corpus_file: Path) -> None:
     import_file(catalog, corpus_file)
     with sqlite3.connect(catalog.path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 30
 
 
+@pytest.mark.sqlite_only
 def test_a_lock_past_the_busy_timeout_is_catalog_busy(catalog: Catalog, corpus_file: Path) -> None:
     import_file(catalog, corpus_file)
     impatient = Catalog(catalog.path, busy_timeout=0.05)
@@ -157,6 +161,7 @@ def test_a_lock_past_the_busy_timeout_is_catalog_busy(catalog: Catalog, corpus_f
     assert impatient.set_status("harbour-1", "retracted")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("pragma", "message"),
     [
@@ -179,3 +184,61 @@ def test_a_disk_that_refuses_writes_is_a_storage_error(
 def test_text_sqlite_cannot_encode_is_invalid_input(catalog: Catalog) -> None:
     with pytest.raises(InvalidInput, match="lone surrogate"):
         catalog.get("\ud800")
+
+
+def test_vectors_added_in_bulk_count_only_new_ones_all_or_nothing(catalog: Catalog, tmp_path: Path) -> None:
+    vec = np.arange(4, dtype=np.float32)
+    assert catalog.add_vectors("m", "r", [[("h1", vec), ("h2", vec)], [("h3", vec)]]) == 3
+    assert catalog.add_vectors("m", "r", [[("h1", vec * 2), ("h4", vec)]]) == 1
+    np.testing.assert_array_equal(catalog.cached_vectors("m", "r", ["h1"])["h1"], vec)  # kept
+
+    def broken() -> Iterator[list[tuple[str, np.ndarray]]]:
+        yield [("h5", vec)]
+        raise InvalidInput("a corrupt file half-way")
+
+    with pytest.raises(InvalidInput):
+        catalog.add_vectors("m", "r", broken())
+    assert set(catalog.cached_vectors("m", "r", ["h1", "h2", "h3", "h4", "h5"])) == {"h1", "h2", "h3", "h4"}
+
+    other = Catalog(tmp_path / "other.sqlite3")
+    other.store_vectors("m", "r", [("h1", vec), ("h6", vec * 3)])
+    other.close()
+    assert catalog.import_embeddings(tmp_path / "other.sqlite3") == 1
+    np.testing.assert_array_equal(catalog.cached_vectors("m", "r", ["h6"])["h6"], vec * 3)
+
+
+def test_another_catalog_sees_each_committed_batch_of_an_import(
+    settings: Settings, catalog: Catalog, corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches of an import as another process sees them, on either backend."""
+    monkeypatch.setattr(ingest, "BATCH_RECORDS", 10)
+    other = Catalog(settings.catalog_location)
+    seen: list[int] = []
+
+    def watched(path: Path) -> Iterator[RecordResult]:
+        for number, result in read_articles(path):
+            if number in (5, 25):
+                seen.append(other.count())
+            yield number, result
+
+    monkeypatch.setattr(ingest, "read_articles", watched)
+    import_file(catalog, corpus_file)
+    assert seen == [0, 20] and other.count() == 30
+    other.dispose()
+
+
+def test_a_postgres_writer_lock_past_the_busy_timeout_is_catalog_busy(
+    settings: Settings, catalog: Catalog, corpus_file: Path
+) -> None:
+    if not settings.catalog_is_postgres:
+        pytest.skip("SQLite's lock: test_a_lock_past_the_busy_timeout_is_catalog_busy")
+    import_file(catalog, corpus_file)
+    impatient = Catalog(settings.catalog_location, busy_timeout=0.05)
+    with catalog.transaction():  # an import holding the writers' lock
+        started = time.perf_counter()
+        with pytest.raises(CatalogBusy, match="try again in a moment"):
+            impatient.set_status("harbour-1", "retracted")
+        assert time.perf_counter() - started < 1
+        assert impatient.get("harbour-1").status == "published"  # reads go on
+    assert impatient.set_status("harbour-1", "retracted")
+    impatient.dispose()

@@ -25,11 +25,18 @@ from service.app import create_app
 from service.builds import DIED, Builder, BuildLog, BuildStatus, publish_if_changed
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.helpers import ClientFactory
+from tests.postgres import BACKENDS, settings_on
 
 KEY = {"X-API-Key": "s3cret"}
 JSON = {**KEY, "Content-Type": "application/json"}
 NDJSON = {**KEY, "Content-Type": "application/x-ndjson"}
 NEW = {"title": "Harbour ferry dock tide", "body": "harbour ferry dock tide pier crane", "section": "harbour"}
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The CMS runs on both catalog backends."""
+    return settings_on(request.param, tmp_path, request, monkeypatch)
 
 
 def _settings(settings: Settings, **overrides: object) -> Settings:
