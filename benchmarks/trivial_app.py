@@ -100,16 +100,21 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--style", choices=["floor", "conventional"], default="floor")
+    # the same choices as RECSYS_HTTP_LOOP / RECSYS_HTTP_PARSER, so both sides of a ratio share a stack
+    parser.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default="auto")
+    parser.add_argument("--http", choices=["auto", "httptools", "h11"], default="auto")
     args = parser.parse_args()
     index = os.environ.get(PAYLOADS_ENV)
     if not index:
         raise SystemExit(f"set {PAYLOADS_ENV} to a payload index file (see the module docstring)")
-    # the same call as `recsys serve`: one worker, host, port, log level, uvicorn's defaults otherwise
+    # the same call as `recsys serve`: one worker, host, port, log level, loop and parser
     uvicorn.run(
         create_app(read_payloads(Path(index)), args.style),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        loop=args.loop,
+        http=args.http,
     )
 
 

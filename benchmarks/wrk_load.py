@@ -237,7 +237,7 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
     write_payloads(payloads, {_kind_and_query(t): body for t, body in bodies.items()})
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.trivial_app", "--port", str(port), "--log-level", "warning"]
-    command += ["--style", args.trivial]
+    command += ["--style", args.trivial, "--loop", args.loop, "--http", args.http]
     with running(command, env | {PAYLOADS_ENV: str(payloads)}, port) as server:
         print("  trivial app up; wrk ...", flush=True)
         _warm_up_and_fetch(server, args.endpoint, ids, args.seed)
@@ -378,6 +378,12 @@ def main() -> None:
         help="the trivial endpoint: prepared bytes (floor) or a dict through the response model",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="both servers' event loop"
+    )
+    parser.add_argument(
+        "--http", choices=["auto", "httptools", "h11"], default="auto", help="both servers' parser"
+    )
     synthetic.add_arguments(parser)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
@@ -389,6 +395,7 @@ def main() -> None:
     if any("{id}" not in t for t in args.endpoint):
         parser.error("every --endpoint needs {id}")
     env = _server_env(args.omp_threads, args.response_cache, args.workers)
+    env |= {"RECSYS_HTTP_LOOP": args.loop, "RECSYS_HTTP_PARSER": args.http}
 
     runs = []
     for size in synthetic.parse_sizes(args.sizes):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import os
 import socket
@@ -27,6 +28,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from recsys.errors import ConfigError
 from recsys.settings import Settings
@@ -48,15 +50,42 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
 
 
 class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
-    """uvicorn's HTTP protocol, with TCP_NODELAY on every connection. With several workers uvicorn
-    binds the listening socket itself, without naming the protocol (proto 0), and asyncio then skips
-    TCP_NODELAY on the connections it accepts: a response written in two pieces (headers, body)
-    waits for the client's delayed ACK, about 40 ms on Linux, on every request of a kept-alive
-    connection (measured: 44 ms instead of 1.7 ms per sequential request)."""
+    """uvicorn's HTTP protocol (httptools when installed, else h11), with TCP_NODELAY on every
+    connection. With several workers uvicorn binds the listening socket itself, without naming the
+    protocol (proto 0), and asyncio then skips TCP_NODELAY on the connections it accepts: a response
+    written in two pieces (headers, body) waits for the client's delayed ACK, about 40 ms on Linux,
+    on every request of a kept-alive connection (measured: 44 ms instead of 1.7 ms per sequential
+    request)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         set_nodelay(transport)
         super().connection_made(transport)
+
+
+class NoDelayH11(H11Protocol):  # type: ignore[misc]
+    """The pure-Python h11 protocol (RECSYS_HTTP_PARSER=h11), with TCP_NODELAY as above."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        set_nodelay(transport)
+        super().connection_made(transport)
+
+
+def http_protocol(settings: Settings) -> type[asyncio.Protocol]:
+    """The HTTP protocol class of RECSYS_HTTP_PARSER: httptools (auto, when installed) or h11."""
+    if settings.http_parser == "h11":
+        return NoDelayH11
+    if settings.http_parser == "httptools" and AutoHTTPProtocol is H11Protocol:
+        raise ConfigError(
+            "RECSYS_HTTP_PARSER=httptools, but httptools is not installed (pip install httptools)"
+        )
+    return NoDelayHTTP
+
+
+def event_loop(settings: Settings) -> str:
+    """uvicorn's loop setting for RECSYS_HTTP_LOOP: uvloop (auto, when installed) or asyncio."""
+    if settings.http_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ConfigError("RECSYS_HTTP_LOOP=uvloop, but uvloop is not installed (pip install uvloop)")
+    return settings.http_loop
 
 
 def worker_environment(flags: Mapping[str, object]) -> dict[str, str]:
@@ -119,7 +148,8 @@ def serve(
             factory if several else make_app(settings),
             factory=several,
             workers=settings.workers,
-            http=NoDelayHTTP,
+            http=http_protocol(settings),
+            loop=event_loop(settings),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,

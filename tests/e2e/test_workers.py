@@ -6,6 +6,7 @@ the JSON formatter, the metrics folder."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
@@ -34,7 +36,7 @@ from recsys.settings import Settings
 from service.app import create_app
 from service.logs import JsonFormatter
 from service.metrics import Metrics
-from service.run import NoDelayHTTP, empty_metrics_folder, serve, set_nodelay, worker_environment
+from service.run import NoDelayH11, NoDelayHTTP, empty_metrics_folder, serve, set_nodelay, worker_environment
 from tests.fakes import FakeEncoder, write_jsonl
 from tests.servers import SERVE_FAKE, metric_samples, running, worker_pids
 
@@ -287,3 +289,27 @@ def test_serve_hands_uvicorn_the_factory_and_a_fresh_metrics_folder(
         "PROMETHEUS_MULTIPROC_DIR": str(folder),
     }
     assert options["log_config"]["formatters"]["recsys"] == {"()": "service.logs.JsonFormatter"}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("loop", "parser", "protocol"),
+    [("auto", "auto", NoDelayHTTP), ("asyncio", "h11", NoDelayH11), ("uvloop", "httptools", NoDelayHTTP)],
+)
+def test_serve_hands_uvicorn_the_configured_loop_and_parser(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loop: str, parser: str, protocol: type
+) -> None:
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    monkeypatch.setattr(os, "environ", {})
+    settings = Settings(data_dir=tmp_path / "d", http_loop=loop, http_parser=parser)  # type: ignore[arg-type]
+    serve(settings, {}, lambda _: FastAPI())
+    ((options,),) = [calls]
+    assert options["loop"] == loop and options["http"] is protocol
+
+
+def test_the_default_stack_is_uvloop_and_httptools() -> None:
+    """Both are dependencies: the default (auto) must not fall back to pure Python silently."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert issubclass(NoDelayHTTP, HttpToolsProtocol)
+    assert importlib.util.find_spec("uvloop") is not None
