@@ -65,7 +65,7 @@ class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
 class NoDelayH11(H11Protocol):  # type: ignore[misc]
     """The pure-Python h11 protocol (RECSYS_HTTP_PARSER=h11), with TCP_NODELAY as above."""
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         set_nodelay(transport)
         super().connection_made(transport)
 
