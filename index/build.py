@@ -14,6 +14,8 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -26,9 +28,10 @@ from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
+from recsys.version.lists import FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
 from recsys.version.snapshot import KeyRows, Snapshot
-from recsys.version.store import IndexStore, Manifest, new_version_id
+from recsys.version.store import IndexStore, LoadedIndex, Manifest, new_version_id, rows_of
 from recsys.version.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
@@ -276,6 +279,37 @@ def build_lexical(
     return LexicalBuild(index, lkeys, lscores, len(todo_rows), meta)
 
 
+# The clock final lists are ranked under: past every publication time, so that no article is held back
+# as scheduled; each list records the latest time among its inputs (`not_before`).
+_AFTER_EVERYTHING = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def rank_final_lists(
+    parts: Root,
+    index: VectorIndex,
+    snapshot: Snapshot,
+    neighbour_keys: np.ndarray,
+    lexical: LexicalBuild | None,
+    manifest_fields: dict[str, object],
+) -> FinalLists:
+    """Every article's default related list, ranked by the query side itself over the version being
+    built (recsys/version/lists.py). All of them, also in an incremental build: a list depends on
+    its neighbours' vectors, dates and headlines, which any change may move."""
+    served = snapshot.prepare()
+    loaded = LoadedIndex(
+        manifest=Manifest(dict(manifest_fields)),
+        vectors=index,
+        path=Path("."),
+        snapshot=served,
+        neighbours=rows_of(served, neighbour_keys),
+        lexical=lexical.index if lexical is not None else None,
+        lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
+        lexical_scores=lexical.scores if lexical is not None else None,
+    )
+    recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
+    return recommender.final_lists(parts.settings.default_limit)
+
+
 def _texts(catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 10_000) -> Iterator[str]:
     """The recipe text of each article of `keys`, in order, read from the catalog a chunk at a time."""
     for start in range(0, len(keys), chunk):
@@ -387,6 +421,17 @@ def build_index(
         snapshot = Snapshot.from_rows(rows, generation)
 
         version = new_version_id()
+        lists_started = time.perf_counter()
+        lists = rank_final_lists(
+            parts,
+            index,
+            snapshot,
+            nkeys,
+            lexical,
+            {"version": version, "lexical": lexical.meta if lexical else {}},
+        )
+        lists_seconds = time.perf_counter() - lists_started
+        log.info("final lists: %d of %d articles in %.1f s", lists.stored, len(rows), lists_seconds)
         staging = store.staging_dir(version)
         try:
             seconds = time.perf_counter() - started
@@ -402,6 +447,7 @@ def build_index(
                     "catalog_generation": generation,
                     "neighbours": {"k": k},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
+                    "lists": {**lists.meta(), "seconds": lists_seconds},
                     "build": {
                         "embedded": embedded,
                         "reused": len(rows) - embedded,
@@ -417,6 +463,7 @@ def build_index(
                 extra_arrays={
                     # ASCII hex: a quarter of the bytes of numpy's UCS-4 strings (256 MB at 1M articles)
                     CONTENT_HASHES_FILE: np.array(hashes, dtype="S64"),
+                    **lists.arrays(),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),
