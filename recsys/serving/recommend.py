@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -137,6 +138,11 @@ class Recommender:
         self.lists = lists if lists is not None and lists.settings_digest == self.settings_digest else None
         self._lists_policy = self.policy  # a policy swapped in later (sweeps, tests) ranks per request
         self._default_queries: dict[int, RelatedQuery] = {}
+        self._next_change: tuple[LiveState, float, float] | None = None
+        # What the ETag names of the recommender itself: the version and the settings shaping lists.
+        self.etag_token = hashlib.blake2b(
+            f"{index.version}\x1f{self.settings_digest}".encode(), digest_size=8
+        ).hexdigest()
 
     # -- vectors -----------------------------------------------------------------------------------
 
@@ -272,12 +278,18 @@ class Recommender:
 
     def next_change(self, state: LiveState, now: float) -> float:
         """The first moment after `now` at which time alone changes some list under `state`: a block
-        expires or a scheduled article goes live (inf when neither is ahead)."""
+        expires or a scheduled article goes live (inf when neither is ahead). Kept for the last state
+        asked about: the answer found at `since` holds for every moment from `since` until it."""
+        known = self._next_change
+        if known is not None and known[0] is state and known[1] <= now < known[2]:
+            return known[2]
         times = self.snapshot.time_sorted
         at = int(np.searchsorted(times, now, side="right"))
         scheduled = float(times[at]) if at < len(times) else math.inf
         moved = [c.published for c in state.changed.values() if c.published > now]
-        return min(scheduled, state.next_expiry(now), *moved)
+        found = min(scheduled, state.next_expiry(now), *moved)
+        self._next_change = (state, now, found)
+        return found
 
     # -- the subject ---------------------------------------------------------------------------------
 
