@@ -508,3 +508,16 @@ def test_final_lists_equal_the_ranked_lists_under_random_live_changes(
     query = data.draw(st.one_of(defaults, queries(fake_world).map(lambda pair: pair[1])))
     for article_id in data.draw(st.lists(st.sampled_from(fake_world.ids), min_size=1, max_size=8)):
         event("stored list" if _both(fast, article_id, query, state) else "ranked now")
+
+
+@pytest.mark.model
+def test_final_lists_equal_the_ranked_lists_on_real_vectors(real_world: World) -> None:
+    fast = real_world.fast
+    query = RelatedQuery(limit=10, section_limit=5)
+    for article_id in real_world.ids:
+        _both(fast, article_id, query, fast.live.current())
+    later = copy.copy(fast)
+    later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
+    assert later.lists is not None
+    built = built_state(fast.snapshot)
+    assert sum(_both(later, i, query, built) for i in real_world.ids) == later.lists.stored > 0
