@@ -426,16 +426,19 @@ def build_index(
 
         version = new_version_id()
         lists_started = time.perf_counter()
-        lists = rank_final_lists(
-            parts,
-            index,
-            snapshot,
-            nkeys,
-            lexical,
-            {"version": version, "lexical": lexical.meta if lexical else {}},
-        )
-        lists_seconds = time.perf_counter() - lists_started
-        log.info("final lists: %d of %d articles in %.1f s", lists.stored, len(rows), lists_seconds)
+        lists, lists_seconds = None, 0.0
+        if len(rows) <= settings.final_lists_max_articles:
+            fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
+            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields)
+            lists_seconds = time.perf_counter() - lists_started
+            log.info("final lists: %d of %d articles in %.1f s", lists.stored, len(rows), lists_seconds)
+        else:
+            log.warning(
+                "%d articles > RECSYS_FINAL_LISTS_MAX_ARTICLES (%d): no final lists in this version, "
+                "every request is ranked",
+                len(rows),
+                settings.final_lists_max_articles,
+            )
         staging = store.staging_dir(version)
         try:
             seconds = time.perf_counter() - started
@@ -451,7 +454,7 @@ def build_index(
                     "catalog_generation": generation,
                     "neighbours": {"k": k},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
-                    "lists": {**lists.meta(), "seconds": lists_seconds},
+                    **({"lists": {**lists.meta(), "seconds": lists_seconds}} if lists is not None else {}),
                     "build": {
                         "embedded": embedded,
                         "reused": len(rows) - embedded,
@@ -467,7 +470,7 @@ def build_index(
                 extra_arrays={
                     # ASCII hex: a quarter of the bytes of numpy's UCS-4 strings (256 MB at 1M articles)
                     CONTENT_HASHES_FILE: np.array(hashes, dtype="S64"),
-                    **lists.arrays(),
+                    **(lists.arrays() if lists is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),
