@@ -43,7 +43,7 @@ from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
 from recsys.serving.ranking import SECONDS_PER_DAY, depth, rank_list
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
-from recsys.version.lists import FinalLists
+from recsys.version.lists import Entry, FinalLists
 from recsys.version.snapshot import NO_CODE, epoch_of
 from recsys.version.store import LoadedIndex
 
@@ -578,22 +578,22 @@ class Recommender:
 
     # -- final lists (ranked at build time, recsys/version/lists.py) ------------------------------
 
-    def final_lists(self, limit: int) -> FinalLists:
+    def final_lists(self, limit: int, reused: Callable[[int], Entry | None] | None = None) -> FinalLists:
         """Every article's default list of `limit`, ranked by the request path's own pipeline under the
         version as built (no pin, no block, nothing changed since). Run it with a clock past every
         publication time: no article is held back as scheduled, and a list records from when that is
-        true (`not_before`)."""
+        true (`not_before`). `reused(row)`: a list known already (an incremental build's, where none
+        of its inputs changed), or None to rank it."""
         state = built_state(self.snapshot)
         query = RelatedQuery(limit=limit)
-        return FinalLists.from_lists(
-            limit,
-            self.settings_digest,
-            (self._final_list(state, row, query) for row in range(len(self.snapshot))),
-        )
 
-    def _final_list(
-        self, state: LiveState, row: int, query: RelatedQuery
-    ) -> tuple[list[int], list[float], int, float] | None:
+        def entry(row: int) -> Entry | None:
+            known = reused(row) if reused is not None else None
+            return known if known is not None else self._final_list(state, row, query)
+
+        return FinalLists.from_lists(limit, self.settings_digest, map(entry, range(len(self.snapshot))))
+
+    def _final_list(self, state: LiveState, row: int, query: RelatedQuery) -> Entry | None:
         request = self._request(self._indexed_subject(state, row), query)
         ranked = self._related(request)
         if request.wide or any(item.reason != "similar" or item.key is None for item in ranked.items):

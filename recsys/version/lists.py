@@ -36,6 +36,9 @@ COLLAPSED_FILE = "lists_collapsed.npy"
 NOT_BEFORE_FILE = "lists_not_before.npy"
 FILES = (OFFSETS_FILE, KEYS_FILE, SCORES_FILE, COLLAPSED_FILE, NOT_BEFORE_FILE)
 
+# One article's list: its keys, their scores, the near-duplicates left out, and from when it holds.
+Entry = tuple[list[int], list[float], int, float]
+
 
 @dataclass(frozen=True)
 class FinalLists:
@@ -72,7 +75,7 @@ class FinalLists:
         cls,
         limit: int,
         settings_digest: str,
-        lists: Iterable[tuple[list[int], list[float], int, float] | None],
+        lists: Iterable[Entry | None],
     ) -> FinalLists:
         """From one entry per article, in row order: (keys, scores, collapsed, not before), or None
         for an article whose list is always ranked per request."""
@@ -97,10 +100,24 @@ class FinalLists:
             not_before=np.array(not_before, dtype=np.float64),
         )
 
+    def entry(self, row: int) -> Entry | None:
+        """Article `row`'s stored list as `from_lists` takes it (None: it has none)."""
+        collapsed = int(self.collapsed[row])
+        if collapsed < 0:
+            return None
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        keys, scores = self.keys[start:end].tolist(), self.scores[start:end].tolist()
+        return keys, scores, collapsed, float(self.not_before[row])
+
     @classmethod
     def load(cls, directory: Path, meta: dict[str, Any], snapshot: Snapshot) -> FinalLists:
+        return cls.read(directory, meta).with_rows(snapshot)
+
+    @classmethod
+    def read(cls, directory: Path, meta: dict[str, Any]) -> FinalLists:
+        """The arrays alone, keys not yet turned into rows (a build reusing them needs no snapshot)."""
         arrays = {name: np.load(directory / name, allow_pickle=False) for name in FILES}
-        lists = cls(
+        return cls(
             limit=int(meta["limit"]),
             settings_digest=str(meta["settings_digest"]),
             offsets=arrays[OFFSETS_FILE],
@@ -109,7 +126,6 @@ class FinalLists:
             collapsed=arrays[COLLAPSED_FILE],
             not_before=arrays[NOT_BEFORE_FILE],
         )
-        return lists.with_rows(snapshot)
 
     def with_rows(self, snapshot: Snapshot) -> FinalLists:
         n = len(snapshot)
