@@ -12,10 +12,13 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from recsys.catalog.sqlite import Catalog
@@ -26,12 +29,15 @@ from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
+from recsys.version.lists import FILES as LIST_FILES
+from recsys.version.lists import Entry, FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
-from recsys.version.snapshot import KeyRows, Snapshot
-from recsys.version.store import IndexStore, Manifest, new_version_id
+from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of
+from recsys.version.store import IndexStore, LoadedIndex, Manifest, new_version_id, rows_of
 from recsys.version.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
+PUBLISHED_FILE = f"{PREFIX}published.npy"  # the snapshot's publication times
 
 CONTENT_HASHES_FILE = "content_hashes.npy"
 
@@ -177,6 +183,10 @@ class Previous:
     neighbour_scores: np.ndarray
     lexical_keys: np.ndarray | None = None
     lexical_scores: np.ndarray | None = None
+    # Its final lists and publication times, when it has them: lists none of whose inputs changed
+    # are carried over (`reusable_lists`).
+    lists: FinalLists | None = None
+    published: np.ndarray | None = None
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
@@ -197,10 +207,77 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         if LEXICAL_FILE in files and LEXICAL_SCORES_FILE in files:
             names += [LEXICAL_FILE, LEXICAL_SCORES_FILE]
         arrays = [np.load(directory / name, allow_pickle=False) for name in names]
-    except (IndexError_, OSError, ValueError) as exc:
+        lists = published = None
+        if "lists" in manifest.data and all(name in files for name in [*LIST_FILES, PUBLISHED_FILE]):
+            lists = FinalLists.read(directory, manifest.data["lists"])
+            published = np.load(directory / PUBLISHED_FILE, allow_pickle=False)
+    except (IndexError_, OSError, ValueError, KeyError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
-    return Previous(version, manifest, vectors, *arrays)
+    lexical = arrays[3:5] if len(arrays) == 5 else [None, None]
+    return Previous(
+        version,
+        manifest,
+        vectors,
+        arrays[0],
+        arrays[1],
+        arrays[2],
+        lexical_keys=lexical[0],
+        lexical_scores=lexical[1],
+        lists=lists,
+        published=published,
+    )
+
+
+def reusable_lists(
+    previous: Previous,
+    keys: np.ndarray,
+    reuse: np.ndarray,
+    published: np.ndarray,
+    neighbour_keys: np.ndarray,
+    lexical: LexicalBuild | None,
+    limit: int,
+    settings_digest: str,
+) -> tuple[Callable[[int], Entry | None], int] | None:
+    """The previous version's final lists that this one would rank alike, and how many: those ranked
+    under the same settings and limit whose article and every row they were ranked from (its
+    neighbour and lexical lists) kept their text (content hash, so their vectors and headlines) and
+    their time, with the same neighbour and lexical lists, and enough neighbours that the ranking
+    never looked past them. Anything else is ranked again."""
+    lists, before = previous.lists, previous.published
+    if lists is None or before is None or lists.limit != limit or lists.settings_digest != settings_digest:
+        return None
+    at = KeyRows(previous.vectors.keys).rows(keys)
+    was = np.maximum(at, 0)
+    same_time = (before[was] == published) | (np.isnan(before[was]) & np.isnan(published))
+    unchanged = reuse & (at >= 0) & same_time
+    ok = unchanged & (lists.collapsed[was] >= 0)
+    rows = KeyRows(keys)
+
+    def same_and_unchanged(new: np.ndarray, old: np.ndarray | None) -> np.ndarray:
+        if old is None or old.shape[1] != new.shape[1]:
+            return np.zeros(len(new), dtype=bool)
+        same = (old[was] == new).all(axis=1)
+        at_rows = rows.rows(new.ravel()).reshape(new.shape)
+        inputs = np.where(new >= 0, unchanged[np.maximum(at_rows, 0)] & (at_rows >= 0), True).all(axis=1)
+        return same & inputs
+
+    ok &= same_and_unchanged(neighbour_keys, previous.neighbour_keys)
+    # Enough neighbours besides the article itself: the ranking took its candidates from them alone.
+    ok &= ((neighbour_keys >= 0) & (neighbour_keys != keys[:, None])).sum(axis=1) >= max(4 * limit, 40)
+    if lexical is not None:
+        ok &= same_and_unchanged(lexical.keys, previous.lexical_keys)
+        if previous.lexical_scores is not None and previous.lexical_scores.shape == lexical.scores.shape:
+            ok &= (previous.lexical_scores[was] == lexical.scores).all(axis=1)
+        else:
+            ok[:] = False
+    elif previous.lexical_keys is not None:
+        ok[:] = False
+
+    def reused(row: int) -> Entry | None:
+        return lists.entry(int(at[row])) if ok[row] else None
+
+    return reused, int(ok.sum())
 
 
 @dataclass(frozen=True)
@@ -274,6 +351,41 @@ def build_lexical(
         lkeys = np.where(rows >= 0, keys[np.maximum(rows, 0)], -1).astype(np.int32)
     meta: dict[str, object] = {"k": k, "query_terms": terms, "drift": drift, "lists_computed": len(todo_rows)}
     return LexicalBuild(index, lkeys, lscores, len(todo_rows), meta)
+
+
+# The clock final lists are ranked under: past every publication time, so that no article is held back
+# as scheduled; each list records the latest time among its inputs (`not_before`).
+_AFTER_EVERYTHING = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def rank_final_lists(
+    parts: Root,
+    index: VectorIndex,
+    snapshot: Snapshot,
+    neighbour_keys: np.ndarray,
+    lexical: LexicalBuild | None,
+    manifest_fields: dict[str, object],
+    known: Callable[[int], Entry | None] | None = None,
+) -> FinalLists:
+    """Every article's default related list, ranked by the query side itself over the version being
+    built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
+    (`reusable_lists`)."""
+    served = snapshot.prepare()
+    loaded = LoadedIndex(
+        manifest=Manifest(dict(manifest_fields)),
+        vectors=index,
+        path=Path("."),
+        snapshot=served,
+        neighbours=rows_of(served, neighbour_keys),
+        lexical=lexical.index if lexical is not None else None,
+        lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
+        lexical_scores=lexical.scores if lexical is not None else None,
+    )
+    recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
+    # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
+    # thread ranks them 3-4x faster on the demo corpus, as the service runs).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return recommender.final_lists(parts.settings.default_limit, known)
 
 
 def _texts(catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 10_000) -> Iterator[str]:
@@ -383,10 +495,40 @@ def build_index(
             nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
         del vectors
         lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
+        carry, carried = None, 0
+        with_lists = len(rows) <= settings.final_lists_max_articles
+        if previous is not None and with_lists:
+            published = np.array([epoch_of(r["published_at"]) for r in rows], dtype=np.float64)
+            digest = parts.query_side.settings_digest
+            found = reusable_lists(
+                previous, keys, reuse, published, nkeys, lexical, settings.default_limit, digest
+            )
+            if found is not None:
+                carry, carried = found
         del previous
         snapshot = Snapshot.from_rows(rows, generation)
 
         version = new_version_id()
+        lists_started = time.perf_counter()
+        lists, lists_seconds = None, 0.0
+        if with_lists:
+            fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
+            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry)
+            lists_seconds = time.perf_counter() - lists_started
+            log.info(
+                "final lists: %d of %d articles (%d carried over) in %.1f s",
+                lists.stored,
+                len(rows),
+                carried,
+                lists_seconds,
+            )
+        else:
+            log.warning(
+                "%d articles > RECSYS_FINAL_LISTS_MAX_ARTICLES (%d): no final lists in this version, "
+                "every request is ranked",
+                len(rows),
+                settings.final_lists_max_articles,
+            )
         staging = store.staging_dir(version)
         try:
             seconds = time.perf_counter() - started
@@ -402,6 +544,11 @@ def build_index(
                     "catalog_generation": generation,
                     "neighbours": {"k": k},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
+                    **(
+                        {"lists": {**lists.meta(), "carried_over": carried, "seconds": lists_seconds}}
+                        if lists is not None
+                        else {}
+                    ),
                     "build": {
                         "embedded": embedded,
                         "reused": len(rows) - embedded,
@@ -417,6 +564,7 @@ def build_index(
                 extra_arrays={
                     # ASCII hex: a quarter of the bytes of numpy's UCS-4 strings (256 MB at 1M articles)
                     CONTENT_HASHES_FILE: np.array(hashes, dtype="S64"),
+                    **(lists.arrays() if lists is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),

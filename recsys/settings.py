@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     # the log): computing them all grows with the square of the corpus (~4.5 min at 100k, hours at
     # 1M on 2 cores), which would break the build-time goal of a million-article archive.
     lexical_max_articles: int = Field(default=100_000, ge=0, le=1 << 31)
+    # Above this many articles a build stores no final lists (every request is ranked, a line in the
+    # log): ranking every article's default list costs about a millisecond each on one core (~15 min
+    # at 1M), as much as the rest of a full build. 0 = never.
+    final_lists_max_articles: int = Field(default=100_000, ge=0, le=1 << 31)
     # Time prior of `related` (default on where the article is dated): relevance x
     # (1 - w + w * 0.5 ** (|days between item and article| / half-life)).
     time_prior_weight: float = Field(default=0.3, ge=0, le=1)

@@ -22,11 +22,13 @@ to read the change (docs/architecture.md, "Serving at scale", has the measured b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -38,16 +40,21 @@ from service.render import dumps
 
 
 def etag_for(request: Request, recommender: Recommender, state: LiveState, now: float) -> str:
-    params = sorted(request.query_params.multi_items())
-    parts = [
-        recommender.index.version,
-        str(state.generation),
-        repr(recommender.next_change(state, now)),
-        recommender.settings_digest,
-        request.url.path,
-        repr(params),
-    ]
-    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
+    """A few values the request has at hand, no hash over them: the version and list settings (one
+    token per recommender), the state's generation, the next time-driven change, and a digest of the
+    path and query parameters (kept per path and query string)."""
+    scope = request.scope
+    resource = _resource_digest(scope["path"], scope.get("query_string", b""))
+    change = recommender.next_change(state, now)
+    return f'"{recommender.etag_token}.{state.generation:x}.{change!r}.{resource}"'
+
+
+@functools.lru_cache(maxsize=65_536)
+def _resource_digest(path: str, query_string: bytes) -> str:
+    """128 bits of the path and the query parameters, sorted (their order does not change a list):
+    the response cache is keyed by the ETag, so two resources must never share one."""
+    params = sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return hashlib.blake2b(repr((path, params)).encode(), digest_size=16).hexdigest()
 
 
 def cache_headers(

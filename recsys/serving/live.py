@@ -68,6 +68,21 @@ class LiveState:
         return min((u for entries in self.blocks.values() for _, u in entries if now < u), default=math.inf)
 
 
+def built_state(snapshot: Snapshot) -> LiveState:
+    """The state of the version as built: every article live, no pin, no block, nothing changed.
+    The final lists (recsys/version/lists.py) are ranked under it."""
+    return LiveState(
+        generation=snapshot.catalog_generation,
+        alive=np.ones(len(snapshot), dtype=bool),
+        published=snapshot.published,
+        sections=snapshot.sections,
+        section_code=snapshot.section_code,
+        tag_code=snapshot.tag_code,
+        authors=snapshot.authors,
+        author_code=snapshot.author_code,
+    )
+
+
 class LiveView:
     """The current LiveState of one snapshot, refreshed from the catalog when its generation moves."""
 
@@ -76,16 +91,7 @@ class LiveView:
         self.snapshot = snapshot
         # Held by refreshes only (the watcher, a write's own refresh): requests never wait on it.
         self._lock = threading.Lock()
-        self._state = LiveState(
-            generation=snapshot.catalog_generation,
-            alive=np.ones(len(snapshot), dtype=bool),
-            published=snapshot.published,
-            sections=snapshot.sections,
-            section_code=snapshot.section_code,
-            tag_code=snapshot.tag_code,
-            authors=snapshot.authors,
-            author_code=snapshot.author_code,
-        )
+        self._state = built_state(snapshot)
         self.refresh(force=True)  # the pins and blocks, even when nothing changed since the build
 
     def current(self) -> LiveState:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -36,12 +37,13 @@ from recsys.catalog.sqlite import Catalog, StoredArticle
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
-from recsys.serving.live import LiveState, LiveView
+from recsys.serving.live import LiveState, LiveView, built_state
 from recsys.serving.policy import Policy
 from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
 from recsys.serving.ranking import SECONDS_PER_DAY, depth, rank_list
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
+from recsys.version.lists import Entry, FinalLists
 from recsys.version.snapshot import NO_CODE, epoch_of
 from recsys.version.store import LoadedIndex
 
@@ -84,6 +86,9 @@ class _Request:
     # for a stored article, scored now for a draft or an article published since the build.
     lexical_rows: np.ndarray
     lexical_scores: np.ndarray
+    # Set when the list read more than the subject's precomputed and lexical lists (a search, a
+    # narrow filter's rows, the section fallback): such a list is not stored at build time.
+    wide: bool = False
 
     def lexical(self, rows: np.ndarray) -> np.ndarray:
         """The normalised BM25 score of each of `rows` for this subject (0 where not matched)."""
@@ -127,6 +132,17 @@ class Recommender:
         self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._embedded_lock = threading.Lock()
         self._bitmaps: OrderedDict[tuple[tuple[int, ...], ...], tuple[np.ndarray, int]] = OrderedDict()
+        # The version's final lists, when they were ranked under this recommender's settings: then a
+        # default request whose inputs have not changed since the build is answered from them.
+        lists = index.lists
+        self.lists = lists if lists is not None and lists.settings_digest == self.settings_digest else None
+        self._lists_policy = self.policy  # a policy swapped in later (sweeps, tests) ranks per request
+        self._default_queries: dict[int, RelatedQuery] = {}
+        self._next_change: tuple[LiveState, float, float] | None = None
+        # What the ETag names of the recommender itself: the version and the settings shaping lists.
+        self.etag_token = hashlib.blake2b(
+            f"{index.version}\x1f{self.settings_digest}".encode(), digest_size=8
+        ).hexdigest()
 
     # -- vectors -----------------------------------------------------------------------------------
 
@@ -179,8 +195,14 @@ class Recommender:
         self, article_id: str, query: RelatedQuery, *, state: LiveState | None = None
     ) -> RankedList:
         """The related block alone, paged by `query.cursor`."""
-        request = self._request(self._subject_by_id(self.state(state), article_id), query)
-        ranked = self._related(request)
+        state = self.state(state)
+        ranked = None
+        if self.lists is not None:
+            row = self.snapshot.by_id.row(article_id)
+            if row is not None:
+                ranked = self._stored_related(state, row, query, self.clock().timestamp())
+        if ranked is None:
+            ranked = self._related(self._request(self._subject_by_id(state, article_id), query))
         full = len(ranked.items) == query.limit
         cursor = encode_cursor([*query.seen_keys(), *_keys(ranked)]) if full else None
         return RankedList(ranked.items, ranked.collapsed, cursor)
@@ -256,12 +278,18 @@ class Recommender:
 
     def next_change(self, state: LiveState, now: float) -> float:
         """The first moment after `now` at which time alone changes some list under `state`: a block
-        expires or a scheduled article goes live (inf when neither is ahead)."""
+        expires or a scheduled article goes live (inf when neither is ahead). Kept for the last state
+        asked about: the answer found at `since` holds for every moment from `since` until it."""
+        known = self._next_change
+        if known is not None and known[0] is state and known[1] <= now < known[2]:
+            return known[2]
         times = self.snapshot.time_sorted
         at = int(np.searchsorted(times, now, side="right"))
         scheduled = float(times[at]) if at < len(times) else math.inf
         moved = [c.published for c in state.changed.values() if c.published > now]
-        return min(scheduled, state.next_expiry(now), *moved)
+        found = min(scheduled, state.next_expiry(now), *moved)
+        self._next_change = (state, now, found)
+        return found
 
     # -- the subject ---------------------------------------------------------------------------------
 
@@ -434,6 +462,7 @@ class Recommender:
             # every other article of the version is the whole answer.
             if len(passing) >= want or len(listed) >= len(snapshot) - 1:
                 return self._candidates(request, np.union1d(passing, matched), want)
+        request.wide = True
         passing = np.union1d(passing, matched)
         narrow = rules.narrow_rows(self.search_cap)
         if narrow is not None:
@@ -547,6 +576,90 @@ class Recommender:
                     by_key[key] = Candidate(key, vector, relevance, when, 0, source)
         return [by_key[k] for k in keys if k in by_key]
 
+    # -- final lists (ranked at build time, recsys/version/lists.py) ------------------------------
+
+    def final_lists(self, limit: int, reused: Callable[[int], Entry | None] | None = None) -> FinalLists:
+        """Every article's default list of `limit`, ranked by the request path's own pipeline under the
+        version as built (no pin, no block, nothing changed since). Run it with a clock past every
+        publication time: no article is held back as scheduled, and a list records from when that is
+        true (`not_before`). `reused(row)`: a list known already (an incremental build's, where none
+        of its inputs changed), or None to rank it."""
+        state = built_state(self.snapshot)
+        query = RelatedQuery(limit=limit)
+
+        def entry(row: int) -> Entry | None:
+            known = reused(row) if reused is not None else None
+            return known if known is not None else self._final_list(state, row, query)
+
+        return FinalLists.from_lists(limit, self.settings_digest, map(entry, range(len(self.snapshot))))
+
+    def _final_list(self, state: LiveState, row: int, query: RelatedQuery) -> Entry | None:
+        request = self._request(self._indexed_subject(state, row), query)
+        ranked = self._related(request)
+        if request.wide or any(item.reason != "similar" or item.key is None for item in ranked.items):
+            return None  # it read more than the subject's own lists: ranked per request
+        moments = state.published[self._depends_on(row)]
+        moments = moments[~np.isnan(moments)]
+        not_before = float(moments.max()) if len(moments) else -math.inf
+        return (
+            [int(i.key) for i in ranked.items if i.key is not None],
+            [i.score for i in ranked.items],
+            (ranked.collapsed),
+            not_before,
+        )
+
+    def _depends_on(self, row: int) -> np.ndarray:
+        """The rows a stored list of `row` was ranked from: its precomputed and lexical lists."""
+        listed = self.index.neighbours[row]
+        rows = listed[listed >= 0]
+        if self.index.lexical_rows is not None:
+            lexical = self.index.lexical_rows[row]
+            rows = np.concatenate([rows, lexical[lexical >= 0]])
+        return rows
+
+    def _stored_related(
+        self, state: LiveState, row: int, query: RelatedQuery, now: float
+    ) -> RankedList | None:
+        """The related list of `row` from the final lists, when it is exactly what ranking it now would
+        give: a default query, and nothing it was ranked from changed since the build (no pin on the
+        article, no edit, retraction, deletion or block of it or of any row it was ranked from, none
+        of those rows still scheduled). None: rank it now."""
+        lists = self.lists
+        if lists is None or lists.rows is None or self.policy is not self._lists_policy:
+            return None
+        collapsed = int(lists.collapsed[row])
+        if collapsed < 0 or now < lists.not_before[row] or row in state.changed:
+            return None
+        default = self._default_queries.get(query.section_limit)
+        if default is None:
+            default = self._default_queries[query.section_limit] = replace(
+                RelatedQuery(limit=lists.limit), section_limit=query.section_limit
+            )
+        if query != default:
+            return None
+        article_id = self.snapshot.ids[row]
+        if state.pins.get(article_id):
+            return None
+        if state.changed or state.blocks:
+            depends = self._depends_on(row)
+            if state.changed and not state.changed.keys().isdisjoint(depends.tolist()):
+                return None
+            blocked = state.blocked_keys(article_id, now)
+            if blocked and np.isin(self.snapshot.keys[depends], np.array(blocked, dtype=np.int64)).any():
+                return None
+        start, end = int(lists.offsets[row]), int(lists.offsets[row + 1])
+        source = _Rows(self.live, state)
+        items = [
+            Recommendation(None, score, "similar", key, source=source, row=at)
+            for key, score, at in zip(
+                lists.keys[start:end].tolist(),
+                lists.scores[start:end].tolist(),
+                lists.rows[start:end].tolist(),
+                strict=True,
+            )
+        ]
+        return RankedList(items, collapsed)
+
     # -- the lists -------------------------------------------------------------------------------
 
     def _related(self, request: _Request) -> RankedList:
@@ -555,6 +668,7 @@ class Recommender:
         want = max(4 * query.limit, 40)
 
         def fallback() -> list[Candidate]:
+            request.wide = True
             if request.rules.impossible:
                 return []
             pool = self._section_pool(request)
@@ -605,7 +719,20 @@ class Recommender:
 
     def _blocks(self, request: _Request) -> Blocks:
         query = request.query
-        related = self._related(request)
+        related = None
+        if self.lists is not None and request.row is not None:
+            related = self._stored_related(request.state, request.row, query, request.rules.now)
+        if related is None:
+            related = self._related(request)
+        else:
+            # On the page as rank_list would have put them: the section block must not repeat them.
+            assert self.lists is not None and self.lists.rows is not None and request.row is not None
+            at = self.lists.offsets[request.row : request.row + 2]
+            rows = self.lists.rows[int(at[0]) : int(at[1])]
+            keys = self.snapshot.keys[rows]
+            vectors = self.index.vectors.vectors_of(keys)
+            for key, row, vector in zip(keys.tolist(), rows.tolist(), vectors, strict=True):
+                request.page.add(key, vector, self.live.title(request.state, row))
         # Same page: the section block never repeats (or near-duplicates) a related item.
         in_section = self._in_section(request)
         full = len(related.items) == query.limit or (

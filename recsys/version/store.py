@@ -42,6 +42,8 @@ from recsys.errors import (
 )
 from recsys.storage import fsync_path, os_refusal, replace_text, writing
 from recsys.version.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
+from recsys.version.lists import FILES as LIST_FILES
+from recsys.version.lists import FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE
 from recsys.version.snapshot import Snapshot
 from recsys.version.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
@@ -181,6 +183,9 @@ class LoadedIndex:
     lexical: LexicalIndex | None = None
     lexical_rows: np.ndarray | None = None
     lexical_scores: np.ndarray | None = None
+    # Every article's default list, ranked at build time (recsys/version/lists.py); None in versions
+    # built before them.
+    lists: FinalLists | None = None
 
     @property
     def version(self) -> str:
@@ -374,13 +379,16 @@ class IndexStore:
             snapshot = Snapshot.load(
                 directory, files, vectors.keys, int(manifest.data.get("catalog_generation", 0))
             ).prepare()
-            neighbours = _rows_of(snapshot, np.load(directory / NEIGHBOURS_FILE, allow_pickle=False))
+            neighbours = rows_of(snapshot, np.load(directory / NEIGHBOURS_FILE, allow_pickle=False))
             lexical = lexical_rows = lexical_scores = None
             if LEXICAL_FILE in files:
-                lexical_rows = _rows_of(snapshot, np.load(directory / LEXICAL_FILE, allow_pickle=False))
+                lexical_rows = rows_of(snapshot, np.load(directory / LEXICAL_FILE, allow_pickle=False))
                 lexical_scores = np.load(directory / LEXICAL_SCORES_FILE, allow_pickle=False)
                 if all(name in files for name in INDEX_FILES):
                     lexical = LexicalIndex.load(directory)
+            lists = None
+            if "lists" in manifest.data and all(name in files for name in LIST_FILES):
+                lists = FinalLists.load(directory, manifest.data["lists"], snapshot)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
         if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
@@ -402,6 +410,7 @@ class IndexStore:
             lexical=lexical,
             lexical_rows=lexical_rows,
             lexical_scores=lexical_scores,
+            lists=lists,
         )
 
     def load_vectors(
@@ -514,8 +523,9 @@ class IndexStore:
         return before, target
 
 
-def _rows_of(snapshot: Snapshot, neighbour_keys: np.ndarray) -> np.ndarray:
-    """Neighbour keys -> rows, in chunks (a million lists at once would need gigabytes of temporaries)."""
+def rows_of(snapshot: Snapshot, neighbour_keys: np.ndarray) -> np.ndarray:
+    """Neighbour keys -> rows (-1 where absent), in chunks (a million lists at once would need
+    gigabytes of temporaries)."""
     rows = np.empty(neighbour_keys.shape, dtype=np.int32)
     for start in range(0, len(rows), 65_536):
         chunk = neighbour_keys[start : start + 65_536]

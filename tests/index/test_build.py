@@ -134,3 +134,25 @@ def test_recipe_uses_title_and_lead() -> None:
     assert recipe.text("Question?", "a") == "Question?\na"
     assert recipe.text(None, "one two three four") == "one two three"
     assert recipe.id != TextRecipe(max_words=4).id
+
+
+def test_final_lists_are_stored_unless_the_catalog_is_above_their_cap(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    import_file(catalog, write_jsonl(tmp_path / "a.jsonl", synthetic_records()))
+    capped = settings.model_copy(update={"final_lists_max_articles": 29})  # 30 articles
+    build_index(capped, catalog, encoder)
+    store = IndexStore(settings.index_dir)
+    assert "lists" not in store.read_manifest(store.current_version() or "").data
+    ranked = make_recommender(settings, catalog, encoder)
+    assert ranked.lists is None
+    report = build_index(settings, catalog, encoder, full=True)
+    manifest = report.manifest.data
+    assert manifest["lists"]["stored"] == 30 and manifest["lists"]["limit"] == settings.default_limit
+    assert {"lists_offsets.npy", "lists_keys.npy", "lists_scores.npy"} <= set(manifest["files"])
+    stored = make_recommender(settings, catalog, encoder)
+    assert stored.lists is not None
+    for article in catalog.iter_all():
+        assert [(i.key, i.score) for i in stored.related(article.id)] == [
+            (i.key, i.score) for i in ranked.related(article.id)
+        ]

@@ -11,6 +11,7 @@ demo corpus is run with the fake encoder and, marked `model`, with the real one.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -19,20 +20,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from index.build import build_index
 from recsys.articles import format_timestamp
+from recsys.catalog.changes import CatalogChanges
 from recsys.catalog.ingest import import_file
 from recsys.catalog.overrides import Overrides
 from recsys.demo_corpus import generate
 from recsys.encoding.protocol import Encoder
 from recsys.errors import ArticleNotFound
 from recsys.root import Root
+from recsys.serving.live import LiveState, built_state
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
+from recsys.serving.types import RankedList
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
 from tests.reference import ReferenceRecommender, summary
@@ -357,3 +361,163 @@ def test_every_article_agrees_under_other_shapes_of_the_time_prior(
     finally:
         fast.policy = reference.policy = before
     assert changed > 0  # the shape changes lists, so the comparison above compares something
+
+
+# -- final lists: the default list stored with the version (recsys/version/lists.py) ----------------
+
+
+def _exact(ranked: RankedList) -> list[tuple[int | None, str, float, tuple[str | None, ...]]]:
+    """What a list serves, compared exactly: keys, order, reasons, scores (no tolerance) and fields."""
+    return [(i.key, i.reason, i.score, i.fields()) for i in ranked.items]
+
+
+def _both(fast: Recommender, article_id: str, query: RelatedQuery, state: LiveState) -> bool:
+    """The answer with the final lists equals the one ranked now, to the last bit; returns whether the
+    stored list was used."""
+    lists = fast.lists
+    assert lists is not None
+    row = fast.snapshot.by_id.row(article_id)
+    now = fast.clock().timestamp()
+    used = row is not None and fast._stored_related(state, row, query, now) is not None
+    answers: list[object] = []
+    for with_lists in (lists, None):
+        fast.lists = with_lists
+        try:
+            try:
+                related = fast.related_list(article_id, query, state=state)
+                blocks = fast.blocks(article_id, query, state=state)
+            except ArticleNotFound:
+                answers.append(None)
+                continue
+        finally:
+            fast.lists = lists
+        answers.append(
+            (
+                _exact(related),
+                related.collapsed,
+                related.next_cursor,
+                _exact(blocks.related),
+                blocks.related.collapsed,
+                _exact(blocks.more_in_section),
+                blocks.more_in_section.collapsed,
+                blocks.next_cursor,
+            )
+        )
+    assert answers[0] == answers[1]
+    return used
+
+
+def test_final_lists_are_stored_with_the_version(fake_world: World) -> None:
+    lists = fake_world.fast.lists
+    assert lists is not None and lists.rows is not None
+    assert lists.limit == Settings().default_limit
+    assert lists.stored > len(fake_world.fast.snapshot) // 2
+    manifest = fake_world.fast.index.manifest.data
+    assert manifest["lists"]["stored"] == lists.stored
+    assert all(name in manifest["files"] for name in lists.arrays())
+
+
+def test_final_lists_equal_the_ranked_lists_for_every_article(fake_world: World) -> None:
+    """Every article of the demo corpus, under the live changes of the world (retractions, a
+    deletion, edits, imports, pins, blocks with and without expiry, scheduled articles at NOW)."""
+    fast = fake_world.fast
+    state = fast.live.current()
+    query = RelatedQuery(limit=10, section_limit=5)
+    # On 310 articles with 64 neighbours each, the world's changes (a global block among them) touch
+    # nearly every list, and NOW holds back later articles: most lists are ranked now here.
+    for article_id in fake_world.ids:
+        _both(fast, article_id, query, state)
+    # With nothing changed since the build and a clock past every date, every stored list is used.
+    built = built_state(fast.snapshot)
+    later = copy.copy(fast)
+    later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
+    assert later.lists is not None
+    everywhere = sum(_both(later, article_id, query, built) for article_id in fake_world.ids)
+    assert everywhere == later.lists.stored
+
+
+@st.composite
+def live_changes(draw: st.DrawFn, world: World) -> LiveState:
+    """A live state as a refresh would make it from random changes since the build: retractions,
+    deletions, edits (a new section, a date moved into the future: scheduled), imports (articles the
+    version does not hold), pins (to stored and imported articles) and blocks with and without expiry."""
+    fast = world.fast
+    base = built_state(fast.snapshot)
+    snapshot = fast.snapshot
+    n = len(snapshot)
+    records: list[dict[str, object]] = []
+    deleted: list[int] = []
+    for row in draw(st.lists(st.integers(0, n - 1), max_size=6, unique=True)):
+        article = snapshot.article(row)
+        kind = draw(st.sampled_from(["retracted", "deleted", "scheduled", "moved"]))
+        if kind == "deleted":
+            deleted.append(int(snapshot.keys[row]))
+            continue
+        published = article.published_at
+        section = article.section
+        if kind == "scheduled":
+            published = format_timestamp(NOW + timedelta(days=draw(st.integers(-3, 30))))
+        if kind == "moved":
+            section = draw(st.sampled_from(world.sections))
+        records.append(
+            {"key": int(snapshot.keys[row]), "id": article.id, "url": article.url, "title": article.title,
+             "section": section, "tags": json.dumps(list(article.tags)), "published_at": published,
+             "status": "retracted" if kind == "retracted" else "published", "image_url": article.image_url,
+             "author": article.author}
+        )  # fmt: skip
+    imported = 10**6  # keys the version does not hold: imported since the build
+    for i in range(draw(st.integers(0, 2))):
+        records.append(
+            {"key": imported + i, "id": f"new-{i}", "url": None, "title": "new", "section": None,
+             "tags": "[]", "published_at": None, "status": "published", "image_url": None, "author": None}
+        )  # fmt: skip
+    keys = st.sampled_from([int(k) for k in snapshot.keys[:: max(1, n // 60)]])
+    pins = {
+        draw(st.sampled_from(world.ids[:300])): tuple(
+            draw(st.lists(keys, min_size=1, max_size=3, unique=True))
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    }
+    expiry = st.one_of(
+        st.none(), st.integers(-5, 5).map(lambda d: format_timestamp(NOW + timedelta(days=d, hours=1)))
+    )
+    blocks: dict[str, list[tuple[int, str | None]]] = {}
+    for _ in range(draw(st.integers(0, 3))):
+        scope = draw(st.sampled_from(["", *world.ids[:300]]))
+        blocks.setdefault(scope, []).append((draw(keys), draw(expiry)))
+    changes = CatalogChanges(
+        generation=base.generation + 1,
+        rows=records,  # type: ignore[arg-type]  # read by name, as sqlite3.Row is
+        deleted=deleted,
+        pins=pins,
+        blocks={scope: tuple(entries) for scope, entries in blocks.items()},
+    )
+    return fast.live._next(base, changes)
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_final_lists_equal_the_ranked_lists_under_random_live_changes(
+    fake_world: World, data: st.DataObject
+) -> None:
+    state = data.draw(live_changes(fake_world))
+    fast = copy.copy(fake_world.fast)
+    moment = data.draw(st.sampled_from([NOW, NOW + timedelta(days=40), datetime(2100, 1, 1, tzinfo=UTC)]))
+    fast.clock = lambda: moment
+    defaults = st.builds(RelatedQuery, limit=st.just(10), section_limit=st.integers(0, 6))
+    query = data.draw(st.one_of(defaults, queries(fake_world).map(lambda pair: pair[1])))
+    for article_id in data.draw(st.lists(st.sampled_from(fake_world.ids), min_size=1, max_size=8)):
+        event("stored list" if _both(fast, article_id, query, state) else "ranked now")
+
+
+@pytest.mark.model
+def test_final_lists_equal_the_ranked_lists_on_real_vectors(real_world: World) -> None:
+    fast = real_world.fast
+    query = RelatedQuery(limit=10, section_limit=5)
+    for article_id in real_world.ids:
+        _both(fast, article_id, query, fast.live.current())
+    later = copy.copy(fast)
+    later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
+    assert later.lists is not None
+    built = built_state(fast.snapshot)
+    assert sum(_both(later, i, query, built) for i in real_world.ids) == later.lists.stored > 0
