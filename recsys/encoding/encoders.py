@@ -85,7 +85,17 @@ def encoder_identity(settings: Settings) -> str:
     backend = settings.encoder_backend
     if backend == "auto":
         backend = choose_backend(settings)[0].backend if settings.device == "cpu" else "torch"
-    return model_identity(settings.model, backend, settings.max_seq_length)
+    return model_identity(settings.model, _precise(backend), settings.max_seq_length)
+
+
+def _precise(backend: EncoderBackend) -> EncoderBackend:
+    """`openvino` runs bf16 only where the CPU has it; elsewhere it is `openvino-f32`, and is named so,
+    so bf16 and fp32 vectors never share a name (a data folder built on two machines)."""
+    from recsys.encoding import choice as chooser
+
+    if backend == "openvino" and not chooser.has_bf16(chooser.cpu_features()):
+        return "openvino-f32"
+    return backend
 
 
 def choose_backend(settings: Settings) -> tuple[Choice, Encoder | None]:
@@ -142,6 +152,7 @@ class _Chosen:
 
 
 def _load(settings: Settings, backend: EncoderBackend) -> Encoder:
+    backend = _precise(backend)
     if backend == "torch":
         return SentenceTransformerEncoder(
             settings.model,
