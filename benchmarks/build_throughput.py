@@ -20,6 +20,7 @@ Rows:
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -33,6 +34,10 @@ from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.root import Root
 from recsys.settings import Settings
+
+# The environment variables that limit what the runtimes use: oneDNN's ISA (OpenVINO's kernels and
+# torch's oneDNN), torch's own kernels, MKL's GEMM. ONNX Runtime has no such limit.
+EMULATION = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
 
 @dataclass
@@ -118,11 +123,19 @@ def main() -> None:
         "recipe": recipe.id,
         "model": encoder.name,
         "encoder_backend": configured.encoder_backend,
+        # what RECSYS_ENCODER_BACKEND=auto chose on this CPU, with its measured figures
+        "encoder_choice": str(getattr(encoder, "choice", "")),
+        # instruction-set limits set for an emulated CPU (docs/encoders.md, "Emulating a CPU")
+        "emulation": {name: os.environ[name] for name in EMULATION if name in os.environ},
         "max_seq_length": configured.max_seq_length,
         "encoder_load_seconds_with_export": round(load_seconds, 2),
         "rows": [asdict(row) for row in rows],
     }
     print(f"loading {encoder.name} (export included) took {load_seconds:.1f}s")
+    if result["encoder_choice"]:
+        print(f"encoder: {result['encoder_choice']}")
+    if result["emulation"]:
+        print(f"emulated CPU: {result['emulation']}")
     print(
         table(
             ["method", "articles", "seconds", "articles/s", "vs encode"],

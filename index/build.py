@@ -114,6 +114,8 @@ class BuildReport:
     manifest: Manifest
     changes: Changes | None = None
     lists_computed: int = 0
+    # What the automatic backend choice picked on this CPU, and on what figures ("" when set by hand).
+    encoder_choice: str = ""
 
     @property
     def articles_per_second(self) -> float:
@@ -125,6 +127,7 @@ class BuildReport:
             f"({self.embedded} embedded, {self.reused} from cache) in {self.seconds:.1f}s "
             f"({self.articles_per_second:.1f} articles/s); {self.lists_computed} neighbour lists computed"
             + (f"; {self.changes.summary()}" if self.changes else "")
+            + (f"\nencoder: {self.encoder_choice}" if self.encoder_choice else "")
         )
 
 
@@ -596,6 +599,7 @@ def build_index(
         manifest=manifest,
         changes=changes,
         lists_computed=len(todo_rows),
+        encoder_choice=str(getattr(encoder, "choice", "")),
     )
     log.info("%s", report.summary())
     return report

@@ -14,7 +14,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 Fusion = Literal["blend", "dense"]
-EncoderBackend = Literal["torch", "onnx-int8", "openvino"]
+EncoderBackend = Literal["auto", "torch", "onnx-int8", "openvino", "openvino-f32"]
 
 
 class Settings(BaseSettings):
@@ -41,11 +41,12 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = Field(default=64, ge=1, le=4096)
-    # What runs the model (docs/encoders.md, with the measurements behind the default): the model
-    # exported once into <data_dir>/models and run by OpenVINO (2-4x torch on the benchmark box, same
-    # vectors), ONNX Runtime with int8 weights (the `onnx` extra), or torch. Backend and token budget
-    # are part of the model identity: a switch re-embeds.
-    encoder_backend: EncoderBackend = "openvino"
+    # What runs the model (docs/encoders.md, with the measurements behind each): `auto` times the
+    # candidates on this CPU once per data folder and keeps the fastest within the quality rule;
+    # or OpenVINO at its default precision (bf16 where the CPU has it), OpenVINO in fp32, ONNX Runtime
+    # with int8 weights (the `onnx` extra), or torch. Backend, precision and token budget are part of
+    # the model identity: a switch re-embeds.
+    encoder_backend: EncoderBackend = "auto"
     # Word pieces the model reads per text; 0 = the model's own limit (256 for all-MiniLM-L6-v2).
     max_seq_length: int = Field(default=0, ge=0, le=8192)
     # Intra-op threads of the encoder; 0 = the runtime's default (one per core).

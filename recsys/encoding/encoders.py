@@ -11,12 +11,16 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from recsys.encoding.protocol import Encoder, normalise
 from recsys.errors import ConfigError, ModelLoadError
 from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
+
+if TYPE_CHECKING:
+    from recsys.encoding.choice import Choice
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ def model_identity(model: str, backend: EncoderBackend = "torch", max_seq_length
     Torch at the model's own budget keeps the bare model name, so caches and indexes built before
     backends existed stay valid; any other combination gives other vectors and so another name.
     """
+    if backend == "auto":
+        raise ValueError("model_identity needs the chosen backend, not 'auto' (see encoder_identity)")
     name, location = resolve_model(model)
     if backend != "torch":
         name += f"+{backend}"
@@ -71,13 +77,83 @@ def model_identity(model: str, backend: EncoderBackend = "torch", max_seq_length
 
 
 def encoder_identity(settings: Settings) -> str:
-    """The identity the configured encoder will have, without loading it (e.g. for `recsys rollback`)."""
-    return model_identity(settings.model, settings.encoder_backend, settings.max_seq_length)
+    """The identity the configured encoder will have, without loading it (e.g. for `recsys rollback`).
+
+    With `auto`, the backend chosen for this CPU in this data folder; measured first (loading the
+    candidates) when this CPU has no recorded choice yet.
+    """
+    backend = settings.encoder_backend
+    if backend == "auto":
+        backend = choose_backend(settings)[0].backend if settings.device == "cpu" else "torch"
+    return model_identity(settings.model, _precise(backend), settings.max_seq_length)
+
+
+def _precise(backend: EncoderBackend) -> EncoderBackend:
+    """`openvino` runs bf16 only where the CPU has it; elsewhere it is `openvino-f32`, and is named so,
+    so bf16 and fp32 vectors never share a name (a data folder built on two machines)."""
+    from recsys.encoding import choice as chooser
+
+    if backend == "openvino" and not chooser.has_bf16(chooser.cpu_features()):
+        return "openvino-f32"
+    return backend
+
+
+def choose_backend(settings: Settings) -> tuple[Choice, Encoder | None]:
+    """The automatic choice for this model and CPU: recorded in the data folder, or measured now (and
+    then also the chosen encoder, loaded). recsys/encoding/choice.py has the rule."""
+    from recsys.encoding import choice as chooser
+
+    base = model_identity(settings.model, "torch", settings.max_seq_length)
+    features = chooser.cpu_features()
+    recorded = chooser.cached_choice(settings, base, features)
+    if recorded is not None:
+        return recorded, None
+    log.info("choosing the encoder backend for %s on %s (once per data folder and CPU)", base, features)
+    chosen, encoder = chooser.measure(
+        chooser.candidates_for(features),
+        lambda backend: _load(settings, backend),
+        chooser.sample_texts(),
+        cpu=features,
+    )
+    chooser.store_choice(settings, base, chosen)
+    return chosen, encoder
 
 
 def load_encoder(settings: Settings) -> Encoder:
     """The configured encoder: the one place that turns settings into a model."""
-    if settings.encoder_backend == "torch":
+    if settings.encoder_backend != "auto":
+        return _load(settings, settings.encoder_backend)
+    if settings.device != "cpu":
+        return _load(settings, "torch")  # the exported backends run on the CPU only
+    chosen, encoder = choose_backend(settings)
+    if encoder is None:
+        encoder = _load(settings, chosen.backend)
+    log.info("encoder: %s", chosen.describe())
+    return _Chosen(encoder, chosen.describe())
+
+
+class _Chosen:
+    """An encoder the automatic choice picked, with the line that says what was chosen and why."""
+
+    def __init__(self, encoder: Encoder, choice: str) -> None:
+        self._encoder = encoder
+        self.choice = choice
+
+    @property
+    def name(self) -> str:
+        return self._encoder.name
+
+    @property
+    def dimension(self) -> int:
+        return self._encoder.dimension
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        return self._encoder.encode(texts, batch_size=batch_size, progress=progress)
+
+
+def _load(settings: Settings, backend: EncoderBackend) -> Encoder:
+    backend = _precise(backend)
+    if backend == "torch":
         return SentenceTransformerEncoder(
             settings.model,
             settings.device,
@@ -87,11 +163,11 @@ def load_encoder(settings: Settings) -> Encoder:
     if settings.device != "cpu":
         raise ConfigError(
             f"RECSYS_DEVICE={settings.device} needs RECSYS_ENCODER_BACKEND=torch: the "
-            f"{settings.encoder_backend} backend runs on the CPU"
+            f"{backend} backend runs on the CPU"
         )
     return ExportedEncoder(
         settings.model,
-        settings.encoder_backend,
+        backend,
         settings.data_dir / "models",
         max_seq_length=settings.max_seq_length,
         threads=settings.encoder_threads,

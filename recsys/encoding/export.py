@@ -32,7 +32,7 @@ from recsys.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
-EXPORTED_BACKENDS = ("onnx-int8", "openvino")
+EXPORTED_BACKENDS = ("onnx-int8", "openvino", "openvino-f32")
 MODEL_FILE = "model.onnx"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Bumped when the export itself changes (opset, graph outputs), so old caches are not reused.
@@ -82,6 +82,10 @@ def check_available(backend: str) -> None:
     _check_installed("onnxruntime" if backend == "onnx-int8" else "openvino", backend)
 
 
+def _is_openvino(backend: str) -> bool:
+    return backend.startswith("openvino")
+
+
 def _fingerprint(source: Path) -> str:
     """What the export depends on: the model's files (by name, size and config contents) and the export
     format. Weights are not hashed: 90 MB read at every start would cost more than it protects."""
@@ -97,7 +101,7 @@ def _fingerprint(source: Path) -> str:
 def export_dir(models_dir: Path, backend: str, name: str, source: Path) -> Path:
     """Where `backend`'s copy of the model at `source` is cached. OpenVINO runs the fp32 ONNX graph, so it
     shares the onnx copy."""
-    stored_as = "onnx" if backend == "openvino" else backend
+    stored_as = "onnx" if _is_openvino(backend) else backend
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[-80:]
     return models_dir / stored_as / f"{slug}-{_fingerprint(source)}"
 
@@ -215,9 +219,13 @@ def _onnxruntime_runner(model_file: Path, threads: int, backend: str) -> Runner:
     return run
 
 
-def _openvino_runner(model_file: Path, threads: int) -> Runner:
-    ov = _require("openvino", "openvino")
+def _openvino_runner(model_file: Path, threads: int, backend: str) -> Runner:
+    ov = _require("openvino", backend)
     config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads} if threads else {}
+    if backend == "openvino-f32":
+        # OpenVINO runs the matrix products in bf16 where the CPU has it; this keeps them in fp32
+        # (what a CPU without bf16 runs, and the reference the automatic choice compares with).
+        config["INFERENCE_PRECISION_HINT"] = "f32"
     core = ov.Core()
     # OpenVINO keeps the compiled model beside the export: the next start loads it instead of
     # compiling the graph again (seconds, on a busy 2-core machine).
@@ -235,8 +243,8 @@ def _openvino_runner(model_file: Path, threads: int) -> Runner:
 def load_runner(backend: str, model_file: Path, threads: int = 0) -> Runner:
     """A function from tokenised inputs to per-token vectors, on `backend`'s runtime."""
     try:
-        if backend == "openvino":
-            return _openvino_runner(model_file, threads)
+        if _is_openvino(backend):
+            return _openvino_runner(model_file, threads, backend)
         return _onnxruntime_runner(model_file, threads, backend)
     except ModelLoadError:
         raise

@@ -46,7 +46,13 @@ def test_identity_names_backend_and_token_budget_but_torch_keeps_the_bare_name()
     assert model_identity(DEFAULT_MODEL, "torch", 128) == f"{DEFAULT_MODEL}+len128"
     assert model_identity(DEFAULT_MODEL, "openvino", 128) == f"{DEFAULT_MODEL}+openvino+len128"
     settings = Settings(encoder_backend="openvino", max_seq_length=128)
-    assert encoder_identity(settings) == f"{DEFAULT_MODEL}+openvino+len128"
+    with_bf16 = ["avx2", "avx512_bf16"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("recsys.encoding.choice.cpu_features", lambda: with_bf16)
+        assert encoder_identity(settings) == f"{DEFAULT_MODEL}+openvino+len128"
+        # without bf16 OpenVINO runs fp32, and the identity says so
+        patch.setattr("recsys.encoding.choice.cpu_features", lambda: ["avx2"])
+        assert encoder_identity(settings) == f"{DEFAULT_MODEL}+openvino-f32+len128"
 
 
 def test_settings_refuse_an_unknown_backend() -> None:

@@ -1,0 +1,265 @@
+"""The automatic encoder backend: the fastest candidate within the quality rule, measured on this CPU.
+
+`RECSYS_ENCODER_BACKEND=auto` (the default) times each available backend and precision on a short
+batch of news-like texts, keeps those whose vectors stay within the quality rule against the fp32
+reference (cosine >= 0.99 on every text, neighbour overlap@10 >= 0.95 within the batch), and picks the
+fastest. The choice is measured once per data folder, model and CPU, and cached in
+`<data_dir>/models/encoder-choice.json` with the CPU features it was measured on: another CPU (or an
+instruction-set limit such as ONEDNN_MAX_CPU_ISA) measures again. The chosen backend names itself in
+the model identity, so vectors of two choices never mix in one index or cache (docs/encoders.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+
+from recsys.encoding.protocol import Encoder
+from recsys.errors import ModelLoadError
+from recsys.settings import EncoderBackend, Settings
+
+log = logging.getLogger(__name__)
+
+CHOICE_FILE = "encoder-choice.json"
+MIN_COSINE = 0.99
+MIN_OVERLAP = 0.95
+OVERLAP_K = 10
+# Fastest first when two tie: the order also breaks ties of equal speed.
+CANDIDATES: tuple[EncoderBackend, ...] = ("openvino", "onnx-int8", "openvino-f32", "torch")
+# Flags that change which kernels a runtime can use (and, for bf16, the vectors).
+_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
+_BF16 = ("avx512_bf16", "amx_bf16")
+
+# What the measurement embeds: news-like leads of the recipe's length (title + ~200 words), built
+# from fixed sentences so every machine times and compares the same texts.
+_SENTENCES = (
+    "The city council voted on Tuesday to approve a new budget for public transport.",
+    "Officials said the plan would add bus routes and extend tram services to the suburbs.",
+    "Opposition members argued that the cost had been underestimated by several million.",
+    "The central bank kept interest rates unchanged, citing persistent inflation in services.",
+    "Analysts had expected a cut after three months of slowing growth and weaker hiring.",
+    "Shares in the largest lenders fell sharply in early trading before recovering later.",
+    "The striker scored twice in the second half as the home side came from behind to win.",
+    "The coach praised the defence but warned that the title race was far from over.",
+    "Heavy rain caused flooding in several northern towns, and roads were closed overnight.",
+    "Emergency services rescued dozens of residents, and schools will stay shut on Monday.",
+    "Researchers reported that the new vaccine reduced hospital admissions by half in trials.",
+    "The health ministry said it would publish its recommendations before the winter.",
+    "A court ruled that the company had breached competition law by favouring its own apps.",
+    "The firm said it would appeal and that the fine was disproportionate to any harm.",
+    "Thousands of people marched through the capital to demand higher wages for nurses.",
+    "The union said further strikes were planned if the government did not reopen talks.",
+    "The film festival opened with a drama about two sisters running a farm in the mountains.",
+    "Critics said the director's latest work was her most personal and ambitious so far.",
+    "Engineers found cracks in the bridge during a routine inspection last week.",
+    "The regional government promised a full review of infrastructure maintenance spending.",
+)
+_TITLES = (
+    "Council backs transport budget",
+    "Rates held as inflation lingers",
+    "Late double seals comeback win",
+    "Floods close roads and schools",
+    "Vaccine halves admissions in trial",
+    "Court fines tech firm over apps",
+    "Nurses march for higher pay",
+    "Festival opens with mountain drama",
+)
+
+
+def sample_texts(count: int = 32, words: int = 200) -> list[str]:
+    """`count` deterministic texts of a title and about `words` words, in varied sentence orders."""
+    rng = np.random.default_rng(23)
+    texts = []
+    for number in range(count):
+        body: list[str] = []
+        while sum(len(sentence.split()) for sentence in body) < words:
+            body.append(_SENTENCES[int(rng.integers(len(_SENTENCES)))])
+        # shorter and longer texts alike, as a real folder has
+        kept = max(2, int(len(body) * (0.3 + 0.7 * (number % 4) / 3)))
+        texts.append(_TITLES[number % len(_TITLES)] + "\n" + " ".join(body[:kept]))
+    return texts
+
+
+def cpu_features() -> list[str]:
+    """The CPU flags that matter to the encoder runtimes, after any ONEDNN_MAX_CPU_ISA limit.
+
+    OpenVINO's kernels obey oneDNN's ISA limit, so a limited CPU is, for the choice, another CPU.
+    """
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() in ("flags", "Features"):
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    found = sorted(flag for flag in _FEATURES if flag in flags)
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    if limit.startswith("AVX2"):
+        found = [flag for flag in found if flag == "avx2" or (flag == "avx_vnni" and "VNNI" in limit)]
+        found.append(f"isa={limit.lower()}")
+    return found
+
+
+def has_bf16(features: Sequence[str]) -> bool:
+    return any(flag in features for flag in _BF16)
+
+
+@dataclass
+class Measured:
+    """One candidate's figures on the sample (or why it could not run)."""
+
+    backend: str
+    texts_per_s: float = 0.0
+    cosine_min: float = 0.0
+    overlap: float = 0.0
+    problem: str = ""
+
+    @property
+    def passes(self) -> bool:
+        return not self.problem and self.cosine_min >= MIN_COSINE and self.overlap >= MIN_OVERLAP
+
+
+@dataclass
+class Choice:
+    """The backend chosen for one model on one CPU, and what it was chosen on."""
+
+    backend: EncoderBackend
+    cpu: list[str]
+    measured: list[Measured] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """The line `recsys build` prints, e.g. `openvino-f32 on avx2 (measured: ...)`."""
+        cpu = ",".join(self.cpu) or "unknown cpu"
+        figures = "; ".join(
+            f"{m.backend} {m.texts_per_s:.1f}/s"
+            + (
+                f" (cannot run: {m.problem})"
+                if m.problem
+                else ""
+                if m.passes
+                else f" (out of quality: cosine {m.cosine_min:.3f}, overlap {m.overlap:.2f})"
+            )
+            for m in self.measured
+        )
+        return f"{self.backend} on {cpu}" + (f" (measured: {figures})" if figures else "")
+
+
+def _overlap(reference: np.ndarray, vectors: np.ndarray, k: int = OVERLAP_K) -> float:
+    """Mean share of each text's k nearest neighbours (within the batch) that both vector sets agree on."""
+    k = min(k, len(reference) - 1)
+    if k < 1:
+        return 1.0
+
+    def neighbours(matrix: np.ndarray) -> np.ndarray:
+        scores = matrix @ matrix.T
+        np.fill_diagonal(scores, -np.inf)
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+    ours, theirs = neighbours(reference), neighbours(vectors)
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ours, theirs, strict=True)]))
+
+
+Loader = Callable[[EncoderBackend], Encoder]
+Clock = Callable[[Encoder, list[str], int], float]
+
+
+def _seconds(encoder: Encoder, texts: list[str], batch_size: int) -> float:
+    """One timed run; the run that gave the vectors was the warm-up (runtimes prepare kernels on
+    their first shapes)."""
+    started = time.perf_counter()
+    encoder.encode(texts, batch_size=batch_size)
+    return time.perf_counter() - started
+
+
+def measure(
+    candidates: Sequence[EncoderBackend],
+    load: Loader,
+    texts: list[str],
+    *,
+    batch_size: int = 16,
+    clock: Clock = _seconds,
+    cpu: list[str] | None = None,
+) -> tuple[Choice, Encoder]:
+    """Time every candidate on `texts`, compare its vectors with the fp32 reference (the first of
+    openvino-f32 and torch that loads), and return the fastest that passes, loaded."""
+    loaded: dict[str, Encoder] = {}
+    results: list[Measured] = []
+    for backend in candidates:
+        try:
+            loaded[backend] = load(backend)
+        except ModelLoadError as exc:  # a runtime not installed, or not running on this CPU
+            results.append(Measured(backend, problem=str(exc).splitlines()[0][:120]))
+    reference_backend = next((b for b in ("openvino-f32", "torch") if b in loaded), None)
+    if reference_backend is None:
+        raise ModelLoadError(
+            "no fp32 encoder (openvino-f32 or torch) could load to choose a backend: "
+            + "; ".join(m.problem for m in results)
+        )
+    vectors_of = {name: encoder.encode(texts, batch_size=batch_size) for name, encoder in loaded.items()}
+    reference = vectors_of[reference_backend]
+    for name, encoder in loaded.items():
+        vectors = vectors_of[name]
+        seconds = clock(encoder, texts, batch_size)
+        results.append(
+            Measured(
+                name,
+                texts_per_s=len(texts) / seconds if seconds > 0 else float("inf"),
+                cosine_min=float(np.min(np.sum(reference * vectors, axis=1))),
+                overlap=_overlap(reference, vectors),
+            )
+        )
+    order: dict[str, int] = {backend: rank for rank, backend in enumerate(candidates)}
+    results.sort(key=lambda m: order.get(m.backend, len(order)))
+    passing = [m for m in results if m.passes]
+    best = max(passing, key=lambda m: m.texts_per_s) if passing else None
+    chosen = cast(EncoderBackend, best.backend if best else reference_backend)
+    choice = Choice(chosen, cpu if cpu is not None else cpu_features(), results)
+    return choice, loaded[chosen]
+
+
+def candidates_for(features: Sequence[str]) -> list[EncoderBackend]:
+    """Without bf16, OpenVINO's default precision is fp32: one candidate, named for what it runs."""
+    return [b for b in CANDIDATES if b != "openvino" or has_bf16(features)]
+
+
+def _key(base: str, features: Sequence[str], threads: int) -> str:
+    return f"{base}|{','.join(features)}|threads={threads}"
+
+
+def cached_choice(settings: Settings, base: str, features: Sequence[str]) -> Choice | None:
+    """The choice measured earlier for this model and CPU in this data folder, if any."""
+    try:
+        entries = json.loads((settings.data_dir / "models" / CHOICE_FILE).read_text())
+        entry = entries[_key(base, features, settings.encoder_threads)]
+        return Choice(
+            entry["backend"], list(entry["cpu"]), [Measured(**m) for m in entry.get("measured", [])]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store_choice(settings: Settings, base: str, choice: Choice) -> None:
+    """Record the choice beside the exported models; written whole and renamed, like an export."""
+    folder = settings.data_dir / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CHOICE_FILE
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        entries = {}
+    entries[_key(base, choice.cpu, settings.encoder_threads)] = asdict(choice)
+    fd, tmp = tempfile.mkstemp(prefix=f".{CHOICE_FILE}.", dir=folder)
+    with os.fdopen(fd, "w") as out:
+        json.dump(entries, out, indent=1)
+    os.replace(tmp, path)
