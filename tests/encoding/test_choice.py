@@ -102,9 +102,8 @@ def test_the_choice_is_cached_per_model_and_cpu(tmp_path: Path) -> None:
     )
 
 
-def test_auto_is_the_default_and_the_identity_is_the_chosen_backend(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
-    assert settings.encoder_backend == "auto"
+def test_with_auto_the_identity_is_the_chosen_backend(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, encoder_backend="auto")
     chooser.store_choice(settings, DEFAULT_MODEL, chooser.Choice("onnx-int8", chooser.cpu_features()))
     assert encoder_identity(settings) == f"{DEFAULT_MODEL}+onnx-int8"
     assert model_identity(DEFAULT_MODEL, "openvino-f32") == f"{DEFAULT_MODEL}+openvino-f32"
