@@ -115,7 +115,7 @@ def test_with_auto_the_identity_is_the_chosen_backend(tmp_path: Path) -> None:
 def test_the_real_choice_is_valid_recorded_and_not_measured_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, encoder_backend="auto")
     encoder = load_encoder(settings)
     chosen = chooser.cached_choice(settings, DEFAULT_MODEL, chooser.cpu_features())
     assert chosen is not None and chosen.backend in chooser.CANDIDATES
