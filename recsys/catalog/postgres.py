@@ -34,6 +34,13 @@ if TYPE_CHECKING:
 # they do on SQLite (BEGIN IMMEDIATE): an upsert's read-then-write needs no retry loop, and
 # generations are bumped and committed in order. 0x7265637379 is "recsy".
 WRITE_LOCK = 0x7265637379
+# Every write transaction ends with a notification on this channel, its payload the generation the
+# transaction leaves (recsys/catalog/changes.py, NotifiedGeneration). PostgreSQL delivers it only if
+# the transaction commits: a notification means committed.
+CHANGES_CHANNEL = "recsys_changes"
+NOTIFY_GENERATION = (
+    f"SELECT pg_notify('{CHANGES_CHANNEL}', value) FROM meta WHERE name = 'overrides_generation'"
+)
 
 
 def is_postgres_url(location: object) -> bool:
@@ -251,6 +258,8 @@ class PgEngine:
                 "a postgresql:// catalog needs psycopg: pip install 'recsys[postgres]'"
             ) from exc
         self.label = redacted(url)
+        self._url = url
+        self._busy_timeout = busy_timeout
         lock_ms = max(1, int(busy_timeout * 1000))
 
         def configure(conn: psycopg.Connection[Any]) -> None:
@@ -291,6 +300,53 @@ class PgEngine:
     def close(self) -> None:
         self.release()
         self.pool.close()
+
+    def listener(self) -> PgListener:
+        return PgListener(self._url, self.label, self._busy_timeout)
+
+
+class PgListener:
+    """A connection of its own, outside the pool, that LISTENs on CHANGES_CHANNEL: a pooled one goes
+    back to the pool between uses, and its LISTEN with it. A dropped connection (a restart, a
+    failover, the server killed) is closed, and the next `wait` connects again."""
+
+    def __init__(self, conninfo: str, label: str, connect_timeout: float) -> None:
+        self.conninfo = conninfo
+        self.label = label
+        self.connect_timeout = max(1, int(connect_timeout))
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def connect(self) -> bool:
+        """Connect and LISTEN, if not connected; returns whether it connected now (the caller then
+        reads the generation: what was committed while it was not listening)."""
+        if self._conn is not None and not (self._conn.closed or self._conn.broken):
+            return False
+        import psycopg
+
+        self.close()
+        with refusals(self.label):
+            conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=self.connect_timeout)
+            conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+        self._conn = conn
+        return True
+
+    def wait(self, timeout: float) -> int | None:
+        """The generation the first notification within `timeout` seconds carries; None when none came."""
+        self.connect()
+        assert self._conn is not None
+        try:
+            with refusals(self.label):
+                for notify in self._conn.notifies(timeout=timeout, stop_after=1):
+                    return int(notify.payload)
+        except RecsysError:
+            self.close()
+            raise
+        return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def unusable(exc: BaseException, label: str) -> RecsysError:

@@ -29,7 +29,14 @@ import numpy as np
 from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
 from recsys.catalog.connection import Connection, Dialect, Row
 from recsys.catalog.embeddings import EmbeddingCache
-from recsys.catalog.postgres import WRITE_LOCK, PgEngine, is_postgres_url, redacted
+from recsys.catalog.postgres import (
+    NOTIFY_GENERATION,
+    WRITE_LOCK,
+    PgEngine,
+    PgListener,
+    is_postgres_url,
+    redacted,
+)
 from recsys.catalog.schema import check, migrate_postgres, migrate_sqlite, prepare
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
 from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
@@ -273,10 +280,16 @@ class Catalog:
             conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            if self._pg is not None:  # the replicas' change feeds wake on it, once this commits
+                conn.execute(NOTIFY_GENERATION)
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
+
+    def listener(self) -> PgListener | None:
+        """A PostgreSQL catalog's own connection for LISTEN (the change feed); None on SQLite."""
+        return self._pg.listener() if self._pg is not None else None
 
     @contextmanager
     def read_snapshot(self) -> Iterator[Connection]:
