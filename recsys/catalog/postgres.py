@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 # they do on SQLite (BEGIN IMMEDIATE): an upsert's read-then-write needs no retry loop, and
 # generations are bumped and committed in order. 0x7265637379 is "recsy".
 WRITE_LOCK = 0x7265637379
+# Held for a whole build, by a connection of the build's own (a session lock): one build at a time
+# across every host that shares the catalog. PostgreSQL releases it when that connection ends, a
+# killed build's included. "recsb".
+BUILD_LOCK = 0x7265637362
 # Every write transaction ends with a notification on this channel, its payload the generation the
 # transaction leaves (recsys/catalog/changes.py, NotifiedGeneration). PostgreSQL delivers it only if
 # the transaction commits: a notification means committed.
@@ -259,7 +263,7 @@ class PgEngine:
             ) from exc
         self.label = redacted(url)
         self._url = url
-        self._busy_timeout = busy_timeout
+        self._connect_timeout = max(1, int(busy_timeout))
         lock_ms = max(1, int(busy_timeout * 1000))
 
         def configure(conn: psycopg.Connection[Any]) -> None:
@@ -270,7 +274,7 @@ class PgEngine:
             url,
             min_size=0,
             max_size=max_size,
-            kwargs={"autocommit": True, "connect_timeout": max(1, int(busy_timeout))},
+            kwargs={"autocommit": True, "connect_timeout": self._connect_timeout},
             configure=configure,
             check=ConnectionPool.check_connection,
             timeout=busy_timeout,
@@ -301,8 +305,25 @@ class PgEngine:
         self.release()
         self.pool.close()
 
+    @contextmanager
+    def session_lock(self, key: int, taken: Callable[[], RecsysError]) -> Iterator[None]:
+        """Hold advisory lock `key` on a connection of its own (outside the pool) for the block;
+        `taken()` is raised when another session holds it. Released by closing the connection."""
+        import psycopg
+
+        with refusals(self.label):
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout)
+        try:
+            with refusals(self.label):
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if not (row and row[0]):
+                raise taken()
+            yield
+        finally:
+            conn.close()
+
     def listener(self) -> PgListener:
-        return PgListener(self._url, self.label, self._busy_timeout)
+        return PgListener(self._url, self.label, self._connect_timeout)
 
 
 class PgListener:
@@ -310,10 +331,10 @@ class PgListener:
     back to the pool between uses, and its LISTEN with it. A dropped connection (a restart, a
     failover, the server killed) is closed, and the next `wait` connects again."""
 
-    def __init__(self, conninfo: str, label: str, connect_timeout: float) -> None:
+    def __init__(self, conninfo: str, label: str, connect_timeout: int) -> None:
         self.conninfo = conninfo
         self.label = label
-        self.connect_timeout = max(1, int(connect_timeout))
+        self.connect_timeout = connect_timeout
         self._conn: psycopg.Connection[Any] | None = None
 
     def connect(self) -> bool:
