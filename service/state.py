@@ -333,10 +333,15 @@ class ChangeWatcher:
         if recommender is None:  # nothing served yet: nothing to keep current
             self._stop.wait(self.interval)
             return
+        if self.state.catalog_unreachable_since is not None:
+            # Back from an outage: catch up on what was committed meanwhile before saying so. The
+            # feed may wait for the next change (a poll finds none, a listener already connected
+            # gets no notification), so this read, not the feed, ends the outage.
+            self.state.refresh_live()
+            self.state.catalog_reached()
         seen = recommender.live.generation
         if self.feed.wait(seen, self._stop) != seen:
             self.state.refresh_live()
-        self.state.catalog_reached()
 
 
 @contextlib.asynccontextmanager
