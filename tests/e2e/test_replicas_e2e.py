@@ -14,7 +14,6 @@ expectation of speed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
+from tests.helpers import until
 from tests.postgres import PostgresServer
 from tests.servers import SERVE_FAKE, running
 
@@ -36,12 +36,7 @@ SUBJECTS = ("harbour-0", "harbour-3", "harbour-5")
 
 
 def _until(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {WAIT:.0f} s: {what}")
-        time.sleep(0.1)
-    return found
+    return until(what, check, WAIT)
 
 
 def _related(base: str, article_id: str) -> list[str]:

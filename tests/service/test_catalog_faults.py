@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from recsys.settings import Settings
 from service import state as service_state
 from service.app import create_app
 from tests.fakes import FakeEncoder
-from tests.helpers import ClientFactory
+from tests.helpers import ClientFactory, until
 from tests.postgres import PostgresServer
 
 KEY = {"X-API-Key": "s3cret"}
@@ -39,12 +38,7 @@ WAIT = 30.0  # seconds: a bound on each wait, never an expectation of speed
 
 
 def _until(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {WAIT:.0f} s: {what}")
-        time.sleep(0.05)
-    return found
+    return until(what, check, WAIT)
 
 
 def _ids(client: TestClient, article_id: str) -> list[str]:
