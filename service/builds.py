@@ -238,7 +238,14 @@ class Builder:
         """Wait for a build this process started (tests; a clean shutdown)."""
         with self._threads_lock:
             thread = self._threads.get(build_id)
-        if thread is not None:
+        if thread is None:
+            return
+        # Registered, and its status file written, just before it starts: a caller that saw the file
+        # may get here first (join would refuse a thread not yet started).
+        started_by = time.monotonic() + 10
+        while thread.ident is None and time.monotonic() < started_by:
+            time.sleep(0.01)
+        if thread.ident is not None:
             thread.join(timeout)
 
     def _run(self, status: BuildStatus, encoder: Encoder, lock: ExitStack) -> None:
