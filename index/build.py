@@ -401,6 +401,15 @@ def _texts(catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 
             yield recipe.text(found.article.title, found.article.body) if found is not None else ""
 
 
+@contextlib.contextmanager
+def build_lock(store: IndexStore, catalog: Catalog) -> Iterator[None]:
+    """The locks a build holds from start to publish: its host's, on the index folder (flock), then
+    the catalog's, across every host that shares a PostgreSQL catalog. Both are released by the
+    kernel or the server when the process dies, so a killed build leaves neither behind."""
+    with store.build_lock(), catalog.build_lock():
+        yield
+
+
 def build_index(
     settings: Settings,
     catalog: Catalog,
@@ -415,12 +424,12 @@ def build_index(
 
     Incremental unless `full` (or nothing can be reused): vectors of unchanged articles come from the
     current version, an IVF index keeps its trained lists, and only the neighbour lists of new and
-    changed articles are computed (recsys/version/neighbours.py). `locked`: the caller holds the build lock
-    already (the service takes it before it accepts a build, service/builds.py)."""
+    changed articles are computed (recsys/version/neighbours.py). `locked`: the caller holds the build locks
+    (`build_lock`) already (the service takes it before it accepts a build, service/builds.py)."""
     parts = Root(settings, encoder=encoder, catalog=catalog)
     store, recipe = parts.store, parts.recipe
     k = settings.neighbours
-    with contextlib.nullcontext() if locked else store.build_lock():
+    with contextlib.nullcontext() if locked else build_lock(store, catalog):
         started = time.perf_counter()
         generation, rows = catalog.published_snapshot()
         if not rows:

@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     # write made elsewhere (another worker, the CLI) reaches the lists within about this long. A
     # write made through the service's own API is applied before its response, whatever this is.
     change_poll_seconds: float = Field(default=0.2, ge=0.01, le=60)
+    # A PostgreSQL catalog pushes its changes (LISTEN/NOTIFY) instead of being polled: this is the
+    # safety net, seconds between reads of the generation in case a notification was lost. While
+    # the server cannot be reached, the service tries to reconnect every second.
+    change_safety_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Seconds between the service's checks for articles added, edited, retracted or deleted since the
     # current index version; when there are, it builds and publishes one (docs/cms.md). 0 = off.
     auto_publish_interval: float = Field(default=0, ge=0, le=86_400)

@@ -31,7 +31,7 @@ from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
 from service.request_id import RequestId
 from service.routes import router
-from service.state import ServiceState, watch_changes, watch_current
+from service.state import ServiceState, wait_for_catalog, watch_changes, watch_current
 from service.widget import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         threadpool_limits(limits=1, user_api="blas")
         # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
         root = Root.for_service(settings, encoder)
+        await wait_for_catalog(root)
         state = ServiceState(
             root=root,
             metrics=metrics,

@@ -4,7 +4,8 @@
 lock, each in a background thread, each with a status document that every worker process can read.
 
 The lock is taken before the build is accepted, so a second request is refused (BuildLocked, HTTP
-409) instead of failing later; the same lock keeps `recsys build` and the service apart. Status
+409) instead of failing later; the same lock keeps `recsys build` and the service apart, and on a
+PostgreSQL catalog the catalog's lock keeps builds on other hosts apart too (index/build.py). Status
 documents are JSON files in `<data>/builds/<id>.json`, replaced whole on every change
 (storage.replace_text), so any worker answers `GET /admin/builds/<id>` the same. A build id sorts by
 time, so the newest file is the latest build. A document still saying queued or running while no
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from index.build import BuildReport, build_index
+from index.build import BuildReport, build_index, build_lock
 from recsys.articles import format_timestamp
 from recsys.catalog.sqlite import Catalog
 from recsys.encoding.protocol import Encoder
@@ -203,7 +204,7 @@ class Builder:
         start it in a background thread; returns at once. A root without a model: ModelLoadError."""
         encoder = self.root.encoder
         lock = ExitStack()
-        lock.enter_context(self.store.build_lock())
+        lock.enter_context(build_lock(self.store, self.root.catalog))
         status = BuildStatus(
             id=new_version_id(),
             state="queued",
@@ -237,7 +238,14 @@ class Builder:
         """Wait for a build this process started (tests; a clean shutdown)."""
         with self._threads_lock:
             thread = self._threads.get(build_id)
-        if thread is not None:
+        if thread is None:
+            return
+        # Registered, and its status file written, just before it starts: a caller that saw the file
+        # may get here first (join would refuse a thread not yet started).
+        started_by = time.monotonic() + 10
+        while thread.ident is None and time.monotonic() < started_by:
+            time.sleep(0.01)
+        if thread.ident is not None:
             thread.join(timeout)
 
     def _run(self, status: BuildStatus, encoder: Encoder, lock: ExitStack) -> None:

@@ -65,6 +65,15 @@ class Metrics:
         )
         # Several workers: the largest count among live workers (they converge within a reload
         # interval); one series, as with a single worker.
+        # 0 while this worker's change watcher cannot reach the catalog (its lists are then stale):
+        # the smallest over the live workers.
+        self.catalog_reachable = Gauge(
+            "recsys_catalog_reachable",
+            "1 when the catalog answers the change watcher, 0 while lists are served from a stale state",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
+        self.catalog_reachable.set(1)
         self.index_articles = Gauge(
             "recsys_index_articles",
             "articles in the served index",

@@ -9,10 +9,12 @@ functions, which FastAPI runs in its thread pool.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from recsys.articles import format_timestamp
 from service.auth import AdminKey
 from service.caching import cache_headers, cached_answer
 from service.deps import State
@@ -69,12 +71,16 @@ def health(state: State, response: Response) -> Health:
     manifest = recommender.index.manifest if recommender else None
     if recommender is None:
         response.status_code = 503
+    since = state.catalog_unreachable_since
     return Health(
-        status="ok" if recommender else "unavailable",
+        status="unavailable" if recommender is None else "ok" if since is None else "stale",
         index_version=manifest.version if manifest else None,
         index_articles=manifest.count if manifest else None,
         index_built_at=manifest.built_at if manifest else None,
         catalog_articles=state.catalog_count(),
+        catalog_reachable=since is None,
+        stale_since=None if since is None else format_timestamp(datetime.fromtimestamp(since, UTC)),
+        catalog_error=state.public(state.catalog_error),
         model=state.query_side.encoder.name if state.query_side.encoder else state.settings.model,
         error=None if recommender else INDEX_UNAVAILABLE,
         detail=None if recommender else state.public(state.index_error or "no index loaded"),

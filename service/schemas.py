@@ -49,11 +49,25 @@ class RelatedResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str = Field(description="'ok', or 'unavailable' when no index could be loaded")
+    status: str = Field(
+        description="'ok'; 'stale' when the catalog cannot be reached (lists are answered from memory, "
+        "HTTP 200); 'unavailable' when no index could be loaded (HTTP 503)"
+    )
     index_version: str | None
     index_articles: int | None
     index_built_at: str | None
-    catalog_articles: int = Field(description="articles in the catalog (refreshed at most every 5 s)")
+    catalog_articles: int | None = Field(
+        description="articles in the catalog (refreshed at most every 5 s; the last count read while "
+        "the catalog cannot be reached, null if none was)"
+    )
+    catalog_reachable: bool = Field(
+        default=True, description="false while the change watcher cannot reach the catalog"
+    )
+    stale_since: str | None = Field(
+        default=None,
+        description="since when (UTC) the catalog could not be reached: lists show the state of then",
+    )
+    catalog_error: str | None = Field(default=None, description="why the catalog cannot be reached")
     model: str
     # With HTTP 503 the body is the error body plus these fields: `error` is the kind, `detail` why.
     error: str | None = Field(default=None, description="null, or 'index_unavailable' (HTTP 503)")

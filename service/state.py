@@ -10,9 +10,14 @@ Both run off the request path:
   that a rollback overtook is not swapped in.
 - Catalog changes (retractions, edits, deletions, pins, blocks): the served version's live state
   (recsys/serving/live.py) is refreshed by a watcher thread that follows the catalog's change feed
-  (recsys/catalog/changes.py: a poll of the generation every `RECSYS_CHANGE_POLL_SECONDS`), and
-  right after every write this process makes (`refresh_live`, called by the admin and CMS
-  endpoints before they answer). Requests only read the state the last refresh swapped in.
+  (recsys/catalog/changes.py: PostgreSQL's notifications, or a poll of SQLite's generation every
+  `RECSYS_CHANGE_POLL_SECONDS`), and right after every write this process makes (`refresh_live`,
+  called by the admin and CMS endpoints before they answer). Requests only read the state the last
+  refresh swapped in.
+- A catalog that cannot be reached (a PostgreSQL server down): lists keep being answered from the
+  state in memory, flagged stale in /health and the `recsys_catalog_reachable` metric; the watcher
+  tries again every RECONNECT_SECONDS and, once it reaches the catalog, catches up before the flag
+  is lowered.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from recsys.catalog.changes import ChangeFeed, PolledGeneration
+from recsys.catalog.changes import ChangeFeed, change_feed
 from recsys.catalog.postgres import redacted
-from recsys.errors import IndexError_, IndexMissing, RecsysError
+from recsys.errors import CatalogBusy, IndexError_, IndexMissing, RecsysError
 from recsys.root import Root
 from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
@@ -40,6 +45,9 @@ log = logging.getLogger(__name__)
 
 CATALOG_COUNT_TTL = 5.0
 MAX_RELOAD_ROUNDS = 3  # loads in one reload when CURRENT keeps moving; the next check catches up
+RECONNECT_SECONDS = 1.0  # between the change watcher's tries while the catalog cannot be reached
+STARTUP_RETRY_SECONDS = 2.0  # between tries to open the catalog at start-up
+STARTUP_REMINDER_SECONDS = 60.0  # a start-up that still waits says so again this often
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,31 @@ class ServiceState:
     # /health is polled often and COUNT(*) scans the table (about 80 ms at a million articles): the
     # count is refreshed at most every CATALOG_COUNT_TTL seconds.
     _count: tuple[float, int] | None = field(default=None, repr=False)
+    # Since when (Unix time) the change watcher could not reach the catalog, and why; None while it
+    # can. Meanwhile the live state is stale: lists come from memory, writes get 503.
+    catalog_unreachable_since: float | None = None
+    catalog_error: str | None = None
+
+    def catalog_unreachable(self, error: RecsysError) -> None:
+        """The change watcher could not read the catalog: said once in the log, then in /health."""
+        self.catalog_error = str(error)
+        if self.catalog_unreachable_since is None:
+            self.catalog_unreachable_since = time.time()
+            self.metrics.catalog_reachable.set(0)
+            log.error(
+                "catalog unreachable: %s; lists are answered from memory (stale), writes get 503 "
+                "until it is back; retrying every %.0f s",
+                error,
+                RECONNECT_SECONDS,
+            )
+
+    def catalog_reached(self) -> None:
+        """The change watcher read the catalog again, and caught up."""
+        since = self.catalog_unreachable_since
+        if since is not None:
+            self.catalog_unreachable_since = self.catalog_error = None
+            self.metrics.catalog_reachable.set(1)
+            log.warning("catalog reachable again after %.1f s; caught up", time.time() - since)
 
     @property
     def query_side(self) -> QuerySide:
@@ -113,11 +146,18 @@ class ServiceState:
         if recommender is not None:
             recommender.refresh()
 
-    def catalog_count(self) -> int:
+    def catalog_count(self) -> int | None:
+        """The catalog's article count, at most CATALOG_COUNT_TTL seconds old; while the catalog cannot
+        be reached, the last one read (None if none was), without waiting on the server."""
         now = time.monotonic()
-        if self._count is None or now - self._count[0] > CATALOG_COUNT_TTL:
-            self._count = (now, self.query_side.catalog.count())
-        return self._count[1]
+        if (self._count is None or now - self._count[0] > CATALOG_COUNT_TTL) and (
+            self.catalog_unreachable_since is None
+        ):
+            try:
+                self._count = (now, self.query_side.catalog.count())
+            except RecsysError as exc:
+                log.warning("catalog count not read: %s", exc)
+        return self._count[1] if self._count is not None else None
 
     # -- reloading -------------------------------------------------------------------------------------
 
@@ -185,6 +225,43 @@ class ServiceState:
         return True
 
 
+async def wait_for_catalog(root: Root) -> None:
+    """Open the catalog before anything is served, waiting while it cannot be reached (a PostgreSQL
+    server down): said in one log line, repeated every STARTUP_REMINDER_SECONDS, and tried again every
+    STARTUP_RETRY_SECONDS. Until then the app does not start, so its port answers nothing and a load
+    balancer keeps sending pages to the replicas that can answer: serving the index alone would list
+    every article retracted, deleted or blocked since it was built, and the schema check (a replica
+    never runs on a schema it does not know) needs the catalog too. Other refusals (no schema, a bad
+    URL) still stop the start."""
+
+    def reach() -> None:
+        root.catalog.close()  # opened and checked; this thread's connection goes back to the pool
+
+    waiting_since: float | None = None
+    said_at = 0.0
+    while True:
+        try:
+            await asyncio.to_thread(reach)
+        except CatalogBusy as exc:
+            now = time.monotonic()
+            if waiting_since is None:
+                waiting_since = now
+            if now - said_at >= STARTUP_REMINDER_SECONDS or said_at == 0.0:
+                said_at = now
+                log.error(
+                    "catalog unreachable at start-up (%.0f s so far): %s; not serving until it answers, "
+                    "retrying every %.0f s",
+                    now - waiting_since,
+                    exc,
+                    STARTUP_RETRY_SECONDS,
+                )
+            await asyncio.sleep(STARTUP_RETRY_SECONDS)
+            continue
+        if waiting_since is not None:
+            log.warning("catalog reached after %.0f s; starting", time.monotonic() - waiting_since)
+        return
+
+
 async def _every(step: Callable[[], object], interval: float, name: str) -> None:
     while True:
         await asyncio.sleep(interval)
@@ -219,8 +296,9 @@ def watch_current(state: ServiceState, interval: float) -> contextlib.AbstractAs
 
 class ChangeWatcher:
     """A daemon thread that follows the catalog's change feed and refreshes the served live state
-    whenever the generation moves. The feed is the one seam a catalog that notifies (PostgreSQL's
-    LISTEN/NOTIFY) replaces: the thread only waits on it."""
+    whenever the generation moves. The feed (SQLite's poll, PostgreSQL's notifications) is the one
+    seam between the backends: the thread only waits on it, and says when the catalog cannot be
+    reached and when it can again (ServiceState.catalog_unreachable, catalog_reached)."""
 
     def __init__(self, state: ServiceState, feed: ChangeFeed, interval: float) -> None:
         self.state = state
@@ -241,9 +319,9 @@ class ChangeWatcher:
             while not self._stop.is_set():
                 try:
                     self._follow()
-                except RecsysError as exc:  # a busy or unreadable catalog: the next round tries again
-                    log.warning("change watcher: %s", exc)
-                    self._stop.wait(self.interval)
+                except RecsysError as exc:  # a busy or unreachable catalog: the next round tries again
+                    self.state.catalog_unreachable(exc)
+                    self._stop.wait(max(self.interval, RECONNECT_SECONDS))
                 except Exception:  # the thread must outlive any one failure, or changes stop silently
                     log.exception("change watcher failed")
                     self._stop.wait(self.interval)
@@ -255,6 +333,12 @@ class ChangeWatcher:
         if recommender is None:  # nothing served yet: nothing to keep current
             self._stop.wait(self.interval)
             return
+        if self.state.catalog_unreachable_since is not None:
+            # Back from an outage: catch up on what was committed meanwhile before saying so. The
+            # feed may wait for the next change (a poll finds none, a listener already connected
+            # gets no notification), so this read, not the feed, ends the outage.
+            self.state.refresh_live()
+            self.state.catalog_reached()
         seen = recommender.live.generation
         if self.feed.wait(seen, self._stop) != seen:
             self.state.refresh_live()
@@ -262,8 +346,12 @@ class ChangeWatcher:
 
 @contextlib.asynccontextmanager
 async def watch_changes(state: ServiceState, interval: float) -> AsyncIterator[None]:
-    """The change watcher for the life of the app, polling the catalog every `interval` seconds."""
-    watcher = ChangeWatcher(state, PolledGeneration(state.query_side.catalog, interval), interval)
+    """The change watcher for the life of the app, on the catalog's feed: PostgreSQL's notifications,
+    or SQLite's generation polled every `interval` seconds."""
+    feed = change_feed(
+        state.query_side.catalog, interval=interval, safety_poll=state.settings.change_safety_poll_seconds
+    )
+    watcher = ChangeWatcher(state, feed, interval)
     watcher.start()
     try:
         yield

@@ -48,6 +48,14 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test's own, which it may kill and resume; commits durable."""
+    server = start_or_skip(durable=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def encoder() -> FakeEncoder:
     return FakeEncoder()
 

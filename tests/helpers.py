@@ -9,7 +9,8 @@ another."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -140,3 +141,14 @@ class Fixed:
 
     def recommend(self, query: StoredArticle, k: int) -> list[str]:
         return self._lists.get(query.id, [])[:k]
+
+
+def until(what: str, check: Callable[[], Any], seconds: float = 60.0) -> Any:
+    """Poll `check` until it returns something true, and return that; fail the test, naming `what`,
+    if `seconds` pass first. A bound on a wait, never an expectation of speed."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {seconds:.0f} s: {what}")
+        time.sleep(0.05)
+    return found

@@ -57,7 +57,11 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """`durable`: commits are flushed as in production (synchronous_commit on), for the tests that kill
+    the server and check that no acknowledged write was lost; otherwise they are not, for speed."""
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         # Not under pytest's tmp_path: its folders are private to root, and `nobody` must reach this.
         self.folder = Path(tempfile.mkdtemp(prefix="recsys-pg-"))
         self.data = self.folder / "data"
@@ -76,19 +80,29 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         initdb = shutil.which("initdb") or "initdb"
-        pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
         self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        return self.resume()
+
+    def resume(self) -> PostgresServer:
+        """Start the server on its existing data folder (after `kill`): it recovers from its WAL."""
+        pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
+        speed = "" if self.durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options = (
             f"-c listen_addresses='' -c unix_socket_directories={self.folder} -p {self.port} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
+            f"{speed}-c max_connections=400"
         )
         self._run(pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
         return self
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """Stop the server as a crash would (immediate: no checkpoint, connections dropped at once)."""
         pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
+        self._run(pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
         try:
-            self._run(pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self.kill()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -105,8 +119,9 @@ class PostgresServer:
         return self.url(f"&options={quote(f'-csearch_path={schema}')}")
 
 
-def start_or_skip() -> PostgresServer:
-    """A started server (the session fixture `postgres_server`); skip, or in CI fail, without one."""
+def start_or_skip(*, durable: bool = False) -> PostgresServer:
+    """A started server (the session fixture `postgres_server`, the function one `own_postgres`); skip,
+    or in CI fail, without one."""
     why = missing_binaries()
     if why is None:
         try:
@@ -117,7 +132,7 @@ def start_or_skip() -> PostgresServer:
         if required():
             pytest.fail(f"{REQUIRE}=1 but {why}")
         pytest.skip(why)
-    return PostgresServer().start()
+    return PostgresServer(durable=durable).start()
 
 
 def settings_on(

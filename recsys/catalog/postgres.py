@@ -34,6 +34,17 @@ if TYPE_CHECKING:
 # they do on SQLite (BEGIN IMMEDIATE): an upsert's read-then-write needs no retry loop, and
 # generations are bumped and committed in order. 0x7265637379 is "recsy".
 WRITE_LOCK = 0x7265637379
+# Held for a whole build, by a connection of the build's own (a session lock): one build at a time
+# across every host that shares the catalog. PostgreSQL releases it when that connection ends, a
+# killed build's included. "recsb".
+BUILD_LOCK = 0x7265637362
+# Every write transaction ends with a notification on this channel, its payload the generation the
+# transaction leaves (recsys/catalog/changes.py, NotifiedGeneration). PostgreSQL delivers it only if
+# the transaction commits: a notification means committed.
+CHANGES_CHANNEL = "recsys_changes"
+NOTIFY_GENERATION = (
+    f"SELECT pg_notify('{CHANGES_CHANNEL}', value) FROM meta WHERE name = 'overrides_generation'"
+)
 
 
 def is_postgres_url(location: object) -> bool:
@@ -251,6 +262,8 @@ class PgEngine:
                 "a postgresql:// catalog needs psycopg: pip install 'recsys[postgres]'"
             ) from exc
         self.label = redacted(url)
+        self._url = url
+        self._connect_timeout = max(1, int(busy_timeout))
         lock_ms = max(1, int(busy_timeout * 1000))
 
         def configure(conn: psycopg.Connection[Any]) -> None:
@@ -261,7 +274,7 @@ class PgEngine:
             url,
             min_size=0,
             max_size=max_size,
-            kwargs={"autocommit": True, "connect_timeout": max(1, int(busy_timeout))},
+            kwargs={"autocommit": True, "connect_timeout": self._connect_timeout},
             configure=configure,
             check=ConnectionPool.check_connection,
             timeout=busy_timeout,
@@ -291,6 +304,70 @@ class PgEngine:
     def close(self) -> None:
         self.release()
         self.pool.close()
+
+    @contextmanager
+    def session_lock(self, key: int, taken: Callable[[], RecsysError]) -> Iterator[None]:
+        """Hold advisory lock `key` on a connection of its own (outside the pool) for the block;
+        `taken()` is raised when another session holds it. Released by closing the connection."""
+        import psycopg
+
+        with refusals(self.label):
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout)
+        try:
+            with refusals(self.label):
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if not (row and row[0]):
+                raise taken()
+            yield
+        finally:
+            conn.close()
+
+    def listener(self) -> PgListener:
+        return PgListener(self._url, self.label, self._connect_timeout)
+
+
+class PgListener:
+    """A connection of its own, outside the pool, that LISTENs on CHANGES_CHANNEL: a pooled one goes
+    back to the pool between uses, and its LISTEN with it. A dropped connection (a restart, a
+    failover, the server killed) is closed, and the next `wait` connects again."""
+
+    def __init__(self, conninfo: str, label: str, connect_timeout: int) -> None:
+        self.conninfo = conninfo
+        self.label = label
+        self.connect_timeout = connect_timeout
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def connect(self) -> bool:
+        """Connect and LISTEN, if not connected; returns whether it connected now (the caller then
+        reads the generation: what was committed while it was not listening)."""
+        if self._conn is not None and not (self._conn.closed or self._conn.broken):
+            return False
+        import psycopg
+
+        self.close()
+        with refusals(self.label):
+            conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=self.connect_timeout)
+            conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+        self._conn = conn
+        return True
+
+    def wait(self, timeout: float) -> int | None:
+        """The generation the first notification within `timeout` seconds carries; None when none came."""
+        self.connect()
+        assert self._conn is not None
+        try:
+            with refusals(self.label):
+                for notify in self._conn.notifies(timeout=timeout, stop_after=1):
+                    return int(notify.payload)
+        except RecsysError:
+            self.close()
+            raise
+        return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def unusable(exc: BaseException, label: str) -> RecsysError:

@@ -29,9 +29,17 @@ import numpy as np
 from recsys.articles import UNENCODABLE, Article, Status, format_timestamp
 from recsys.catalog.connection import Connection, Dialect, Row
 from recsys.catalog.embeddings import EmbeddingCache
-from recsys.catalog.postgres import WRITE_LOCK, PgEngine, is_postgres_url, redacted
+from recsys.catalog.postgres import (
+    BUILD_LOCK,
+    NOTIFY_GENERATION,
+    WRITE_LOCK,
+    PgEngine,
+    PgListener,
+    is_postgres_url,
+    redacted,
+)
 from recsys.catalog.schema import check, migrate_postgres, migrate_sqlite, prepare
-from recsys.errors import ArticleNotFound, ConfigError, InvalidInput, RecsysError, StorageError
+from recsys.errors import ArticleNotFound, BuildLocked, ConfigError, InvalidInput, RecsysError, StorageError
 from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
 LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash, image_url, author"
@@ -273,10 +281,36 @@ class Catalog:
             conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            if self._pg is not None:  # the replicas' change feeds wake on it, once this commits
+                conn.execute(NOTIFY_GENERATION)
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
+
+    @contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """One build at a time across the hosts that share this catalog, besides each host's own lock
+        on its index folder (IndexStore.build_lock): on PostgreSQL an advisory lock held by a
+        connection of the build's own, released by the server when that connection ends, however the
+        build ended (BuildLocked while another holds it). A SQLite catalog is one host's: nothing to
+        add."""
+        if self._pg is None:
+            yield
+            return
+
+        def taken() -> BuildLocked:
+            return BuildLocked(
+                f"another build is running on a host that shares the catalog {self.label} "
+                "(its build lock); try again when it finishes"
+            )
+
+        with self._pg.session_lock(BUILD_LOCK, taken):
+            yield
+
+    def listener(self) -> PgListener | None:
+        """A PostgreSQL catalog's own connection for LISTEN (the change feed); None on SQLite."""
+        return self._pg.listener() if self._pg is not None else None
 
     @contextmanager
     def read_snapshot(self) -> Iterator[Connection]:

@@ -9,7 +9,6 @@ so "while it runs" is a state the test controls, not a race it hopes to win.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 
 from recsys.catalog.sqlite import Catalog
 from recsys.settings import Settings
+from tests.helpers import until
 from tests.servers import SERVE_FAKE, running
 
 KEY = {"X-API-Key": "s3cret"}
@@ -26,12 +26,7 @@ WAIT = 60.0  # seconds: a bound on each wait below, never an expectation of spee
 
 
 def _until(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {WAIT:.0f} s: {what}")
-        time.sleep(0.1)
-    return found
+    return until(what, check, WAIT)
 
 
 @pytest.fixture

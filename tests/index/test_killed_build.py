@@ -1,4 +1,5 @@
-"""Real build processes: killed with SIGKILL at several moments, and two at once."""
+"""Real build processes: killed with SIGKILL at several moments, and two at once (on one host, and on
+two hosts that share a PostgreSQL catalog)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from index.build import build_index
 from recsys.catalog.sqlite import Catalog
+from recsys.errors import BuildLocked
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
 from tests.helpers import REPO
+from tests.postgres import settings_on
 
 
 def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:
@@ -107,3 +111,37 @@ def test_a_second_build_at_the_same_time_refuses_with_a_clear_message(
     version = out.strip().splitlines()[-1].removeprefix("published ")
     assert version != before
     assert _assert_serving(settings, built, {version}) == version
+
+
+def test_a_build_on_another_host_sharing_the_catalog_is_refused_until_a_killed_build_releases_it(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The build process reads RECSYS_CATALOG_URL from this environment: both hosts share the catalog,
+    # each with an index folder of its own (so only the catalog's lock stands between them).
+    settings = settings_on("postgresql", tmp_path, request, monkeypatch)
+    other_host = Settings(data_dir=tmp_path / "other-host")
+    settings.data_dir.mkdir(parents=True)  # the catalog is on the server: nothing else made it
+    catalog = Catalog(settings.catalog_location)
+    try:
+        first = _start(settings.data_dir, "--tag", "first", "--delay", "30")  # killed long before
+        _wait_for(first, "stage embed")  # it holds both locks now
+        with pytest.raises(BuildLocked, match="another build is running on a host that shares the catalog"):
+            build_index(other_host, catalog, FakeEncoder())
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+
+        # The server ends the killed process's session, and its lock with it (bounded wait).
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                report = build_index(other_host, catalog, FakeEncoder())
+                break
+            except BuildLocked:
+                if time.monotonic() > deadline:
+                    pytest.fail("the killed build's catalog lock was not released within 30 s")
+                time.sleep(0.1)
+        assert IndexStore(other_host.index_root).current_version() == report.version
+        assert IndexStore(settings.index_root).current_version() is None  # the killed one published nothing
+        build_index(settings, catalog, FakeEncoder())  # a finished build released the lock too
+    finally:
+        catalog.dispose()
