@@ -82,10 +82,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=256)
     # text: one readable line per record; json: one JSON object per line (with pid and request id).
     log_format: Literal["text", "json"] = "text"
-    # uvicorn's event loop and HTTP parser. auto: uvloop and httptools (C, installed with the package),
-    # about twice the requests per second of the pure-Python asyncio and h11 on a page-view endpoint
-    # (docs/benchmarks.md); asyncio / h11 remain for platforms where those do not build.
-    http_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
+    # uvicorn's event loop and HTTP parser (docs/benchmarks.md, "HTTP stack"). The parser: httptools
+    # (C, a dependency; `auto`) answers about 1.5x the requests of the pure-Python h11. The loop stays
+    # asyncio: uvloop (if installed) is faster on average but, saturated by this CPU-bound endpoint,
+    # starves some connections (p99 over 1 s and wrk timeouts at 64 connections; asyncio: 0).
+    http_loop: Literal["asyncio", "uvloop"] = "asyncio"
     http_parser: Literal["auto", "httptools", "h11"] = "auto"
     # Folder for Prometheus multiprocess mode: every worker writes its metrics there and /metrics
     # adds them up. prometheus-client reads PROMETHEUS_MULTIPROC_DIR itself, so that name is read

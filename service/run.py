@@ -82,7 +82,7 @@ def http_protocol(settings: Settings) -> type[asyncio.Protocol]:
 
 
 def event_loop(settings: Settings) -> str:
-    """uvicorn's loop setting for RECSYS_HTTP_LOOP: uvloop (auto, when installed) or asyncio."""
+    """uvicorn's loop setting for RECSYS_HTTP_LOOP: asyncio, or uvloop when asked for and installed."""
     if settings.http_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         raise ConfigError("RECSYS_HTTP_LOOP=uvloop, but uvloop is not installed (pip install uvloop)")
     return settings.http_loop

@@ -292,24 +292,34 @@ def test_serve_hands_uvicorn_the_factory_and_a_fresh_metrics_folder(
 
 
 @pytest.mark.parametrize(
-    ("loop", "parser", "protocol"),
-    [("auto", "auto", NoDelayHTTP), ("asyncio", "h11", NoDelayH11), ("uvloop", "httptools", NoDelayHTTP)],
+    ("parser", "protocol"), [("auto", NoDelayHTTP), ("httptools", NoDelayHTTP), ("h11", NoDelayH11)]
 )
-def test_serve_hands_uvicorn_the_configured_loop_and_parser(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loop: str, parser: str, protocol: type
+def test_serve_hands_uvicorn_asyncio_and_the_configured_parser(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parser: str, protocol: type
 ) -> None:
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
     monkeypatch.setattr(os, "environ", {})
-    settings = Settings(data_dir=tmp_path / "d", http_loop=loop, http_parser=parser)  # type: ignore[arg-type]
-    serve(settings, {}, lambda _: FastAPI())
+    serve(Settings(data_dir=tmp_path / "d", http_parser=parser), {}, lambda _: FastAPI())  # type: ignore[arg-type]
     ((options,),) = [calls]
-    assert options["loop"] == loop and options["http"] is protocol
+    assert options["loop"] == "asyncio" and options["http"] is protocol
 
 
-def test_the_default_stack_is_uvloop_and_httptools() -> None:
-    """Both are dependencies: the default (auto) must not fall back to pure Python silently."""
+def test_uvloop_only_when_asked_for_and_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    monkeypatch.setattr(os, "environ", {})
+    settings = Settings(data_dir=tmp_path / "d", http_loop="uvloop")
+    if importlib.util.find_spec("uvloop") is None:
+        with pytest.raises(ConfigError, match="uvloop is not installed"):
+            serve(settings, {}, lambda _: FastAPI())
+    else:
+        serve(settings, {}, lambda _: FastAPI())
+        assert calls[0]["loop"] == "uvloop"
+
+
+def test_the_default_parser_is_httptools() -> None:
+    """httptools is a dependency: the default (auto) must not fall back to pure Python silently."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     assert issubclass(NoDelayHTTP, HttpToolsProtocol)
-    assert importlib.util.find_spec("uvloop") is not None
