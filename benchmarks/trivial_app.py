@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--style", choices=["floor", "conventional"], default="floor")
     # the same choices as RECSYS_HTTP_LOOP / RECSYS_HTTP_PARSER, so both sides of a ratio share a stack
-    parser.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default="auto")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     parser.add_argument("--http", choices=["auto", "httptools", "h11"], default="auto")
     args = parser.parse_args()
     index = os.environ.get(PAYLOADS_ENV)

@@ -379,7 +379,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--loop", choices=["auto", "uvloop", "asyncio"], default="auto", help="both servers' event loop"
+        "--loop", choices=["asyncio", "uvloop"], default="asyncio", help="both servers' event loop"
     )
     parser.add_argument(
         "--http", choices=["auto", "httptools", "h11"], default="auto", help="both servers' parser"
