@@ -15,7 +15,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,13 +22,10 @@ from pathlib import Path
 import httpx
 
 from benchmarks.report import machine, table, write_json
+from benchmarks.serving import recsys_command
 from tests.servers import free_port, stop
 
 QUERY = "/articles/demo-0018/related?limit=5"
-
-
-def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli", *args]
 
 
 def one_start(backend: str, folder: Path) -> dict[str, float]:
@@ -38,12 +34,15 @@ def one_start(backend: str, folder: Path) -> dict[str, float]:
     data = folder / backend
     started = time.perf_counter()
     subprocess.run(
-        _recsys("build", "--data-dir", str(data), "--no-progress"), env=env, check=True, capture_output=True
+        recsys_command("build", "--data-dir", str(data), "--no-progress"),
+        env=env,
+        check=True,
+        capture_output=True,
     )
     built = time.perf_counter()
     port = free_port()
     proc = subprocess.Popen(
-        _recsys("serve", "--data-dir", str(data), "--port", str(port), "--log-level", "warning"),
+        recsys_command("serve", "--data-dir", str(data), "--port", str(port), "--log-level", "warning"),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

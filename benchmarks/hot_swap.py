@@ -17,7 +17,6 @@ import os
 import platform
 import random
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.serving import free_port
+from benchmarks.serving import free_port, recsys_command
 from recsys.catalog.ingest import import_file
 from recsys.catalog.sqlite import Catalog
 from recsys.root import Root
@@ -113,8 +112,9 @@ def main() -> None:
         "RECSYS_RELOAD_INTERVAL": str(args.reload_interval),
         "RECSYS_LOG_LEVEL": "warning",
     }
-    cli = [sys.executable, "-m", "cli"]
-    server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        recsys_command("serve", "--port", str(port)), env=env, stdout=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     load, stop = Load(), threading.Event()
     rows = []
@@ -145,7 +145,7 @@ def main() -> None:
                     edited = _edit_one(catalog, ids, swap, Path(folder))
                     started = time.perf_counter()
                     build = subprocess.run(
-                        [*cli, "build", "--no-progress"], env=env, capture_output=True, text=True
+                        recsys_command("build", "--no-progress"), env=env, capture_output=True, text=True
                     )
                     if build.returncode != 0:
                         raise SystemExit(f"build failed: {build.stderr.strip()}")

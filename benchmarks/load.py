@@ -27,7 +27,6 @@ import os
 import random
 import sqlite3
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ import httpx
 
 from benchmarks import synthetic
 from benchmarks.report import machine, table, write_json
-from benchmarks.serving import free_port, running
+from benchmarks.serving import free_port, recsys_command, running
 
 DEFAULT_ENDPOINTS = ["/articles/{id}/related?limit=10", "/health"]
 
@@ -101,16 +100,7 @@ def measure(
         # threads may fight each other (RECSYS_SEARCH_THREADS: 0 = every core, the default).
         env["RECSYS_SEARCH_THREADS"] = str(search_threads)
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(port),
-    ]
+    command = recsys_command("serve", "--data-dir", str(data_dir), "--port", str(port))
     with running(command, env, port) as server:
         with httpx.Client(base_url=server.base, timeout=10) as client:
             for _ in range(20):  # warm-up: first requests pay for lazy imports and caches

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,6 +20,12 @@ from pathlib import Path
 import httpx
 
 from benchmarks.report import rss_kib
+
+
+def recsys_command(*args: str) -> list[str]:
+    """`recsys ARGS` as this interpreter runs it (`python -m cli`): the checkout's own code, not
+    whatever `recsys` script is first on PATH."""
+    return [sys.executable, "-m", "cli", *args]
 
 
 def free_port() -> int:

@@ -35,14 +35,10 @@ from typing import Any
 import httpx
 
 from benchmarks.report import machine, table, write_json
-from benchmarks.serving import free_port, running
+from benchmarks.serving import free_port, recsys_command, running
 from recsys.catalog.sqlite import Catalog
 from recsys.root import Root
 from recsys.settings import Settings
-
-
-def _recsys(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli", *args]
 
 
 def _listed(base: str, article_id: str) -> list[str]:
@@ -131,7 +127,7 @@ def main() -> None:
         if args.data_dir is None:
             print(f"building the demo corpus into {data} ...", flush=True)
             subprocess.run(
-                _recsys("build", "--data-dir", str(data), "--no-progress"),
+                recsys_command("build", "--data-dir", str(data), "--no-progress"),
                 env=env,
                 check=True,
                 capture_output=True,
@@ -147,7 +143,7 @@ def main() -> None:
         rows: list[dict[str, Any]] = []
         try:
             port = free_port()
-            with running(_recsys("serve", "--port", str(port)), {**env, **variables}, port) as server:
+            with running(recsys_command("serve", "--port", str(port)), {**env, **variables}, port) as server:
                 rows = measure(server.base, catalog, args.retractions, confirm, args.poll, args.seed)
         finally:
             for row in rows:

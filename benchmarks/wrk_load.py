@@ -42,7 +42,7 @@ import httpx
 
 from benchmarks import synthetic
 from benchmarks.report import machine, table, write_json
-from benchmarks.serving import Server, free_port, running
+from benchmarks.serving import Server, free_port, recsys_command, running
 from benchmarks.trivial_app import PAYLOADS_ENV, write_payloads
 
 DEFAULT_ENDPOINTS = ["/articles/{id}/related?limit=10", "/articles/{id}/blocks"]
@@ -218,16 +218,7 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
         write_script(scripts[template], template, ids, args.seed)
 
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(port),
-    ]
+    command = recsys_command("serve", "--data-dir", str(data_dir), "--port", str(port))
     with running(command, env, port) as server:
         print(f"  recsys serve up in {server.startup_s:.1f} s; wrk ...", flush=True)
         bodies = _warm_up_and_fetch(server, args.endpoint, ids, args.seed)
