@@ -51,7 +51,7 @@ from index.backfill import (
 )
 from index.build import build_index
 from index.ray_embed import EmbedActor, RayEngine
-from recsys.catalog.sqlite import UpsertCounts
+from recsys.catalog.store import UpsertCounts
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.root import Root

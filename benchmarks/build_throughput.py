@@ -29,7 +29,7 @@ from pathlib import Path
 from benchmarks.report import machine, table, write_json
 from index.build import build_index
 from recsys.articles import Article, read_articles
-from recsys.catalog.sqlite import UpsertCounts
+from recsys.catalog.store import UpsertCounts
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.root import Root

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import Article, read_articles
-from recsys.catalog.sqlite import StoredArticle
+from recsys.catalog.store import StoredArticle
 from recsys.evaluation.baselines import FullSystem, make_methods
 from recsys.evaluation.corpus import EvalCorpus
 from recsys.evaluation.report import Evaluation, format_table

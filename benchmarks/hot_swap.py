@@ -28,7 +28,7 @@ import httpx
 
 from benchmarks.serving import free_port, recsys_command
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.root import Root
 from recsys.settings import Settings
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import parse_timestamp
-from recsys.catalog.sqlite import StoredArticle
+from recsys.catalog.store import StoredArticle
 from recsys.root import Root
 from recsys.serving.dedup import normalise_title
 from recsys.serving.query import RelatedQuery

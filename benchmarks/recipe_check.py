@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from recsys.articles import Article, read_articles
-from recsys.catalog.sqlite import StoredArticle
+from recsys.catalog.store import StoredArticle
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.evaluation.corpus import EvalCorpus
 from recsys.evaluation.report import format_table

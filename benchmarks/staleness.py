@@ -36,7 +36,7 @@ import httpx
 
 from benchmarks.report import machine, table, write_json
 from benchmarks.serving import free_port, recsys_command, running
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.root import Root
 from recsys.settings import Settings
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from recsys.catalog.sqlite import Catalog, StoredArticle, UpsertCounts
+from recsys.catalog.store import Catalog, StoredArticle, UpsertCounts
 from recsys.encoding.protocol import normalise
 from recsys.root import Root
 from recsys.settings import Settings

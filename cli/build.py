@@ -9,7 +9,7 @@ import typer
 
 from cli.catalog import import_files
 from cli.common import DataDir, LogLevel, Model, configure_logging, make_settings
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.root import Root
 from recsys.settings import Settings
 

@@ -17,7 +17,7 @@ import typer
 
 from cli.common import DataDir, configure_logging, make_settings
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import ConfigError, InvalidInput, InvalidTimestamp
 from recsys.root import Root
 

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from recsys.articles import Article, read_articles
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidArticle, InvalidInput

@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexError_, InvalidInput

@@ -16,7 +16,7 @@ from typing import Any
 from index.build import build_index
 from recsys.articles import Article, read_articles
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import IndexError_, InvalidInput
 from recsys.evaluation.baselines import METHOD_NAMES, FullSystem, make_methods
 from recsys.evaluation.corpus import EvalCorpus

@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Article": "recsys.articles",
     "read_articles": "recsys.articles",
-    "Catalog": "recsys.catalog.sqlite",
-    "StoredArticle": "recsys.catalog.sqlite",
+    "Catalog": "recsys.catalog.store",
+    "StoredArticle": "recsys.catalog.store",
     "Encoder": "recsys.encoding.protocol",
     "TextRecipe": "recsys.encoding.recipe",
     "ExportedEncoder": "recsys.encoding.encoders",
@@ -93,7 +93,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from recsys.articles import Article, read_articles
-    from recsys.catalog.sqlite import Catalog, StoredArticle
+    from recsys.catalog.store import Catalog, StoredArticle
     from recsys.encoding.encoders import ExportedEncoder, SentenceTransformerEncoder, load_encoder
     from recsys.encoding.protocol import Encoder
     from recsys.encoding.recipe import TextRecipe

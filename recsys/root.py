@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from recsys.catalog.sqlite import DEFAULT_BUSY_TIMEOUT, Catalog
+from recsys.catalog.store import DEFAULT_BUSY_TIMEOUT, Catalog
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ModelLoadError

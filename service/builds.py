@@ -29,7 +29,7 @@ from typing import Literal
 
 from index.build import BuildReport, build_index, build_lock
 from recsys.articles import format_timestamp
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.errors import BuildLocked, IndexError_, RecsysError
 from recsys.root import Root

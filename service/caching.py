@@ -2,7 +2,7 @@
 
 Cache-Control comes from settings, and the ETag changes whenever the list could:
 - another index version, or another catalog generation (pins, blocks, retractions, edits:
-  recsys/catalog/overrides.py, recsys/catalog/sqlite.py);
+  recsys/catalog/overrides.py, recsys/catalog/store.py);
 - the next moment at which time alone changes a list (a block that expires, a scheduled article that
   goes live): once it has passed, the ETag names the one after it;
 - the settings that shape lists (ranking policy, default limits, search bound);

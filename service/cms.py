@@ -29,7 +29,7 @@ from recsys.articles import (
     validate_record,
 )
 from recsys.catalog.ingest import ImportReport, import_records, upsert_article
-from recsys.catalog.sqlite import StoredArticle as Stored
+from recsys.catalog.store import StoredArticle as Stored
 from recsys.errors import BuildLocked, InvalidInput
 from service.auth import AdminKey
 from service.builds import Builder, BuildStatus

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.root import Root
 from recsys.settings import Settings

@@ -20,7 +20,7 @@ from recsys.root import Root
 if TYPE_CHECKING:
     import pytest
 
-    from recsys.catalog.sqlite import Catalog
+    from recsys.catalog.store import Catalog
     from recsys.serving.recommend import Recommender
     from recsys.settings import Settings
 

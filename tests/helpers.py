@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from typer.testing import Result
 
 from recsys.articles import Article
-from recsys.catalog.sqlite import StoredArticle
+from recsys.catalog.store import StoredArticle
 from recsys.encoding.protocol import Encoder
 from recsys.evaluation.corpus import EvalCorpus
 from recsys.settings import Settings

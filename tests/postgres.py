@@ -143,7 +143,7 @@ def settings_on(
     if backend == "postgresql":
         if request.node.get_closest_marker("sqlite_only"):
             pytest.skip("reads SQLite's own file, locks or pragmas")
-        from recsys.catalog.sqlite import Catalog
+        from recsys.catalog.store import Catalog
 
         server: PostgresServer = request.getfixturevalue("postgres_server")
         url = server.fresh_url()

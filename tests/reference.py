@@ -18,7 +18,7 @@ import numpy as np
 
 from recsys.articles import Article, format_timestamp, parse_timestamp
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog, StoredArticle
+from recsys.catalog.store import Catalog, StoredArticle
 from recsys.encoding.recipe import TextRecipe
 from recsys.serving.policy import Policy
 from recsys.serving.query import RelatedQuery, encode_cursor

@@ -14,7 +14,7 @@ from typing import Any
 
 from recsys.articles import Article
 from recsys.catalog.postgres import PgConnection
-from recsys.catalog.sqlite import (
+from recsys.catalog.store import (
     CURRENT_COLUMNS,
     INSERT_ARTICLE,
     UPDATE_ARTICLE,

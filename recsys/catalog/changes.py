@@ -2,7 +2,7 @@
 
 The reader is the query side's live view (recsys/serving/live.py).
 
-Every write bumps the catalog's generation and stamps the rows it touched (recsys/catalog/sqlite.py).
+Every write bumps the catalog's generation and stamps the rows it touched (recsys/catalog/store.py).
 - `ChangeFeed.wait` returns once the generation differs from the one the reader holds. On SQLite
   `PolledGeneration` reads it every `interval` seconds (RECSYS_CHANGE_POLL_SECONDS): one indexed
   read of a one-row table. On PostgreSQL `NotifiedGeneration` blocks on LISTEN: every write
@@ -24,9 +24,9 @@ from typing import Protocol
 from recsys.catalog.connection import Row
 from recsys.catalog.overrides import BlockMap, block_map, pin_map
 from recsys.catalog.postgres import PgListener
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 
-# A lean article row (recsys.catalog.sqlite.LEAN_COLUMNS), read by column name.
+# A lean article row (recsys.catalog.store.LEAN_COLUMNS), read by column name.
 LeanRow = Row
 
 

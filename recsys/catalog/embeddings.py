@@ -30,7 +30,7 @@ _REPLACE = (
 
 
 class Database(Protocol):
-    """What the cache needs of the catalog (recsys/catalog/sqlite.py), which holds it."""
+    """What the cache needs of the catalog (recsys/catalog/store.py), which holds it."""
 
     path: Path | None  # None: not a file (PostgreSQL)
 

@@ -25,7 +25,7 @@ from recsys.articles import Article, RecordResult, read_articles
 from recsys.catalog.bulk import BatchUpsert
 from recsys.catalog.connection import Connection
 from recsys.catalog.postgres import PgConnection
-from recsys.catalog.sqlite import Catalog, UpsertCounts
+from recsys.catalog.store import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from recsys.articles import UNENCODABLE, encodable, format_timestamp, parse_timestamp, to_utc
 from recsys.catalog.connection import Connection
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import InvalidInput, InvalidTimestamp
 
 GLOBAL = ""

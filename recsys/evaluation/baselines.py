@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from recsys.catalog.sqlite import StoredArticle
+from recsys.catalog.store import StoredArticle
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.evaluation.corpus import EvalCorpus

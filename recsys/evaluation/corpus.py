@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recsys.catalog.sqlite import Catalog, StoredArticle
+from recsys.catalog.store import Catalog, StoredArticle
 from recsys.errors import InvalidInput
 from recsys.evaluation.copies import Copies
 from recsys.version.vectors import VectorIndex

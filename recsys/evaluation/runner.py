@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from recsys.catalog.sqlite import StoredArticle
+from recsys.catalog.store import StoredArticle
 from recsys.errors import InvalidInput
 from recsys.evaluation.copies import Copies
 from recsys.evaluation.corpus import EvalCorpus

@@ -24,7 +24,7 @@ import numpy as np
 from recsys.articles import Article, ListedFields
 from recsys.catalog.changes import CatalogChanges, LeanRow, read_changes
 from recsys.catalog.overrides import BlockMap
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.version.snapshot import NO_CODE, Snapshot, epoch_of
 
 

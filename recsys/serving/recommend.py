@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from recsys.articles import Article, ListedFields
-from recsys.catalog.sqlite import Catalog, StoredArticle
+from recsys.catalog.store import Catalog, StoredArticle
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput

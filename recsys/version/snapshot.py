@@ -342,7 +342,7 @@ class Snapshot:
 
     @classmethod
     def from_rows(cls, rows: Sequence[Any], catalog_generation: int) -> Snapshot:
-        """From the catalog's lean rows (LEAN_COLUMNS of recsys/catalog/sqlite.py: sqlite3.Row or dicts),
+        """From the catalog's lean rows (LEAN_COLUMNS of recsys/catalog/store.py: sqlite3.Row or dicts),
         by key."""
         tags = [tuple(json.loads(r["tags"])) for r in rows]
         section_names = _vocabulary(r["section"] for r in rows if r["section"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchmarks.synthetic import CachedVectorsOnly, Params, make
 from benchmarks.wrk_load import lua_string
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.settings import Settings
 from recsys.version.store import IndexStore

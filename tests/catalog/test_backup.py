@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cli import app as cli
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from tests.fakes import use_fake_model
 from tests.helpers import one_line_error

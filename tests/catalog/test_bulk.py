@@ -9,7 +9,7 @@ import pytest
 
 from recsys.catalog import ingest
 from recsys.catalog.ingest import ImportReport, import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from tests.fakes import write_jsonl
 from tests.postgres import PostgresServer
 

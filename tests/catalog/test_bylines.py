@@ -18,7 +18,7 @@ from index.build import build_index
 from recsys.articles import MAX_AUTHOR_LENGTH, MAX_IMAGE_URL_LENGTH, Article, read_articles
 from recsys.catalog.ingest import import_file
 from recsys.catalog.schema import SCHEMA_VERSION
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import InvalidArticle
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery

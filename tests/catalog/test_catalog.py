@@ -11,7 +11,7 @@ import pytest
 from recsys.articles import RecordResult, read_articles
 from recsys.catalog import ingest
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import (
     ArticleNotFound,
     CatalogBusy,

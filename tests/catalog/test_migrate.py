@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cli import app as cli
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.schema import SCHEMA_VERSION
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import CatalogBusy, ConfigError
 from recsys.root import Root
 from recsys.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.schema import SCHEMA_VERSION
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import ArticleNotFound, ConfigError, InvalidInput
 
 V1_FILE = Path(__file__).parents[1] / "data" / "catalog-v1.sqlite3"

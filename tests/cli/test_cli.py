@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from cli import app as cli
 from cli import serve as cli_serve
 from recsys.articles import read_articles
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding import encoders
 from tests.fakes import topic_of, use_fake_model, write_jsonl
 from tests.helpers import one_line_error

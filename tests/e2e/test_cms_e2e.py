@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from tests.helpers import until
 from tests.servers import SERVE_FAKE, running

@@ -25,7 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from tests.servers import SERVE_FAKE, running
 

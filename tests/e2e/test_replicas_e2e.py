@@ -23,7 +23,7 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
 from tests.helpers import until

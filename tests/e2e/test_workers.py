@@ -30,7 +30,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import ConfigError
 from recsys.settings import Settings
 from service.app import create_app

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build_index
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding import export as backends
 from recsys.encoding.encoders import (
     ExportedEncoder,

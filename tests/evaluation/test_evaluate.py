@@ -11,7 +11,7 @@ import pytest
 
 from index.evaluation import evaluate_prepared, find_pairs, prepare
 from recsys.articles import Article
-from recsys.catalog.sqlite import Catalog, StoredArticle
+from recsys.catalog.store import Catalog, StoredArticle
 from recsys.errors import InvalidInput
 from recsys.evaluation.baselines import METHOD_NAMES, make_methods, parse_method_names
 from recsys.evaluation.corpus import EvalCorpus

@@ -16,7 +16,7 @@ from index.backfill import LocalEngine, embed_files, identity_of, import_vectors
 from index.build import build_index
 from recsys.articles import Article, read_articles
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ConfigError, InvalidInput
 from recsys.root import Root

@@ -8,7 +8,7 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.settings import Settings

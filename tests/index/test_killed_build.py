@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import BuildLocked
 from recsys.settings import Settings
 from recsys.version.store import IndexStore

@@ -10,7 +10,7 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import ArticleNotFound, IndexCorrupt, IndexMismatch, IndexMissing
 from recsys.root import Root
 from recsys.serving.recommend import Recommender

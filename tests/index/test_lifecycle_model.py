@@ -9,7 +9,7 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.demo_corpus import generate
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.settings import Settings

@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from service.auth import AdminKey

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from service import state as service_state
 from service.app import create_app

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.errors import ModelLoadError
 from recsys.root import Root

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from index.build import build_index
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from service.app import create_app

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from service.limits import BodyLimit
 from tests.helpers import ClientFactory

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cli.app import app as cli_app
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, topic_of, write_jsonl

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import EncodeSlots
 from recsys.errors import EncoderBusy
 from recsys.root import Root

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from service.app import create_app

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from recsys.catalog.changes import PolledGeneration
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.serving.live import LiveState
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings

@@ -14,7 +14,7 @@ from index.build import build_index
 from recsys.articles import Article
 from recsys.catalog.ingest import import_file
 from recsys.catalog.overrides import Overrides
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.errors import InvalidInput
 from recsys.serving.dedup import DuplicateRule, normalise_title, title_similarity
 from recsys.serving.diversity import mmr_order

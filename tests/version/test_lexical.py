@@ -15,7 +15,7 @@ import pytest
 from index.build import build_index
 from recsys.articles import Article
 from recsys.catalog.ingest import import_file
-from recsys.catalog.sqlite import Catalog
+from recsys.catalog.store import Catalog
 from recsys.demo_corpus import generate
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexMismatch
