@@ -203,12 +203,22 @@ def rollback(
 ) -> None:
     """Make an older index version current again, after checking it loads (checksums, model, recipe).
 
-    A running service picks the change up like a new build (watcher or POST /admin/reload).
+    Refused while a build runs, on this host or on any host that shares the catalog. A running
+    service picks the change up like a new build (watcher or POST /admin/reload).
     """
     settings = make_settings(data_dir=data_dir, model=model)
     configure_logging("warning")
+    from index.build import rollback as roll_back
+
     root = Root(settings)
-    before, after = root.store.rollback(
-        version, expect_model=root.model_identity(), expect_recipe=root.recipe.id
-    )
+    try:
+        before, after = roll_back(
+            root.store,
+            root.catalog,
+            version,
+            expect_model=root.model_identity(),
+            expect_recipe=root.recipe.id,
+        )
+    finally:
+        root.close()
     typer.echo(f"current index version: {after} (was {before})")

@@ -410,6 +410,21 @@ def build_lock(store: IndexStore, catalog: Catalog) -> Iterator[None]:
         yield
 
 
+def rollback(
+    store: IndexStore,
+    catalog: Catalog,
+    version: str | None = None,
+    *,
+    expect_model: str | None = None,
+    expect_recipe: str | None = None,
+) -> tuple[str | None, str]:
+    """IndexStore.rollback under the locks a build holds: CURRENT is shared by every host that reads
+    the version folder, and a build on another host (which this host's flock does not see) would
+    otherwise publish over the rollback, or the rollback over the build."""
+    with build_lock(store, catalog):
+        return store.rollback(version, expect_model=expect_model, expect_recipe=expect_recipe, locked=True)
+
+
 def build_index(
     settings: Settings,
     catalog: Catalog,

@@ -23,7 +23,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -507,12 +507,19 @@ class IndexStore:
         return older[-1]
 
     def rollback(
-        self, version: str | None = None, *, expect_model: str | None = None, expect_recipe: str | None = None
+        self,
+        version: str | None = None,
+        *,
+        expect_model: str | None = None,
+        expect_recipe: str | None = None,
+        locked: bool = False,
     ) -> tuple[str | None, str]:
         """Point CURRENT at `version` (default: the previous one) after loading it with every check a
         server would make, so a rollback can never publish a version the service would refuse.
-        Holds the build lock: a build finishing meanwhile cannot overwrite the pointer half-way."""
-        with self.build_lock():
+        Holds the build lock: a build finishing meanwhile cannot overwrite the pointer half-way.
+        `locked`: the caller holds it already, with the catalog's (index/build.py `rollback`), so
+        that a build on another host that shares the version folder is kept out too."""
+        with nullcontext() if locked else self.build_lock():
             before = self.current_version()
             target = version or self.previous_version()
             if target not in self.list_versions():  # also keeps names like "../x" out of CURRENT

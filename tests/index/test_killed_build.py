@@ -1,5 +1,5 @@
 """Real build processes: killed with SIGKILL at several moments, and two at once (on one host, and on
-two hosts that share a PostgreSQL catalog)."""
+two hosts that share a PostgreSQL catalog); a rollback on one host while a build runs on another."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from cli import app as cli
 from index.build import build_index
+from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.errors import BuildLocked
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
-from tests.helpers import REPO
+from tests.helpers import REPO, one_line_error, until
 from tests.postgres import settings_on
 
 
@@ -143,5 +146,39 @@ def test_a_build_on_another_host_sharing_the_catalog_is_refused_until_a_killed_b
         assert IndexStore(other_host.index_root).current_version() == report.version
         assert IndexStore(settings.index_root).current_version() is None  # the killed one published nothing
         build_index(settings, catalog, FakeEncoder())  # a finished build released the lock too
+    finally:
+        catalog.dispose()
+
+
+def test_a_rollback_on_another_host_sharing_the_catalog_waits_for_its_build(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, corpus_file: Path
+) -> None:
+    # As above, each host has an index folder of its own: only the catalog's lock stands between them.
+    settings = settings_on("postgresql", tmp_path, request, monkeypatch)
+    other_host = Settings(data_dir=tmp_path / "other-host")
+    settings.data_dir.mkdir(parents=True)
+    monkeypatch.setattr("recsys.encoding.encoders.encoder_identity", lambda settings: "fake-bag-of-words")
+    catalog = Catalog(settings.catalog_location)
+    try:
+        import_file(catalog, corpus_file, strict=True)
+        older = build_index(other_host, catalog, FakeEncoder()).version
+        newer = build_index(other_host, catalog, FakeEncoder()).version
+        first = _start(settings.data_dir, "--tag", "first", "--stop-at", "embed")
+        _wait_for(first, "stage embed")  # it holds both locks now, until killed
+        try:
+            refused = CliRunner().invoke(cli.app, ["rollback", "--data-dir", str(other_host.data_dir)])
+            one_line_error(refused, "another build is running on a host that shares the catalog")
+            assert IndexStore(other_host.index_root).current_version() == newer
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+
+        def rolled_back() -> Result | None:  # once the server has ended the killed build's session
+            result = CliRunner().invoke(cli.app, ["rollback", "--data-dir", str(other_host.data_dir)])
+            return None if "another build is running" in result.stderr else result
+
+        done = until("the killed build's catalog lock is released", rolled_back, 30)
+        assert done.exit_code == 0 and done.stdout.strip() == f"current index version: {older} (was {newer})"
+        assert IndexStore(other_host.index_root).current_version() == older
     finally:
         catalog.dispose()

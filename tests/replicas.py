@@ -1,0 +1,85 @@
+"""Replicas on one PostgreSQL catalog and one version folder, for the end-to-end tests
+(tests/e2e/test_replicas_e2e.py, tests/e2e/test_replica_faults_e2e.py): the deploy they start from,
+each host's settings, and what the tests read from a replica's lists.
+
+Each host (a replica, a builder) has a data folder of its own and shares the catalog
+(RECSYS_CATALOG_URL) and the index versions (RECSYS_INDEX_DIR), as on separate machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from index.build import build_index
+from recsys.catalog.ingest import import_file
+from recsys.catalog.store import Catalog
+from recsys.settings import Settings
+from tests.fakes import FakeEncoder
+from tests.helpers import until
+from tests.postgres import PostgresServer
+
+KEY = {"X-API-Key": "s3cret"}
+WAIT = 60.0  # seconds: a bound on each wait of these tests, never an expectation of speed
+SUBJECTS = ("harbour-0", "harbour-3", "harbour-5")
+
+
+def wait_for(what: str, check: Callable[[], Any]) -> Any:
+    return until(what, check, WAIT)
+
+
+def related(base: str, article_id: str) -> list[str]:
+    response = httpx.get(f"{base}/articles/{article_id}/related", params={"limit": 5}, timeout=30)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def lists(base: str, subjects: tuple[str, ...] = SUBJECTS) -> dict[str, list[str]]:
+    return {subject: related(base, subject) for subject in subjects}
+
+
+def served_version(base: str) -> str | None:
+    version: str | None = httpx.get(f"{base}/health", timeout=30).json()["index_version"]
+    return version
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """`url`: the catalog; `versions`: the version folder every host reads; `folder`: where each
+    host's data folder is made."""
+
+    url: str
+    versions: Path
+    folder: Path
+
+    @classmethod
+    def deploy(cls, server: PostgresServer, folder: Path, corpus: Path) -> Deployment:
+        """The catalog migrated, `corpus` imported and built once from a builder host, as a deploy
+        would do before the replicas start."""
+        deployment = cls(server.url(), folder / "shared-versions", folder)
+        Catalog.migrate(deployment.url)
+        catalog = Catalog(deployment.url)
+        try:
+            import_file(catalog, corpus, strict=True)
+            build_index(deployment.settings("builder"), catalog, FakeEncoder())
+        finally:
+            catalog.dispose()
+        return deployment
+
+    def settings(self, host: str) -> Settings:
+        return Settings(data_dir=self.folder / host, index_dir=self.versions, catalog_url=self.url)
+
+    def variables(self, host: str) -> dict[str, str]:
+        """A replica's environment (for tests.servers.running), or a build process's."""
+        return {
+            "RECSYS_DATA_DIR": str(self.folder / host),
+            "RECSYS_INDEX_DIR": str(self.versions),
+            "RECSYS_CATALOG_URL": self.url,
+            "RECSYS_API_KEY": KEY["X-API-Key"],
+            "RECSYS_RELOAD_INTERVAL": "0.2",
+            "RECSYS_LOG_LEVEL": "warning",
+        }
