@@ -1,6 +1,7 @@
-"""Replicas on one PostgreSQL catalog and one version folder, for the end-to-end tests
-(tests/e2e/test_replicas_e2e.py, tests/e2e/test_replica_faults_e2e.py): the deploy they start from,
-each host's settings, and what the tests read from a replica's lists.
+"""Replicas on one PostgreSQL catalog and one version folder, for the end-to-end tests.
+
+tests/e2e/test_replicas_e2e.py and tests/e2e/test_replica_faults_e2e.py use it: the deploy they
+start from, each host's settings, and what the tests read from a replica's lists.
 
 Each host (a replica, a builder) has a data folder of its own and shares the catalog
 (RECSYS_CATALOG_URL) and the index versions (RECSYS_INDEX_DIR), as on separate machines.

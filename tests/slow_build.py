@@ -11,16 +11,22 @@ files, the manifest, the staging folder, the versions folder after the move, and
 after CURRENT is replaced), each followed by the same delay. With --stop-at (a stage line without
 `stage `, e.g. `fsync manifest.json`), it waits at that stage until it is killed: a test kills it
 there with no timing involved. Domain errors print `error: ...`, exit 1.
+
+Tests start it with `start` and follow it with `wait_for_stage`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import recsys.storage
 import recsys.version.store
@@ -30,6 +36,32 @@ from recsys.errors import RecsysError
 from recsys.root import Root
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, write_jsonl
+from tests.helpers import REPO
+
+
+def start(data_dir: Path, *args: str, variables: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """This module as a build process of its own, with this environment and `variables`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.slow_build", str(data_dir), *args],
+        cwd=REPO,
+        env={**env, **(variables or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_stage(process: subprocess.Popen[str], line: str) -> None:
+    """Read the build's stage lines until `line`; the build ends on its own, so this is bounded."""
+    assert process.stdout is not None
+    seen = []
+    for got in process.stdout:
+        seen.append(got.strip())
+        if got.strip() == line:
+            return
+    process.wait(timeout=60)
+    pytest.fail(f"the build never reached {line!r}; it printed {seen}, stderr: {process.stderr.read()}")  # type: ignore[union-attr]
 
 
 class Stages:

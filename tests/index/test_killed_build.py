@@ -3,10 +3,7 @@ two hosts that share a PostgreSQL catalog); a rollback on one host while a build
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,32 +18,9 @@ from recsys.errors import BuildLocked
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
-from tests.helpers import REPO, one_line_error, until
+from tests.helpers import one_line_error, until
 from tests.postgres import settings_on
-
-
-def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.slow_build", str(data_dir), *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(process: subprocess.Popen[str], line: str) -> None:
-    """Read the build's stage lines until `line`; the build ends on its own, so this is bounded."""
-    assert process.stdout is not None
-    seen = []
-    for got in process.stdout:
-        seen.append(got.strip())
-        if got.strip() == line:
-            return
-    process.wait(timeout=60)
-    pytest.fail(f"the build never reached {line!r}; it printed {seen}, stderr: {process.stderr.read()}")  # type: ignore[union-attr]
+from tests.slow_build import start, wait_for_stage
 
 
 def _assert_serving(settings: Settings, catalog: Catalog, allowed: set[str]) -> str:
@@ -73,8 +47,8 @@ def test_a_build_killed_at_any_moment_leaves_a_loadable_current_version(
 ) -> None:
     before = IndexStore(settings.index_root).current_version()
     assert before is not None
-    process = _start(settings.data_dir, "--tag", "killed", "--delay", "0.3")
-    _wait_for(process, stage)
+    process = start(settings.data_dir, "--tag", "killed", "--delay", "0.3")
+    wait_for_stage(process, stage)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
@@ -100,9 +74,9 @@ def test_a_second_build_at_the_same_time_refuses_with_a_clear_message(
     settings: Settings, built: Catalog
 ) -> None:
     before = IndexStore(settings.index_root).current_version()
-    first = _start(settings.data_dir, "--tag", "first", "--delay", "0.5")
-    _wait_for(first, "stage embed")  # it holds the lock now
-    second = _start(settings.data_dir, "--delay", "0")
+    first = start(settings.data_dir, "--tag", "first", "--delay", "0.5")
+    wait_for_stage(first, "stage embed")  # it holds the lock now
+    second = start(settings.data_dir, "--delay", "0")
     _, err = second.communicate(timeout=60)
     assert second.returncode == 1
     assert err.strip().splitlines() == [
@@ -126,8 +100,8 @@ def test_a_build_on_another_host_sharing_the_catalog_is_refused_until_a_killed_b
     settings.data_dir.mkdir(parents=True)  # the catalog is on the server: nothing else made it
     catalog = Catalog(settings.catalog_location)
     try:
-        first = _start(settings.data_dir, "--tag", "first", "--delay", "30")  # killed long before
-        _wait_for(first, "stage embed")  # it holds both locks now
+        first = start(settings.data_dir, "--tag", "first", "--delay", "30")  # killed long before
+        wait_for_stage(first, "stage embed")  # it holds both locks now
         with pytest.raises(BuildLocked, match="another build is running on a host that shares the catalog"):
             build_index(other_host, catalog, FakeEncoder())
         first.send_signal(signal.SIGKILL)
@@ -163,8 +137,8 @@ def test_a_rollback_on_another_host_sharing_the_catalog_waits_for_its_build(
         import_file(catalog, corpus_file, strict=True)
         older = build_index(other_host, catalog, FakeEncoder()).version
         newer = build_index(other_host, catalog, FakeEncoder()).version
-        first = _start(settings.data_dir, "--tag", "first", "--stop-at", "embed")
-        _wait_for(first, "stage embed")  # it holds both locks now, until killed
+        first = start(settings.data_dir, "--tag", "first", "--stop-at", "embed")
+        wait_for_stage(first, "stage embed")  # it holds both locks now, until killed
         try:
             refused = CliRunner().invoke(cli.app, ["rollback", "--data-dir", str(other_host.data_dir)])
             one_line_error(refused, "another build is running on a host that shares the catalog")
