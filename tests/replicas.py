@@ -4,12 +4,15 @@ tests/e2e/test_replicas_e2e.py and tests/e2e/test_replica_faults_e2e.py use it: 
 start from, each host's settings, and what the tests read from a replica's lists.
 
 Each host (a replica, a builder) has a data folder of its own and shares the catalog
-(RECSYS_CATALOG_URL) and the index versions (RECSYS_INDEX_DIR), as on separate machines.
+(RECSYS_CATALOG_URL) and the index versions (RECSYS_INDEX_DIR), as on separate machines. A replica
+may run in a network namespace of its own (tests/netns.py), reaching the catalog over TCP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,9 @@ from recsys.catalog.store import Catalog
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
 from tests.helpers import until
+from tests.netns import Namespace
 from tests.postgres import PostgresServer
+from tests.servers import SERVE_FAKE, running
 
 KEY = {"X-API-Key": "s3cret"}
 WAIT = 60.0  # seconds: a bound on each wait of these tests, never an expectation of speed
@@ -46,6 +51,24 @@ def lists(base: str, subjects: tuple[str, ...] = SUBJECTS) -> dict[str, list[str
 def served_version(base: str) -> str | None:
     version: str | None = httpx.get(f"{base}/health", timeout=30).json()["index_version"]
     return version
+
+
+def build_finished(base: str, location: str) -> dict[str, Any]:
+    """The status of the build at `location` (POST /admin/builds' Location) once it ended, which it
+    must have done successfully."""
+    done: dict[str, Any] = wait_for(
+        "the build ends",
+        lambda: (
+            (s := httpx.get(f"{base}{location}", headers=KEY).json())["state"] not in ("queued", "running")
+            and s
+        ),
+    )
+    assert done["state"] == "succeeded", done
+    return done
+
+
+def wait_for_version(base: str, version: str | None) -> None:
+    wait_for(f"{base} serves index version {version}", lambda: served_version(base) == version)
 
 
 @dataclass(frozen=True)
@@ -74,13 +97,34 @@ class Deployment:
     def settings(self, host: str) -> Settings:
         return Settings(data_dir=self.folder / host, index_dir=self.versions, catalog_url=self.url)
 
-    def variables(self, host: str) -> dict[str, str]:
-        """A replica's environment (for tests.servers.running), or a build process's."""
+    def variables(self, host: str, catalog_url: str | None = None) -> dict[str, str]:
+        """A replica's environment (for tests.servers.running), or a build process's; `catalog_url`
+        where the host reaches the catalog otherwise than at `url`."""
         return {
             "RECSYS_DATA_DIR": str(self.folder / host),
             "RECSYS_INDEX_DIR": str(self.versions),
-            "RECSYS_CATALOG_URL": self.url,
+            "RECSYS_CATALOG_URL": catalog_url or self.url,
             "RECSYS_API_KEY": KEY["X-API-Key"],
             "RECSYS_RELOAD_INTERVAL": "0.2",
             "RECSYS_LOG_LEVEL": "warning",
         }
+
+
+@dataclass(frozen=True)
+class Replica:
+    """A replica host: its name (its data folder's), where it reaches the catalog, and the network
+    namespace it runs in (None: this one, on the loopback)."""
+
+    host: str
+    catalog_url: str
+    namespace: Namespace | None = None
+
+    @contextmanager
+    def running(self, deployment: Deployment) -> Iterator[tuple[subprocess.Popen[str], str]]:
+        """The replica serving (tests.servers.running): its process and base URL."""
+        command, address = SERVE_FAKE, "127.0.0.1"
+        if self.namespace is not None:
+            command, address = self.namespace.command(SERVE_FAKE), self.namespace.address
+        variables = deployment.variables(self.host, self.catalog_url)
+        with running(command, variables, address=address) as (process, base):
+            yield process, base

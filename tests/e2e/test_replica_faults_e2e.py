@@ -5,7 +5,10 @@ processes with the fake encoder (`python -m tests.serve_fake`), each with a data
 - A rollback is refused while a build runs, and once made reaches both replicas.
 - A replica killed (SIGKILL) while lists are read from both and writes are made through it loses no
   write it acknowledged: each is in the catalog and in the other replica's lists, which answered
-  every request meanwhile; restarted, it serves the same lists as the other.
+  every request meanwhile; restarted, it serves the same lists as the other. Run twice: replicas on
+  this host's loopback, and each replica in a network namespace of its own, reaching the catalog
+  over TCP through a veth pair (tests/netns.py; skipped, with the reason, where namespaces cannot be
+  made).
 - A build killed mid-way leaves the lock released, CURRENT and the served version as they were.
 
 Every wait is bounded (tests/replicas.py WAIT) and none is an expectation of speed.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,8 +36,20 @@ from recsys.errors import BuildLocked
 from recsys.version.store import TMP_PREFIX, IndexStore
 from tests.fakes import FakeEncoder
 from tests.helpers import one_line_error
-from tests.postgres import PostgresServer
-from tests.replicas import KEY, WAIT, Deployment, lists, related, served_version, wait_for
+from tests.netns import Namespace, namespace, unavailable
+from tests.postgres import PostgresServer, start_or_skip
+from tests.replicas import (
+    KEY,
+    WAIT,
+    Deployment,
+    Replica,
+    build_finished,
+    lists,
+    related,
+    served_version,
+    wait_for,
+    wait_for_version,
+)
 from tests.servers import SERVE_FAKE, running
 from tests.slow_build import start, wait_for_stage
 
@@ -59,18 +76,6 @@ def _rollback(deployment: Deployment) -> Result:
     return CliRunner().invoke(cli.app, ["rollback"], env=deployment.variables("builder"))
 
 
-def _build_finished(base: str, location: str) -> str:
-    done = wait_for(
-        "the build ends",
-        lambda: (
-            (s := httpx.get(f"{base}{location}", headers=KEY).json())["state"] not in ("queued", "running")
-            and s
-        ),
-    )
-    assert done["state"] == "succeeded", done
-    return str(done["version"])
-
-
 @pytest.mark.usefixtures("cli_model")
 def test_a_rollback_waits_for_any_build_and_reaches_both_replicas(
     deployment: Deployment, tmp_path: Path
@@ -92,16 +97,16 @@ def test_a_rollback_waits_for_any_build_and_reaches_both_replicas(
             assert store.current_version() == older
         finally:
             hold.unlink()
-        newer = _build_finished(first, started.headers["Location"])
+        newer = build_finished(first, started.headers["Location"])["version"]
         for base in (first, second):
-            wait_for(f"{base} serves the new version", lambda base=base: served_version(base) == newer)
+            wait_for_version(base, newer)
             assert "harbour-new" in related(base, "harbour-0")
 
         rolled = _rollback(deployment)
         assert rolled.exit_code == 0, rolled.output
         assert rolled.stdout.strip() == f"current index version: {older} (was {newer})"
         for base in (first, second):
-            wait_for(f"{base} serves the older version", lambda base=base: served_version(base) == older)
+            wait_for_version(base, older)
             assert "harbour-new" not in related(base, "harbour-0")  # the older version's lists
         assert lists(first) == lists(second)
 
@@ -143,6 +148,9 @@ class Write:
         if self.kind == "block":
             return self.article in {block.target_id for block in overrides.blocks()}
         return overrides.pins(self.article) == [self.target]
+
+
+Placed = tuple[Deployment, Replica, Replica]
 
 
 def _writes() -> list[Write]:
@@ -207,16 +215,40 @@ class Traffic:
             self.enough.set()
 
 
-def test_a_replica_killed_mid_traffic_loses_no_acknowledged_write(deployment: Deployment) -> None:
-    with running(SERVE_FAKE, deployment.variables("replica-b")) as (_, second):
-        with running(SERVE_FAKE, deployment.variables("replica-a")) as (replica_a, first):
+@pytest.fixture(params=["loopback", "netns"])
+def placed(request: pytest.FixtureRequest, tmp_path: Path, corpus_file: Path) -> Iterator[Placed]:
+    """A deploy and its two replicas: on the loopback, or each in a network namespace of its own."""
+    with ExitStack() as stack:
+        spaces: list[Namespace] = []
+        if request.param == "netns":
+            if why := unavailable():
+                pytest.skip(why)
+            spaces = [stack.enter_context(namespace()) for _ in range(2)]
+        server = start_or_skip(
+            durable=True, listen=[s.gateway for s in spaces], trust=[s.network for s in spaces]
+        )
+        stack.callback(server.stop)
+        deployment = Deployment.deploy(server, tmp_path, corpus_file)
+        if spaces:
+            one, two = (Replica(f"replica-{s.name}", server.tcp_url(s.gateway), s) for s in spaces)
+        else:
+            one, two = Replica("replica-a", server.url()), Replica("replica-b", server.url())
+        yield deployment, one, two
+
+
+def test_a_replica_killed_mid_traffic_loses_no_acknowledged_write(placed: Placed) -> None:
+    deployment, replica_a, replica_b = placed
+    with replica_b.running(deployment) as (_, second):
+        with replica_a.running(deployment) as (process_a, first):
             before = lists(second, SUBJECTS)
             assert before == lists(first, SUBJECTS)
+            spaces = [r.namespace.address for r in (replica_a, replica_b) if r.namespace is not None]
+            assert set(spaces) <= _catalog_clients(deployment)  # each replica's own network path
             assert set(RETRACTED) <= set(before["election-0"]) and set(BLOCKED) <= set(before["football-0"])
             with Traffic(first, second) as traffic:
                 assert traffic.enough.wait(WAIT), "no write was acknowledged"
-                replica_a.send_signal(signal.SIGKILL)
-                replica_a.wait(timeout=WAIT)
+                process_a.send_signal(signal.SIGKILL)
+                process_a.wait(timeout=WAIT)
 
                 acknowledged = list(traffic.acknowledged)
                 assert len(acknowledged) >= KILL_AFTER and not traffic.refused, traffic.refused
@@ -224,7 +256,7 @@ def test_a_replica_killed_mid_traffic_loses_no_acknowledged_write(deployment: De
                     "replica B's lists show every write A acknowledged",
                     lambda: all(write.shown(lists(second, SUBJECTS)) for write in acknowledged),
                 )
-                with running(SERVE_FAKE, deployment.variables("replica-a")) as (_, restarted):
+                with replica_a.running(deployment) as (_, restarted):
                     assert lists(restarted, SUBJECTS) == lists(second, SUBJECTS)
         served_by_b = traffic.answers[second]
         assert served_by_b and set(served_by_b) == {200}, sorted(set(map(str, served_by_b)))
@@ -274,8 +306,17 @@ def test_a_build_killed_mid_way_leaves_the_lock_released_and_the_replicas_on_the
             catalog.dispose()
         newer = report.version
         for base in (first, second):
-            wait_for(f"{base} serves the next build", lambda base=base: served_version(base) == newer)
+            wait_for_version(base, newer)
         assert not [p for p in store.versions_dir.iterdir() if p.name.startswith(TMP_PREFIX)]
+
+
+def _catalog_clients(deployment: Deployment) -> set[str]:
+    """The addresses the catalog's TCP connections come from."""
+    import psycopg
+
+    with psycopg.connect(deployment.url) as conn:
+        rows = conn.execute("SELECT host(client_addr) FROM pg_stat_activity WHERE client_addr IS NOT NULL")
+        return {str(row[0]) for row in rows}
 
 
 def _build_or_none(deployment: Deployment, catalog: Catalog) -> BuildReport | None:

@@ -22,7 +22,7 @@ import pytest
 
 from recsys.catalog.store import Catalog
 from tests.postgres import PostgresServer
-from tests.replicas import KEY, Deployment, lists, related, wait_for
+from tests.replicas import KEY, Deployment, build_finished, lists, related, wait_for
 from tests.servers import SERVE_FAKE, running
 
 
@@ -66,14 +66,7 @@ def test_two_replicas_serve_the_same_lists_whichever_one_was_written_through(
     assert refused.status_code == 409 and refused.json()["error"] == "build_locked", refused.text
     hold.unlink()
     location = started.headers["Location"]
-    done = wait_for(
-        "the build ends",
-        lambda: (
-            (s := httpx.get(f"{first}{location}", headers=KEY).json())["state"] not in ("queued", "running")
-            and s
-        ),
-    )
-    assert done["state"] == "succeeded", done
+    done = build_finished(first, location)
     wait_for(
         "the second replica serves the new version",
         lambda: httpx.get(f"{second}/health").json()["index_version"] == done["version"],
