@@ -14,6 +14,7 @@ expectation of speed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from index.build import build_index
-from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
-from recsys.settings import Settings
-from tests.fakes import FakeEncoder
-from tests.helpers import until
+from tests.helpers import deploy, replica_variables, until
 from tests.postgres import PostgresServer
 from tests.servers import SERVE_FAKE, running
 
@@ -56,30 +53,16 @@ def replicas(
     """The synthetic corpus imported and built once (as a deploy would), then two replicas; yields
     their base URLs, the first one's hold file, the server and the catalog's URL."""
     url = own_postgres.url()
-    Catalog.migrate(url)
     shared = tmp_path / "shared-versions"
-    builder = Settings(data_dir=tmp_path / "builder", index_dir=shared, catalog_url=url)
-    catalog = Catalog(url)
-    try:
-        import_file(catalog, corpus_file, strict=True)
-        build_index(builder, catalog, FakeEncoder())
-    finally:
-        catalog.dispose()
+    deploy(url, corpus_file, tmp_path / "builder", shared)
     hold = tmp_path / "hold"
-
-    def variables(name: str) -> dict[str, str]:
-        return {
-            "RECSYS_DATA_DIR": str(tmp_path / name),
-            "RECSYS_INDEX_DIR": str(shared),
-            "RECSYS_CATALOG_URL": url,
-            "RECSYS_API_KEY": KEY["X-API-Key"],
-            "RECSYS_RELOAD_INTERVAL": "0.2",
-            "RECSYS_LOG_LEVEL": "warning",
-        }
+    variables = functools.partial(
+        replica_variables, index_dir=shared, catalog_url=url, api_key=KEY["X-API-Key"], reload_interval="0.2"
+    )
 
     with (
-        running([*SERVE_FAKE, "--hold-file", str(hold)], variables("replica-a")) as (_, first),
-        running(SERVE_FAKE, variables("replica-b")) as (_, second),
+        running([*SERVE_FAKE, "--hold-file", str(hold)], variables(tmp_path / "replica-a")) as (_, first),
+        running(SERVE_FAKE, variables(tmp_path / "replica-b")) as (_, second),
     ):
         try:
             yield first, second, hold, own_postgres, url
