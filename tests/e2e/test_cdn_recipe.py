@@ -172,6 +172,7 @@ def test_the_cdn_caches_lists_revalidates_with_the_etag_and_keeps_answering_with
         assert answer.status_code == 200 and cache_status(answer) is None, (path, answer.headers)
     assert stack.get(admin_paths[0]).status_code == 401  # nor is a refusal, nor an answer to a key
     assert stack.admin_requests() == sent + 2 * len(admin_paths) + 1
+    assert stack.get("/metrics").status_code == 404  # scraped from each replica, never through the CDN
 
     # A retraction through the CDN: gone from the list it serves within max-age and a bound.
     victim = listed[0]
