@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from recsys.articles import Article
 from recsys.catalog.store import Catalog, StoredArticle, UpsertCounts
 from recsys.encoding.protocol import normalise
 from recsys.root import Root
@@ -158,9 +159,7 @@ def make(real: Path, target: Path, params: Params, *, rebuild: bool = False) -> 
     rng = np.random.default_rng(params.seed)
 
     def cache_vectors(numbers: Sequence[int], hashes: list[str]) -> None:
-        """Copy n's vector: its original's real vector plus Gaussian noise, renormalised."""
-        base = real_vectors[[n % len(originals) for n in numbers]]
-        noisy = normalise(base + rng.normal(0, params.noise, size=base.shape).astype(np.float32))
+        noisy = noisy_vectors(real_vectors, numbers, rng, params.noise)
         catalog.store_vectors(model, recipe, zip(hashes, noisy, strict=True))
 
     for start in range(0, missing, BATCH):
@@ -194,9 +193,11 @@ def make(real: Path, target: Path, params: Params, *, rebuild: bool = False) -> 
     return record | {"reused": False}
 
 
-def folder_settings(folder: Path) -> Settings:
+def folder_settings(folder: Path, catalog_url: str = "") -> Settings:
     # Every path pinned to the folder: a RECSYS_CATALOG_PATH in the environment must never point the
     # build at another catalog. Other settings (index type, ...) come from the environment as usual.
+    if catalog_url:
+        return Settings(data_dir=folder, catalog_url=catalog_url, index_dir=folder / "index")
     return Settings(data_dir=folder, catalog_path=folder / "catalog.sqlite3", index_dir=folder / "index")
 
 
@@ -211,21 +212,35 @@ def _copy_catalog(source: Path, target: Path) -> None:
         src.close()
 
 
+def copy_of(originals: Sequence[Article], n: int) -> Article:
+    """Synthetic article n: a copy of originals[n % len] under its own id, url and content hash."""
+    original = originals[n % len(originals)]
+    return replace(
+        original,
+        id=f"{SYNTHETIC_PREFIX}{n:07d}",
+        url=None,
+        title=f"{original.title or ''} [{n}]",
+        related=(),
+        status="published",
+    )
+
+
+def noisy_vectors(
+    real_vectors: np.ndarray, numbers: Sequence[int], rng: np.random.Generator, noise: float
+) -> np.ndarray:
+    """Synthetic article n's vector: its original's real vector plus Gaussian noise, renormalised."""
+    base = real_vectors[[n % len(real_vectors) for n in numbers]]
+    return normalise(base + rng.normal(0, noise, size=base.shape).astype(np.float32))
+
+
 def _add_copies(catalog: Catalog, originals: list[StoredArticle], numbers: range) -> list[str]:
     """Insert copy n of originals[n % len] for each n, in one transaction; returns their content hashes."""
     counts = UpsertCounts()
     hashes = []
+    articles = [stored.article for stored in originals]
     with catalog.transaction() as conn:
         for n in numbers:
-            original = originals[n % len(originals)].article
-            clone = replace(
-                original,
-                id=f"{SYNTHETIC_PREFIX}{n:07d}",
-                url=None,
-                title=f"{original.title or ''} [{n}]",
-                related=(),
-                status="published",
-            )
+            clone = copy_of(articles, n)
             catalog.upsert(conn, clone, counts)
             hashes.append(clone.content_hash)
     return hashes
@@ -246,10 +261,11 @@ def _edit_copies(catalog: Catalog, numbers: list[int]) -> list[str]:
     return hashes
 
 
-def timed_build(folder: Path, model: str, dimension: int) -> dict[str, Any]:
-    """Run the product's build on `folder` in a process of its own; its time and peak RSS."""
+def timed_build(folder: Path, model: str, dimension: int, catalog_url: str = "") -> dict[str, Any]:
+    """Run the product's build on `folder` (its catalog: the folder's SQLite file, or `catalog_url`) in a
+    process of its own; its time and peak RSS."""
     command = [sys.executable, "-m", "benchmarks.synthetic", "--build-only", str(folder)]
-    command += ["--model", model, "--dimension", str(dimension)]
+    command += ["--model", model, "--dimension", str(dimension), "--catalog-url", catalog_url]
     # the child imports this checkout's code, whatever the current folder
     root = str(Path(__file__).resolve().parent.parent)
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
@@ -259,16 +275,24 @@ def timed_build(folder: Path, model: str, dimension: int) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _build_here(folder: Path, model: str, dimension: int) -> dict[str, Any]:
+def cpu_seconds(who: int) -> float:
+    """User plus system CPU seconds of this process (RUSAGE_SELF) or of its waited-for children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _build_here(folder: Path, model: str, dimension: int, catalog_url: str) -> dict[str, Any]:
     from index.build import build_index
 
-    settings = folder_settings(folder)
+    settings = folder_settings(folder, catalog_url)
     root = Root(settings)
     catalog = root.catalog
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = cpu_seconds(resource.RUSAGE_SELF)
     started = time.perf_counter()
     build_index(settings, catalog, CachedVectorsOnly(model, dimension))
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu_before
     store = root.store
     version = store.current_version()
     if version is None:
@@ -276,6 +300,8 @@ def _build_here(folder: Path, model: str, dimension: int) -> dict[str, Any]:
     manifest = store.read_manifest(version).data
     return {
         "seconds": round(seconds, 2),
+        # CPU time of the build's own process: unlike the wall time, barely moved by other work on the box
+        "cpu_s": round(cpu, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "rss_before_build_mib": round(rss_before / 1024),
         "version": version,
@@ -295,9 +321,10 @@ def main() -> None:
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--dimension", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--catalog-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only is not None:
-        print(json.dumps(_build_here(args.build_only, args.model, args.dimension)))
+        print(json.dumps(_build_here(args.build_only, args.model, args.dimension, args.catalog_url)))
         return
     if args.data_dir is None or args.size is None:
         parser.error("--data-dir and --size are required")

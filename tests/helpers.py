@@ -2,7 +2,8 @@
 
 What they share: where the repository and the shared corpora are,
 the one way to build the app under a TestClient, the check of a CLI one-line error, requests held
-inside the encoder, and a tiny evaluation corpus with known answers. Fixtures live in conftest.py,
+inside the encoder, a tiny evaluation corpus with known answers, and docs/deployment.md's multi-host
+recipe up to its replicas (the deploy, each replica's variables). Fixtures live in conftest.py,
 fakes of the product's parts in fakes.py and real servers in servers.py; no test module imports
 another."""
 
@@ -21,8 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import Result
 
+from index.build import build_index
 from recsys.articles import Article
-from recsys.catalog.store import StoredArticle
+from recsys.catalog.ingest import import_file
+from recsys.catalog.store import Catalog, StoredArticle
 from recsys.encoding.protocol import Encoder
 from recsys.evaluation.corpus import EvalCorpus
 from recsys.settings import Settings
@@ -66,6 +69,34 @@ class ClientFactory:
 
     def close(self) -> None:
         self._clients.close()
+
+
+def deploy(catalog_url: str, corpus: Path, builder_dir: Path, versions: Path) -> None:
+    """docs/deployment.md's multi-host recipe before its replicas start: `recsys migrate`, then `recsys
+    ingest` and `recsys build` on the builder (a data folder of its own, versions published into the
+    shared folder `versions`), through the functions those commands call, with the fake encoder."""
+    Catalog.migrate(catalog_url)
+    catalog = Catalog(catalog_url)
+    try:
+        import_file(catalog, corpus, strict=True)
+        builder = Settings(data_dir=builder_dir, index_dir=versions, catalog_url=catalog_url)
+        build_index(builder, catalog, FakeEncoder())
+    finally:
+        catalog.dispose()
+
+
+def replica_variables(
+    data_dir: Path, *, index_dir: Path, catalog_url: str, api_key: str, **settings: str
+) -> dict[str, str]:
+    """A replica's variables in that recipe: a data folder of its own, the shared version folder and
+    catalog, the admin key; plus `settings` (`cache_max_age="3"`: RECSYS_CACHE_MAX_AGE)."""
+    return {
+        "RECSYS_DATA_DIR": str(data_dir),
+        "RECSYS_INDEX_DIR": str(index_dir),
+        "RECSYS_CATALOG_URL": catalog_url,
+        "RECSYS_API_KEY": api_key,
+        "RECSYS_LOG_LEVEL": "warning",
+    } | {f"RECSYS_{name.upper()}": value for name, value in settings.items()}
 
 
 def one_line_error(result: Result, fragment: str) -> None:

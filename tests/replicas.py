@@ -19,12 +19,8 @@ from typing import Any
 
 import httpx
 
-from index.build import build_index
-from recsys.catalog.ingest import import_file
-from recsys.catalog.store import Catalog
 from recsys.settings import Settings
-from tests.fakes import FakeEncoder
-from tests.helpers import until
+from tests.helpers import deploy, replica_variables, until
 from tests.netns import Namespace
 from tests.postgres import PostgresServer
 from tests.servers import SERVE_FAKE, running
@@ -85,13 +81,7 @@ class Deployment:
         """The catalog migrated, `corpus` imported and built once from a builder host, as a deploy
         would do before the replicas start."""
         deployment = cls(server.url(), folder / "shared-versions", folder)
-        Catalog.migrate(deployment.url)
-        catalog = Catalog(deployment.url)
-        try:
-            import_file(catalog, corpus, strict=True)
-            build_index(deployment.settings("builder"), catalog, FakeEncoder())
-        finally:
-            catalog.dispose()
+        deploy(deployment.url, corpus, folder / "builder", deployment.versions)
         return deployment
 
     def settings(self, host: str) -> Settings:
@@ -100,14 +90,13 @@ class Deployment:
     def variables(self, host: str, catalog_url: str | None = None) -> dict[str, str]:
         """A replica's environment (for tests.servers.running), or a build process's; `catalog_url`
         where the host reaches the catalog otherwise than at `url`."""
-        return {
-            "RECSYS_DATA_DIR": str(self.folder / host),
-            "RECSYS_INDEX_DIR": str(self.versions),
-            "RECSYS_CATALOG_URL": catalog_url or self.url,
-            "RECSYS_API_KEY": KEY["X-API-Key"],
-            "RECSYS_RELOAD_INTERVAL": "0.2",
-            "RECSYS_LOG_LEVEL": "warning",
-        }
+        return replica_variables(
+            self.folder / host,
+            index_dir=self.versions,
+            catalog_url=catalog_url or self.url,
+            api_key=KEY["X-API-Key"],
+            reload_interval="0.2",
+        )
 
 
 @dataclass(frozen=True)

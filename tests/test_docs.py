@@ -1,7 +1,8 @@
 """The documentation keeps up with the code: every setting in docs/configuration.md (the generated
 table, with its default), every CLI command in docs/cli.md, every route in docs/*.md, every module in
 the generated Layout of docs/architecture.md, and every relative link in README.md and docs/*.md
-pointing at a file (and heading) that exists."""
+pointing at a file (and heading) that exists; and the other way, every RECSYS_* variable and every
+`recsys` command in a shell block of docs/*.md existing."""
 
 from __future__ import annotations
 
@@ -57,6 +58,31 @@ def test_the_generated_defaults_are_the_settings_defaults() -> None:
     )
     assert settings_doc.values_text(Settings.model_fields["index_type"]) == "`auto`, `flat`, `hnsw`, `ivf`"
     assert settings_doc.values_text(Settings.model_fields["batch_size"]) == "1..4,096"
+
+
+def test_every_variable_the_docs_name_is_a_setting() -> None:
+    # A recipe (docs/deployment.md's above all) that sets a variable no setting reads does nothing.
+    # RECSYS_TEST_* are the test suite's own switches (CI's), not settings.
+    known = {f"RECSYS_{field.upper()}" for field in Settings.model_fields}
+    unknown = {
+        f"{path.name}: {name}"
+        for path, text in _docs().items()
+        for name in re.findall(r"\bRECSYS_[A-Z0-9_]*[A-Z0-9]\b", text)
+        if name not in known and not name.startswith("RECSYS_TEST_")
+    }
+    assert not unknown, f"variables named in docs/*.md that are no setting: {sorted(unknown)}"
+
+
+def test_every_command_in_the_docs_shell_blocks_exists() -> None:
+    commands = set(typer.main.get_group(cli.app).commands)
+    unknown = {
+        f"{path.name}: recsys {name}"
+        for path, text in _docs().items()
+        for block in re.findall(r"^```(?:sh|bash)\n(.*?)^```", text, re.M | re.S)
+        for name in re.findall(r"(?:^|[\s;&|(/])recsys ([a-z][a-z-]*)", block, re.M)
+        if name not in commands
+    }
+    assert not unknown, f"commands in docs/*.md shell blocks that the CLI does not have: {sorted(unknown)}"
 
 
 def test_every_cli_command_is_documented() -> None:
