@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -203,12 +204,19 @@ def rollback(
 ) -> None:
     """Make an older index version current again, after checking it loads (checksums, model, recipe).
 
-    A running service picks the change up like a new build (watcher or POST /admin/reload).
+    A running service picks the change up like a new build (watcher or POST /admin/reload). With
+    RECSYS_VERSIONS_URL, the object store's CURRENT moves, and every replica follows it.
     """
     settings = make_settings(data_dir=data_dir, model=model)
     configure_logging("warning")
     root = Root(settings)
-    before, after = root.store.rollback(
-        version, expect_model=root.model_identity(), expect_recipe=root.recipe.id
-    )
-    typer.echo(f"current index version: {after} (was {before})")
+    checks = {"expect_model": root.model_identity(), "expect_recipe": root.recipe.id}
+    remote = root.remote
+    if remote is None:
+        before, after = root.store.rollback(version, **checks)
+        typer.echo(f"current index version: {after} (was {before})")
+        return
+    # Builds on other hosts move the object store's CURRENT under the catalog's build lock.
+    with root.catalog.build_lock() if settings.catalog_is_postgres else contextlib.nullcontext():
+        before, after = remote.rollback(root.store, version, **checks)
+    typer.echo(f"current index version in {remote.url}: {after} (was {before})")
