@@ -411,7 +411,7 @@ def publish_remote(parts: Root, version: str) -> None:
         remote.publish(parts.store, version)
     except ObjectStoreError as exc:
         raise ObjectStoreError(
-            f"index version {version} is published in {parts.store.root} but not in {remote.url}: {exc}; "
+            f"index version {version} is published in {parts.store.root} only: {exc}; "
             "replicas keep serving the version before it until a build publishes again"
         ) from exc
     try:

@@ -137,10 +137,14 @@ class ServiceState:
         version = None
         try:
             version = remote.current()
-            if version is None or version == store.current_version() or version == self.download_refused:
-                moved = False
-            else:
-                moved = remote.install(store, version, keep=self.settings.keep_versions)
+            if version is not None and version == self.download_refused:
+                self._versions_reached()
+                return "refused"
+            moved = (
+                version is not None
+                and version != store.current_version()  # the usual answer: no lock taken
+                and remote.install(store, version, keep=self.settings.keep_versions)
+            )
         except ObjectStoreError as exc:
             self._versions_unreachable(exc)
             return "unreachable"
@@ -161,9 +165,9 @@ class ServiceState:
                 )
             return "refused"
         self._versions_reached()
+        self.download_refused = self.download_error = None  # CURRENT names another version now
         if not moved:
             return "same"
-        self.download_refused = self.download_error = None
         self.metrics.version_downloads.labels("installed").inc()
         return "moved"
 

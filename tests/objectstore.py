@@ -1,5 +1,7 @@
-"""A real S3 API for the object-store tests: moto's server (ThreadedMotoServer) on a free port of this
-machine, spoken to over HTTP by the product's own client (obstore), as a replica speaks to MinIO or S3.
+"""A real S3 API for the object-store tests: moto's server on a free port, spoken to over HTTP.
+
+ThreadedMotoServer in this process, reached by the product's own client (obstore) as a replica
+reaches MinIO or S3.
 
 Each test gets a bucket of its own (`S3Server.bucket`). Without moto (the `dev` extra) the tests skip,
 or with RECSYS_TEST_REQUIRE_S3=1 fail.

@@ -1,7 +1,7 @@
-"""Index versions in S3-compatible object storage (RECSYS_VERSIONS_URL): the layout, the upload, the
-checked download into a replica's index folder, and the remote CURRENT.
+"""Index versions in S3-compatible object storage: layout, upload, checked download, remote CURRENT.
 
-Layout under the URL (s3://bucket/prefix):
+RECSYS_VERSIONS_URL names the place; a build uploads to it, and each replica downloads from it into
+its own index folder. Layout under the URL (s3://bucket/prefix):
 
     versions/<id>/<file>          every file a version's manifest lists, with the same names as on disk
     versions/<id>/manifest.json   uploaded last: a version without it is incomplete and never read

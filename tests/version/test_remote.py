@@ -151,7 +151,7 @@ def test_an_unreachable_object_store_is_one_line_and_the_local_version_stays(
     assert "\n" not in str(refused.value) and str(refused.value).startswith(f"object store {versions_url}")
 
     offline = builder.model_copy(update={"versions_endpoint": nowhere})
-    with pytest.raises(ObjectStoreError, match="is published in .* but not in") as failed:
+    with pytest.raises(ObjectStoreError, match="is published in .* only: object store") as failed:
         build_index(offline, source, encoder)
     assert "\n" not in str(failed.value)
     store = IndexStore(offline.index_root)
