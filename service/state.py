@@ -378,8 +378,17 @@ async def follow_remote_at_startup(state: ServiceState) -> None:
     """Before the first load: bring the object store's current version into the index folder, so a
     replica that joins late serves it from its first answer. A worker that finds the folder locked
     (another worker downloading, a build) waits for it, at most STARTUP_LOCK_SECONDS."""
+    if state.root.remote is None:  # a bad URL or a missing extra (ConfigError) stops the start here
+        return
     deadline = time.monotonic() + STARTUP_LOCK_SECONDS
-    while await asyncio.to_thread(state.follow_remote) == "locked" and time.monotonic() < deadline:
+    while True:
+        try:
+            followed = await asyncio.to_thread(state.follow_remote)
+        except RecsysError as exc:  # a full disk: serve what the folder has; the follower tries again
+            log.error("index version not taken from the object store at start-up: %s", exc)
+            return
+        if followed != "locked" or time.monotonic() > deadline:
+            return
         await asyncio.sleep(0.2)
 
 

@@ -5,6 +5,7 @@ version, refusals of corrupted or missing objects, rollback, pruning, and an unr
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
-from recsys.errors import IndexCorrupt, IndexMismatch, IndexMissing, ObjectStoreError
+from recsys.errors import ConfigError, IndexCorrupt, IndexMismatch, IndexMissing, ObjectStoreError
 from recsys.settings import Settings
 from recsys.version.remote import RemoteVersions
 from recsys.version.store import MANIFEST, IndexStore
@@ -156,3 +157,9 @@ def test_an_unreachable_object_store_is_one_line_and_the_local_version_stays(
     assert "\n" not in str(failed.value)
     store = IndexStore(offline.index_root)
     assert store.current_version() is not None and store.load().version == store.current_version()
+
+
+def test_without_obstore_a_versions_url_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "obstore.store", None)  # as if the s3 extra were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'recsys-news\[s3\]'"):
+        RemoteVersions("s3://bucket/prefix")
