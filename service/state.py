@@ -201,6 +201,11 @@ class ServiceState:
         s = self.settings
         if s.catalog_is_postgres:  # the server's address, as messages name it (without its password)
             text = text.replace(redacted(str(s.catalog_location)), "<catalog>")
+        # The object store of versions, and its server (obstore's messages name the request's URL).
+        stores = ((s.versions_url.strip().rstrip("/"), "<versions>"), (s.versions_endpoint.strip(), "<s3>"))
+        for address, name in stores:
+            if address:
+                text = text.replace(address, name)
         for path, name in ((s.index_root, "<index>"), (s.catalog_file, "<catalog>"), (s.data_dir, "<data>")):
             for form in sorted({str(path.resolve()), str(path)}, key=len, reverse=True):
                 text = text.replace(form, name)
