@@ -401,8 +401,10 @@ def follow_remote(state: ServiceState, interval: float) -> contextlib.AbstractAs
     """The follower: download and serve the version the object store's CURRENT names."""
 
     def step() -> None:
-        if state.follow_remote() == "moved":
-            state.reload()
+        state.follow_remote()
+        # Whoever moved the local CURRENT (this worker, or another one that held the folder's lock
+        # meanwhile): reading it is one small file, and reload loads only when it names another version.
+        state.reload()
 
     return periodically(step, interval if state.root.remote is not None else 0, "version follower")
 
