@@ -175,11 +175,24 @@ def embed(
 
 
 def versions(data_dir: DataDir = None) -> None:
-    """List the index versions kept on disk, oldest first; `*` marks the current one."""
+    """List the index versions kept on disk, oldest first; `*` marks the current one.
+
+    With RECSYS_VERSIONS_URL, then the complete versions in the object store, `*` on its current one.
+    """
     settings = make_settings(data_dir=data_dir)
-    infos = Root(settings).store.describe()
+    root = Root(settings)
+    _local_versions(root)
+    remote = root.remote
+    if remote is not None:
+        current = remote.current()
+        names = [f"*{name}" if name == current else name for name in remote.list_versions()]
+        typer.echo(f"in {remote.url}: {', '.join(names) or 'none yet'}")
+
+
+def _local_versions(root: Root) -> None:
+    infos = root.store.describe()
     if not infos:
-        typer.echo(f"no index versions in {settings.index_root}; run `recsys build`")
+        typer.echo(f"no index versions in {root.settings.index_root}; run `recsys build`")
         return
     typer.echo(f"   {'version':<28}  {'articles':>8}  {'type':<5}  {'built_at':<20}  model")
     for info in infos:

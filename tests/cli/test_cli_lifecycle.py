@@ -90,6 +90,11 @@ def test_build_publishes_to_the_object_store_and_rollback_moves_its_current(
     first, second = remote.list_versions()
     assert remote.current() == second
 
+    listed = _run("versions", "--data-dir", str(tmp_path / "another-host")).stdout.strip().splitlines()
+    assert listed == [
+        f"no index versions in {tmp_path / 'another-host' / 'index'}; run `recsys build`",
+        f"in {versions_url}: {first}, *{second}",
+    ]
     rolled = _run("rollback", "--data-dir", str(tmp_path / "another-host"))
     assert rolled.exit_code == 0, rolled.output
     assert rolled.stdout.strip() == f"current index version in {versions_url}: {first} (was {second})"
