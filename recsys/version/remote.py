@@ -71,7 +71,11 @@ class RemoteVersions:
 
         try:
             yield
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
+            # A missing object is an answer (no CURRENT yet, an incomplete version); a missing bucket
+            # is a misconfiguration, which must not read as "nothing published yet".
+            if "NoSuchBucket" in str(exc):
+                raise ObjectStoreError(f"object store {self.url}: cannot {what}: no such bucket") from exc
             raise
         except (BaseError, OSError) as exc:
             raise ObjectStoreError(f"object store {self.url}: cannot {what}: {_first_line(exc)}") from exc

@@ -151,6 +151,9 @@ def test_an_unreachable_object_store_is_one_line_and_the_local_version_stays(
         RemoteVersions(versions_url, nowhere).current()
     assert "\n" not in str(refused.value) and str(refused.value).startswith(f"object store {versions_url}")
 
+    with pytest.raises(ObjectStoreError, match="cannot read CURRENT: no such bucket"):
+        RemoteVersions("s3://no-such-bucket/recsys", builder.versions_endpoint).current()
+
     offline = builder.model_copy(update={"versions_endpoint": nowhere})
     with pytest.raises(ObjectStoreError, match="is published in .* only: object store") as failed:
         build_index(offline, source, encoder)
