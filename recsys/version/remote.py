@@ -121,9 +121,6 @@ class RemoteVersions:
                 names.add(parts[1])
         return sorted(names)
 
-    def manifest(self, version: str) -> Manifest:
-        return parse_manifest(self._manifest_bytes(version), version)
-
     def _manifest_bytes(self, version: str) -> bytes:
         import obstore
 
