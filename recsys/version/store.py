@@ -135,6 +135,24 @@ def _shape_problem(data: Any, version: str) -> str | None:
     return None
 
 
+def parse_manifest(text: bytes, version: str) -> Manifest:
+    """The manifest of version `version` from its bytes, after every check of its shape and format
+    (IndexCorrupt, IndexMismatch): read from the index folder, or downloaded (recsys/version/remote.py)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8
+        raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
+    if (problem := _shape_problem(data, version)) is not None:
+        raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
+    if data["format_version"] != FORMAT_VERSION:
+        older = " (it predates the lexical candidates of format 3)" if data["format_version"] < 3 else ""
+        raise IndexMismatch(
+            f"index version {version} has format {data['format_version']}{older}, this build reads "
+            f"{FORMAT_VERSION}; rebuild the index with `recsys build` (cached embeddings are reused)"
+        )
+    return Manifest(data)
+
+
 @dataclass(frozen=True)
 class Manifest:
     data: dict[str, Any]
@@ -300,11 +318,16 @@ class IndexStore:
 
     def publish(self, staging: Path, version: str) -> Path:
         """Move a finished version into place, then switch CURRENT to it atomically."""
+        final = self.place(staging, version)
+        self.set_current(version)
+        return final
+
+    def place(self, staging: Path, version: str) -> Path:
+        """Move a finished version into place without making it current (a rollback checks it first)."""
         final = self.versions_dir / version
         with writing(self.versions_dir):
             os.replace(staging, final)
             fsync_path(self.versions_dir)
-        self.set_current(version)
         return final
 
     def set_current(self, version: str) -> None:
@@ -342,20 +365,12 @@ class IndexStore:
         if not path.parent.is_dir():
             raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
         try:
-            data = json.loads(path.read_text())
+            text = path.read_bytes()
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"index version {version}: manifest.json is missing") from exc
-        except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8
+        except OSError as exc:
             raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
-        if (problem := _shape_problem(data, version)) is not None:
-            raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
-        if data["format_version"] != FORMAT_VERSION:
-            older = " (it predates the lexical candidates of format 3)" if data["format_version"] < 3 else ""
-            raise IndexMismatch(
-                f"index version {version} has format {data['format_version']}{older}, this build reads "
-                f"{FORMAT_VERSION}; rebuild the index with `recsys build` (cached embeddings are reused)"
-            )
-        return Manifest(data)
+        return parse_manifest(text, version)
 
     def load(
         self,
