@@ -1,4 +1,4 @@
-"""Catalog backends side by side: the embedded SQLite catalog against a PostgreSQL one, same data, same run.
+"""SQLite against PostgreSQL as the catalog: import, build and serving, same data, same run.
 
 For each size, one articles file is written (the real folder's published articles, plus synthetic
 copies made as benchmarks/synthetic.py makes them) with one vector per article (the original's real

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -174,11 +175,24 @@ def embed(
 
 
 def versions(data_dir: DataDir = None) -> None:
-    """List the index versions kept on disk, oldest first; `*` marks the current one."""
+    """List the index versions kept on disk, oldest first; `*` marks the current one.
+
+    With RECSYS_VERSIONS_URL, then the complete versions in the object store, `*` on its current one.
+    """
     settings = make_settings(data_dir=data_dir)
-    infos = Root(settings).store.describe()
+    root = Root(settings)
+    _local_versions(root)
+    remote = root.remote
+    if remote is not None:
+        current = remote.current()
+        names = [f"*{name}" if name == current else name for name in remote.list_versions()]
+        typer.echo(f"in {remote.url}: {', '.join(names) or 'none yet'}")
+
+
+def _local_versions(root: Root) -> None:
+    infos = root.store.describe()
     if not infos:
-        typer.echo(f"no index versions in {settings.index_root}; run `recsys build`")
+        typer.echo(f"no index versions in {root.settings.index_root}; run `recsys build`")
         return
     typer.echo(f"   {'version':<28}  {'articles':>8}  {'type':<5}  {'built_at':<20}  model")
     for info in infos:
@@ -204,21 +218,24 @@ def rollback(
     """Make an older index version current again, after checking it loads (checksums, model, recipe).
 
     Refused while a build runs, on this host or on any host that shares the catalog. A running
-    service picks the change up like a new build (watcher or POST /admin/reload).
+    service picks the change up like a new build (watcher or POST /admin/reload). With
+    RECSYS_VERSIONS_URL, the object store's CURRENT moves, and every replica follows it.
     """
     settings = make_settings(data_dir=data_dir, model=model)
     configure_logging("warning")
-    from index.build import rollback as roll_back
-
     root = Root(settings)
+    checks = {"expect_model": root.model_identity(), "expect_recipe": root.recipe.id}
+    remote = root.remote
+    # CURRENT, here or in the object store, is every replica's: a build on any host that shares the
+    # catalog (its build lock) must not publish over a rollback, nor a rollback over it. This
+    # host's own builds are kept out by the flock IndexStore.rollback holds.
     try:
-        before, after = roll_back(
-            root.store,
-            root.catalog,
-            version,
-            expect_model=root.model_identity(),
-            expect_recipe=root.recipe.id,
-        )
+        with root.catalog.build_lock() if settings.catalog_is_postgres else contextlib.nullcontext():
+            if remote is None:
+                before, after = root.store.rollback(version, **checks)
+            else:
+                before, after = remote.rollback(root.store, version, **checks)
     finally:
         root.close()
-    typer.echo(f"current index version: {after} (was {before})")
+    where = "" if remote is None else f" in {remote.url}"
+    typer.echo(f"current index version{where}: {after} (was {before})")

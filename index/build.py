@@ -24,7 +24,7 @@ from tqdm import tqdm
 from recsys.catalog.store import Catalog
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
-from recsys.errors import IndexError_, InvalidInput
+from recsys.errors import IndexError_, InvalidInput, ObjectStoreError
 from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version import neighbours
@@ -401,6 +401,28 @@ def _texts(catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 
             yield recipe.text(found.article.title, found.article.body) if found is not None else ""
 
 
+def publish_remote(parts: Root, version: str) -> None:
+    """Upload a version published here to the object store and make it current there (inside the
+    build locks: two builds never interleave their CURRENT). The version stays published here
+    whatever happens: a failure says so, and the next build publishes again."""
+    remote = parts.remote
+    assert remote is not None  # called only with RECSYS_VERSIONS_URL set
+    try:
+        remote.publish(parts.store, version)
+    except ObjectStoreError as exc:
+        raise ObjectStoreError(
+            f"index version {version} is published in {parts.store.root} only: {exc}; "
+            "replicas keep serving the version before it until a build publishes again"
+        ) from exc
+    try:
+        removed = remote.prune(parts.settings.keep_versions)
+    except ObjectStoreError as exc:  # published all the same: the next build prunes again
+        log.warning("old index versions not removed: %s", exc)
+        return
+    if removed:
+        log.info("removed old index versions from %s: %s", remote.url, ", ".join(removed))
+
+
 @contextlib.contextmanager
 def build_lock(store: IndexStore, catalog: Catalog) -> Iterator[None]:
     """The locks a build holds from start to publish: its host's, on the index folder (flock), then
@@ -408,21 +430,6 @@ def build_lock(store: IndexStore, catalog: Catalog) -> Iterator[None]:
     kernel or the server when the process dies, so a killed build leaves neither behind."""
     with store.build_lock(), catalog.build_lock():
         yield
-
-
-def rollback(
-    store: IndexStore,
-    catalog: Catalog,
-    version: str | None = None,
-    *,
-    expect_model: str | None = None,
-    expect_recipe: str | None = None,
-) -> tuple[str | None, str]:
-    """IndexStore.rollback under the locks a build holds: CURRENT is shared by every host that reads
-    the version folder, and a build on another host (which this host's flock does not see) would
-    otherwise publish over the rollback, or the rollback over the build."""
-    with build_lock(store, catalog):
-        return store.rollback(version, expect_model=expect_model, expect_recipe=expect_recipe, locked=True)
 
 
 def build_index(
@@ -613,6 +620,8 @@ def build_index(
         removed = store.prune(settings.keep_versions)
         if removed:
             log.info("removed old index versions: %s", ", ".join(removed))
+        if parts.remote is not None:
+            publish_remote(parts, version)
     report = BuildReport(
         version=version,
         articles=len(rows),

@@ -16,8 +16,10 @@
     │                              (HTTP 503 with Retry-After)
     ├── EncoderBusy                every encoder slot is taken (RECSYS_MAX_CONCURRENT_ENCODES): a draft
     │                              or an unindexed article must wait its turn (HTTP 429 with Retry-After)
-    └── StorageError               the disk refused a write: full, read-only, no permission; the
-                                   message names the path and what to do (HTTP 503, path not shown)
+    ├── StorageError               the disk refused a write: full, read-only, no permission; the
+    │                              message names the path and what to do (HTTP 503, path not shown)
+    └── ObjectStoreError           the object store of index versions (RECSYS_VERSIONS_URL) cannot be
+                                   reached or refused a request (never on a request's path)
 
 The CLI turns any of these into `error: <message>` and a non-zero exit; the service maps them to an
 HTTP status in one exception handler (service/errors.py). Anything else is a bug: the CLI keeps its
@@ -92,4 +94,8 @@ class EncoderBusy(RecsysError):
 
 
 class StorageError(RecsysError):
+    pass
+
+
+class ObjectStoreError(RecsysError):
     pass

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     # Imported where used: they load faiss, and most commands need neither.
     from recsys.catalog.overrides import Overrides
     from recsys.serving.queryside import QuerySide
+    from recsys.version.remote import RemoteVersions
     from recsys.version.store import IndexStore
 
 
@@ -102,6 +103,16 @@ class Root:
         from recsys.version.store import IndexStore
 
         return IndexStore(self.settings.index_root)
+
+    @cached_property
+    def remote(self) -> RemoteVersions | None:
+        """The object store the versions are published to (RECSYS_VERSIONS_URL), or None: the index
+        folder alone."""
+        if not self.settings.versions_url.strip():
+            return None
+        from recsys.version.remote import RemoteVersions
+
+        return RemoteVersions(self.settings.versions_url, self.settings.versions_endpoint)
 
     @cached_property
     def recipe(self) -> TextRecipe:

@@ -170,6 +170,15 @@ class Settings(BaseSettings):
     # safety net, seconds between reads of the generation in case a notification was lost. While
     # the server cannot be reached, the service tries to reconnect every second.
     change_safety_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Index versions in S3-compatible object storage (docs/deployment.md, "Object storage"), for
+    # replicas that share no folder: s3://bucket/prefix; empty = the index folder alone, as before.
+    # Credentials and region come from the standard AWS_* variables (read by obstore, the `s3` extra).
+    versions_url: str = ""
+    # The S3 API's address for a server other than AWS's (MinIO, Ceph, R2...); http:// is allowed
+    # here. Empty: AWS_ENDPOINT_URL, or AWS itself.
+    versions_endpoint: str = ""
+    # Seconds between a replica's reads of the object store's CURRENT; 0 = only at start-up.
+    versions_poll_seconds: float = Field(default=5.0, ge=0, le=3600)
     # Seconds between the service's checks for articles added, edited, retracted or deleted since the
     # current index version; when there are, it builds and publishes one (docs/cms.md). 0 = off.
     auto_publish_interval: float = Field(default=0, ge=0, le=86_400)
@@ -185,6 +194,12 @@ class Settings(BaseSettings):
             if "://" in url:
                 raise ValueError(f"catalog_url {url!r}: use a path, sqlite:///path or postgresql://...")
             self.catalog_path = Path(url)
+        versions = self.versions_url.strip()
+        if versions and not (versions.startswith("s3://") and versions.removeprefix("s3://").strip("/")):
+            raise ValueError(f"versions_url {versions!r}: write it as s3://bucket or s3://bucket/prefix")
+        endpoint = self.versions_endpoint.strip()
+        if endpoint and not endpoint.startswith(("http://", "https://")):
+            raise ValueError(f"versions_endpoint {endpoint!r}: write it as http(s)://host[:port]")
         if self.catalog_path is None:
             self.catalog_path = self.data_dir / "catalog.sqlite3"
         if self.index_dir is None:

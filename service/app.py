@@ -31,7 +31,14 @@ from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
 from service.request_id import RequestId
 from service.routes import router
-from service.state import ServiceState, wait_for_catalog, watch_changes, watch_current
+from service.state import (
+    ServiceState,
+    follow_remote,
+    follow_remote_at_startup,
+    wait_for_catalog,
+    watch_changes,
+    watch_current,
+)
 from service.widget import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -55,11 +62,13 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             metrics=metrics,
             responses=ResponseCache(settings.response_cache_size),
         )
+        await follow_remote_at_startup(state)
         state.reload(force=True)
         state.builder = Builder(root, on_published=state.reload)
         app.state.recsys = state
         async with (
             watch_current(state, settings.reload_interval),
+            follow_remote(state, settings.versions_poll_seconds),
             watch_changes(state, settings.change_poll_seconds),
             auto_publish(state, settings.auto_publish_interval),
         ):

@@ -74,6 +74,22 @@ class Metrics:
             multiprocess_mode="livemin",
         )
         self.catalog_reachable.set(1)
+        # 0 while this worker cannot read the object store of index versions (RECSYS_VERSIONS_URL).
+        self.versions_reachable = Gauge(
+            "recsys_versions_reachable",
+            "1 when the object store of index versions answers (or none is used), 0 while it cannot",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
+        self.versions_reachable.set(1)
+        # Versions downloaded from the object store: "installed" (every checksum verified, made the
+        # local CURRENT) or "refused" (a file missing or failing its checksum; not served).
+        self.version_downloads = Counter(
+            "recsys_version_downloads_total",
+            "index versions taken from the object store",
+            ["result"],
+            registry=self.registry,
+        )
         self.index_articles = Gauge(
             "recsys_index_articles",
             "articles in the served index",

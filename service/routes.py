@@ -72,8 +72,9 @@ def health(state: State, response: Response) -> Health:
     if recommender is None:
         response.status_code = 503
     since = state.catalog_unreachable_since
+    versions_ok = state.versions_unreachable_since is None
     return Health(
-        status="unavailable" if recommender is None else "ok" if since is None else "stale",
+        status="unavailable" if recommender is None else "ok" if since is None and versions_ok else "stale",
         index_version=manifest.version if manifest else None,
         index_articles=manifest.count if manifest else None,
         index_built_at=manifest.built_at if manifest else None,
@@ -81,6 +82,8 @@ def health(state: State, response: Response) -> Health:
         catalog_reachable=since is None,
         stale_since=None if since is None else format_timestamp(datetime.fromtimestamp(since, UTC)),
         catalog_error=state.public(state.catalog_error),
+        versions_reachable=versions_ok,
+        versions_error=state.public(state.versions_error or state.download_error),
         model=state.query_side.encoder.name if state.query_side.encoder else state.settings.model,
         error=None if recommender else INDEX_UNAVAILABLE,
         detail=None if recommender else state.public(state.index_error or "no index loaded"),

@@ -51,7 +51,8 @@ class RelatedResponse(BaseModel):
 class Health(BaseModel):
     status: str = Field(
         description="'ok'; 'stale' when the catalog cannot be reached (lists are answered from memory, "
-        "HTTP 200); 'unavailable' when no index could be loaded (HTTP 503)"
+        "HTTP 200) or the object store of index versions cannot (the versions at hand are served); "
+        "'unavailable' when no index could be loaded (HTTP 503)"
     )
     index_version: str | None
     index_articles: int | None
@@ -68,6 +69,15 @@ class Health(BaseModel):
         description="since when (UTC) the catalog could not be reached: lists show the state of then",
     )
     catalog_error: str | None = Field(default=None, description="why the catalog cannot be reached")
+    versions_reachable: bool = Field(
+        default=True,
+        description="false while the object store of index versions (RECSYS_VERSIONS_URL) cannot be "
+        "read: the replica serves the versions it has",
+    )
+    versions_error: str | None = Field(
+        default=None,
+        description="why the object store cannot be read, or why its current version was refused",
+    )
     model: str
     # With HTTP 503 the body is the error body plus these fields: `error` is the kind, `detail` why.
     error: str | None = Field(default=None, description="null, or 'index_unavailable' (HTTP 503)")

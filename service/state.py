@@ -18,6 +18,14 @@ Both run off the request path:
   state in memory, flagged stale in /health and the `recsys_catalog_reachable` metric; the watcher
   tries again every RECONNECT_SECONDS and, once it reaches the catalog, catches up before the flag
   is lowered.
+- Index versions in object storage (RECSYS_VERSIONS_URL, recsys/version/remote.py): a follower task
+  reads the object store's CURRENT every `RECSYS_VERSIONS_POLL_SECONDS`; when it names a version this
+  replica does not serve, the version is downloaded into the local index folder, every file checked
+  against the manifest, and made the local CURRENT, which the hot reload then swaps in. A version
+  that fails a check is refused once (a log line, `recsys_version_downloads_total{result="refused"}`)
+  and the old one keeps serving; an object store that cannot be reached is flagged in /health and
+  `recsys_versions_reachable`, and the replica keeps serving what it has. At start-up the follower
+  runs once before the first load, so a replica that joins late serves the current version at once.
 """
 
 from __future__ import annotations
@@ -29,10 +37,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from recsys.catalog.changes import ChangeFeed, change_feed
 from recsys.catalog.postgres import redacted
-from recsys.errors import CatalogBusy, IndexError_, IndexMissing, RecsysError
+from recsys.errors import BuildLocked, CatalogBusy, IndexError_, IndexMissing, ObjectStoreError, RecsysError
 from recsys.root import Root
 from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
@@ -48,6 +57,12 @@ MAX_RELOAD_ROUNDS = 3  # loads in one reload when CURRENT keeps moving; the next
 RECONNECT_SECONDS = 1.0  # between the change watcher's tries while the catalog cannot be reached
 STARTUP_RETRY_SECONDS = 2.0  # between tries to open the catalog at start-up
 STARTUP_REMINDER_SECONDS = 60.0  # a start-up that still waits says so again this often
+# How long a starting worker waits for the index folder's lock (held by another worker downloading the
+# same version, or a build) before it starts with what the folder has.
+STARTUP_LOCK_SECONDS = 120.0
+
+# What one look at the object store's CURRENT did (ServiceState.follow_remote).
+Followed = Literal["off", "moved", "same", "locked", "refused", "unreachable"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,12 @@ class ServiceState:
     # can. Meanwhile the live state is stale: lists come from memory, writes get 503.
     catalog_unreachable_since: float | None = None
     catalog_error: str | None = None
+    # The object store of index versions: since when it could not be reached, and why; and the last
+    # version it offered that failed a check (not downloaded again until CURRENT names another).
+    versions_unreachable_since: float | None = None
+    versions_error: str | None = None
+    download_refused: str | None = None
+    download_error: str | None = None
 
     def catalog_unreachable(self, error: RecsysError) -> None:
         """The change watcher could not read the catalog: said once in the log, then in /health."""
@@ -105,6 +126,65 @@ class ServiceState:
             self.metrics.catalog_reachable.set(1)
             log.warning("catalog reachable again after %.1f s; caught up", time.time() - since)
 
+    def follow_remote(self) -> Followed:
+        """Make the object store's CURRENT this replica's local CURRENT, downloading the version and
+        checking every file first if the index folder lacks it; "moved" when the local CURRENT moved
+        (the caller reloads). Never raises for what the next look may cure."""
+        remote = self.root.remote
+        if remote is None:
+            return "off"
+        store = self.query_side.store
+        version = None
+        try:
+            version = remote.current()
+            if version is not None and version == self.download_refused:
+                self._versions_reached()
+                return "refused"
+            moved = (
+                version is not None
+                and version != store.current_version()  # the usual answer: no lock taken
+                and remote.install(store, version, keep=self.settings.keep_versions)
+            )
+        except ObjectStoreError as exc:
+            self._versions_unreachable(exc)
+            return "unreachable"
+        except BuildLocked:  # a build, or another worker downloading it: the next look sees it done
+            self._versions_reached()
+            return "locked"
+        except IndexError_ as exc:
+            self._versions_reached()
+            if str(exc) != self.download_error:  # said once, not every few seconds
+                self.download_refused, self.download_error = version, str(exc)
+                self.metrics.version_downloads.labels("refused").inc()
+                log.error(
+                    "refused index version %s from %s: %s; still serving %s",
+                    version,
+                    remote.url,
+                    exc,
+                    self.served_version(),
+                )
+            return "refused"
+        self._versions_reached()
+        self.download_refused = self.download_error = None  # CURRENT names another version now
+        if not moved:
+            return "same"
+        self.metrics.version_downloads.labels("installed").inc()
+        return "moved"
+
+    def _versions_unreachable(self, error: RecsysError) -> None:
+        self.versions_error = str(error)
+        if self.versions_unreachable_since is None:
+            self.versions_unreachable_since = time.time()
+            self.metrics.versions_reachable.set(0)
+            log.error("object store unreachable: %s; serving the versions this replica has", error)
+
+    def _versions_reached(self) -> None:
+        since = self.versions_unreachable_since
+        if since is not None:
+            self.versions_unreachable_since = self.versions_error = None
+            self.metrics.versions_reachable.set(1)
+            log.warning("object store reachable again after %.1f s", time.time() - since)
+
     @property
     def query_side(self) -> QuerySide:
         return self.root.query_side
@@ -121,6 +201,11 @@ class ServiceState:
         s = self.settings
         if s.catalog_is_postgres:  # the server's address, as messages name it (without its password)
             text = text.replace(redacted(str(s.catalog_location)), "<catalog>")
+        # The object store of versions, and its server (obstore's messages name the request's URL).
+        stores = ((s.versions_url.strip().rstrip("/"), "<versions>"), (s.versions_endpoint.strip(), "<s3>"))
+        for address, name in stores:
+            if address:
+                text = text.replace(address, name)
         for path, name in ((s.index_root, "<index>"), (s.catalog_file, "<catalog>"), (s.data_dir, "<data>")):
             for form in sorted({str(path.resolve()), str(path)}, key=len, reverse=True):
                 text = text.replace(form, name)
@@ -292,6 +377,36 @@ async def periodically(step: Callable[[], object], interval: float, name: str) -
 def watch_current(state: ServiceState, interval: float) -> contextlib.AbstractAsyncContextManager[None]:
     """The watcher: reload when CURRENT moves."""
     return periodically(state.reload, interval, "index watcher")
+
+
+async def follow_remote_at_startup(state: ServiceState) -> None:
+    """Before the first load: bring the object store's current version into the index folder, so a
+    replica that joins late serves it from its first answer. A worker that finds the folder locked
+    (another worker downloading, a build) waits for it, at most STARTUP_LOCK_SECONDS."""
+    if state.root.remote is None:  # a bad URL or a missing extra (ConfigError) stops the start here
+        return
+    deadline = time.monotonic() + STARTUP_LOCK_SECONDS
+    while True:
+        try:
+            followed = await asyncio.to_thread(state.follow_remote)
+        except RecsysError as exc:  # a full disk: serve what the folder has; the follower tries again
+            log.error("index version not taken from the object store at start-up: %s", exc)
+            return
+        if followed != "locked" or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.2)
+
+
+def follow_remote(state: ServiceState, interval: float) -> contextlib.AbstractAsyncContextManager[None]:
+    """The follower: download and serve the version the object store's CURRENT names."""
+
+    def step() -> None:
+        state.follow_remote()
+        # Whoever moved the local CURRENT (this worker, or another one that held the folder's lock
+        # meanwhile): reading it is one small file, and reload loads only when it names another version.
+        state.reload()
+
+    return periodically(step, interval if state.root.remote is not None else 0, "version follower")
 
 
 class ChangeWatcher:

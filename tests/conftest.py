@@ -1,8 +1,8 @@
 """Shared fixtures: settings, the fake encoder, a built index, the app, the CLI, the real model.
 
 Settings in a temporary folder, the fake encoder and synthetic corpus, a built
-index, the app under a TestClient, the CLI with the fake encoder, a PostgreSQL server and the real
-model (both session-scoped, started or loaded once)."""
+index, the app under a TestClient, the CLI with the fake encoder, a PostgreSQL server, an S3 server
+and the real model (session-scoped, started or loaded once)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from recsys.root import Root
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, use_fake_model, write_jsonl
 from tests.helpers import ClientFactory
+from tests.objectstore import CREDENTIALS as S3_CREDENTIALS
+from tests.objectstore import S3Server
+from tests.objectstore import start_or_skip as start_or_skip_s3
 from tests.postgres import PostgresServer, start_or_skip
 
 
@@ -53,6 +56,22 @@ def own_postgres() -> Iterator[PostgresServer]:
     server = start_or_skip(durable=True)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One S3 API (moto's server) for the session (tests/objectstore.py)."""
+    server = start_or_skip_s3()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def versions_url(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A bucket of the test's own on the session's S3 server, and the AWS_* credentials to reach it."""
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return s3_server.bucket()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -133,6 +133,24 @@ def _shape_problem(data: Any, version: str) -> str | None:
     if not isinstance(params, dict) or not all(_is_int(value) for value in params.values()):
         return "index is not an object with integer params"
     return None
+
+
+def parse_manifest(text: bytes, version: str) -> Manifest:
+    """The manifest of version `version` from its bytes, after every check of its shape and format
+    (IndexCorrupt, IndexMismatch): read from the index folder, or downloaded (recsys/version/remote.py)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8
+        raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
+    if (problem := _shape_problem(data, version)) is not None:
+        raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
+    if data["format_version"] != FORMAT_VERSION:
+        older = " (it predates the lexical candidates of format 3)" if data["format_version"] < 3 else ""
+        raise IndexMismatch(
+            f"index version {version} has format {data['format_version']}{older}, this build reads "
+            f"{FORMAT_VERSION}; rebuild the index with `recsys build` (cached embeddings are reused)"
+        )
+    return Manifest(data)
 
 
 @dataclass(frozen=True)
@@ -300,11 +318,16 @@ class IndexStore:
 
     def publish(self, staging: Path, version: str) -> Path:
         """Move a finished version into place, then switch CURRENT to it atomically."""
+        final = self.place(staging, version)
+        self.set_current(version)
+        return final
+
+    def place(self, staging: Path, version: str) -> Path:
+        """Move a finished version into place without making it current (a rollback checks it first)."""
         final = self.versions_dir / version
         with writing(self.versions_dir):
             os.replace(staging, final)
             fsync_path(self.versions_dir)
-        self.set_current(version)
         return final
 
     def set_current(self, version: str) -> None:
@@ -342,20 +365,12 @@ class IndexStore:
         if not path.parent.is_dir():
             raise IndexMissing(f"no index version {version!r} in {self.versions_dir}")
         try:
-            data = json.loads(path.read_text())
+            text = path.read_bytes()
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"index version {version}: manifest.json is missing") from exc
-        except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or bad UTF-8
+        except OSError as exc:
             raise IndexCorrupt(f"index version {version}: manifest.json is unreadable ({exc})") from exc
-        if (problem := _shape_problem(data, version)) is not None:
-            raise IndexCorrupt(f"index version {version}: manifest.json: {problem}")
-        if data["format_version"] != FORMAT_VERSION:
-            older = " (it predates the lexical candidates of format 3)" if data["format_version"] < 3 else ""
-            raise IndexMismatch(
-                f"index version {version} has format {data['format_version']}{older}, this build reads "
-                f"{FORMAT_VERSION}; rebuild the index with `recsys build` (cached embeddings are reused)"
-            )
-        return Manifest(data)
+        return parse_manifest(text, version)
 
     def load(
         self,
@@ -507,19 +522,12 @@ class IndexStore:
         return older[-1]
 
     def rollback(
-        self,
-        version: str | None = None,
-        *,
-        expect_model: str | None = None,
-        expect_recipe: str | None = None,
-        locked: bool = False,
+        self, version: str | None = None, *, expect_model: str | None = None, expect_recipe: str | None = None
     ) -> tuple[str | None, str]:
         """Point CURRENT at `version` (default: the previous one) after loading it with every check a
         server would make, so a rollback can never publish a version the service would refuse.
-        Holds the build lock: a build finishing meanwhile cannot overwrite the pointer half-way.
-        `locked`: the caller holds it already, with the catalog's (index/build.py `rollback`), so
-        that a build on another host that shares the version folder is kept out too."""
-        with nullcontext() if locked else self.build_lock():
+        Holds the build lock: a build finishing meanwhile cannot overwrite the pointer half-way."""
+        with self.build_lock():
             before = self.current_version()
             target = version or self.previous_version()
             if target not in self.list_versions():  # also keeps names like "../x" out of CURRENT

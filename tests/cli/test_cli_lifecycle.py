@@ -1,4 +1,4 @@
-"""The lifecycle commands: build's change report, delete, versions, rollback."""
+"""The lifecycle commands: build's change report, delete, versions, rollback; with object storage too."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app as cli
+from recsys.version.remote import RemoteVersions
 from tests.fakes import write_jsonl
+from tests.helpers import one_line_error
+from tests.objectstore import S3Server
+from tests.servers import free_port
 
 runner = CliRunner()
 
@@ -68,3 +72,38 @@ def test_build_reports_changes_and_delete_versions_rollback_work(tmp_path: Path,
 
     missing = _run("delete", "harbour-3", "--data-dir", data)
     assert missing.exit_code == 1 and missing.stderr.strip() == "error: no article with id 'harbour-3'"
+
+
+def test_build_publishes_to_the_object_store_and_rollback_moves_its_current(
+    tmp_path: Path,
+    corpus_file: Path,
+    versions_url: str,
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECSYS_VERSIONS_URL", versions_url)
+    monkeypatch.setenv("RECSYS_VERSIONS_ENDPOINT", s3_server.endpoint)
+    data = str(tmp_path / "builder")
+    assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
+    assert _run("build", "--full", "--data-dir", data, "--no-progress").exit_code == 0
+    remote = RemoteVersions(versions_url, s3_server.endpoint)
+    first, second = remote.list_versions()
+    assert remote.current() == second
+
+    listed = _run("versions", "--data-dir", str(tmp_path / "another-host")).stdout.strip().splitlines()
+    assert listed == [
+        f"no index versions in {tmp_path / 'another-host' / 'index'}; run `recsys build`",
+        f"in {versions_url}: {first}, *{second}",
+    ]
+    rolled = _run("rollback", "--data-dir", str(tmp_path / "another-host"))
+    assert rolled.exit_code == 0, rolled.output
+    assert rolled.stdout.strip() == f"current index version in {versions_url}: {first} (was {second})"
+    assert remote.current() == first
+
+    monkeypatch.setenv("RECSYS_VERSIONS_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    one_line_error(_run("rollback", second, "--data-dir", data), f"object store {versions_url}: cannot")
+    failed = _run("build", "--data-dir", data, "--no-progress")  # its log lines come first
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    error = failed.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: index version") and f"only: object store {versions_url}" in error
+    assert remote.current() == first
