@@ -217,7 +217,8 @@ def rollback(
 ) -> None:
     """Make an older index version current again, after checking it loads (checksums, model, recipe).
 
-    A running service picks the change up like a new build (watcher or POST /admin/reload). With
+    Refused while a build runs, on this host or on any host that shares the catalog. A running
+    service picks the change up like a new build (watcher or POST /admin/reload). With
     RECSYS_VERSIONS_URL, the object store's CURRENT moves, and every replica follows it.
     """
     settings = make_settings(data_dir=data_dir, model=model)
@@ -225,11 +226,16 @@ def rollback(
     root = Root(settings)
     checks = {"expect_model": root.model_identity(), "expect_recipe": root.recipe.id}
     remote = root.remote
-    if remote is None:
-        before, after = root.store.rollback(version, **checks)
-        typer.echo(f"current index version: {after} (was {before})")
-        return
-    # Builds on other hosts move the object store's CURRENT under the catalog's build lock.
-    with root.catalog.build_lock() if settings.catalog_is_postgres else contextlib.nullcontext():
-        before, after = remote.rollback(root.store, version, **checks)
-    typer.echo(f"current index version in {remote.url}: {after} (was {before})")
+    # CURRENT, here or in the object store, is every replica's: a build on any host that shares the
+    # catalog (its build lock) must not publish over a rollback, nor a rollback over it. This
+    # host's own builds are kept out by the flock IndexStore.rollback holds.
+    try:
+        with root.catalog.build_lock() if settings.catalog_is_postgres else contextlib.nullcontext():
+            if remote is None:
+                before, after = root.store.rollback(version, **checks)
+            else:
+                before, after = remote.rollback(root.store, version, **checks)
+    finally:
+        root.close()
+    where = "" if remote is None else f" in {remote.url}"
+    typer.echo(f"current index version{where}: {after} (was {before})")

@@ -1,9 +1,11 @@
 """A throwaway PostgreSQL server for the tests, started from the machine's binaries (initdb, pg_ctl).
 
-It listens on a Unix socket in its own temporary folder only (no TCP), trusts local connections, and
-is stopped at the end of the session. PostgreSQL refuses to run as root, so under root (CI) the
-server runs as `nobody` through runuser, in a folder that user owns. Each test gets a schema of its
-own (`PostgresServer.fresh_url`), so tests share one server and never see each other's tables.
+It listens on a Unix socket in its own temporary folder, and on TCP only at the addresses a test
+names (`listen`: the host side of a network namespace's veth pair, tests/netns.py); it trusts local
+connections and those from the networks the test names (`trust`), and is stopped at the end of the
+session. PostgreSQL refuses to run as root, so under root (CI) the server runs as `nobody` through
+runuser, in a folder that user owns. Each test gets a schema of its own (`PostgresServer.fresh_url`),
+so tests share one server and never see each other's tables.
 
 Binaries missing: the tests that need a server skip, with the reason, unless
 RECSYS_TEST_REQUIRE_POSTGRES=1 (CI), where they fail.
@@ -17,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -60,8 +63,12 @@ class PostgresServer:
     """`durable`: commits are flushed as in production (synchronous_commit on), for the tests that kill
     the server and check that no acknowledged write was lost; otherwise they are not, for speed."""
 
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(
+        self, *, durable: bool = False, listen: Sequence[str] = (), trust: Sequence[str] = ()
+    ) -> None:
         self.durable = durable
+        self.listen = tuple(listen)
+        self.trust = tuple(trust)
         # Not under pytest's tmp_path: its folders are private to root, and `nobody` must reach this.
         self.folder = Path(tempfile.mkdtemp(prefix="recsys-pg-"))
         self.data = self.folder / "data"
@@ -81,6 +88,8 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         initdb = shutil.which("initdb") or "initdb"
         self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        with (self.data / "pg_hba.conf").open("a") as hba:  # initdb trusts loopback only
+            hba.writelines(f"host all all {network} trust\n" for network in self.trust)
         return self.resume()
 
     def resume(self) -> PostgresServer:
@@ -88,7 +97,8 @@ class PostgresServer:
         pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
         speed = "" if self.durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options = (
-            f"-c listen_addresses='' -c unix_socket_directories={self.folder} -p {self.port} "
+            f"-c listen_addresses='{','.join(self.listen)}' -c unix_socket_directories={self.folder} "
+            f"-p {self.port} "
             f"{speed}-c max_connections=400"
         )
         self._run(pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
@@ -109,6 +119,10 @@ class PostgresServer:
     def url(self, options: str = "") -> str:
         return f"postgresql://postgres@/postgres?host={quote(str(self.folder))}&port={self.port}{options}"
 
+    def tcp_url(self, address: str) -> str:
+        """The URL over TCP at `address`, one of `listen`."""
+        return f"postgresql://postgres@{address}:{self.port}/postgres"
+
     def fresh_url(self) -> str:
         """The URL of a new, empty schema: a test's own catalog database."""
         import psycopg
@@ -119,7 +133,9 @@ class PostgresServer:
         return self.url(f"&options={quote(f'-csearch_path={schema}')}")
 
 
-def start_or_skip(*, durable: bool = False) -> PostgresServer:
+def start_or_skip(
+    *, durable: bool = False, listen: Sequence[str] = (), trust: Sequence[str] = ()
+) -> PostgresServer:
     """A started server (the session fixture `postgres_server`, the function one `own_postgres`); skip,
     or in CI fail, without one."""
     why = missing_binaries()
@@ -132,7 +148,7 @@ def start_or_skip(*, durable: bool = False) -> PostgresServer:
         if required():
             pytest.fail(f"{REQUIRE}=1 but {why}")
         pytest.skip(why)
-    return PostgresServer(durable=durable).start()
+    return PostgresServer(durable=durable, listen=listen, trust=trust).start()
 
 
 def settings_on(

@@ -67,13 +67,15 @@ def running(
     output: Path | None = None,
     how: signal.Signals = signal.SIGINT,
     seconds: float = 120,
+    address: str = "127.0.0.1",
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """Run a server on `port` (a free one if none is given) until the block ends, then stop it with
     `how`; yields the process and its base URL once /health answers 200 (within `seconds`, else the
     test fails with the server's output).
 
     The port reaches the server as the command's `{port}` placeholder (a flag) or, where it has
-    none, as RECSYS_PORT. Its environment is this one's without RECSYS_* and PROMETHEUS_* (settings
+    none, as RECSYS_PORT, with `address` (where it listens and is reached: a network namespace's,
+    tests/netns.py) as RECSYS_HOST. Its environment is this one's without RECSYS_* and PROMETHEUS_* (settings
     come from `variables` alone, as a process manager passes them) and with the repository on
     PYTHONPATH (for `tests.serve_fake`). Its output goes to the file `output`, or a temporary one."""
     port = port or free_port()
@@ -81,11 +83,12 @@ def running(
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
     if not any("{port}" in part for part in command):
         env["RECSYS_PORT"] = str(port)
+        env["RECSYS_HOST"] = address
     env |= variables or {}
     command = [part.replace("{port}", str(port)) for part in command]
     with output.open("w+") if output else tempfile.TemporaryFile("w+") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://{address}:{port}"
         try:
             try:
                 wait_until_healthy(process, base, seconds)

@@ -14,36 +14,16 @@ expectation of speed.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from recsys.catalog.store import Catalog
-from tests.helpers import deploy, replica_variables, until
 from tests.postgres import PostgresServer
+from tests.replicas import KEY, Deployment, build_finished, lists, related, wait_for
 from tests.servers import SERVE_FAKE, running
-
-KEY = {"X-API-Key": "s3cret"}
-WAIT = 60.0  # seconds: a bound on each wait below, never an expectation of speed
-SUBJECTS = ("harbour-0", "harbour-3", "harbour-5")
-
-
-def _until(what: str, check: Callable[[], Any]) -> Any:
-    return until(what, check, WAIT)
-
-
-def _related(base: str, article_id: str) -> list[str]:
-    response = httpx.get(f"{base}/articles/{article_id}/related", params={"limit": 5}, timeout=30)
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["items"]]
-
-
-def _lists(base: str) -> dict[str, list[str]]:
-    return {subject: _related(base, subject) for subject in SUBJECTS}
 
 
 @pytest.fixture
@@ -52,20 +32,14 @@ def replicas(
 ) -> Iterator[tuple[str, str, Path, PostgresServer, str]]:
     """The synthetic corpus imported and built once (as a deploy would), then two replicas; yields
     their base URLs, the first one's hold file, the server and the catalog's URL."""
-    url = own_postgres.url()
-    shared = tmp_path / "shared-versions"
-    deploy(url, corpus_file, tmp_path / "builder", shared)
+    deployment = Deployment.deploy(own_postgres, tmp_path, corpus_file)
     hold = tmp_path / "hold"
-    variables = functools.partial(
-        replica_variables, index_dir=shared, catalog_url=url, api_key=KEY["X-API-Key"], reload_interval="0.2"
-    )
-
     with (
-        running([*SERVE_FAKE, "--hold-file", str(hold)], variables(tmp_path / "replica-a")) as (_, first),
-        running(SERVE_FAKE, variables(tmp_path / "replica-b")) as (_, second),
+        running([*SERVE_FAKE, "--hold-file", str(hold)], deployment.variables("replica-a")) as (_, first),
+        running(SERVE_FAKE, deployment.variables("replica-b")) as (_, second),
     ):
         try:
-            yield first, second, hold, own_postgres, url
+            yield first, second, hold, own_postgres, deployment.url
         finally:
             hold.unlink(missing_ok=True)
 
@@ -74,7 +48,7 @@ def test_two_replicas_serve_the_same_lists_whichever_one_was_written_through(
     replicas: tuple[str, str, Path, PostgresServer, str],
 ) -> None:
     first, second, hold, server, url = replicas
-    assert _lists(first) == _lists(second)
+    assert lists(first) == lists(second)
 
     # Import and build through the first.
     article = {
@@ -84,7 +58,7 @@ def test_two_replicas_serve_the_same_lists_whichever_one_was_written_through(
     }
     created = httpx.put(f"{first}/admin/articles/harbour-new", headers=KEY, json=article, timeout=30)
     assert created.status_code == 201, created.text
-    assert _related(second, "harbour-new") == _related(first, "harbour-new")  # the same catalog
+    assert related(second, "harbour-new") == related(first, "harbour-new")  # the same catalog
     hold.touch()
     started = httpx.post(f"{first}/admin/builds", headers=KEY, timeout=30)
     assert started.status_code == 202, started.text
@@ -92,22 +66,15 @@ def test_two_replicas_serve_the_same_lists_whichever_one_was_written_through(
     assert refused.status_code == 409 and refused.json()["error"] == "build_locked", refused.text
     hold.unlink()
     location = started.headers["Location"]
-    done = _until(
-        "the build ends",
-        lambda: (
-            (s := httpx.get(f"{first}{location}", headers=KEY).json())["state"] not in ("queued", "running")
-            and s
-        ),
-    )
-    assert done["state"] == "succeeded", done
-    _until(
+    done = build_finished(first, location)
+    wait_for(
         "the second replica serves the new version",
         lambda: httpx.get(f"{second}/health").json()["index_version"] == done["version"],
     )
-    assert "harbour-new" in _related(first, "harbour-0") and "harbour-new" in _related(second, "harbour-0")
+    assert "harbour-new" in related(first, "harbour-0") and "harbour-new" in related(second, "harbour-0")
 
     # Retract, pin and block through the second.
-    before = _related(first, "harbour-0")
+    before = related(first, "harbour-0")
     retracted, blocked, pinned = before[0], before[1], before[-1]
     for method, path, body in (
         ("POST", f"/admin/articles/{retracted}/retract", None),
@@ -116,33 +83,33 @@ def test_two_replicas_serve_the_same_lists_whichever_one_was_written_through(
     ):
         answer = httpx.request(method, f"{second}{path}", headers=KEY, json=body, timeout=30)
         assert answer.status_code in (200, 201), (path, answer.text)
-    expected = _related(second, "harbour-0")  # the writer's own next response has all three
+    expected = related(second, "harbour-0")  # the writer's own next response has all three
     assert expected[0] == pinned and retracted not in expected and blocked not in expected
-    _until("the first replica serves the same lists", lambda: _lists(first) == _lists(second))
-    assert _related(first, "harbour-0") == expected
+    wait_for("the first replica serves the same lists", lambda: lists(first) == lists(second))
+    assert related(first, "harbour-0") == expected
 
     # The catalog server killed: lists from memory on both, the same as before; writes refused.
-    served = _lists(first)
+    served = lists(first)
     server.kill()
     for base in (first, second):
-        _until(
+        wait_for(
             f"{base}/health says the catalog is unreachable",
             lambda base=base: httpx.get(f"{base}/health").json()["status"] == "stale",  # type: ignore[misc]
         )
         for _ in range(5):
-            assert _lists(base) == served
+            assert lists(base) == served
         refused = httpx.post(f"{base}/admin/articles/harbour-2/retract", headers=KEY, timeout=30)
         assert refused.status_code == 503 and refused.headers["Retry-After"], refused.text
     server.resume()
     for base in (first, second):
-        _until(
+        wait_for(
             f"{base}/health says the catalog is reachable",
             lambda base=base: httpx.get(f"{base}/health").json()["status"] == "ok",  # type: ignore[misc]
         )
     later = served["harbour-3"][0]
     assert httpx.post(f"{second}/admin/articles/{later}/retract", headers=KEY, timeout=30).status_code == 200
-    _until("the first replica follows again", lambda: later not in _related(first, "harbour-3"))
-    assert _lists(first) == _lists(second)
+    wait_for("the first replica follows again", lambda: later not in related(first, "harbour-3"))
+    assert lists(first) == lists(second)
     catalog = Catalog(url)  # every write acknowledged before the kill survived it
     try:
         assert catalog.get(retracted).status == catalog.get(later).status == "retracted"

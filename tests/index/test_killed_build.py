@@ -1,49 +1,26 @@
 """Real build processes: killed with SIGKILL at several moments, and two at once (on one host, and on
-two hosts that share a PostgreSQL catalog)."""
+two hosts that share a PostgreSQL catalog); a rollback on one host while a build runs on another."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from cli import app as cli
 from index.build import build_index
+from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.errors import BuildLocked
 from recsys.settings import Settings
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder
-from tests.helpers import REPO
+from tests.helpers import one_line_error, until
 from tests.postgres import settings_on
-
-
-def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.slow_build", str(data_dir), *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(process: subprocess.Popen[str], line: str) -> None:
-    """Read the build's stage lines until `line`; the build ends on its own, so this is bounded."""
-    assert process.stdout is not None
-    seen = []
-    for got in process.stdout:
-        seen.append(got.strip())
-        if got.strip() == line:
-            return
-    process.wait(timeout=60)
-    pytest.fail(f"the build never reached {line!r}; it printed {seen}, stderr: {process.stderr.read()}")  # type: ignore[union-attr]
+from tests.slow_build import start, wait_for_stage
 
 
 def _assert_serving(settings: Settings, catalog: Catalog, allowed: set[str]) -> str:
@@ -70,8 +47,8 @@ def test_a_build_killed_at_any_moment_leaves_a_loadable_current_version(
 ) -> None:
     before = IndexStore(settings.index_root).current_version()
     assert before is not None
-    process = _start(settings.data_dir, "--tag", "killed", "--delay", "0.3")
-    _wait_for(process, stage)
+    process = start(settings.data_dir, "--tag", "killed", "--delay", "0.3")
+    wait_for_stage(process, stage)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
@@ -97,9 +74,9 @@ def test_a_second_build_at_the_same_time_refuses_with_a_clear_message(
     settings: Settings, built: Catalog
 ) -> None:
     before = IndexStore(settings.index_root).current_version()
-    first = _start(settings.data_dir, "--tag", "first", "--delay", "0.5")
-    _wait_for(first, "stage embed")  # it holds the lock now
-    second = _start(settings.data_dir, "--delay", "0")
+    first = start(settings.data_dir, "--tag", "first", "--delay", "0.5")
+    wait_for_stage(first, "stage embed")  # it holds the lock now
+    second = start(settings.data_dir, "--delay", "0")
     _, err = second.communicate(timeout=60)
     assert second.returncode == 1
     assert err.strip().splitlines() == [
@@ -123,8 +100,8 @@ def test_a_build_on_another_host_sharing_the_catalog_is_refused_until_a_killed_b
     settings.data_dir.mkdir(parents=True)  # the catalog is on the server: nothing else made it
     catalog = Catalog(settings.catalog_location)
     try:
-        first = _start(settings.data_dir, "--tag", "first", "--delay", "30")  # killed long before
-        _wait_for(first, "stage embed")  # it holds both locks now
+        first = start(settings.data_dir, "--tag", "first", "--delay", "30")  # killed long before
+        wait_for_stage(first, "stage embed")  # it holds both locks now
         with pytest.raises(BuildLocked, match="another build is running on a host that shares the catalog"):
             build_index(other_host, catalog, FakeEncoder())
         first.send_signal(signal.SIGKILL)
@@ -143,5 +120,39 @@ def test_a_build_on_another_host_sharing_the_catalog_is_refused_until_a_killed_b
         assert IndexStore(other_host.index_root).current_version() == report.version
         assert IndexStore(settings.index_root).current_version() is None  # the killed one published nothing
         build_index(settings, catalog, FakeEncoder())  # a finished build released the lock too
+    finally:
+        catalog.dispose()
+
+
+def test_a_rollback_on_another_host_sharing_the_catalog_waits_for_its_build(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, corpus_file: Path
+) -> None:
+    # As above, each host has an index folder of its own: only the catalog's lock stands between them.
+    settings = settings_on("postgresql", tmp_path, request, monkeypatch)
+    other_host = Settings(data_dir=tmp_path / "other-host")
+    settings.data_dir.mkdir(parents=True)
+    monkeypatch.setattr("recsys.encoding.encoders.encoder_identity", lambda settings: "fake-bag-of-words")
+    catalog = Catalog(settings.catalog_location)
+    try:
+        import_file(catalog, corpus_file, strict=True)
+        older = build_index(other_host, catalog, FakeEncoder()).version
+        newer = build_index(other_host, catalog, FakeEncoder()).version
+        first = start(settings.data_dir, "--tag", "first", "--stop-at", "embed")
+        wait_for_stage(first, "stage embed")  # it holds both locks now, until killed
+        try:
+            refused = CliRunner().invoke(cli.app, ["rollback", "--data-dir", str(other_host.data_dir)])
+            one_line_error(refused, "another build is running on a host that shares the catalog")
+            assert IndexStore(other_host.index_root).current_version() == newer
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+
+        def rolled_back() -> Result | None:  # once the server has ended the killed build's session
+            result = CliRunner().invoke(cli.app, ["rollback", "--data-dir", str(other_host.data_dir)])
+            return None if "another build is running" in result.stderr else result
+
+        done = until("the killed build's catalog lock is released", rolled_back, 30)
+        assert done.exit_code == 0 and done.stdout.strip() == f"current index version: {older} (was {newer})"
+        assert IndexStore(other_host.index_root).current_version() == older
     finally:
         catalog.dispose()
