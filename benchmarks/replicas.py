@@ -512,17 +512,46 @@ class Prober(threading.Thread):
                 self.seen.append((time.perf_counter() - self.t0, name, status, version))
 
 
-@contextmanager
-def watched(writer: Writer, prober: Prober) -> Iterator[None]:
-    writer.start()
-    prober.start()
-    try:
-        yield
-    finally:
-        for thread in (writer, prober):
+@dataclass
+class Traffic:
+    """What runs through a fault: the load, the writer and the prober, on one clock."""
+
+    load: Load
+    writer: Writer
+    prober: Prober
+    t0: float
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def stop(self) -> dict[str, dict[str, Any]]:
+        """The writer and the prober first (their last requests still meet the load), then wrk."""
+        for thread in (self.writer, self.prober):
             thread.halt.set()
-        for thread in (writer, prober):
-            thread.join(timeout=120)
+        for thread in (self.writer, self.prober):
+            if thread.is_alive():
+                thread.join(timeout=120)
+        return self.load.stop_all()
+
+
+@contextmanager
+def traffic(bench: Bench, args: argparse.Namespace, bases: dict[str, str]) -> Iterator[Traffic]:
+    """Load, writes and health probes on `bases` until the block ends; then every article the
+    writer retracted is published again."""
+    t0 = time.perf_counter()
+    writer = Writer(bench, bases, args.write_interval, args.seed, t0)
+    prober = Prober(bases, 0.2, t0)
+    try:
+        with under_load(bench, args, bases) as load:
+            run = Traffic(load, writer, prober, t0)
+            writer.start()
+            prober.start()
+            try:
+                yield run
+            finally:
+                run.stop()
+    finally:
+        republish(bench, writer.retracted)
 
 
 def verify(bench: Bench, writes: list[Write], bases: dict[str, str]) -> dict[str, Any]:
@@ -551,6 +580,7 @@ def writes_between(writes: list[Write], start: float, end: float) -> dict[str, A
         "by_answer": statuses,
         "503_with_retry_after": sum(1 for w in inside if w.status == 503 and w.retry_after),
         "acknowledged": sum(1 for w in inside if w.status is not None and 200 <= w.status < 300),
+        "slowest_answer_s": round(max((w.answered - w.sent for w in inside), default=0.0), 2),
     }
 
 
@@ -575,51 +605,41 @@ def _health(base: str) -> dict[str, Any]:
 def fault_postgres(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     server = bench.postgres
     assert server is not None  # checked when the arguments were read
-    t0 = time.perf_counter()
     with replica(bench, "replica-a") as a, replica(bench, "replica-b") as b:
         bases = {"a": a.base, "b": b.base}
-        writer = Writer(bench, bases, args.write_interval, args.seed, t0)
-        prober = Prober(bases, 0.2, t0)
-        try:
-            with under_load(bench, args, bases) as load:
-                with watched(writer, prober):
-                    time.sleep(args.before)
-                    killed = time.perf_counter() - t0
-                    processes = kill_postgres(server)
-                    print(f"PostgreSQL killed ({processes} processes); {args.outage} s ...", flush=True)
-                    time.sleep(args.outage)
-                    server.resume()
-                    restarted = time.perf_counter() - t0
-                    print("PostgreSQL started again", flush=True)
-                    catch_up = _catch_up(bench, bases, writer, args.give_up)
-                    reconnect = {
-                        name: _until(lambda base=base: _health(base).get("status") == "ok", args.give_up)
-                        for name, base in bases.items()
-                    }
-                    time.sleep(args.after)
-                wrk = load.stop_all()
-            checked = verify(bench, writer.writes, bases)
-        finally:
-            republish(bench, writer.retracted)
-    stale = {name: sum(1 for s in prober.seen if s[1] == name and s[2] == "stale") for name in bases}
+        with traffic(bench, args, bases) as run:
+            time.sleep(args.before)
+            killed = run.now()
+            processes = kill_postgres(server)
+            print(f"PostgreSQL killed ({processes} processes); {args.outage} s ...", flush=True)
+            time.sleep(args.outage)
+            server.resume()
+            restarted = run.now()
+            print("PostgreSQL started again", flush=True)
+            recovery = _recovery(bench, bases, run.writer, args.give_up)
+            time.sleep(args.after)
+            wrk = run.stop()
+            checked = verify(bench, run.writer.writes, bases)
+    writes, seen = run.writer.writes, run.prober.seen
     return {
         "outage_s": round(restarted - killed, 2),
         "wrk": wrk,
         "list_errors": list_errors(wrk),
-        "writes_before_kill": writes_between(writer.writes, 0, killed),
-        "writes_during_outage": writes_between(writer.writes, killed, restarted),
-        "writes_after_restart": writes_between(writer.writes, restarted, float("inf")),
-        "health_stale_answers": stale,
-        "seconds_to_health_ok_after_restart": reconnect,
-        "catch_up": catch_up,
-        "writes_stopped_at_half_the_catalog": writer.capped,
+        "writes_before_kill": writes_between(writes, 0, killed),
+        "writes_during_outage": writes_between(writes, killed, restarted),
+        "writes_after_restart": writes_between(writes, restarted, float("inf")),
+        "health_stale_answers": {name: sum(1 for s in seen if s[1:3] == (name, "stale")) for name in bases},
+        "recovery": recovery,
+        "writes_stopped_at_half_the_catalog": run.writer.capped,
         "verified": checked,
     }
 
 
-def _catch_up(bench: Bench, bases: dict[str, str], writer: Writer, limit: float) -> dict[str, Any]:
-    """A retraction committed straight into the catalog right after the restart (no replica wrote it,
-    none may have been listening then): seconds until each replica's list no longer shows it."""
+def _recovery(bench: Bench, bases: dict[str, str], writer: Writer, limit: float) -> dict[str, Any]:
+    """Right after the restart, a retraction committed straight into the catalog (no replica wrote
+    it; none may be listening yet). Seconds from the restart until each replica's /health says `ok`
+    again, and until its list no longer shows that article (the catch-up)."""
+    restarted = time.perf_counter()
     subject, target = pick(random.Random(), bases["b"], bench.ids, set(writer.retracted))
     catalog = bench.catalog()
     try:
@@ -627,82 +647,73 @@ def _catch_up(bench: Bench, bases: dict[str, str], writer: Writer, limit: float)
     finally:
         catalog.dispose()
     writer.retracted.add(target)
-    return {
-        "subject": subject,
-        "retracted": target,
-        "seconds": {
-            name: _until(lambda base=base: target not in listed(base, subject), limit)
-            for name, base in bases.items()
-        },
-    }
+    healthy: dict[str, float | None] = dict.fromkeys(bases)
+    caught_up: dict[str, float | None] = dict.fromkeys(bases)
+    while time.perf_counter() - restarted < limit:
+        for name, base in bases.items():
+            if healthy[name] is None and _health(base).get("status") == "ok":
+                healthy[name] = round(time.perf_counter() - restarted, 2)
+            if caught_up[name] is None and target not in listed(base, subject):
+                caught_up[name] = round(time.perf_counter() - restarted, 2)
+        if None not in healthy.values() and None not in caught_up.values():
+            break
+        time.sleep(0.05)
+    return {"subject": subject, "retracted": target, "health_ok_s": healthy, "caught_up_s": caught_up}
 
 
 def fault_replica(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
-    t0 = time.perf_counter()
     port = free_port()
-    with replica(bench, "replica-b") as b:
-        writer = Writer(bench, {}, args.write_interval, args.seed, t0)
-        try:
-            with replica(bench, "replica-a", port) as a:
-                bases = {"a": a.base, "b": b.base}
-                writer.bases = dict(bases)
-                with under_load(bench, args, bases) as load:
-                    with watched(writer, Prober(bases, 0.2, t0)):
-                        time.sleep(args.before)
-                        writer.drop("a")
-                        killed = time.perf_counter() - t0
-                        processes = kill_tree(a.process.pid)
-                        wrk_a = load.stop("a")  # its connections fail from here on, as expected
-                        print(f"replica A killed ({processes} processes); {args.after} s ...", flush=True)
-                        time.sleep(args.after)
-                    wrk = {"a": wrk_a, **load.stop_all()}
+    with replica(bench, "replica-b") as b, ExitStack() as first_a:
+        a = first_a.enter_context(replica(bench, "replica-a", port))
+        bases = {"a": a.base, "b": b.base}
+        with traffic(bench, args, bases) as run:
+            time.sleep(args.before)
+            run.writer.drop("a")
+            run.prober.drop("a")
+            killed = run.now()
+            processes = kill_tree(a.process.pid)
+            wrk_a = run.load.stop("a")  # its connections fail from here on, as they must
+            print(f"replica A killed ({processes} processes); {args.after} s ...", flush=True)
+            time.sleep(args.after)
+            wrk = {"a": wrk_a, **run.stop()}
+            first_a.close()  # reaps what was killed
             with replica(bench, "replica-a", port) as again:  # on the data folder it was killed with
                 restart_s = again.startup_s
-                checked = verify(bench, writer.writes, {"a": again.base, "b": b.base})
-        finally:
-            republish(bench, writer.retracted)
+                checked = verify(bench, run.writer.writes, {"a": again.base, "b": b.base})
     return {
         "wrk": wrk,
         "list_errors_on_b": list_errors({"b": wrk["b"]}),
-        "writes_before_kill": writes_between(writer.writes, 0, killed),
-        "writes_after_kill": writes_between(writer.writes, killed, float("inf")),
+        "writes_before_kill": writes_between(run.writer.writes, 0, killed),
+        "writes_after_kill": writes_between(run.writer.writes, killed, float("inf")),
         "a_restart_s": round(restart_s, 1),
-        "writes_stopped_at_half_the_catalog": writer.capped,
+        "writes_stopped_at_half_the_catalog": run.writer.capped,
         "verified": checked,
     }
 
 
 def fault_build(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
-    t0 = time.perf_counter()
     with replica(bench, "replica-a") as a, replica(bench, "replica-b") as b:
         bases = {"a": a.base, "b": b.base}
-        writer = Writer(bench, bases, args.write_interval, args.seed, t0)
-        prober = Prober(bases, 0.2, t0)
-        try:
-            with under_load(bench, args, bases) as load:
-                with watched(writer, prober):
-                    reference = _build(bench, kill_after=None)
-                    _serving(bases, reference["version"], args.give_up)
-                    # A build that ends before its kill publishes a version: try again, earlier.
-                    attempts: list[dict[str, Any]] = []
-                    share = args.kill_at
-                    while not attempts or not attempts[-1]["killed"] and len(attempts) < 4:
-                        served = attempts[-1]["version"] if attempts else reference["version"]
-                        _serving(bases, served, args.give_up)
-                        start = time.perf_counter() - t0
-                        attempts.append(_build(bench, kill_after=reference["work_s"] * share))
-                        share /= 2
-                    leftovers = sorted(p.name for p in (bench.versions / "versions").glob(".tmp-*"))
-                    current_after_kill = (bench.versions / "CURRENT").read_text().strip()
-                    time.sleep(args.after)  # the replicas' reload watchers have had their look
-                    end = time.perf_counter() - t0
-                    following = _build(bench, kill_after=None)
-                    _serving(bases, following["version"], args.give_up)
-                wrk = load.stop_all()
-            checked = verify(bench, writer.writes, bases)
-        finally:
-            republish(bench, writer.retracted)
-    during = [s for s in prober.seen if start <= s[0] <= end]
+        with traffic(bench, args, bases) as run:
+            reference = _build(bench, kill_after=None)
+            # A build that ends before its kill publishes a version: try again, earlier.
+            attempts: list[dict[str, Any]] = []
+            share = args.kill_at
+            while not attempts or not attempts[-1]["killed"] and len(attempts) < 4:
+                served = attempts[-1]["version"] if attempts else reference["version"]
+                _serving(bases, served, args.give_up)
+                start = run.now()
+                attempts.append(_build(bench, kill_after=reference["work_s"] * share))
+                share /= 2
+            leftovers = sorted(p.name for p in (bench.versions / "versions").glob(".tmp-*"))
+            current_after_kill = (bench.versions / "CURRENT").read_text().strip()
+            time.sleep(args.after)  # the replicas' reload watchers have had their look
+            end = run.now()
+            following = _build(bench, kill_after=None)
+            _serving(bases, following["version"], args.give_up)
+            wrk = run.stop()
+            checked = verify(bench, run.writer.writes, bases)
+    during = [s for s in run.prober.seen if start <= s[0] <= end]
     return {
         "wrk": wrk,
         "list_errors": list_errors(wrk),
@@ -718,8 +729,8 @@ def fault_build(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
         "tmp_versions_left": leftovers,
         "next_build": following,
         "next_build_succeeded": following["returncode"] == 0,
-        "writes": writes_between(writer.writes, 0, float("inf")),
-        "writes_stopped_at_half_the_catalog": writer.capped,
+        "writes": writes_between(run.writer.writes, 0, float("inf")),
+        "writes_stopped_at_half_the_catalog": run.writer.capped,
         "verified": checked,
     }
 
@@ -842,9 +853,9 @@ def print_faults(results: dict[str, dict[str, Any]]) -> None:
     if "postgres" in results:
         result = results["postgres"]
         print()
-        print(f"postgres: /health ok again after {result['seconds_to_health_ok_after_restart']} s")
-        seconds = result["catch_up"]["seconds"]
-        print(f"postgres: a write made right after the restart reached the lists after {seconds} s")
+        recovery = result["recovery"]
+        print(f"postgres: after the restart, /health ok on each replica after {recovery['health_ok_s']} s;")
+        print(f"  a write committed right after it left their lists after {recovery['caught_up_s']} s")
     if "build" in results:
         result = results["build"]
         last = result["kill_attempts"][-1]

@@ -41,6 +41,7 @@ def test_an_outage_holds_the_writes_sent_after_the_kill_and_answered_before_the_
         "by_answer": {"503": 2, "ConnectError": 1},
         "503_with_retry_after": 1,
         "acknowledged": 0,
+        "slowest_answer_s": 0.2,
     }
     assert writes_between(writes, 0, 1.0)["acknowledged"] == 1
     assert writes_between(writes, 2.0, float("inf"))["acknowledged"] == 1
