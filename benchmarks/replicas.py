@@ -791,12 +791,13 @@ def print_propagation(result: dict[str, Any]) -> None:
     stats = result["propagation_ms"] or dict.fromkeys(("p50", "p90", "p99", "max"), "-")
     print(
         table(
-            ["retractions", "acked", "not propagated", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+            ["retractions", "acked", "not propagated", "at 1st poll", "p50 ms", "p90 ms", "p99 ms", "max ms"],
             [
                 [
                     result["retractions"],
                     result["acknowledged"],
                     result["not_propagated"],
+                    result["gone_at_first_poll"],
                     stats["p50"],
                     stats["p90"],
                     stats["p99"],
