@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,18 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return info
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50, p90, p99, max and mean of `values` (at least two), rounded to 0.1."""
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {
+        "p50": round(statistics.median(values), 1),
+        "p90": round(cuts[89], 1),
+        "p99": round(cuts[98], 1),
+        "max": round(max(values), 1),
+        "mean": round(statistics.fmean(values), 1),
+    }
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -43,14 +43,14 @@ class Server:
     def rss_mib(self) -> dict[str, int]:
         """Resident memory now (rss) and at its peak so far (hwm), MiB: the server and the processes
         it started (worker processes), added up."""
-        found = [rss_kib(pid) for pid in _tree(self.process.pid)]
+        found = [rss_kib(pid) for pid in process_tree(self.process.pid)]
         return {
             "rss": round(sum(f.get("VmRSS", 0) for f in found) / 1024),
             "hwm": round(sum(f.get("VmHWM", 0) for f in found) / 1024),
         }
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """`pid` and its descendants (Linux: /proc/PID/task/*/children)."""
     pids, todo = [], [pid]
     while todo:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.report import machine, table, write_json
+from benchmarks.report import machine, percentiles, table, write_json
 from benchmarks.serving import free_port, recsys_command, running
 from recsys.catalog.store import Catalog
 from recsys.root import Root
@@ -92,17 +91,6 @@ def measure(
     return rows
 
 
-def _summary(values: list[float]) -> dict[str, float]:
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {
-        "p50": round(statistics.median(values), 1),
-        "p90": round(cuts[89], 1),
-        "p99": round(cuts[98], 1),
-        "max": round(max(values), 1),
-        "mean": round(statistics.fmean(values), 1),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -150,7 +138,7 @@ def main() -> None:
                 catalog.set_status(row["retracted"], "published")
             root.close()
 
-    stats = _summary([row["stale_ms"] for row in rows])
+    stats = percentiles([row["stale_ms"] for row in rows])
     print()
     print(
         table(

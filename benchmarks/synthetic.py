@@ -139,7 +139,7 @@ def make(real: Path, target: Path, params: Params, *, rebuild: bool = False) -> 
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     started = time.perf_counter()
-    _copy_catalog(real / "catalog.sqlite3", target / "catalog.sqlite3")
+    copy_catalog(real / "catalog.sqlite3", target / "catalog.sqlite3")
     catalog = root.catalog
     originals = list(catalog.iter_all("published"))
     cached = catalog.cached_vectors(model, recipe, [s.content_hash for s in originals])
@@ -201,7 +201,7 @@ def folder_settings(folder: Path, catalog_url: str = "") -> Settings:
     return Settings(data_dir=folder, catalog_path=folder / "catalog.sqlite3", index_dir=folder / "index")
 
 
-def _copy_catalog(source: Path, target: Path) -> None:
+def copy_catalog(source: Path, target: Path) -> None:
     # sqlite's backup API copies a consistent snapshot, WAL included, without writing to the source.
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)

@@ -117,15 +117,28 @@ def write_script(path: Path, template: str, ids: list[str], seed: int) -> None:
     )
 
 
+def wrk_command(
+    base: str, script: Path, connections: int, threads: int, duration: int, timeout: str
+) -> list[str]:
+    command = ["wrk", "--threads", str(min(threads, connections)), "--connections", str(connections)]
+    command += ["--duration", f"{duration}s", "--timeout", timeout, "--latency", "--script", str(script)]
+    return [*command, base + "/"]
+
+
 def run_wrk(
     base: str, script: Path, connections: int, threads: int, duration: int, timeout: str
 ) -> dict[str, Any]:
-    command = ["wrk", "--threads", str(min(threads, connections)), "--connections", str(connections)]
-    command += ["--duration", f"{duration}s", "--timeout", timeout, "--latency", "--script", str(script)]
-    done = subprocess.run([*command, base + "/"], capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
-    if done.returncode != 0 or not lines:
-        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    command = wrk_command(base, script, connections, threads, duration, timeout)
+    done = subprocess.run(command, capture_output=True, text=True)
+    return wrk_result(connections, done.returncode, done.stdout, done.stderr)
+
+
+def wrk_result(connections: int, returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    """The figures of one wrk run from its exit status and output (the script's JSON line). A run
+    stopped early by SIGINT reports the same way, over the time it ran."""
+    lines = [line for line in stdout.splitlines() if line.startswith(MARK)]
+    if returncode != 0 or not lines:
+        raise SystemExit(f"wrk failed ({returncode}): {stderr.strip() or stdout.strip()}")
     raw = json.loads(lines[-1][len(MARK) :])
     # wrk leaves responses that came after --timeout out of its latency figures (they count as
     # errors.timeout): with none in time there are no percentiles, not zero ones
@@ -148,7 +161,7 @@ def run_wrk(
         "timeouts": errors["timeout"],
         "status_503": unavailable,
         "other_errors": socket_errors + errors["status"] - unavailable,  # connect, read, write, 4xx/5xx
-        "wrk_output": done.stdout[: done.stdout.find(MARK)].rstrip(),
+        "wrk_output": stdout[: stdout.find(MARK)].rstrip(),
     }
 
 
