@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # articles not yet indexed) beyond which it gets 429 + Retry-After.
     max_in_flight: int = Field(default=256, ge=1, le=100_000)
     max_concurrent_encodes: int = Field(default=2, ge=1, le=256)
+    # Articles the served version does not hold (imported since the build) whose bodies and vectors
+    # each worker prepares off the request path, so their lists read no catalog
+    # (recsys/serving/unindexed.py); past it they are read and embedded on a request. 0 = none.
+    unindexed_max_articles: int = Field(default=4096, ge=0, le=1_000_000)
 
     # Ranking and caching (docs/ranking.md): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block

@@ -14,6 +14,10 @@ Both run off the request path:
   `RECSYS_CHANGE_POLL_SECONDS`), and right after every write this process makes (`refresh_live`,
   called by the admin and CMS endpoints before they answer). Requests only read the state the last
   refresh swapped in.
+- Articles the served version does not hold (imported since the build): the change watcher also
+  prepares their bodies and vectors (recsys/serving/unindexed.py) before each wait on the feed, so
+  their lists are made from memory too; a write's own refresh does not wait for that, and a hot swap
+  takes what the previous version prepared and wakes the watcher for the rest.
 - A catalog that cannot be reached (a PostgreSQL server down): lists keep being answered from the
   state in memory, flagged stale in /health and the `recsys_catalog_reachable` metric; the watcher
   tries again every RECONNECT_SECONDS and, once it reaches the catalog, catches up before the flag
@@ -104,6 +108,9 @@ class ServiceState:
     versions_error: str | None = None
     download_refused: str | None = None
     download_error: str | None = None
+    # Set to end the change watcher's wait on the feed early: a hot swap (the new version's articles
+    # to prepare), or the watcher's stop.
+    watcher_wake: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def catalog_unreachable(self, error: RecsysError) -> None:
         """The change watcher could not read the catalog: said once in the log, then in /health."""
@@ -277,7 +284,8 @@ class ServiceState:
         loaded before. The swap is one assignment: a request holds the Recommender it started with.
         Returns whether it swapped, or None when CURRENT moved while it loaded."""
         try:
-            recommender = self.query_side.load(version)
+            # The change watcher prepares its unindexed articles, not the refreshes after writes.
+            recommender = self.query_side.load(version, prepare_on_refresh=False)
         except IndexError_ as exc:
             self.refused_version = version
             if self.recommender is None:
@@ -296,12 +304,15 @@ class ServiceState:
             log.info("index version %s loaded but no longer current; not swapped in", version)
             return None
         previous = self.served_version()
+        if self.recommender is not None:
+            recommender.subjects.adopt(self.recommender.subjects)
         self.recommender = recommender
         # A write that committed while this version loaded refreshed the one it replaces.
         try:
             recommender.refresh()
         except RecsysError as exc:
             log.warning("catalog changes not read after the swap (the change watcher will): %s", exc)
+        self.watcher_wake.set()  # the articles this version lacks: prepared by the watcher
         self.index_error = self.reload_error = self.refused_version = None
         self.metrics.index_articles.set(len(recommender.index.vectors))
         if previous is not None and previous != recommender.index.version:
@@ -427,6 +438,7 @@ class ChangeWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self.state.watcher_wake.set()
         self._thread.join()
 
     def _run(self) -> None:
@@ -455,7 +467,14 @@ class ChangeWatcher:
             self.state.refresh_live()
             self.state.catalog_reached()
         seen = recommender.live.generation
-        if self.feed.wait(seen, self._stop) != seen:
+        wake = self.state.watcher_wake
+        wake.clear()
+        # Off the request path: the articles the version lacks, up to the state read above (a write
+        # committed after it moves the generation past `seen`, so the wait returns at once).
+        recommender.prepare()
+        if self._stop.is_set():
+            return
+        if self.feed.wait(seen, wake) != seen:
             self.state.refresh_live()
 
 

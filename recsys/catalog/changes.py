@@ -12,6 +12,8 @@ Every write bumps the catalog's generation and stamps the rows it touched (recsy
   reader re-reads everything after the generation it holds). `change_feed` picks one by backend.
 - `read_changes` then reads, in one read transaction, the generation, the article rows written
   after the reader's, the keys deleted since, and every pin and block (small tables).
+- `read_unpublished`, once when the reader starts from an index version: the articles that were in
+  the catalog but retracted when the version was built, which no later change brings.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ def read_changes(catalog: Catalog, since: int, *, force: bool = False) -> Catalo
             return None
         rows, deleted = catalog.changed_since(since)
         return CatalogChanges(generation, rows, deleted, pin_map(conn), block_map(conn))
+
+
+def read_unpublished(catalog: Catalog, generation: int) -> list[LeanRow]:
+    """Lean rows of the articles retracted at `generation` and not written since: a version built at
+    that generation does not hold them, and the changes after it do not name them. Read through the
+    status index: retractions are few."""
+    return catalog.lean_rows("WHERE status = 'retracted' AND changed_gen <= ?", (generation,))
 
 
 class ChangeFeed(Protocol):

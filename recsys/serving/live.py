@@ -7,6 +7,11 @@ state's generation (rows edited, retracted or deleted, and every pin and block: 
 recsys/catalog/changes.py), builds the next state, copying the per-row arrays only when an indexed
 article changed, and swaps it in with one assignment.
 
+The state also knows, by key, id and URL, every article of the catalog that the version does not
+hold (imported since the build, or not published when it was built), as lean rows (`Unindexed`): an
+id or URL in neither the snapshot nor that map is a 404 decided from memory. Their bodies and vectors
+are prepared off the request path too (recsys/serving/unindexed.py).
+
 Refreshes run off the request path: in the service, from a watcher that follows the catalog's change
 feed and right after each write the service itself makes (service/state.py); in library use, when
 the caller asks (`Recommender.refresh`), and once when the view is made.
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from recsys.articles import Article, ListedFields
-from recsys.catalog.changes import CatalogChanges, LeanRow, read_changes
+from recsys.catalog.changes import CatalogChanges, LeanRow, read_changes, read_unpublished
 from recsys.catalog.overrides import BlockMap
 from recsys.catalog.store import Catalog
 from recsys.version.snapshot import NO_CODE, Snapshot, epoch_of
@@ -41,6 +46,58 @@ class ChangedRow:
 
 
 @dataclass(frozen=True)
+class UnindexedArticle:
+    """An article of the catalog that the served version does not hold, as the catalog has it now."""
+
+    key: int
+    article: Article  # no body; its status is the catalog's (published or retracted)
+    content_hash: str  # of its title and body: what its vector is prepared under
+
+
+@dataclass(frozen=True)
+class Unindexed:
+    """The catalog's articles the served version does not hold (deleted ones leave), by key, with
+    their ids and URLs. Never modified once published: a refresh that touches it makes a new one."""
+
+    by_key: dict[int, UnindexedArticle] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+    urls: dict[str, int] = field(default_factory=dict)
+
+    def by_id(self, article_id: str) -> UnindexedArticle | None:
+        key = self.ids.get(article_id)
+        return None if key is None else self.by_key[key]
+
+    def by_url(self, url: str) -> UnindexedArticle | None:
+        key = self.urls.get(url)
+        return None if key is None else self.by_key[key]
+
+    def updated(self, rows: list[UnindexedArticle], deleted: list[int]) -> Unindexed:
+        """With `rows` written and `deleted` keys gone; itself when neither touches it."""
+        deleted = [key for key in deleted if key in self.by_key]
+        if not rows and not deleted:
+            return self
+        by_key, ids, urls = dict(self.by_key), dict(self.ids), dict(self.urls)
+
+        def forget(key: int) -> None:
+            old = by_key.pop(key, None)
+            # An id or URL may have moved to another key meanwhile (deleted, then imported again).
+            if old is not None and ids.get(old.article.id) == key:
+                del ids[old.article.id]
+            if old is not None and old.article.url and urls.get(old.article.url) == key:
+                del urls[old.article.url]
+
+        for entry in rows:
+            forget(entry.key)
+            by_key[entry.key] = entry
+            ids[entry.article.id] = entry.key
+            if entry.article.url:
+                urls[entry.article.url] = entry.key
+        for key in deleted:
+            forget(key)
+        return Unindexed(by_key, ids, urls)
+
+
+@dataclass(frozen=True)
 class LiveState:
     generation: int
     alive: np.ndarray  # per row: published now (not retracted, not deleted)
@@ -55,6 +112,7 @@ class LiveState:
     pins: dict[str, tuple[int, ...]] = field(default_factory=dict)  # article id -> pinned keys
     # scope ('' = everywhere, else an article id) -> (blocked key, expiry epoch or inf)
     blocks: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
+    unindexed: Unindexed = field(default_factory=Unindexed)  # articles the version does not hold
 
     def blocked_keys(self, article_id: str | None, now: float) -> list[int]:
         """Keys not to show under `article_id` (a draft: None, global blocks only) at time `now`."""
@@ -91,7 +149,11 @@ class LiveView:
         self.snapshot = snapshot
         # Held by refreshes only (the watcher, a write's own refresh): requests never wait on it.
         self._lock = threading.Lock()
-        self._state = built_state(snapshot)
+        built = built_state(snapshot)
+        # Articles the catalog held unpublished when the version was built: the change feed brings
+        # only what was written after, and a request for one must be answered from memory too.
+        held = read_unpublished(catalog, built.generation)
+        self._state = self._next(built, CatalogChanges(built.generation, held, [], {}, {})) if held else built
         self.refresh(force=True)  # the pins and blocks, even when nothing changed since the build
 
     def current(self) -> LiveState:
@@ -131,15 +193,22 @@ class LiveView:
         snapshot = self.snapshot
         keys = np.array([r["key"] for r in rows] + deleted, dtype=np.int64)
         at = snapshot.rows_of_keys(keys)
+        outside = [
+            _unindexed(record)
+            for row_at, record in zip(at[: len(rows)].tolist(), rows, strict=True)
+            if row_at < 0
+        ]
+        gone = [key for key, row_at in zip(deleted, at[len(rows) :].tolist(), strict=True) if row_at < 0]
+        unindexed = state.unindexed.updated(outside, gone)
         if not (at >= 0).any():
-            return replace(state, generation=generation, pins=pins, blocks=blocks)
+            return replace(state, generation=generation, pins=pins, blocks=blocks, unindexed=unindexed)
         alive, published, sections = state.alive.copy(), state.published.copy(), state.sections.copy()
         authors = state.authors.copy()
         codes = _Codes(dict(state.section_code), dict(state.tag_code), dict(state.author_code))
         changed, urls = dict(state.changed), dict(state.urls)
         for row_at, record in zip(at[: len(rows)].tolist(), rows, strict=True):
             if row_at < 0:
-                continue  # not in this version: never a candidate until the next build
+                continue  # not in this version (`unindexed`): never a candidate until the next build
             entry = _changed_row(record, codes)
             previous = changed.get(row_at)
             if previous is not None and previous.article.url:
@@ -159,7 +228,7 @@ class LiveView:
                 changed[row_at] = ChangedRow(base, "deleted", int(sections[row_at]), (), math.nan)
         return LiveState(
             generation, alive, published, sections, codes.sections, codes.tags, authors, codes.authors,
-            changed, urls, pins, blocks,
+            changed, urls, pins, blocks, unindexed,
         )  # fmt: skip
 
 
@@ -178,19 +247,24 @@ class _Codes:
     authors: dict[str, int]
 
 
-def _changed_row(record: LeanRow, codes: _Codes) -> ChangedRow:
-    tags = tuple(json.loads(record["tags"]))
-    article = Article(
+def _lean_article(record: LeanRow) -> Article:
+    """The article of a lean row (no body)."""
+    return Article(
         id=record["id"],
         url=record["url"],
         title=record["title"],
         section=record["section"],
-        tags=tags,
+        tags=tuple(json.loads(record["tags"])),
         published_at=record["published_at"],
         status=record["status"],
         image_url=record["image_url"],
         author=record["author"],
     )
+
+
+def _changed_row(record: LeanRow, codes: _Codes) -> ChangedRow:
+    article = _lean_article(record)
+    tags = article.tags
     return ChangedRow(
         article=article,
         status=record["status"],
@@ -199,6 +273,10 @@ def _changed_row(record: LeanRow, codes: _Codes) -> ChangedRow:
         published=epoch_of(record["published_at"]),
         author=_code(codes.authors, record["author"]),
     )
+
+
+def _unindexed(record: LeanRow) -> UnindexedArticle:
+    return UnindexedArticle(int(record["key"]), _lean_article(record), record["content_hash"])
 
 
 def _block_times(blocks: BlockMap) -> dict[str, tuple[tuple[int, float], ...]]:

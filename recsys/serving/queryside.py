@@ -45,7 +45,9 @@ class QuerySide:
             expect_recipe=self.recipe.id,
         )
 
-    def recommender(self, loaded: LoadedIndex, clock: Clock = utcnow) -> Recommender:
+    def recommender(
+        self, loaded: LoadedIndex, clock: Clock = utcnow, *, prepare_on_refresh: bool = True
+    ) -> Recommender:
         return Recommender(
             self.catalog,
             loaded,
@@ -56,7 +58,13 @@ class QuerySide:
             search_cap=self.settings.search_cap,
             settings_digest=self.settings_digest,
             encode_slots=self.encode_slots,
+            unindexed_max=self.settings.unindexed_max_articles,
+            prepare_on_refresh=prepare_on_refresh,
         )
 
-    def load(self, version: str | None = None, clock: Clock = utcnow) -> Recommender:
-        return self.recommender(self.load_index(version), clock)
+    def load(
+        self, version: str | None = None, clock: Clock = utcnow, *, prepare_on_refresh: bool = True
+    ) -> Recommender:
+        """A Recommender over `version` (default: the current one). `prepare_on_refresh=False`: its
+        caller prepares the articles the version lacks itself (`Recommender.prepare`)."""
+        return self.recommender(self.load_index(version), clock, prepare_on_refresh=prepare_on_refresh)

@@ -13,9 +13,11 @@ build have no precomputed list and take step 2.
 What the rules read comes from the version's snapshot and the live view of the catalog
 (recsys/serving/live.py): one in-memory state, read once per request. The public queries take that
 state (`state=`) so that a caller that has already read it (the service: for the ETag) answers
-from the same one; without it they read the current one. For a stored article nothing here reads
-the catalog; a draft, an article published since the build, and pins published since the build
-are read from it (and embedded).
+from the same one; without it they read the current one. Nothing here reads the catalog for a
+stored article, nor for an article (or a pin) the version does not hold once its subject is prepared
+(recsys/serving/unindexed.py: its body and vector, made when the state is refreshed); an id or URL
+the state does not know is not found, from memory. A draft is embedded; an article past the
+preparation's bound, or not prepared yet, is read from the catalog (and embedded), as before.
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ from recsys.catalog.store import Catalog, StoredArticle
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, InvalidInput
-from recsys.serving.live import LiveState, LiveView, built_state
+from recsys.serving.live import LiveState, LiveView, UnindexedArticle, built_state
 from recsys.serving.policy import Policy
 from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
 from recsys.serving.ranking import SECONDS_PER_DAY, depth, rank_list
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
+from recsys.serving.unindexed import DEFAULT_LIMIT, PreparedSubjects
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.snapshot import NO_CODE, epoch_of
 from recsys.version.store import LoadedIndex
@@ -114,6 +117,8 @@ class Recommender:
         search_cap: int = DEFAULT_SEARCH_CAP,
         settings_digest: str = "",
         encode_slots: EncodeSlots | None = None,
+        unindexed_max: int = DEFAULT_LIMIT,
+        prepare_on_refresh: bool = True,
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -127,6 +132,14 @@ class Recommender:
         self.settings_digest = settings_digest or repr((self.policy, search_cap))
         self.encode_slots = encode_slots or contextlib.nullcontext()  # None: unbounded (library use)
         self.live = LiveView(catalog, index.snapshot)
+        # The bodies and vectors of articles the version does not hold, made off the request path.
+        # The embedding cache is read under the model that embeds here (the version's, as loading
+        # checks), or that built the version when none is loaded.
+        model = encoder.name if encoder is not None else index.manifest.model
+        self.subjects = PreparedSubjects(catalog, encoder, recipe, model=model, limit=unindexed_max)
+        # False where another thread calls `prepare` (the service's change watcher): then a write's
+        # own refresh does not wait on the encoder.
+        self.prepare_on_refresh = prepare_on_refresh
         # Articles published after the build are embedded on their first view; a popular new story
         # is viewed often before the next build, so its vector is kept (by key and content hash).
         self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
@@ -180,9 +193,19 @@ class Recommender:
         return self.live.current() if state is None else state
 
     def refresh(self) -> LiveState:
-        """Follow what changed in the catalog since the live state was read (library use: the service
-        refreshes from its watcher and after its own writes)."""
-        return self.live.refresh()
+        """Follow what changed in the catalog since the live state was read, and prepare the articles
+        it holds that the version does not, unless another thread does (library use: the service
+        refreshes from its watcher and after its own writes, and prepares from its watcher)."""
+        state = self.live.refresh()
+        if self.prepare_on_refresh:
+            self.prepare(state)
+        return state
+
+    def prepare(self, state: LiveState | None = None) -> int:
+        """Read and embed, off the request path, the articles `state` holds that the version does
+        not, so that their lists are made from memory; returns how many were prepared now. A
+        catalog or encoder that refuses is logged and tried again at the next call."""
+        return self.subjects.prepare(self.state(state).unindexed)
 
     # -- the public queries ----------------------------------------------------------------------
 
@@ -246,35 +269,42 @@ class Recommender:
     # -- existence and time ---------------------------------------------------------------------------
 
     def has_article(self, article_id: str, *, state: LiveState | None = None) -> bool:
-        try:
-            self._subject_row_or_stored(self.state(state), article_id)
-        except ArticleNotFound:
-            return False
-        return True
+        return self._row_or_unindexed(self.state(state), article_id) is not None
 
     def in_memory(
         self, article_id: str | None = None, *, url: str | None = None, state: LiveState | None = None
     ) -> bool:
         """Whether the lists of this article (by id or URL) are made from memory alone: it is in the
-        served version, and so are its pins. Otherwise making them may read the catalog and run the
-        encoder (an article or pin published since the build)."""
+        served version or prepared, and so are its pins (an unknown one is not found, from memory).
+        Otherwise making them may read the catalog and run the encoder (an article or pin published
+        since the build and not prepared)."""
         state = self.state(state)
-        row = self.snapshot.by_id.row(article_id) if article_id is not None else None
         if url is not None:
             row = self._row_of_url(state, url)
-        if row is None:
-            return False
-        pins = state.pins.get(self.snapshot.ids[row], ())
-        return not pins or bool((self.snapshot.rows_of_keys(np.array(pins, dtype=np.int64)) >= 0).all())
+            entry = state.unindexed.by_url(url) if row is None else None
+        else:
+            found = self._row_or_unindexed(state, article_id) if article_id is not None else None
+            row, entry = (found, None) if isinstance(found, int) else (None, found)
+        if row is not None:
+            subject_id = self.snapshot.ids[row]
+        elif entry is not None:
+            if self.subjects.get(entry) is None:
+                return False
+            subject_id = entry.article.id
+        else:
+            return True  # not found: decided from memory
+        pins = state.pins.get(subject_id, ())
+        if not pins:
+            return True
+        rows = self.snapshot.rows_of_keys(np.array(pins, dtype=np.int64))
+        return all(
+            row >= 0 or (e := state.unindexed.by_key.get(key)) is None or self.subjects.get(e) is not None
+            for key, row in zip(pins, rows.tolist(), strict=True)
+        )
 
     def has_url(self, url: str, *, state: LiveState | None = None) -> bool:
-        if self._row_of_url(self.state(state), url) is not None:
-            return True
-        try:
-            self.catalog.get_by_url(url)  # published since the build, or a URL that moved
-        except ArticleNotFound:
-            return False
-        return True
+        state = self.state(state)
+        return self._row_of_url(state, url) is not None or state.unindexed.by_url(url) is not None
 
     def next_change(self, state: LiveState, now: float) -> float:
         """The first moment after `now` at which time alone changes some list under `state`: a block
@@ -293,17 +323,21 @@ class Recommender:
 
     # -- the subject ---------------------------------------------------------------------------------
 
-    def _subject_row_or_stored(self, state: LiveState, article_id: str) -> int | StoredArticle:
+    def _row_or_unindexed(self, state: LiveState, article_id: str) -> int | UnindexedArticle | None:
+        """The article's row in the version, or its entry among the articles the version does not
+        hold; None when the state knows neither: not found, decided from memory (an unknown id
+        costs no catalog read)."""
         row = self.snapshot.by_id.row(article_id)
         if row is not None:
             changed = state.changed.get(row)
-            if changed is not None and changed.status == "deleted":
-                raise ArticleNotFound(article_id)
-            return row
-        return self.catalog.get(article_id)
+            if changed is None or changed.status != "deleted":
+                return row
+        return state.unindexed.by_id(article_id)  # imported since the build (again, if deleted)
 
     def _subject_by_id(self, state: LiveState, article_id: str) -> tuple[LiveState, Subject, int | None]:
-        found = self._subject_row_or_stored(state, article_id)
+        found = self._row_or_unindexed(state, article_id)
+        if found is None:
+            raise ArticleNotFound(article_id)
         if isinstance(found, int):
             return self._indexed_subject(state, found)
         return state, self._unindexed_subject(found), None
@@ -312,7 +346,10 @@ class Recommender:
         row = self._row_of_url(state, url)
         if row is not None:
             return self._indexed_subject(state, row)
-        return state, self._unindexed_subject(self.catalog.get_by_url(url)), None
+        entry = state.unindexed.by_url(url)
+        if entry is None:
+            raise ArticleNotFound(url)
+        return state, self._unindexed_subject(entry), None
 
     def _row_of_url(self, state: LiveState, url: str) -> int | None:
         """The served version's row of the article at `url` under `state`; None when the version
@@ -340,12 +377,19 @@ class Recommender:
         subject = Subject(vector=vector, article=self.live.article(state, row), key=key, anchor=anchor)
         return state, subject, row
 
-    def _unindexed_subject(self, stored: StoredArticle) -> Subject:
-        moment = epoch_of(stored.article.published_at)
+    def _unindexed_subject(self, entry: UnindexedArticle) -> Subject:
+        prepared = self.subjects.get(entry)
+        if prepared is not None:
+            # As the state has it, with the body read when it was prepared (same content hash).
+            key, article, vector = entry.key, replace(entry.article, body=prepared.body), prepared.vector
+        else:
+            # Past the preparation's bound, or not prepared yet: read and embed it now, as before
+            # preparation existed (this path waits on the catalog, and on the encoder's slots).
+            stored = self.catalog.get(entry.article.id)
+            key, article, vector = stored.key, stored.article, self.query_vector(stored)
+        moment = epoch_of(article.published_at)
         anchor = datetime.fromtimestamp(moment, UTC) if moment == moment else self.clock()
-        return Subject(
-            vector=self.query_vector(stored), article=stored.article, key=stored.key, anchor=anchor
-        )
+        return Subject(vector=vector, article=article, key=key, anchor=anchor)
 
     def _request(self, found: tuple[LiveState, Subject, int | None], query: RelatedQuery) -> _Request:
         state, subject, row = found
@@ -559,22 +603,44 @@ class Recommender:
         by_key = {c.key: c for c in self._candidates(request, rows[allowed])}
         outside = [int(k) for k, r in zip(keys, rows.tolist(), strict=True) if r < 0]
         if outside:
-            # Pinned articles published after the build: checked one by one, embedded on the fly.
-            for key, stored in self.catalog.by_keys(outside).items():
+            # Pinned articles published after the build: checked one by one; their vectors prepared,
+            # else (past the bound, not prepared yet) read from the catalog and embedded on the fly.
+            for key, article, vector in self._outside_pins(request.state, outside):
                 if key in request.page.keys or np.isin(key, request.rules.excluded):
                     continue
-                if stored.id in request.query.exclude or stored.article.url in request.query.exclude:
+                if article.id in request.query.exclude or article.url in request.query.exclude:
                     continue
-                if request.rules.allows(stored.article, key, stored.status):
-                    vector = self.query_vector(stored)
-                    source = ArticleAsSource(stored.article)
-                    when = epoch_of(stored.article.published_at)
+                if request.rules.allows(article, key, article.status or "published"):
+                    vector = vector() if callable(vector) else vector
+                    source = ArticleAsSource(article)
+                    when = epoch_of(article.published_at)
                     # Not in the version, so in no lexical list: its relevance is its cosine's share.
                     relevance = float(
                         self.policy.relevance(np.float64(vector @ subject.vector), np.float64(0.0))
                     )
                     by_key[key] = Candidate(key, vector, relevance, when, 0, source)
         return [by_key[k] for k in keys if k in by_key]
+
+    def _outside_pins(
+        self, state: LiveState, keys: list[int]
+    ) -> list[tuple[int, Article, np.ndarray | Callable[[], np.ndarray]]]:
+        """Pinned articles the version does not hold, with their vectors (or how to make one), as
+        `state` has them; a key the state does not know is deleted."""
+        found: list[tuple[int, Article, np.ndarray | Callable[[], np.ndarray]]] = []
+        unprepared = []
+        for key in keys:
+            entry = state.unindexed.by_key.get(key)
+            if entry is None:
+                continue
+            prepared = self.subjects.get(entry)
+            if prepared is None:
+                unprepared.append(key)
+            else:
+                found.append((key, entry.article, prepared.vector))
+        if unprepared:
+            for key, stored in self.catalog.by_keys(unprepared).items():
+                found.append((key, stored.article, functools.partial(self.query_vector, stored)))
+        return found
 
     # -- final lists (ranked at build time, recsys/version/lists.py) ------------------------------
 

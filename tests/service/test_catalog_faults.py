@@ -8,6 +8,8 @@
   metric say the catalog is unreachable; writes are 503 with Retry-After; once the server is back the
   watcher reconnects and catches up, on a write committed before it was listening again, and the write
   acknowledged before the kill is in the catalog.
+- An article imported before the kill and not built yet is listed from memory (the watcher prepared
+  it), and an unknown id or URL answers 404 from memory.
 - A service started while the server is down says so in one log line and waits; it starts once the
   server answers.
 
@@ -153,6 +155,49 @@ def test_a_killed_server_leaves_lists_answered_from_memory_and_writes_refused_un
         catalog.dispose()
     # Writes work again.
     assert client.post("/admin/articles/harbour-2/retract", headers=KEY).status_code == 200
+
+
+LATE = {
+    "title": "Ferry Dock Tide",
+    "body": "harbour ferry dock tide pier crane late",
+    "url": "https://news.example/harbour/late",
+    "section": "harbour",
+    "published_at": "2026-03-20T08:00:00Z",
+}
+
+
+def test_an_article_imported_before_the_kill_and_not_built_is_listed_and_an_unknown_id_is_404(
+    settings: Settings, built: Catalog, make_client: ClientFactory, own_postgres: PostgresServer
+) -> None:
+    """The version does not hold the new article: the watcher prepared it (body and vector) from the
+    catalog before the kill, so its lists need no catalog; an id or URL nobody knows is not found,
+    from memory. No response cache: every answer is made during the outage."""
+    client = make_client(api_key="s3cret", reload_interval=0, response_cache_size=0)
+    _until("the change watcher listens", lambda: _listening(own_postgres))
+    assert client.put("/admin/articles/harbour-late", json=LATE, headers=KEY).status_code == 201
+    recommender = client.app.state.recsys.serving()  # type: ignore[attr-defined]
+    _until("the watcher prepared it", lambda: recommender.in_memory("harbour-late"))
+    listed = _ids(client, "harbour-late")
+    blocks = client.get("/related", params={"url": LATE["url"]}).json()
+    assert listed and blocks["related"]["items"]
+
+    own_postgres.kill()
+    _until(
+        "/health says the catalog is unreachable",
+        lambda: not client.get("/health").json()["catalog_reachable"],
+    )
+    for _ in range(3):
+        assert _ids(client, "harbour-late") == listed
+        assert client.get("/related", params={"url": LATE["url"]}).json() == blocks
+        for path, params in (
+            ("/articles/no-such-story/related", {}),
+            ("/articles/no-such-story/blocks", {}),
+            ("/related", {"url": "https://news.example/no/such/story"}),
+        ):
+            missing = client.get(path, params=params)
+            assert missing.status_code == 404 and missing.json()["error"] == "not_found", (path, missing.text)
+    own_postgres.resume()
+    _until("/health says the catalog is reachable", lambda: client.get("/health").json()["catalog_reachable"])
 
 
 def test_a_service_started_while_the_server_is_down_says_so_once_and_starts_when_it_is_back(

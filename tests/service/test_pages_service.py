@@ -289,15 +289,18 @@ def test_the_response_cache_can_be_turned_off(
 
 
 def test_lists_that_may_run_the_encoder_are_made_off_the_event_loop(
-    client: TestClient, built: Catalog
+    built: Catalog, make_client: ClientFactory
 ) -> None:
-    """An article (or a pin) published since the build needs the encoder: its lists are made in the
-    thread pool, so no other request waits for the model; an indexed article's are made in memory."""
+    """An article (or a pin) published since the build and not prepared in memory (here none is: a
+    bound of 0) needs the encoder: its lists are made in the thread pool, so no other request waits
+    for the model; an indexed article's are made in memory."""
+    client = make_client(unindexed_max_articles=0)
     recommender = client.app.state.recsys.recommender  # type: ignore[attr-defined]
     assert recommender.in_memory("harbour-0") and recommender.in_memory(url="https://news.example/harbour/0")
     import_file(
         built, write_jsonl(built.path.parent / "n.jsonl", [{"id": "harbour-new", "title": "Harbour ferry"}])
     )
+    _seen(client)
     assert not recommender.in_memory("harbour-new")
     assert client.get("/articles/harbour-new/related").status_code == 200
     from recsys.catalog.overrides import Overrides

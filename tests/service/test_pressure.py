@@ -22,7 +22,7 @@ from recsys.serving.query import RelatedQuery
 from recsys.settings import Settings
 from service.app import create_app
 from tests.fakes import FakeEncoder, write_jsonl
-from tests.helpers import DRAFT, WAIT, HeldEncoder, held_drafts
+from tests.helpers import DRAFT, WAIT, HeldEncoder, held_drafts, until
 
 
 def _app(settings: Settings, encoder: FakeEncoder, **overrides: object) -> TestClient:
@@ -67,7 +67,8 @@ def test_an_article_not_yet_indexed_gets_429_when_the_encoder_is_busy(
 ) -> None:
     late = {"id": "late-1", "url": "https://news.example/late/1", "title": "harbour ferry crane news"}
     import_file(built, write_jsonl(tmp_path / "late.jsonl", [late]))
-    with _app(settings, encoder, max_concurrent_encodes=1) as client:
+    # Not prepared off the request path (no room for it): embedded on the request, as before.
+    with _app(settings, encoder, max_concurrent_encodes=1, unindexed_max_articles=0) as client:
         slots = client.app.state.recsys.query_side.encode_slots  # type: ignore[attr-defined]
         with slots:  # what a draft being encoded holds
             for path in ("/articles/late-1/related", "/articles/late-1/blocks"):
@@ -75,6 +76,20 @@ def test_an_article_not_yet_indexed_gets_429_when_the_encoder_is_busy(
                 assert busy.status_code == 429 and busy.json()["error"] == "encoder_busy", busy.text
             assert client.get("/related", params={"url": late["url"]}).status_code == 429
         assert client.get("/articles/late-1/related").status_code == 200
+
+
+def test_an_article_not_yet_indexed_but_prepared_needs_no_encoder_slot(
+    settings: Settings, built: Catalog, encoder: FakeEncoder, tmp_path: Path
+) -> None:
+    late = {"id": "late-1", "url": "https://news.example/late/1", "title": "harbour ferry crane news"}
+    import_file(built, write_jsonl(tmp_path / "late.jsonl", [late]))
+    with _app(settings, encoder, max_concurrent_encodes=1) as client:
+        state = client.app.state.recsys  # type: ignore[attr-defined]
+        until("the watcher prepared it", lambda: state.serving().in_memory("late-1"), WAIT)
+        with state.query_side.encode_slots:
+            for path in ("/articles/late-1/related", "/articles/late-1/blocks"):
+                assert client.get(path).status_code == 200
+            assert client.get("/related", params={"url": late["url"]}).status_code == 200
 
 
 def test_the_bound_is_shared_by_every_version_the_query_side_loads(

@@ -64,6 +64,8 @@ def test_ids_with_slashes_and_spaces(client: TestClient, built: Catalog, tmp_pat
             tmp_path / "odd.jsonl", [{"id": "2026/03/ferry dock", "title": "harbour ferry dock tide"}]
         ),
     )
+    # Imported elsewhere: known to requests once the change watcher has refreshed (they read no catalog).
+    client.app.state.recsys.refresh_live()  # type: ignore[attr-defined]
     response = client.get("/articles/2026%2F03%2Fferry%20dock/related", params={"limit": 3})
     assert response.status_code == 200
     assert {topic_of(i["id"]) for i in response.json()["items"]} == {"harbour"}

@@ -37,6 +37,7 @@ from recsys.serving.live import LiveState, built_state
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
 from recsys.serving.types import RankedList
+from recsys.serving.unindexed import PreparedSubjects
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder
 from tests.reference import ReferenceRecommender, summary
@@ -260,6 +261,27 @@ def test_reserves_and_capped_candidates_agree(capped_world: World, data: st.Data
     _same(capped_world, article_id, query)
 
 
+def test_articles_the_version_lacks_agree_prepared_or_read_on_the_request(fake_world: World) -> None:
+    """late-5 and late-120, imported since the build, are prepared in memory when the state is
+    refreshed; with nothing prepared (a bound of 0) a request reads and embeds them, as before
+    preparation existed. Both ways agree with the reference."""
+    fast = fake_world.fast
+    state = fast.live.current()
+    late = [state.unindexed.by_id(i) for i in ("late-5", "late-120")]
+    assert all(e is not None and fast.subjects.get(e) is not None for e in late)
+    unprepared = copy.copy(fast)
+    unprepared.subjects = PreparedSubjects(fast.catalog, fast.encoder, fast.recipe, model="", limit=0)
+    unprepared.prepare()
+    assert len(unprepared.subjects) == 0 and not unprepared.in_memory("late-5")
+    for world in (fake_world, replace(fake_world, fast=unprepared)):
+        for article_id in ("late-5", "late-120"):
+            for query in (
+                RelatedQuery(limit=10, section_limit=5),
+                RelatedQuery(limit=4, exclude=("late-120",)),
+            ):
+                _same(world, article_id, query)
+
+
 def test_every_article_agrees_under_a_low_cap(capped_world: World) -> None:
     for article_id in capped_world.ids:
         _same(capped_world, article_id, RelatedQuery(limit=10, section_limit=5))
@@ -442,7 +464,9 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
     deletions, edits (a new section, a date moved into the future: scheduled), imports (articles the
     version does not hold), pins (to stored and imported articles) and blocks with and without expiry."""
     fast = world.fast
-    base = built_state(fast.snapshot)
+    # What a refresh keeps whatever else changed: the articles the version does not hold (late-5 and
+    # late-120, imported since the build), known to the state and prepared.
+    base = replace(built_state(fast.snapshot), unindexed=fast.live.current().unindexed)
     snapshot = fast.snapshot
     n = len(snapshot)
     records: list[dict[str, object]] = []
@@ -469,7 +493,8 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
     for i in range(draw(st.integers(0, 2))):
         records.append(
             {"key": imported + i, "id": f"new-{i}", "url": None, "title": "new", "section": None,
-             "tags": "[]", "published_at": None, "status": "published", "image_url": None, "author": None}
+             "tags": "[]", "published_at": None, "status": "published", "image_url": None, "author": None,
+             "content_hash": f"new-{i}"}
         )  # fmt: skip
     keys = st.sampled_from([int(k) for k in snapshot.keys[:: max(1, n // 60)]])
     pins = {
