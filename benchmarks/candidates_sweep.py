@@ -150,8 +150,10 @@ def main(argv: list[str] | None = None) -> None:
     corpus = EvalCorpus.from_index(side.catalog, base.index.vectors)
     pairs = args.input[0].parent / "pairs.tsv"
     graded = read_pairs(pairs) if pairs.is_file() else None
-    truth = make_truth(corpus, args.relevance, tag_prefix=args.tag_prefix, graded=graded)
-    ids = {r.id for path in args.input for _, r in read_articles(path) if isinstance(r, Article)}
+    records = [r for path in args.input for _, r in read_articles(path) if isinstance(r, Article)]
+    stories = {r.id: r.extra["story"] for r in records if isinstance(r.extra.get("story"), str)}
+    truth = make_truth(corpus, args.relevance, tag_prefix=args.tag_prefix, graded=graded, stories=stories)
+    ids = {r.id for r in records}
     queries = choose_queries(truth, ids, sample=args.sample, seed=args.seed)
     methods: list[Method] = list(make_methods(args.baselines.split(","), corpus, base, seed=args.seed))
     for spec in args.variant:

@@ -42,8 +42,9 @@ def evaluate(
     relevance: Annotated[
         str,
         typer.Option(
-            help="auto|related|section|tags|story: what counts as relevant (auto: curated links; story: "
-            "the same `story` field of the input records, e.g. wcep2025)"
+            help="auto|related|section|tags|story|long-story: what counts as relevant (auto: curated "
+            "links; story: the same `story` field of the input records, e.g. wcep2025; long-story: the "
+            "same story more than 60 days away, in stories spanning more than 120 days)"
         ),
     ] = "auto",
     tag_prefix: Annotated[str, typer.Option(help="with --relevance tags: only tags with this prefix")] = "",

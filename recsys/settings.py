@@ -153,6 +153,16 @@ class Settings(BaseSettings):
     # (1 - w + w * 0.5 ** (|days between item and article| / half-life)).
     time_prior_weight: float = Field(default=0.3, ge=0, le=1)
     time_prior_half_life_days: float = Field(default=30.0, gt=0, le=36_500)
+    # Its long tail (docs/ranking-candidates.md, "Stories that run for months"): decay =
+    # (1 - s) * 0.5 ** (days / half-life) + s * 0.5 ** (days / long half-life); 0 = no tail.
+    time_prior_long_share: float = Field(default=0.0, ge=0, le=1)
+    time_prior_long_half_life_days: float = Field(default=365.0, gt=0, le=36_500)
+    # An undated item under a dated article is scored as if this many days away; 0 = as if of the
+    # article's own day (its relevance unchanged, as before issue 22). A year: such an item neither
+    # wins (undated 2004 wire copy over last autumn's developments) nor vanishes (it keeps what an
+    # item a year away keeps). A fully undated corpus is unchanged either way (the prior needs a
+    # dated article).
+    time_prior_undated_days: float = Field(default=365.0, ge=0, le=36_500)
     # Index types and the index lifecycle
     hnsw_m: int = Field(default=32, ge=4, le=256)  # links per node: memory and recall grow with it
     hnsw_ef_construction: int = Field(default=80, ge=8, le=4096)

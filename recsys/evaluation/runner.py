@@ -20,7 +20,8 @@ from recsys.evaluation.corpus import EvalCorpus
 from recsys.evaluation.metrics import measure, pair_correlation
 from recsys.evaluation.report import Evaluation, MethodResult
 from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, analyse
-from recsys.evaluation.truth import CuratedTruth, ProxyTruth, Truth
+from recsys.evaluation.truth import CuratedTruth, LongStoryTruth, ProxyTruth, Truth
+from recsys.serving.query import MAX_LIMIT
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
 
@@ -54,10 +55,14 @@ def score_method(
     for query_id in query_ids:
         query = corpus.get(query_id)
         itself = {query_id, *copies.others(query_id)}
+        # What the truth sets aside (a long story's nearer items) leaves the list like the article
+        # itself: the method is asked for as many more, up to what one request may ask.
+        aside = {a for i in truth.ignored(query_id) for a in (i, *copies.others(i))} - itself
         started = clock()
-        found = method.recommend(query, depth + len(itself) - 1)
+        found = method.recommend(query, min(depth + len(itself) - 1 + len(aside), MAX_LIMIT))
         latencies.append((clock() - started) * 1000.0)
-        lists[query_id] = [i for i in found if i in corpus.row_of and i not in itself][:depth]
+        left_out = itself | aside
+        lists[query_id] = [i for i in found if i in corpus.row_of and i not in left_out][:depth]
     return measure(
         method.name, lists, latencies, corpus, truth, ks=ks, dup_threshold=dup_threshold, copies=copies
     )
@@ -118,4 +123,6 @@ def run(
 
 
 def _same_story(truth: Truth) -> bool:
-    return isinstance(truth, CuratedTruth) or (isinstance(truth, ProxyTruth) and truth.kind == "story")
+    return isinstance(truth, CuratedTruth | LongStoryTruth) or (
+        isinstance(truth, ProxyTruth) and truth.kind == "story"
+    )

@@ -11,7 +11,12 @@ In order of preference:
   precision and nDCG there;
 * `story`: the same `story` label in the input records (wcep2025's editor story header). Unlike its
   `related` links, capped at the 20 items nearest in time, a label covers the whole story however
-  long it runs, so it does not favour lists that stay close in time.
+  long it runs, so it does not favour lists that stay close in time;
+* `long-story`: the long-tail subset of the story labels (`LongStoryTruth`). Queries are the items of
+  stories spanning more than `LONG_STORY_SPAN_DAYS`; relevant are the items of the same story more than
+  `LONG_STORY_GAP_DAYS` away from the query; the story's nearer items are set aside (left out of
+  every list, which is asked for as many more items), so a list is judged on what it finds months
+  away, among whatever else the catalog holds (a haystack of older look-alikes, say).
 
 Every method is judged on the same query articles (`choose_queries`: a seeded sample when there are
 many).
@@ -25,13 +30,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, Protocol
 
+from recsys.articles import parse_timestamp
 from recsys.errors import InvalidInput
 from recsys.evaluation.corpus import EvalCorpus
 
-Relevance = Literal["auto", "related", "section", "tags", "story"]
-RELEVANCE_MODES: tuple[str, ...] = ("auto", "related", "section", "tags", "story")
+Relevance = Literal["auto", "related", "section", "tags", "story", "long-story"]
+RELEVANCE_MODES: tuple[str, ...] = ("auto", "related", "section", "tags", "story", "long-story")
 # wcep2025's label for an item the editors filed under no story: a cluster of one, never relevant.
 SINGLETON_STORY = "singleton:"
+# The long-story set (issue 22): stories running for more than four months, judged on their items
+# more than two months from the query, where a short time prior can no longer tell them from years.
+LONG_STORY_SPAN_DAYS = 120.0
+LONG_STORY_GAP_DAYS = 60.0
+_SECONDS_PER_DAY = 86_400.0
 
 
 class Truth(Protocol):
@@ -49,6 +60,10 @@ class Truth(Protocol):
     def ideal(self, query_id: str, k: int) -> list[float]: ...
 
     def count(self, query_id: str) -> int: ...
+
+    def ignored(self, query_id: str) -> frozenset[str]:
+        """Articles neither relevant nor irrelevant for the query: left out of its lists."""
+        ...
 
 
 class CuratedTruth:
@@ -85,6 +100,9 @@ class CuratedTruth:
 
     def count(self, query_id: str) -> int:
         return len(self._relevant.get(query_id, ()))
+
+    def ignored(self, query_id: str) -> frozenset[str]:
+        return frozenset()
 
 
 class ProxyTruth:
@@ -142,6 +160,66 @@ class ProxyTruth:
     def count(self, query_id: str) -> int:
         return self._counts.get(query_id, 0)
 
+    def ignored(self, query_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+class LongStoryTruth:
+    """Same story, months away: for an item of a story spanning more than `span_days`, its story's
+    items more than `gap_days` away (either side) are relevant, the nearer ones set aside. Undated
+    items belong to no long story."""
+
+    def __init__(
+        self,
+        corpus: EvalCorpus,
+        stories: dict[str, str],
+        *,
+        span_days: float = LONG_STORY_SPAN_DAYS,
+        gap_days: float = LONG_STORY_GAP_DAYS,
+    ) -> None:
+        members: dict[str, list[tuple[float, str]]] = {}
+        for stored in corpus.articles:
+            story = stories.get(stored.id)
+            moment = stored.article.published_at
+            if story and not story.startswith(SINGLETON_STORY) and moment:
+                days = parse_timestamp(moment).timestamp() / _SECONDS_PER_DAY
+                members.setdefault(story, []).append((days, stored.id))
+        self._relevant: dict[str, frozenset[str]] = {}
+        self._ignored: dict[str, frozenset[str]] = {}
+        for items in members.values():
+            times = [days for days, _ in items]
+            if max(times) - min(times) <= span_days:
+                continue
+            for days, article_id in items:
+                far = frozenset(other for t, other in items if abs(t - days) > gap_days)
+                if far:
+                    self._relevant[article_id] = far
+                    self._ignored[article_id] = frozenset(
+                        other for t, other in items if abs(t - days) <= gap_days and other != article_id
+                    )
+        self.description = (
+            f"long stories: same `story` label more than {gap_days:g} days away, in stories spanning "
+            f"more than {span_days:g} days (the story's nearer items set aside)"
+        )
+
+    def queries(self) -> list[str]:
+        return sorted(self._relevant)
+
+    def gain(self, query_id: str, candidate_id: str) -> float:
+        return 1.0 if candidate_id in self._relevant.get(query_id, ()) else 0.0
+
+    def is_relevant(self, query_id: str, candidate_id: str) -> bool:
+        return candidate_id in self._relevant.get(query_id, ())
+
+    def ideal(self, query_id: str, k: int) -> list[float]:
+        return [1.0] * min(k, len(self._relevant.get(query_id, ())))
+
+    def count(self, query_id: str) -> int:
+        return len(self._relevant.get(query_id, ()))
+
+    def ignored(self, query_id: str) -> frozenset[str]:
+        return self._ignored.get(query_id, frozenset())
+
 
 def read_pairs(path: Path) -> dict[tuple[str, str], float]:
     """Graded pairs from a TSV with a header: id1, id2, rating (1 = same story .. 4 = unrelated).
@@ -177,9 +255,19 @@ def make_truth(
     labels only when asked (`stories`: the `story` field of the input records, by article id)."""
     if relevance not in RELEVANCE_MODES:
         raise InvalidInput(f"unknown relevance {relevance!r} (expected one of {', '.join(RELEVANCE_MODES)})")
-    if relevance == "story":
+    if relevance in ("story", "long-story"):
         if not stories:
-            raise InvalidInput("--relevance story needs a `story` field in the input records; none has one")
+            raise InvalidInput(
+                f"--relevance {relevance} needs a `story` field in the input records; none has one"
+            )
+        if relevance == "long-story":
+            long = LongStoryTruth(corpus, stories)
+            if not long.queries():
+                raise InvalidInput(
+                    f"no story spans more than {LONG_STORY_SPAN_DAYS:g} days with items more than "
+                    f"{LONG_STORY_GAP_DAYS:g} days apart: nothing to judge against"
+                )
+            return long
         by_story = ProxyTruth(corpus, "story", stories=stories)
         if not by_story.queries():
             raise InvalidInput("no two indexed articles share a `story` label: nothing to judge against")

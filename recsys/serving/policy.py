@@ -38,6 +38,13 @@ class Policy:
     # Shape of the decay: 0.5 ** ((gap / half-life) ** exponent). 1: exponential in the gap; 2: a
     # Gaussian, nearly flat within the half-life and steep past it.
     time_prior_exponent: float = 1.0
+    # The prior's long tail (issue 22): this share of its decay halves every
+    # time_prior_long_half_life_days instead (0: none), so months still rank above years.
+    time_prior_long_share: float = 0.0
+    time_prior_long_half_life_days: float = 365.0
+    # An undated candidate under a dated article is scored as if this many days away (0: as if of
+    # the article's own day, relevance unchanged).
+    time_prior_undated_days: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -55,6 +62,9 @@ class Policy:
             fusion_weight=settings.fusion_weight if settings.fusion == "blend" else 0.0,
             time_prior_weight=settings.time_prior_weight,
             time_prior_half_life_days=settings.time_prior_half_life_days,
+            time_prior_long_share=settings.time_prior_long_share,
+            time_prior_long_half_life_days=settings.time_prior_long_half_life_days,
+            time_prior_undated_days=settings.time_prior_undated_days,
         )
 
     def relevance(self, cosine: Any, lexical: Any) -> Any:

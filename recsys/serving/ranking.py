@@ -6,7 +6,7 @@
 2. pins: the editor's picks for the article, first and in their order (still under the hard rules);
 3. scoring: relevance (cosine, blended with the normalised BM25 match: `Policy.relevance`), blended
    with a freshness decay when freshness is on, or else, for a dated article, weighted by the time
-   prior (a long two-sided decay around the article's date);
+   prior (a two-sided decay around the article's date, with a long tail: `prior_decay`);
 4. near-duplicate collapse (recsys/serving/dedup.py): best-first, a candidate that duplicates the article,
    something already on the page or a better candidate is dropped and counted;
 5. diversity: maximal marginal relevance (recsys/serving/diversity.py) over a pool of the best candidates
@@ -54,6 +54,23 @@ def freshness(moment: float, anchor: float, half_life_days: float, exponent: flo
         return 0.0
     gap_days = abs(moment - anchor) / SECONDS_PER_DAY
     return float(0.5 ** ((gap_days / half_life_days) ** exponent))  # x ** 1.0 is x exactly
+
+
+def prior_decay(
+    gap_days: float,
+    half_life: float,
+    exponent: float = 1.0,
+    long_share: float = 0.0,
+    long_half_life: float = 1.0,
+) -> float:
+    """The time prior's decay at `gap_days` from the article: 1 at 0, towards 0 far away. A short
+    component, 0.5 ** ((gap / half_life) ** exponent), and a long tail, 0.5 ** (gap / long_half_life),
+    mixed (1 - long_share) : long_share, so that months still rank above years where the short one
+    is already near 0 (issue 22). long_share 0 is the short component alone, bit for bit."""
+    short = 0.5 ** ((gap_days / half_life) ** exponent)  # x ** 1.0 is x exactly
+    if long_share == 0.0:
+        return float(short)
+    return float((1.0 - long_share) * short + long_share * 0.5 ** (gap_days / long_half_life))
 
 
 def pool_for(limit: int) -> int:
@@ -178,6 +195,11 @@ class _Scores:
     prior: float  # the time prior's weight (0: off)
     prior_half_life: float
     prior_exponent: float
+    prior_long_share: float
+    prior_long_half_life: float
+    # An undated candidate under a dated article: scored as if this many days away (0: its relevance
+    # unchanged, as if of the article's own day).
+    undated_days: float
     band: float  # relevance from which a candidate is a close match the prior may re-order
     additive: bool
 
@@ -205,16 +227,29 @@ class _Scores:
             prior=prior,
             prior_half_life=policy.time_prior_half_life_days,
             prior_exponent=policy.time_prior_exponent,
+            prior_long_share=policy.time_prior_long_share,
+            prior_long_half_life=policy.time_prior_long_half_life_days,
+            undated_days=policy.time_prior_undated_days,
             band=band,
             additive=bool(policy.time_prior_additive),
         )
 
     def __call__(self, candidate: Candidate) -> float:
         prior = self.prior
-        if prior and not math.isnan(candidate.published):
+        undated = math.isnan(candidate.published)
+        if prior and not (undated and self.undated_days == 0.0):
             decay = 0.0  # a weaker candidate than the close matches: the prior's floor
             if candidate.similarity >= self.band:
-                decay = freshness(candidate.published, self.anchor, self.prior_half_life, self.prior_exponent)
+                gap = (
+                    self.undated_days if undated else abs(candidate.published - self.anchor) / SECONDS_PER_DAY
+                )
+                decay = prior_decay(
+                    gap,
+                    self.prior_half_life,
+                    self.prior_exponent,
+                    self.prior_long_share,
+                    self.prior_long_half_life,
+                )
             if self.additive:
                 return candidate.similarity - prior * (1.0 - decay)
             return candidate.similarity * (1.0 - prior + prior * decay)

@@ -20,7 +20,7 @@ from recsys.serving.dedup import DuplicateRule, normalise_title, title_similarit
 from recsys.serving.diversity import mmr_order
 from recsys.serving.policy import Policy
 from recsys.serving.query import RelatedQuery, encode_cursor
-from recsys.serving.ranking import rank_list
+from recsys.serving.ranking import prior_decay, rank_list
 from recsys.serving.recommend import Recommender
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, Subject
@@ -404,3 +404,58 @@ def test_an_additive_time_prior_moves_weak_candidates_as_much_as_strong_ones() -
     # penalty of 0.3 in cosine units puts it last (0.20).
     assert scores(False) == [(1, 0.35), (2, 0.3)]
     assert scores(True) == [(2, 0.3), (1, 0.2)]
+
+
+def test_a_long_tailed_time_prior_tells_months_from_years_and_a_week_from_months() -> None:
+    """Issue 22's North Korea page: a same-story item eight months before the article against a
+    look-alike seven years before, a little more relevant."""
+    article = Article(id="q", title="q", published_at="2025-07-01T00:00:00Z")
+    subject = Subject(_unit(1, 0, 0, 0, 0), article, 0, datetime(2025, 7, 1, tzinfo=UTC))
+    months = _candidate(1, "months", _unit(1, 1, 0, 0, 0), 0.60, published="2024-11-01T00:00:00Z")
+    years = _candidate(2, "years", _unit(1, 0, 1, 0, 0), 0.62, published="2018-07-01T00:00:00Z")
+    week = _candidate(3, "week", _unit(1, 0, 0, 1, 0), 0.50, published="2025-06-24T00:00:00Z")
+    quarter = _candidate(4, "quarter", _unit(1, 0, 0, 0, 1), 0.52, published="2025-04-01T00:00:00Z")
+
+    def order(**knobs: float) -> list[int | None]:
+        policy = Policy(**{"mmr_lambda": 1.0, "time_prior_weight": 0.3, **knobs})  # type: ignore[arg-type]
+        ranked = rank_list(
+            subject, [months, years, week, quarter], query=RelatedQuery(limit=4), policy=policy,
+            page=Page(subject, DuplicateRule()), limit=4, fresh=False, reason="similar",
+        )  # fmt: skip
+        return [i.key for i in ranked.items]
+
+    # A 30-day half-life alone is ~0 at eight months and at seven years: the look-alike's relevance
+    # wins, and three months count for so little that both old items pass it.
+    assert order() == [3, 2, 1, 4]
+    # Half of the decay on a one-year half-life: eight months beat seven years, and the week still
+    # leads three months.
+    assert order(time_prior_long_share=0.5, time_prior_long_half_life_days=365) == [3, 1, 4, 2]
+    assert prior_decay(7.0, 30.0, long_share=0.5, long_half_life=365.0) > prior_decay(
+        91.0, 30.0, long_share=0.5, long_half_life=365.0
+    )
+    # No tail: the short decay bit for bit.
+    assert prior_decay(240.0, 30.0) == 0.5 ** (240.0 / 30.0)
+
+
+def test_an_undated_candidate_under_a_dated_article_is_scored_as_if_that_many_days_away() -> None:
+    article = Article(id="q", title="q", published_at="2025-07-01T00:00:00Z")
+    subject = Subject(_unit(1, 0, 0), article, 0, datetime(2025, 7, 1, tzinfo=UTC))
+    undated = _candidate(1, "undated", _unit(1, 1, 0), 0.60)
+    recent = _candidate(2, "recent", _unit(1, 0, 1), 0.50, published="2025-06-30T00:00:00Z")
+
+    def scores(**knobs: float) -> list[tuple[int | None, float]]:
+        policy = Policy(**{"mmr_lambda": 1.0, "time_prior_weight": 0.3, **knobs})  # type: ignore[arg-type]
+        ranked = rank_list(
+            subject, [undated, recent], query=RelatedQuery(limit=2), policy=policy,
+            page=Page(subject, DuplicateRule()), limit=2, fresh=False, reason="similar",
+        )  # fmt: skip
+        return [(i.key, round(i.score, 4)) for i in ranked.items]
+
+    # Today's policy (0): the undated item keeps its relevance, as if of the article's own day.
+    assert scores() == [(1, 0.6), (2, round(0.5 * (0.7 + 0.3 * 0.5 ** (1 / 30)), 4))]
+    # As if a year away: the prior's value there (0.6 x (0.7 + 0.3 x 0.5^(365/30))), below the
+    # recent item but not gone.
+    assert scores(time_prior_undated_days=365) == [
+        (2, round(0.5 * (0.7 + 0.3 * 0.5 ** (1 / 30)), 4)),
+        (1, round(0.6 * (0.7 + 0.3 * 0.5 ** (365 / 30)), 4)),
+    ]

@@ -172,8 +172,13 @@ def _undated(records: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("dated", [False, True])
-def test_the_time_prior_leaves_undated_articles_exactly_as_without_it(tmp_path: Path, dated: bool) -> None:
-    settings = Settings(data_dir=tmp_path / "data", neighbours=16, time_prior_weight=0.5)
+@pytest.mark.parametrize("shape", [{}, {"time_prior_long_share": 0.5, "time_prior_undated_days": 365.0}])
+def test_the_time_prior_leaves_undated_articles_exactly_as_without_it(
+    tmp_path: Path, dated: bool, shape: dict[str, float]
+) -> None:
+    """Whatever the prior's shape and its policy for undated items: an undated article's own list
+    (so every list of a fully undated corpus) is exactly the list without the prior."""
+    settings = Settings(data_dir=tmp_path / "data", neighbours=16, time_prior_weight=0.5, **shape)
     catalog = Root(settings).catalog
     records = synthetic_records()
     # An undated corpus, or a dated one whose subjects below are undated.
