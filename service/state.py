@@ -285,7 +285,7 @@ class ServiceState:
         Returns whether it swapped, or None when CURRENT moved while it loaded."""
         try:
             # The change watcher prepares its unindexed articles, not the refreshes after writes.
-            recommender = self.query_side.load(version, prepare_on_refresh=False)
+            recommender = self.query_side.load(version, watched=True)
         except IndexError_ as exc:
             self.refused_version = version
             if self.recommender is None:

@@ -46,7 +46,7 @@ class QuerySide:
         )
 
     def recommender(
-        self, loaded: LoadedIndex, clock: Clock = utcnow, *, prepare_on_refresh: bool = True
+        self, loaded: LoadedIndex, clock: Clock = utcnow, *, watched: bool = False
     ) -> Recommender:
         return Recommender(
             self.catalog,
@@ -59,12 +59,12 @@ class QuerySide:
             settings_digest=self.settings_digest,
             encode_slots=self.encode_slots,
             unindexed_max=self.settings.unindexed_max_articles,
-            prepare_on_refresh=prepare_on_refresh,
+            watched=watched,
         )
 
     def load(
-        self, version: str | None = None, clock: Clock = utcnow, *, prepare_on_refresh: bool = True
+        self, version: str | None = None, clock: Clock = utcnow, *, watched: bool = False
     ) -> Recommender:
-        """A Recommender over `version` (default: the current one). `prepare_on_refresh=False`: its
-        caller prepares the articles the version lacks itself (`Recommender.prepare`)."""
-        return self.recommender(self.load_index(version), clock, prepare_on_refresh=prepare_on_refresh)
+        """A Recommender over `version` (default: the current one). `watched=True`: its
+        caller follows the catalog and prepares the articles the version lacks (`Recommender.prepare`)."""
+        return self.recommender(self.load_index(version), clock, watched=watched)

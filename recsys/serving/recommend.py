@@ -38,7 +38,7 @@ from recsys.articles import Article, ListedFields
 from recsys.catalog.store import Catalog, StoredArticle
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
-from recsys.errors import ArticleNotFound, InvalidInput
+from recsys.errors import ArticleNotFound, CatalogBusy, InvalidInput
 from recsys.serving.live import LiveState, LiveView, UnindexedArticle, built_state
 from recsys.serving.policy import Policy
 from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
@@ -118,7 +118,7 @@ class Recommender:
         settings_digest: str = "",
         encode_slots: EncodeSlots | None = None,
         unindexed_max: int = DEFAULT_LIMIT,
-        prepare_on_refresh: bool = True,
+        watched: bool = False,
     ) -> None:
         self.catalog = catalog
         self.index = index
@@ -137,9 +137,11 @@ class Recommender:
         # checks), or that built the version when none is loaded.
         model = encoder.name if encoder is not None else index.manifest.model
         self.subjects = PreparedSubjects(catalog, encoder, recipe, model=model, limit=unindexed_max)
-        # False where another thread calls `prepare` (the service's change watcher): then a write's
-        # own refresh does not wait on the encoder.
-        self.prepare_on_refresh = prepare_on_refresh
+        # True where another thread follows the catalog and calls `prepare` (the service's change
+        # watcher): then a write's own refresh does not wait on the encoder, and an id the state does
+        # not know is a 404 from memory. Library use (False) has no watcher: `refresh` prepares, and
+        # an id it does not know makes it read what changed in the catalog once before saying so.
+        self.watched = watched
         # Articles published after the build are embedded on their first view; a popular new story
         # is viewed often before the next build, so its vector is kept (by key and content hash).
         self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
@@ -197,7 +199,7 @@ class Recommender:
         it holds that the version does not, unless another thread does (library use: the service
         refreshes from its watcher and after its own writes, and prepares from its watcher)."""
         state = self.live.refresh()
-        if self.prepare_on_refresh:
+        if not self.watched:
             self.prepare(state)
         return state
 
@@ -334,20 +336,39 @@ class Recommender:
                 return row
         return state.unindexed.by_id(article_id)  # imported since the build (again, if deleted)
 
-    def _subject_by_id(self, state: LiveState, article_id: str) -> tuple[LiveState, Subject, int | None]:
+    def _unknown(self, state: LiveState) -> LiveState | None:
+        """Library use only: the state after reading what changed in the catalog, when `state` was the
+        current one (an article imported since it was read is then known); None in the service,
+        where the watcher follows the catalog and a request reads no catalog."""
+        if self.watched or state is not self.live.current():
+            return None
+        try:
+            return self.refresh()
+        except CatalogBusy:  # the catalog cannot say: what memory holds is the answer, as in the service
+            return None
+
+    def _subject_by_id(
+        self, state: LiveState, article_id: str, *, again: bool = True
+    ) -> tuple[LiveState, Subject, int | None]:
         found = self._row_or_unindexed(state, article_id)
         if found is None:
+            if again and (newer := self._unknown(state)) is not None:
+                return self._subject_by_id(newer, article_id, again=False)
             raise ArticleNotFound(article_id)
         if isinstance(found, int):
             return self._indexed_subject(state, found)
         return state, self._unindexed_subject(found), None
 
-    def _subject_by_url(self, state: LiveState, url: str) -> tuple[LiveState, Subject, int | None]:
+    def _subject_by_url(
+        self, state: LiveState, url: str, *, again: bool = True
+    ) -> tuple[LiveState, Subject, int | None]:
         row = self._row_of_url(state, url)
         if row is not None:
             return self._indexed_subject(state, row)
         entry = state.unindexed.by_url(url)
         if entry is None:
+            if again and (newer := self._unknown(state)) is not None:
+                return self._subject_by_url(newer, url, again=False)
             raise ArticleNotFound(url)
         return state, self._unindexed_subject(entry), None
 

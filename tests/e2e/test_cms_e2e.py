@@ -54,6 +54,14 @@ def _related(base: str, article_id: str) -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
+def _listed_or_none(base: str, article_id: str) -> list[str] | None:
+    response = httpx.get(f"{base}/articles/{article_id}/related", params={"limit": 5}, timeout=30)
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
 def test_upsert_build_409_and_publish_across_two_processes(servers: tuple[str, str, Path]) -> None:
     first, second, hold = servers
     article = {
@@ -65,7 +73,9 @@ def test_upsert_build_409_and_publish_across_two_processes(servers: tuple[str, s
     assert created.status_code == 201, created.text
     own = _related(first, "harbour-new")
     assert own and all(i.startswith("harbour-") for i in own)
-    assert own == _related(second, "harbour-new")  # the other process reads the same catalog
+    # The other process follows the same catalog: its watcher learns of the article within a poll
+    # (a request reads no catalog; until then the id is unknown there, a 404 made from memory).
+    _until("the other process lists the new article", lambda: _listed_or_none(second, "harbour-new") == own)
     before = httpx.get(f"{first}/health").json()["index_version"]
     assert "harbour-new" not in _related(first, "harbour-0")
 

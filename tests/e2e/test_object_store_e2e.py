@@ -45,6 +45,16 @@ def _related(base: str, article_id: str) -> tuple[str, list[str]]:
     return body["index_version"], [item["id"] for item in body["items"]]
 
 
+def _rolled_back(base: str, first: str) -> bool:
+    version, items = _related(base, "harbour-0")
+    return version == first and "harbour-new" not in items
+
+
+def _on_second(base: str, second: str) -> bool:
+    version, items = _related(base, "harbour-0")
+    return version == second and "harbour-new" in items
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_replica_with_no_shared_folder_follows_builds_and_a_rollback_through_object_storage(
     tmp_path: Path,
@@ -84,24 +94,26 @@ def test_a_replica_with_no_shared_folder_follows_builds_and_a_rollback_through_o
                 ),
             )
             second = build_index(builder, catalog, encoder).version
+            # Each worker follows by itself: wait until every answer (new connections, any worker)
+            # is the second build's.
+            until("the replica serves the second build", lambda: _serves(replica, second), WAIT)
             until(
-                "the replica serves the second build",
-                lambda: _health(replica)["index_version"] == second,
+                "its lists are the second build's",
+                lambda: all(_on_second(replica, second) for _ in range(5)),
                 WAIT,
             )
-            version, items = _related(replica, "harbour-0")
-            assert version == second and "harbour-new" in items
 
             remote = RemoteVersions(versions_url, s3_server.endpoint)
             assert remote.rollback(IndexStore(builder.index_root), expect_model=encoder.name) == (
                 second,
                 first,
             )
+            until("the rollback reaches the replica", lambda: _serves(replica, first), WAIT)
             until(
-                "the rollback reaches the replica", lambda: _health(replica)["index_version"] == first, WAIT
+                "its lists are the first build's again",
+                lambda: all(_rolled_back(replica, first) for _ in range(5)),
+                WAIT,
             )
-            version, items = _related(replica, "harbour-0")
-            assert version == first and "harbour-new" not in items
             installed = metric_samples(replica, "recsys_version_downloads_total")
             # Made the local CURRENT: the first at start-up, the second, the first again (still on
             # disk); by one worker each time, whichever took the folder's lock first.
