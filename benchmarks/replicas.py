@@ -117,6 +117,7 @@ class Bench:
     workers: int
     postgres: PostgresServer | None
     ids: list[str] = field(default_factory=list)  # published when the benchmark started
+    build_nice: int = 0  # niceness of the builds a fault run starts (0: as the replicas)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -739,6 +740,8 @@ def _build(bench: Bench, kill_after: float | None, *, full: bool = True) -> dict
     """`recsys build [--full]` from a third data folder; with `kill_after`, SIGKILLed that many seconds
     after it took the lock and started its work. `work_s`: from then until it published."""
     command = recsys_command("build", *(["--full"] if full else []), "--no-progress")
+    if bench.build_nice:  # a builder on the replicas' box, run `nice`d as docs/deployment.md advises
+        command = ["nice", "-n", str(bench.build_nice), *command]
     env = bench.folder_env("builder-2", log_level="info")
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
@@ -907,6 +910,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--kill-at", type=float, default=0.5, help="a killed build dies at this share of a full build's work"
     )
+    parser.add_argument(
+        "--build-nice", type=int, default=0, help="run the fault's builds under `nice -n N` (0: not)"
+    )
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--output", type=Path)
     return parser
@@ -935,6 +941,7 @@ def main() -> None:
             stack.callback(postgres.stop)
             url = postgres.url()
         bench = Bench(url, work, work / "versions", env, secrets.token_urlsafe(16), args.workers, postgres)
+        bench.build_nice = args.build_nice
         data = load_data(bench, args.data_dir)
         bench.ids = published_ids(bench)
         print(f"{len(bench.ids):,} published articles in the catalog", flush=True)
