@@ -52,7 +52,7 @@ import numpy as np
 from benchmarks import synthetic
 from benchmarks.report import machine, table, write_json
 from benchmarks.serving import free_port, recsys_command, running
-from benchmarks.wrk_load import DEFAULT_ENDPOINTS, _drain, _warm_up_and_fetch, run_wrk, write_script
+from benchmarks.wrk_load import DEFAULT_ENDPOINTS, _measure, _warm_up_and_fetch, write_script
 from recsys.catalog.store import Catalog
 from recsys.root import Root
 
@@ -276,20 +276,7 @@ def serve_once(
     command = recsys_command("serve", "--data-dir", str(folder), "--port", str(port))
     with running(command, env, port) as server:
         _warm_up_and_fetch(server, list(scripts), args.ids_sample, args.seed)
-        rss = server.rss_mib()
-        endpoints: dict[str, list[dict[str, Any]]] = {}
-        for template, script in scripts.items():
-            endpoints[template] = []
-            for connections in (args.connections, 1):
-                run = run_wrk(server.base, script, connections, args.threads, args.duration, args.timeout)
-                run.pop("wrk_output")
-                endpoints[template].append(run | {"drain_s": _drain(server)})
-        return {
-            "backend": backend,
-            "startup_s": round(server.startup_s, 1),
-            "rss_mib_after_start": rss["rss"],
-            "endpoints": endpoints,
-        }
+        return {"backend": backend, **_measure(server, scripts, args)}
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -304,7 +291,7 @@ def _ratio(pg: float | None, sqlite: float | None) -> float | None:
 def summarise_serving(runs: list[dict[str, Any]], templates: list[str], connections: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for template in templates:
-        for index, conns in enumerate((connections, 1)):
+        for index, conns in enumerate(dict.fromkeys((connections, 1))):  # as _measure runs them
             per = {
                 backend: [r["endpoints"][template][index] for r in runs if r["backend"] == backend]
                 for backend in BACKENDS
