@@ -134,6 +134,10 @@ def test_hostile_batches_get_4xx_never_500_and_nothing_is_stored(
                 good | {"events": [{"type": "click", "block": "related", "position": "zero", "item": "x"}]}
             ).encode(),
             json.dumps(good | {"events": "all"}).encode(),
+            json.dumps(good | {"article": "lone \ud800"}).encode(),
+            json.dumps(good | {"events": [good["events"][0] | {"item": "\udfff"}]}).encode(),
+            b"[" * 8000 + b"]" * 8000,
+            b'{"v": 1, "events": [' + b"{}," * 4000 + b"{}]}",
         ):
             answer = client.post("/events", content=body, headers=json_headers)
             assert answer.status_code == 422, (body[:80], answer.text)
@@ -144,7 +148,7 @@ def test_hostile_batches_get_4xx_never_500_and_nothing_is_stored(
             "unknown_article": good | {"article": "no-such-article"},
             "unknown_version": good | {"version": "20200101T000000Z-nope"},
             "unknown_item": good | {"events": [first | {"item": "no-such-item"}]},
-            "bad_position": good | {"events": [first | {"position": -1}, first | {"position": 100}]},
+            "bad_position": good | {"events": [first | {"position": p} for p in (-1, 100, 10**400)]},
             "bad_block": good | {"events": [first | {"block": "footer"}]},
             "unknown_arm": good | {"experiment": "secret", "arm": "fusion"},
         }
@@ -165,7 +169,7 @@ def test_hostile_batches_get_4xx_never_500_and_nothing_is_stored(
             "unknown_item": 1,
             "unknown_version": n,
             "bad_block": 1,
-            "bad_position": 2,
+            "bad_position": 3,
             "unknown_arm": n + 1,
             "duplicate": 0,
             "bot": 2 * n,
