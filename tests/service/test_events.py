@@ -1,6 +1,7 @@
 """POST /events in-process (service/events.py, fake encoder): what is counted and stored after a clean
 stop, hostile input (4xx or dropped and counted, never a 500, never stored), the per-client limit,
-versions, arms, CORS, the raw log, and the flusher keeping what the catalog refused."""
+versions, arms, CORS, the raw log, and the flusher keeping what the catalog refused. Tests with an
+app run on both catalog backends (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,16 @@ from service import events as events_module
 from service.app import create_app
 from service.events import MAX_BODY_BYTES, RateLimiter, Seen, Tally
 from tests.fakes import FakeEncoder
+from tests.postgres import BACKENDS, settings_on
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"}
 PV = "pv-0123456789"
 SITE = "https://www.news.example"
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return settings_on(str(request.param), tmp_path, request, monkeypatch)
 
 
 def _settings(settings: Settings, **overrides: Any) -> Settings:
