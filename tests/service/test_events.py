@@ -379,3 +379,26 @@ def test_the_tally_is_bounded() -> None:
     assert tally.add({row[:3] + (1,) + row[4:]: [1, 1], row[:3] + (2,) + row[4:]: [3, 0]}, []) == 3
     taken = tally.take()
     assert taken.events == 3 and len(taken.lines) == 1 and tally.take().events == 0
+
+
+@pytest.mark.parametrize(
+    ("agent", "crawler"),
+    [
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", True),
+        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", True),
+        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", True),
+        ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", True),
+        ("", True),
+        (None, True),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0 Safari/537.36",
+            False,
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1",
+            False,
+        ),
+    ],
+)
+def test_crawlers_are_told_by_their_user_agent(agent: str | None, crawler: bool) -> None:
+    assert events_module.is_crawler(agent) is crawler
