@@ -277,8 +277,8 @@ class RawLog:
 
 class Flusher:
     """A daemon thread that adds the tally to the catalog every `interval` seconds and once more when
-    stopped. A failure keeps the counts for the next try (one log line each time); what a clean stop
-    cannot store is said in the log."""
+    stopped. A failure keeps the counts for the next try (a log line when failures start, one when
+    they end); what a clean stop cannot store is said in the log."""
 
     def __init__(
         self, tally: Tally, catalog: Catalog, metrics: Metrics, interval: float, raw: RawLog | None
@@ -291,6 +291,9 @@ class Flusher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="recsys-events-flusher", daemon=True)
         self._lock = threading.Lock()  # one flush at a time (the thread's, a test's)
+        # Since when (monotonic) counts could not be stored: an outage is said once when it starts
+        # and once when it ends, not every interval.
+        self._failing_since: float | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -334,12 +337,20 @@ class Flusher:
         try:
             add_counts(self.catalog, _rows(counts))
         except RecsysError as exc:  # a busy or unreachable catalog, a full disk
-            log.warning("events: counts not stored yet (kept for the next try): %s", exc)
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
+                log.warning(
+                    "events: counts not stored, kept in memory and tried every %.1f s: %s", self.interval, exc
+                )
             return counts
         except Exception:  # the thread must outlive any one failure, or counts pile up silently
+            self._failing_since = self._failing_since or time.monotonic()
             log.exception("events: counts not stored (kept for the next try)")
             return counts
         self.metrics.events_pending.dec(Pending(counts, []).events)
+        if self._failing_since is not None:
+            log.warning("events: counts stored again after %.1f s", time.monotonic() - self._failing_since)
+            self._failing_since = None
         return {}
 
     def _write(self, lines: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:

@@ -326,26 +326,34 @@ def test_the_raw_log_has_one_line_per_accepted_event_and_no_address(
 
 
 def test_a_refused_flush_keeps_the_counts_for_the_next(
-    settings: Settings, built: Catalog, encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    built: Catalog,
+    encoder: FakeEncoder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     real = events_module.add_counts
     refusals: list[int] = []
 
-    def busy_once(catalog: Catalog, counts: Any) -> None:
-        if not refusals:
+    def busy_twice(catalog: Catalog, counts: Any) -> None:
+        if len(refusals) < 2:
             refusals.append(1)
             raise CatalogBusy("the catalog is busy")
         real(catalog, counts)
 
-    monkeypatch.setattr(events_module, "add_counts", busy_once)
+    monkeypatch.setattr(events_module, "add_counts", busy_twice)
     with TestClient(create_app(_settings(settings), encoder=encoder)) as client:
         page = _page(client)
         _send(client, _batch(page, "click"))
         flusher = client.app.state.recsys_events.flusher  # type: ignore[attr-defined]
         assert flusher.flush() is False
         _send(client, _batch(page, "click", pv="pv-later-view"))
-        assert _metric(client, "recsys_events_flushes_total") == {"ok": 0, "failed": 1}
+        assert flusher.flush() is False
+        assert _metric(client, "recsys_events_flushes_total") == {"ok": 0, "failed": 2}
+        said = [r.getMessage() for r in caplog.records if r.name == "service.events"]
+        assert len(said) == 1 and "counts not stored" in said[0]  # an outage is said once
         assert flusher.flush() is True
+        assert "stored again" in caplog.records[-1].getMessage()
         assert _stored(built) == {("related", 0, "", "default"): (0, 2)}
         assert _metric(client, "recsys_events_pending")[""] == 0
 
