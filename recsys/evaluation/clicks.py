@@ -39,7 +39,7 @@ DEFAULT_BOOTSTRAP = 2000
 Dimension = Literal["block", "position", "section", "day", "arm", "article", "experiment"]
 DIMENSIONS: tuple[Dimension, ...] = ("block", "position", "section", "day", "arm")
 Design = Literal["ab", "interleave"]
-DESIGNS: tuple[str, ...] = ("ab", "interleave")
+DESIGNS: dict[str, Design] = {"ab": "ab", "interleave": "interleave"}
 NO_SECTION = "(none)"
 _BLOCK = 100
 
@@ -339,6 +339,13 @@ def interleaving(
     return InterleavingResult(
         a, b, clicks_a, clicks_b, clicks_a / n, interval.low, interval.high, float(test.pvalue)
     )
+
+
+def parse_design(text: str) -> Design:
+    try:
+        return DESIGNS[text]
+    except KeyError:
+        raise InvalidInput(f"unknown design {text!r}: ab or interleave") from None
 
 
 def compare(

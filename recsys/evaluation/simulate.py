@@ -289,8 +289,7 @@ def simulate(
 ) -> list[Checkpoint]:
     """Simulated page views of the truth's query articles; at each checkpoint the counters read back
     are tested, arm `arms[0]` against `arms[1]`."""
-    if design not in clicks.DESIGNS:
-        raise InvalidInput(f"unknown design {design!r}: ab or interleave")
+    clicks.parse_design(design)
     model = model or ClickModel()
     rng = random.Random(seed)
     pool = sorted(queries if queries is not None else truth.queries())
