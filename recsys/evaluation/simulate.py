@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from recsys.catalog.feedback import Count
 from recsys.errors import InvalidInput
 from recsys.evaluation import clicks
 from recsys.evaluation.truth import Truth
@@ -113,21 +114,6 @@ def batch(body: Body, pv: str, events: list[dict[str, Any]]) -> Batch:
     }
 
 
-@dataclass(frozen=True)
-class _Row:
-    """A counter row as the in-process sink keeps it (the shape of recsys.catalog.feedback.Count)."""
-
-    day: str
-    article: str
-    block: str
-    position: int
-    experiment: str
-    arm: str
-    impressions: int
-    clicks: int
-    section: str | None = None
-
-
 @dataclass
 class MemorySink:
     """Adds batches up into counter rows in memory, keyed as the events path keys them: an event's own
@@ -149,8 +135,8 @@ class MemorySink:
             cell = self._cells.setdefault(key, [0, 0])
             cell[0 if event["type"] == "impression" else 1] += 1
 
-    def rows(self) -> list[_Row]:
-        return [_Row(*key, impressions=i, clicks=c) for key, (i, c) in sorted(self._cells.items())]
+    def rows(self) -> list[Count]:
+        return [Count(*key, impressions=i, clicks=c) for key, (i, c) in sorted(self._cells.items())]
 
 
 class Ranker(Protocol):

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import pytest
 
+from recsys.catalog.feedback import Count as Row
 from recsys.errors import InvalidInput
 from recsys.evaluation import clicks
-
-
-@dataclass(frozen=True)
-class Row:
-    """The counter row's shape (recsys.catalog.feedback.Count) without its module."""
-
-    day: str
-    article: str
-    block: str
-    position: int
-    experiment: str
-    arm: str
-    impressions: int
-    clicks: int
-    section: str | None = None
 
 
 def test_wilson_matches_the_textbook_interval() -> None:
