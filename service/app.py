@@ -29,6 +29,7 @@ from service.logs import configure as configure_logging
 from service.metrics import Metrics
 from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
+from service.report import router as report_router
 from service.request_id import RequestId
 from service.routes import router
 from service.state import (
@@ -100,6 +101,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    # The click report (issue 20): counters read on the admin request only.
+    app.include_router(report_router)
     # The CMS over HTTP: articles and builds (docs/cms.md).
     app.include_router(cms_router)
     # The widget's script and stylesheet (issue 12); the demo pages only where asked for.

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import importlib.util
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recsys.errors import InvalidInput
+from recsys.errors import ConfigError, InvalidInput
 from recsys.evaluation import clicks
 
 if TYPE_CHECKING:
@@ -166,9 +167,16 @@ def format_html(summary: Summary, images: Mapping[str, bytes] | None = None) -> 
     return "\n".join(parts)
 
 
+def can_plot() -> bool:
+    """Whether matplotlib is installed (an optional dependency: the dev extra has it)."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def figures(summary: Summary) -> dict[str, Figure]:
     """CTR by position with 95% intervals (per block), CTR by day, and the arms' CTR per experiment;
     a figure only where there is something to draw."""
+    if not can_plot():
+        raise ConfigError("plots need matplotlib, an optional dependency: pip install matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -228,9 +236,10 @@ def png(figure: Figure) -> bytes:
 
 def write_plots(summary: Summary, folder: Path) -> list[Path]:
     """The figures as PNG files in `folder` (made if missing); returns the paths written."""
+    drawn = figures(summary)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, figure in figures(summary).items():
+    for name, figure in drawn.items():
         path = folder / f"{name}.png"
         path.write_bytes(png(figure))
         written.append(path)
