@@ -2,7 +2,8 @@
 
 One renderer for `recsys report` (cli/report.py), `GET /admin/report.html` (service/report.py) and the
 notebook; the numbers come from recsys/evaluation/clicks.py's `summary`, these functions only lay
-them out. Plots use matplotlib's Agg backend (no display), imported only when a plot is drawn.
+them out. Plots are matplotlib figures drawn to PNG with Agg (no pyplot, no display), imported only when a
+plot is drawn.
 """
 
 from __future__ import annotations
@@ -177,9 +178,8 @@ def figures(summary: Summary) -> dict[str, Figure]:
     a figure only where there is something to draw."""
     if not can_plot():
         raise ConfigError("plots need matplotlib, an optional dependency: pip install matplotlib")
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # Figures made without pyplot need no GUI backend and print PNGs with Agg; pyplot's global
+    # backend (a notebook's inline one, say) is left alone.
     from matplotlib.figure import Figure
 
     drawn: dict[str, Figure] = {}
