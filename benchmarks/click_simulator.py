@@ -67,6 +67,7 @@ def in_process(prepared: Prepared, truth: ProxyTruth, args: argparse.Namespace) 
             experiment="sim",
             model=simulate.ClickModel(eta=args.eta, eps=args.eps, ceiling=args.ceiling),
             seed=seed,
+            first_checkpoint=args.first_checkpoint,
         )
 
     return run
@@ -105,6 +106,7 @@ def over_http(http: Any, prepared: Prepared, truth: ProxyTruth, args: argparse.N
             experiment=name,
             model=simulate.ClickModel(eta=args.eta, eps=args.eps, ceiling=args.ceiling),
             seed=seed,
+            first_checkpoint=args.first_checkpoint,
         )
         if sink.refused:
             raise SystemExit(f"{name}: {sink.refused} event batches were refused")
@@ -158,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--max-views", type=int, default=51_200)
+    parser.add_argument(
+        "--first-checkpoint", type=int, default=100, help="the first of the doubling checkpoints"
+    )
     parser.add_argument("--eta", type=float, default=1.0, help="examination (k + 1) ** -eta")
     parser.add_argument("--eps", type=float, default=0.02, help="click chance of an examined unrelated item")
     parser.add_argument(
@@ -207,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "path": "http" if args.http else "in-process",
             "seeds": args.seeds,
             "max_views": args.max_views,
-            "checkpoints": simulate.checkpoints(args.max_views),
+            "checkpoints": simulate.checkpoints(args.max_views, args.first_checkpoint),
             "click_model": {"eta": args.eta, "eps": args.eps, "ceiling": args.ceiling},
             "seconds": round(time.perf_counter() - started, 1),
             "results": results,

@@ -251,7 +251,7 @@ class Checkpoint:
 
 
 def checkpoints(max_views: int, first: int = 100) -> list[int]:
-    """100, 200, 400, ... up to max_views (max_views itself last)."""
+    """first, twice that, four times... up to max_views (max_views itself last)."""
     marks, n = [], first
     while n < max_views:
         marks.append(n)
@@ -272,6 +272,7 @@ def simulate(
     model: ClickModel | None = None,
     seed: int = 0,
     queries: Sequence[str] | None = None,
+    first_checkpoint: int = 100,
 ) -> list[Checkpoint]:
     """Simulated page views of the truth's query articles; at each checkpoint the counters read back
     are tested, arm `arms[0]` against `arms[1]`."""
@@ -281,7 +282,7 @@ def simulate(
     pool = sorted(queries if queries is not None else truth.queries())
     if not pool:
         raise InvalidInput("the truth has no queries to simulate page views of")
-    marks = set(checkpoints(max_views))
+    marks = set(checkpoints(max_views, first_checkpoint))
     found: list[Checkpoint] = []
     for view in range(1, max_views + 1):
         query = rng.choice(pool)
