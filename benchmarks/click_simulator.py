@@ -108,8 +108,11 @@ def over_http(http: Any, prepared: Prepared, truth: ProxyTruth, args: argparse.N
             seed=seed,
             first_checkpoint=args.first_checkpoint,
         )
-        if sink.refused:
-            raise SystemExit(f"{name}: {sink.refused} event batches were refused")
+        stored = read(name)()
+        kept = {"impression": sum(r.impressions for r in stored), "click": sum(r.clicks for r in stored)}
+        if sink.refused or kept != sink.sent:
+            # every event the readers sent must be in the counters, or the figures mean nothing
+            raise SystemExit(f"{name}: {sink.refused} batches refused; sent {sink.sent}, stored {kept}")
         return found
 
     return run
@@ -146,7 +149,7 @@ def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "RECSYS_API_KEY": API_KEY,
         "RECSYS_EVENTS_FLUSH_SECONDS": str(FLUSH_SECONDS),
         # one simulated client sends every page view's events: no per-client flood limit here
-        "RECSYS_EVENTS_RATE": "1000000",
+        "RECSYS_EVENTS_RATE": "0",
         "RECSYS_LOG_LEVEL": "warning",
     }
     return subprocess.Popen(recsys_command("serve", "--port", str(port)), env=env, stdout=subprocess.DEVNULL)

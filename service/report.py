@@ -1,5 +1,6 @@
-"""The admin click report: `GET /admin/report` (JSON) and `GET /admin/report.html` (a page of tables and
-plots), both behind the API key (service/auth.py).
+"""The admin click report: `GET /admin/report` (JSON) and `GET /admin/report.html` (tables, plots).
+
+Both are behind the API key (service/auth.py).
 
 The counters are read from the catalog on the admin request only: no public request path reads them
 (the events endpoint only adds to them, off the request, service/events.py). The numbers and their

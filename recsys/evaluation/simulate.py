@@ -1,4 +1,4 @@
-"""A click simulator: simulated readers of judged lists, to show the click machinery tells rankings apart.
+"""A click simulator: simulated readers of judged lists, to show clicks tell two rankings apart.
 
 A page view shows a reader the related list of a query article. The reader is a position-biased
 cascade (Craswell et al. 2008; Chuklin, Markov and de Rijke 2015): they examine position k with
@@ -228,20 +228,28 @@ class HttpLists:
 
 
 class HttpSink:
-    """Batches to POST /events, as the widget's sendBeacon sends them (text/plain JSON)."""
+    """Batches to POST /events, as the widget's sendBeacon sends them (text/plain JSON, from a
+    browser: the service drops events of clients that name no browser as a crawler's)."""
+
+    HEADERS = {
+        "Content-Type": "text/plain;charset=UTF-8",
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; recsys click simulator) Firefox/128.0",
+    }
 
     def __init__(self, client: Any) -> None:
         self._client = client
         self.refused = 0
+        self.sent = {"impression": 0, "click": 0}
 
     def __call__(self, sent: Batch) -> None:
         import orjson
 
-        response = self._client.post(
-            "/events", content=orjson.dumps(sent), headers={"Content-Type": "text/plain;charset=UTF-8"}
-        )
+        response = self._client.post("/events", content=orjson.dumps(sent), headers=self.HEADERS)
         if response.status_code != 204:
             self.refused += 1
+            return
+        for event in sent["events"]:
+            self.sent[event["type"]] += 1
 
 
 @dataclass(frozen=True)
