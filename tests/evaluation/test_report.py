@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,3 +126,21 @@ def test_the_admin_report_needs_the_key_and_shows_the_counters(
     assert "<h2>CTR by position</h2>" in page.text and "1100 impressions" in page.text
     bad = client.get("/admin/report", params={"since": "03/01/2026"}, headers=key)
     assert bad.status_code == 422
+
+
+def test_the_admin_report_takes_the_running_experiments_design(
+    counted: Catalog, make_client: ClientFactory
+) -> None:
+    client: TestClient = make_client(api_key="s3cret")
+    key = {"X-API-Key": "s3cret"}
+    # What recsys/serving/experiments.py's Experiment shows of itself (the events helper finds it).
+    client.app.state.recsys.experiment = SimpleNamespace(  # type: ignore[attr-defined]
+        name="exp", design="interleave", arm_names=frozenset({"control", "fusion"})
+    )
+    (running,) = client.get("/admin/report", headers=key).json()["comparisons"]
+    assert running["design"] == "interleave" and running["winner"] == "fusion"
+    (asked,) = client.get("/admin/report", params={"experiment": "exp", "design": "ab"}, headers=key).json()[
+        "comparisons"
+    ]
+    assert asked["design"] == "ab"
+    assert client.get("/admin/report", params={"design": "ab"}, headers=key).status_code == 422
