@@ -24,6 +24,8 @@ from service.caching import ResponseCache
 from service.cms import router as cms_router
 from service.demo import router as demo_router
 from service.errors import Cors, install_error_handlers
+from service.experiments import apply_experiments_file
+from service.experiments import router as experiments_router
 from service.limits import install_body_limit
 from service.logs import configure as configure_logging
 from service.metrics import Metrics
@@ -57,6 +59,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
         root = Root.for_service(settings, encoder)
         await wait_for_catalog(root)
+        await apply_experiments_file(root)
         state = ServiceState(
             root=root,
             metrics=metrics,
@@ -100,6 +103,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    app.include_router(experiments_router)  # the running experiment (docs/experiments.md)
     # The CMS over HTTP: articles and builds (docs/cms.md).
     app.include_router(cms_router)
     # The widget's script and stylesheet (issue 12); the demo pages only where asked for.
