@@ -25,7 +25,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +68,11 @@ class RelatedQuery:
     # Off only to measure what the rules change (benchmarks/ranking_rules.py); never on the API.
     dedup: bool = True
     diversity: bool = True
+    # Which arm of the running experiment ranks the list (recsys/serving/experiments.py): a bucket
+    # 0..99, a string hashed into one, or an arm by name. At most one; none: the default ranking.
+    bucket: int | None = None
+    assign: str | None = None
+    arm: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("limit", "section_limit"):
@@ -106,6 +111,8 @@ class RelatedQuery:
             raise InvalidInput(f"max_age_days must be in (0, 36500], got {self.max_age_days}")
         if self.half_life_days is not None and not 0 < self.half_life_days <= 36_500:
             raise InvalidInput(f"half_life_days must be in (0, 36500], got {self.half_life_days}")
+        if sum(value is not None for value in (self.bucket, self.assign, self.arm)) > 1:
+            raise InvalidInput("give at most one of bucket, assign and arm")
         self.seen_keys()  # a bad cursor fails here, before any work
 
     @property
@@ -114,6 +121,16 @@ class RelatedQuery:
 
     def seen_keys(self) -> tuple[int, ...]:
         return decode_cursor(self.cursor) if self.cursor else ()
+
+    @property
+    def assigned(self) -> bool:
+        """Whether the request names an arm (bucket, assign or arm): only then is the running
+        experiment looked at."""
+        return self.arm is not None or self.bucket is not None or self.assign is not None
+
+    def unassigned(self) -> RelatedQuery:
+        """The same query without the arm's parameters: what each arm ranks."""
+        return replace(self, bucket=None, assign=None, arm=None)
 
 
 def encode_cursor(keys: list[int] | tuple[int, ...]) -> str:
@@ -340,6 +357,30 @@ PARAMS: tuple[Param, ...] = (
         maximum=36_500,
         exclusive_minimum=True,
         cli=False,
+    ),
+    # The experiment's arm (docs/experiments.md). Each value is another URL, so another ETag and
+    # CDN cache key: `bucket` keeps an article's variants to 100.
+    Param(
+        "bucket",
+        "integer",
+        "experiment bucket 0..99 (the FNV-1a hash of a page-view id, mod 100): picks the running "
+        "experiment's arm; at most one of bucket, assign and arm",
+        minimum=0,
+        maximum=99,
+    ),
+    Param(
+        "assign",
+        "string",
+        "a page-view or first-party id, hashed into the experiment bucket by the server",
+        max_length=128,
+        min_length=1,
+    ),
+    Param(
+        "arm",
+        "string",
+        "an arm of the running experiment, by name ('default': the default ranking)",
+        max_length=32,
+        min_length=1,
     ),
 )
 _BY_NAME = {param.name: param for param in PARAMS}
