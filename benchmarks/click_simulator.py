@@ -31,7 +31,6 @@ from typing import Any
 
 from benchmarks.serving import free_port, recsys_command
 from index.evaluation import Prepared, prepare
-from recsys.catalog.feedback import read_counts
 from recsys.demo_corpus import generate, write_jsonl
 from recsys.evaluation import clicks, simulate
 from recsys.evaluation.truth import ProxyTruth
@@ -74,46 +73,23 @@ def in_process(prepared: Prepared, truth: ProxyTruth, args: argparse.Namespace) 
 
 
 def over_http(http: Any, prepared: Prepared, truth: ProxyTruth, args: argparse.Namespace) -> Run:
-    """Each (pair, design, seed) is its own experiment, set through the admin API, so counts of one
-    run never mix with another's."""
-    key = {"X-API-Key": API_KEY}
-
-    def read(name: str) -> Callable[[], list[Any]]:
-        def counters() -> list[Any]:
-            time.sleep(FLUSH_SECONDS * 3)  # the service adds its counts every FLUSH_SECONDS
-            return list(read_counts(prepared.catalog, experiment=name))
-
-        return counters
+    """Each (pair, design, seed) is its own experiment, so counts of one run never mix with another's."""
 
     def run(pair: tuple[str, str], design: clicks.Design, seed: int) -> list[simulate.Checkpoint]:
-        name = f"sim-{pair[0]}-{pair[1]}-{design}-{seed}"
-        experiment = {
-            "name": name,
-            "design": design,
-            "blocks": ["related"],
-            "arms": [{"name": arm, "share": 0.5, "method": arm} for arm in pair],
-        }
-        http.put("/admin/experiment", json=experiment, headers=key).raise_for_status()
-        sink = simulate.HttpSink(http)
-        found = simulate.simulate(
+        return simulate.over_http(
+            http,
+            prepared.catalog,
             truth,
-            simulate.HttpLists(http),
-            sink,
-            read(name),
             arms=pair,
             design=design,
+            name=f"sim-{pair[0]}-{pair[1]}-{design}-{seed}",
+            api_key=API_KEY,
+            flush_seconds=FLUSH_SECONDS,
             max_views=args.max_views,
-            experiment=name,
             model=simulate.ClickModel(eta=args.eta, eps=args.eps, ceiling=args.ceiling),
             seed=seed,
             first_checkpoint=args.first_checkpoint,
         )
-        stored = read(name)()
-        kept = {"impression": sum(r.impressions for r in stored), "click": sum(r.clicks for r in stored)}
-        if sink.refused or kept != sink.sent:
-            # every event the readers sent must be in the counters, or the figures mean nothing
-            raise SystemExit(f"{name}: {sink.refused} batches refused; sent {sink.sent}, stored {kept}")
-        return found
 
     return run
 

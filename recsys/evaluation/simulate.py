@@ -8,7 +8,8 @@ after their first click (it navigates away). Everything else is the real thing:
 
 * lists come from a `ListProvider`: `HttpLists` asks the running service (GET .../related with
   `arm=` for A/B, `bucket=` for team-draft interleaving); `MethodLists` asks the evaluation's methods
-  in-process (recsys/evaluation/baselines.py), interleaving them the way the service does;
+  in-process (recsys/evaluation/baselines.py), interleaved by the service's team draft
+  (recsys/serving/experiments.py);
 * events go to an `EventSink` in the widget's wire format (one impression batch per page view, one
   batch per click): `HttpSink` posts them to POST /events; `MemorySink` adds them up in memory;
 * the counters are read back (`read_counts` over HTTP, `MemorySink.rows` in-process) and judged by
@@ -23,17 +24,20 @@ from __future__ import annotations
 
 import random
 import statistics
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from recsys.catalog.feedback import Count
-from recsys.errors import InvalidInput
+from recsys.catalog.feedback import Count, read_counts
+from recsys.errors import InvalidInput, RecsysError
 from recsys.evaluation import clicks
 from recsys.evaluation.truth import Truth
+from recsys.serving.experiments import interleave_seed, team_draft
 
 if TYPE_CHECKING:
+    from recsys.catalog.store import Catalog
     from recsys.evaluation.corpus import EvalCorpus
     from recsys.evaluation.runner import Method
     from recsys.serving.recommend import Recommender
@@ -143,37 +147,10 @@ class Ranker(Protocol):
     def __call__(self, article_id: str, k: int) -> list[str]: ...
 
 
-def team_draft(
-    first: Sequence[str], second: Sequence[str], k: int, rng: random.Random
-) -> list[tuple[str, int]]:
-    """Team-draft interleaving (Radlinski, Kurup and Joachims 2008): the team with fewer picks (a coin
-    flip on a tie) adds its best item not yet shown; each item is credited to the team (0 or 1) that
-    picked it."""
-    lists = (list(first), list(second))
-    picked: list[tuple[str, int]] = []
-    shown: set[str] = set()
-    counts = [0, 0]
-    cursor = [0, 0]
-    while len(picked) < k:
-        team = 0 if counts[0] < counts[1] else 1 if counts[1] < counts[0] else rng.randrange(2)
-        for choice in (team, 1 - team):
-            while cursor[choice] < len(lists[choice]) and lists[choice][cursor[choice]] in shown:
-                cursor[choice] += 1
-            if cursor[choice] < len(lists[choice]):
-                item = lists[choice][cursor[choice]]
-                picked.append((item, choice))
-                shown.add(item)
-                counts[choice] += 1
-                break
-        else:
-            break  # both lists are used up
-    return picked
-
-
 @dataclass
 class MethodLists:
-    """In-process lists: each arm is a ranker (an evaluation method); `bucket` interleaves the first
-    two arms with team-draft, the coin flips seeded by (article, bucket) as the service seeds them."""
+    """In-process lists: each arm is a ranker (an evaluation method); `bucket` interleaves the two
+    arms by the service's own team draft, seeded as the service seeds it."""
 
     rankers: Mapping[str, Ranker]
     experiment: str = "simulation"
@@ -202,8 +179,8 @@ class MethodLists:
         if assignment.bucket is None or len(arms) != 2:
             raise InvalidInput("interleaving needs a bucket and exactly two arms")
         first, second = (self._ranked(arm, article) for arm in arms)
-        drafted = team_draft(first, second, self.k, random.Random(f"{article}:{assignment.bucket}"))
-        body["arm"] = "interleaved"
+        drafted = team_draft(first, second, self.k, interleave_seed(article, self.version, assignment.bucket))
+        body["arm"] = arms[0]  # as the service's body names it; each item names its own arm
         body["items"] = [{"id": i, "arm": arms[team]} for i, team in drafted]
         return body
 
@@ -250,6 +227,58 @@ class HttpSink:
             return
         for event in sent["events"]:
             self.sent[event["type"]] += 1
+
+
+def over_http(
+    http: Any,
+    catalog: Catalog,
+    truth: Truth,
+    *,
+    arms: tuple[str, str],
+    design: clicks.Design,
+    name: str,
+    api_key: str,
+    flush_seconds: float,
+    max_views: int,
+    model: ClickModel | None = None,
+    seed: int = 0,
+    first_checkpoint: int = 100,
+) -> list[Checkpoint]:
+    """`simulate` through a running service (an httpx.Client on its base URL): the experiment `name`
+    with `arms` (each ranked by the method of its name) set through PUT /admin/experiment, lists and
+    events over HTTP, the counters read from the service's `catalog` once a flush has run. Every
+    event sent must be in the counters at the end, or the figures would mean nothing."""
+    experiment = {
+        "name": name,
+        "design": design,
+        "blocks": [BLOCK],
+        "arms": [{"name": arm, "share": 0.5, "method": arm} for arm in arms],
+    }
+    http.put("/admin/experiment", json=experiment, headers={"X-API-Key": api_key}).raise_for_status()
+
+    def counters() -> list[Count]:
+        time.sleep(flush_seconds * 3)  # the service adds its counts every flush_seconds
+        return read_counts(catalog, experiment=name)
+
+    sink = HttpSink(http)
+    found = simulate(
+        truth,
+        HttpLists(http),
+        sink,
+        counters,
+        arms=arms,
+        design=design,
+        max_views=max_views,
+        experiment=name,
+        model=model,
+        seed=seed,
+        first_checkpoint=first_checkpoint,
+    )
+    stored = counters()
+    kept = {"impression": sum(r.impressions for r in stored), "click": sum(r.clicks for r in stored)}
+    if sink.refused or kept != sink.sent:
+        raise RecsysError(f"{name}: {sink.refused} event batches refused; sent {sink.sent}, counted {kept}")
+    return found
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,6 @@ def _truth(demo: Prepared) -> ProxyTruth:
     return ProxyTruth(demo.corpus, "story", stories=stories)
 
 
-def test_team_draft_alternates_and_credits_each_item_to_its_team() -> None:
-    drafted = simulate.team_draft(["a", "b", "c"], ["b", "d", "e"], 4, random.Random(3))
-    items = [i for i, _ in drafted]
-    assert len(items) == len(set(items)) == 4
-    # Each round of two picks one item from each team.
-    assert sorted(t for _, t in drafted[:2]) == [0, 1] and sorted(t for _, t in drafted[2:]) == [0, 1]
-    assert simulate.team_draft(["a"], [], 3, random.Random(0)) == [("a", 0)]
-
-
 def test_a_page_view_sends_what_the_widget_sends() -> None:
     class Everything:
         def gain(self, query_id: str, candidate_id: str) -> float:
