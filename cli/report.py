@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from cli.common import DataDir, configure_logging, make_settings
-from recsys.errors import InvalidInput
 from recsys.root import Root
 
 
@@ -24,7 +23,10 @@ def report(
     ] = None,
     design: Annotated[
         str | None,
-        typer.Option(help="ab|interleave: how the experiment's arms were served (default: ab)"),
+        typer.Option(
+            help="ab|interleave: how the experiment's arms were served (default: the running "
+            "experiment's design; ab for one no longer running)"
+        ),
     ] = None,
     bootstrap: Annotated[
         int,
@@ -42,17 +44,14 @@ def report(
     interleaving: sign test on the clicks credited to each arm)."""
     from recsys.catalog.feedback import read_counts
     from recsys.evaluation import click_report
-    from recsys.evaluation.clicks import parse_design
 
     settings = make_settings(data_dir=data_dir, log_level="warning")
     configure_logging(settings.log_level)
     first, last = click_report.parse_day(since, "--since"), click_report.parse_day(until, "--until")
     click_report.check_range(first, last)
-    if design is not None and not experiment:
-        raise InvalidInput("--design needs --experiment: it says how that experiment was served")
-    designs = {experiment: parse_design(design)} if experiment and design is not None else {}
     root = Root(settings)
     try:
+        designs = click_report.designs_for(root.catalog, experiment, design)
         rows = read_counts(root.catalog, since=first, until=last, experiment=experiment)
     finally:
         root.close()

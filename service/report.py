@@ -14,12 +14,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from recsys.catalog.feedback import read_counts
-from recsys.errors import InvalidInput
 from recsys.evaluation import click_report
-from recsys.evaluation.clicks import Design, parse_design
 from service.auth import AdminKey
 from service.deps import State
-from service.events import serving_experiment
 from service.schemas import ErrorBody
 
 router = APIRouter(
@@ -41,20 +38,6 @@ DesignName = Annotated[
 Bootstrap = Annotated[int, Query(ge=0, le=10_000, description="A/B: bootstrap resamples (0: none)")]
 
 
-def _designs(state: State, experiment: str | None, design: str | None) -> dict[str, Design]:
-    """How each experiment was served: `design` for the one asked for, else the running experiment's
-    own design (the counters cannot tell; one that is no longer running is taken for A/B)."""
-    if design is not None:
-        if not experiment:
-            raise InvalidInput("design needs experiment: it says how that experiment was served")
-        return {experiment: parse_design(design)}
-    recommender = state.recommender
-    current = serving_experiment(state, recommender, recommender.live.current()) if recommender else None
-    if current is None:
-        return {}
-    return {current.name: parse_design(str(getattr(current, "design", "ab")))}
-
-
 def _summary(
     state: State,
     since: str | None,
@@ -65,8 +48,9 @@ def _summary(
 ) -> dict[str, Any]:
     first, last = click_report.parse_day(since, "since"), click_report.parse_day(until, "until")
     click_report.check_range(first, last)
-    rows = read_counts(state.query_side.catalog, since=first, until=last, experiment=experiment)
-    designs = _designs(state, experiment, design)
+    catalog = state.query_side.catalog
+    rows = read_counts(catalog, since=first, until=last, experiment=experiment)
+    designs = click_report.designs_for(catalog, experiment, design)
     return click_report.build(
         rows, since=first, until=last, experiment=experiment, designs=designs, bootstrap=bootstrap
     )

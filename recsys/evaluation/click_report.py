@@ -19,9 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from recsys.errors import ConfigError, InvalidInput
 from recsys.evaluation import clicks
+from recsys.serving.experiments import stored_experiment
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from recsys.catalog.store import Catalog
 
 Summary = Mapping[str, Any]
 _TITLES = {"block": "block", "position": "position", "section": "section", "day": "day", "arm": "arm"}
@@ -244,6 +247,20 @@ def write_plots(summary: Summary, folder: Path) -> list[Path]:
         path.write_bytes(png(figure))
         written.append(path)
     return written
+
+
+def designs_for(catalog: Catalog, experiment: str | None, design: str | None) -> dict[str, clicks.Design]:
+    """How each experiment's arms were served, which decides its test (the counters cannot tell):
+    `design` for `experiment` when given, else the running experiment's own design; an experiment no
+    longer running is taken for A/B."""
+    if design is not None:
+        if not experiment:
+            raise InvalidInput(
+                "a design needs an experiment (--experiment, ?experiment=): it is how that one was served"
+            )
+        return {experiment: clicks.parse_design(design)}
+    running = stored_experiment(catalog)
+    return {running.name: clicks.parse_design(running.design)} if running is not None else {}
 
 
 def build(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +13,7 @@ from typer.testing import CliRunner
 from cli import app as cli
 from recsys.catalog.feedback import Count, add_counts
 from recsys.catalog.store import Catalog
+from recsys.serving.experiments import parse_experiment, store_experiment
 from tests.helpers import ClientFactory
 
 runner = CliRunner()
@@ -95,7 +95,7 @@ def test_an_empty_catalog_says_so(built: Catalog, tmp_path: Path) -> None:
         (["--until", "2026-02-30"], "--until expects a day as YYYY-MM-DD"),
         (["--since", "2026-03-02", "--until", "2026-03-01"], "is after --until"),
         (["--experiment", "exp", "--design", "mixed"], "unknown design 'mixed'"),
-        (["--design", "ab"], "--design needs --experiment"),
+        (["--design", "ab"], "a design needs an experiment"),
     ],
 )
 def test_bad_options_are_one_line_errors(
@@ -133,10 +133,9 @@ def test_the_admin_report_takes_the_running_experiments_design(
 ) -> None:
     client: TestClient = make_client(api_key="s3cret")
     key = {"X-API-Key": "s3cret"}
-    # What recsys/serving/experiments.py's Experiment shows of itself (the events helper finds it).
-    client.app.state.recsys.experiment = SimpleNamespace(  # type: ignore[attr-defined]
-        name="exp", design="interleave", arm_names=frozenset({"control", "fusion"})
-    )
+    # Running now, as interleaving: the report tests it so without being told.
+    experiment = {"name": "exp", "design": "interleave", "arms": [{"name": "control"}, {"name": "fusion"}]}
+    assert client.put("/admin/experiment", json=experiment, headers=key).status_code == 200
     (running,) = client.get("/admin/report", headers=key).json()["comparisons"]
     assert running["design"] == "interleave" and running["winner"] == "fusion"
     (asked,) = client.get("/admin/report", params={"experiment": "exp", "design": "ab"}, headers=key).json()[
@@ -144,3 +143,12 @@ def test_the_admin_report_takes_the_running_experiments_design(
     ]
     assert asked["design"] == "ab"
     assert client.get("/admin/report", params={"design": "ab"}, headers=key).status_code == 422
+
+
+def test_report_tests_the_running_experiment_by_its_design(counted: Catalog, tmp_path: Path) -> None:
+    running = {"name": "exp", "design": "interleave", "arms": [{"name": "control"}, {"name": "fusion"}]}
+    store_experiment(counted, parse_experiment(running))
+    result = _report(tmp_path / "data", "--json")
+    assert result.exit_code == 0, result.output
+    (comparison,) = json.loads(result.stdout)["comparisons"]
+    assert comparison["design"] == "interleave" and comparison["p_value"] < 0.05
