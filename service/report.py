@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from recsys.catalog.feedback import read_counts
@@ -40,12 +40,14 @@ Bootstrap = Annotated[int, Query(ge=0, le=10_000, description="A/B: bootstrap re
 
 def _summary(
     state: State,
-    since: str | None,
-    until: str | None,
-    experiment: str | None,
-    design: str | None,
-    bootstrap: int,
+    since: Since = None,
+    until: Until = None,
+    experiment: ExperimentName = None,
+    design: DesignName = None,
+    bootstrap: Bootstrap = 0,
 ) -> dict[str, Any]:
+    """Both routes' report, from their query parameters (a plain function: FastAPI runs it in its
+    thread pool, so the catalog read never blocks the event loop)."""
     first, last = click_report.parse_day(since, "since"), click_report.parse_day(until, "until")
     click_report.check_range(first, last)
     catalog = state.query_side.catalog
@@ -56,28 +58,16 @@ def _summary(
     )
 
 
+Report = Annotated[dict[str, Any], Depends(_summary)]
+
+
 @router.get("/report", summary="Impressions, clicks and CTR by block, position, section, day and arm")
-def report(
-    state: State,
-    since: Since = None,
-    until: Until = None,
-    experiment: ExperimentName = None,
-    design: DesignName = None,
-    bootstrap: Bootstrap = 0,
-) -> dict[str, Any]:
-    return _summary(state, since, until, experiment, design, bootstrap)
+def report(summary: Report) -> dict[str, Any]:
+    return summary
 
 
 @router.get("/report.html", response_class=HTMLResponse, summary="The click report as an HTML page")
-def report_page(
-    state: State,
-    since: Since = None,
-    until: Until = None,
-    experiment: ExperimentName = None,
-    design: DesignName = None,
-    bootstrap: Bootstrap = 0,
-) -> HTMLResponse:
-    summary = _summary(state, since, until, experiment, design, bootstrap)
+def report_page(summary: Report) -> HTMLResponse:
     images = (
         {name: click_report.png(f) for name, f in click_report.figures(summary).items()}
         if click_report.can_plot()
