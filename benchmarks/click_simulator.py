@@ -20,15 +20,16 @@ corpus (its storylines as the labels) instead of --corpus.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import machine, write_json
 from benchmarks.serving import free_port, recsys_command
 from index.evaluation import Prepared, prepare
 from recsys.demo_corpus import generate, write_jsonl
@@ -183,10 +184,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             server.wait(timeout=30)
     else:
         results = measure(in_process(prepared, truth, args), args.seeds, args.max_views)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
+    write_json(
+        args.output,
+        {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "command": [
+                "python",
+                "-m",
+                "benchmarks.click_simulator",
+                *(argv if argv is not None else sys.argv[1:]),
+            ],
             "corpus": "demo" if args.demo else str(args.corpus),
             "path": "http" if args.http else "in-process",
             "seeds": args.seeds,
@@ -195,9 +203,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "click_model": {"eta": args.eta, "eps": args.eps, "ceiling": args.ceiling},
             "seconds": round(time.perf_counter() - started, 1),
             "results": results,
-        }
-        args.output.write_text(json.dumps(payload, indent=2) + "\n")
-        print(f"wrote {args.output}")
+        },
+    )
 
 
 if __name__ == "__main__":
