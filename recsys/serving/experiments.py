@@ -327,9 +327,10 @@ NO_ARM = Assignment()
 def assign(
     experiment: Experiment | None, *, arm: str | None, bucket: int | None, assign: str | None
 ) -> Assignment:
-    """The arm(s) of a request that gave `arm`, `bucket` or `assign` (at most one: RelatedQuery checks);
-    none of them, or no experiment running: the default ranking. An explicit arm ranks that arm alone, under either design; "default" is the default ranking. An
-    arm the running experiment lacks is an InvalidInput (HTTP 422), never echoing the name."""
+    """The arm(s) of a request that gave `arm`, `bucket` or `assign` (at most one: RelatedQuery
+    checks); none of them, or no experiment running: the default ranking. An explicit arm ranks that
+    arm alone, under either design; "default" is the default ranking. An arm the running experiment
+    lacks is an InvalidInput (HTTP 422), never echoing the name."""
     if arm is not None:
         if arm == DEFAULT_ARM:
             return NO_ARM
