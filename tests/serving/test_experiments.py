@@ -412,3 +412,25 @@ def test_interleaved_items_name_their_arm_and_the_list_is_fixed_by_the_bucket(
     assert all(i.arm is None for i in blocks.more_in_section.items)
     related = {i.article.id for i in blocks.related.items}
     assert not related & {i.article.id for i in blocks.more_in_section.items}
+
+
+@pytest.mark.parametrize("blocks", [["related"], ["section"], ["related", "section"]])
+def test_an_arms_settings_apply_to_the_blocks_it_names(recommender: Recommender, blocks: list[str]) -> None:
+    default = recommender.blocks("election-2", RelatedQuery(limit=2, section_limit=3))
+    tuned_arm = {
+        "name": "tuned",
+        "settings": {"freshness_weight": 1.0, "fusion_weight": 0.0, "mmr_lambda": 0.2},
+    }
+    _running(recommender, {**AB, "blocks": blocks, "arms": [{"name": "control"}, tuned_arm]})
+    tuned = recommender.blocks("election-2", RelatedQuery(limit=2, section_limit=3, arm="tuned"))
+    alone = [
+        i.article.id for i in recommender.related_list("election-2", RelatedQuery(limit=2, arm="tuned")).items
+    ]
+    related = [i.article.id for i in tuned.related.items]
+    section = [i.article.id for i in tuned.more_in_section.items]
+    assert (tuned.arm, tuned.experiment) == ("tuned", "fusion-test")
+    assert not set(related) & set(section) and len(section) == 3
+    if "related" not in blocks:
+        assert related == [i.article.id for i in default.related.items]
+    else:
+        assert related == alone
