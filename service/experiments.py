@@ -1,4 +1,4 @@
-"""The running experiment over HTTP (`/admin/experiment`, X-API-Key), and RECSYS_EXPERIMENTS_FILE at start.
+"""The running experiment over HTTP (`/admin/experiment`), and RECSYS_EXPERIMENTS_FILE at start.
 
 The experiment lives in the catalog (recsys/serving/experiments.py), so a change made here reaches
 every worker and replica through the change feed; this worker applies it to its live state before

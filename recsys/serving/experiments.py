@@ -327,9 +327,10 @@ NO_ARM = Assignment()
 def assign(
     experiment: Experiment | None, *, arm: str | None, bucket: int | None, assign: str | None
 ) -> Assignment:
-    """The arm(s) of a request that gave `arm`, `bucket` or `assign` (at most one: RelatedQuery checks).
-    An explicit arm ranks that arm alone, under either design; "default" is the default ranking. An
-    arm the running experiment lacks is an InvalidInput (HTTP 422), never echoing the name."""
+    """The arm(s) of a request that gave `arm`, `bucket` or `assign` (at most one: RelatedQuery
+    checks); none of them, or no experiment running: the default ranking. An explicit arm ranks that
+    arm alone, under either design; "default" is the default ranking. An arm the running experiment
+    lacks is an InvalidInput (HTTP 422), never echoing the name."""
     if arm is not None:
         if arm == DEFAULT_ARM:
             return NO_ARM
@@ -342,7 +343,7 @@ def assign(
             )
             raise InvalidInput(f"query.arm: not an arm of the running experiment ({running})")
         return Assignment(experiment.name, chosen.name, (chosen,))
-    if experiment is None:
+    if experiment is None or (bucket is None and assign is None):
         return NO_ARM
     if bucket is None:
         bucket = bucket_of(assign or "")

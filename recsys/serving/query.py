@@ -25,7 +25,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,8 @@ class RelatedQuery:
     bucket: int | None = None
     assign: str | None = None
     arm: str | None = None
+    # Whether one of the three is given: the one check a list makes before it looks for an experiment.
+    assigned: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("limit", "section_limit"):
@@ -111,8 +113,10 @@ class RelatedQuery:
             raise InvalidInput(f"max_age_days must be in (0, 36500], got {self.max_age_days}")
         if self.half_life_days is not None and not 0 < self.half_life_days <= 36_500:
             raise InvalidInput(f"half_life_days must be in (0, 36500], got {self.half_life_days}")
-        if sum(value is not None for value in (self.bucket, self.assign, self.arm)) > 1:
+        given = sum(value is not None for value in (self.bucket, self.assign, self.arm))
+        if given > 1:
             raise InvalidInput("give at most one of bucket, assign and arm")
+        object.__setattr__(self, "assigned", given == 1)
         self.seen_keys()  # a bad cursor fails here, before any work
 
     @property
@@ -121,12 +125,6 @@ class RelatedQuery:
 
     def seen_keys(self) -> tuple[int, ...]:
         return decode_cursor(self.cursor) if self.cursor else ()
-
-    @property
-    def assigned(self) -> bool:
-        """Whether the request names an arm (bucket, assign or arm): only then is the running
-        experiment looked at."""
-        return self.arm is not None or self.bucket is not None or self.assign is not None
 
     def unassigned(self) -> RelatedQuery:
         """The same query without the arm's parameters: what each arm ranks."""
