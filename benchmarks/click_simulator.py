@@ -68,6 +68,7 @@ def in_process(prepared: Prepared, truth: ProxyTruth, args: argparse.Namespace) 
             model=simulate.ClickModel(eta=args.eta, eps=args.eps, ceiling=args.ceiling),
             seed=seed,
             first_checkpoint=args.first_checkpoint,
+            stop_when=None if args.full else pair[0],
         )
 
     return run
@@ -90,6 +91,7 @@ def over_http(http: Any, prepared: Prepared, truth: ProxyTruth, args: argparse.N
             model=simulate.ClickModel(eta=args.eta, eps=args.eps, ceiling=args.ceiling),
             seed=seed,
             first_checkpoint=args.first_checkpoint,
+            stop_when=None if args.full else pair[0],
         )
 
     return run
@@ -104,7 +106,7 @@ def measure(run: Run, seeds: int, max_views: int, say: Callable[[str], None] = p
             for seed in range(seeds):
                 found = run(pair, design, seed)
                 needed.append(simulate.views_needed(found, pair[0]))
-                finals.append(found[-1].result.as_dict())
+                finals.append({"views": found[-1].views, **found[-1].result.as_dict()})
             median = simulate.median_views(needed, max_views)
             say(f"{pair[0]:>7} > {pair[1]:<7} {design:<10} median {median}  per seed {needed}")
             results.append(
@@ -114,7 +116,7 @@ def measure(run: Run, seeds: int, max_views: int, say: Callable[[str], None] = p
                     "design": design,
                     "views_needed": needed,
                     "median_views": median,
-                    "at_max_views": finals,
+                    "last_checkpoint": finals,
                 }
             )
     return results
@@ -149,6 +151,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--ceiling", type=float, default=0.3, help="click chance of an examined same-story item"
     )
     parser.add_argument("--http", action="store_true", help="through a real server and POST /events")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run every seed to --max-views (default: stop once the better arm is found)",
+    )
+    parser.add_argument(
+        "--embeddings-from",
+        type=Path,
+        action="append",
+        default=[],
+        help="catalog(s) whose cached vectors to reuse",
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
 
@@ -157,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         corpus = args.data_dir / "demo.jsonl"
         args.data_dir.mkdir(parents=True, exist_ok=True)
         write_jsonl(corpus)
-    prepared = prepare(Root(Settings(data_dir=args.data_dir)), [corpus])
+    prepared = prepare(Root(Settings(data_dir=args.data_dir)), [corpus], embeddings_from=args.embeddings_from)
     truth = _truth(prepared, args.demo)
     print(f"{len(truth.queries())} query articles with a story label; {len(prepared.corpus)} indexed")
     started = time.perf_counter()

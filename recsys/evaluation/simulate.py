@@ -243,6 +243,7 @@ def over_http(
     model: ClickModel | None = None,
     seed: int = 0,
     first_checkpoint: int = 100,
+    stop_when: str | None = None,
 ) -> list[Checkpoint]:
     """`simulate` through a running service (an httpx.Client on its base URL): the experiment `name`
     with `arms` (each ranked by the method of its name) set through PUT /admin/experiment, lists and
@@ -273,6 +274,7 @@ def over_http(
         model=model,
         seed=seed,
         first_checkpoint=first_checkpoint,
+        stop_when=stop_when,
     )
     stored = counters()
     kept = {"impression": sum(r.impressions for r in stored), "click": sum(r.clicks for r in stored)}
@@ -310,9 +312,11 @@ def simulate(
     seed: int = 0,
     queries: Sequence[str] | None = None,
     first_checkpoint: int = 100,
+    stop_when: str | None = None,
 ) -> list[Checkpoint]:
     """Simulated page views of the truth's query articles; at each checkpoint the counters read back
-    are tested, arm `arms[0]` against `arms[1]`."""
+    are tested, arm `arms[0]` against `arms[1]`; with `stop_when`, the run ends at the first
+    checkpoint whose test names that arm the winner."""
     clicks.parse_design(design)
     model = model or ClickModel()
     rng = random.Random(seed)
@@ -336,6 +340,8 @@ def simulate(
         if view in marks:
             rows = [r for r in read() if r.experiment == experiment and r.block == BLOCK]
             found.append(Checkpoint(view, clicks.compare(rows, arms[0], arms[1], design)))
+            if stop_when is not None and found[-1].result.winner() == stop_when:
+                break
     return found
 
 

@@ -80,3 +80,22 @@ def test_the_simulator_finds_the_better_arm(
     assert [c.views for c in found] == [100, 200, 400]
     assert simulate.views_needed(found, better) is not None
     assert all(c.result.winner() != worse for c in found)
+
+
+def test_a_run_can_stop_once_the_better_arm_is_found(demo: Prepared) -> None:
+    rankers = simulate.method_rankers(["bm25", "random"], demo.corpus, demo.recommender, seed=1)
+    sink = simulate.MemorySink()
+    found = simulate.simulate(
+        _truth(demo),
+        simulate.MethodLists(rankers, experiment="sim"),
+        sink,
+        sink.rows,
+        arms=("bm25", "random"),
+        design="ab",
+        max_views=6400,
+        experiment="sim",
+        seed=7,
+        stop_when="bm25",
+    )
+    assert [c.views for c in found] == [100]
+    assert sum(r.impressions for r in sink.rows()) == 100 * simulate.LIST_LENGTH
