@@ -4,7 +4,8 @@ Thin: each command parses its options into Settings, works through the root (rec
 and exits; a domain error is one line, `error: ...`, and exit status 1 (cli/common.py). The commands
 live in their groups: cli/build.py (build, embed, versions, rollback), cli/catalog.py (ingest,
 retract, backup, migrate, delete, pins and blocks), cli/query.py (related), cli/serve.py (serve,
-demo-corpus), cli/evaluate.py. Shell completion: `recsys --install-completion`.
+demo-corpus), cli/evaluate.py, cli/report.py, cli/experiment.py (experiment set, show, stop). Shell
+completion: `recsys --install-completion`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup, TyperOption
 
-from cli import build, catalog, evaluate, query, serve
+from cli import build, catalog, evaluate, experiment, query, report, serve
 from cli.common import cli_errors
 from recsys.settings import Settings
 
@@ -89,8 +90,10 @@ for _command in (
     catalog.unblock,
     catalog.overrides,
     evaluate.evaluate,
+    report.report,
 ):
     app.command()(cli_errors(_command))
+app.add_typer(experiment.app, name="experiment")
 
 
 def main() -> None:

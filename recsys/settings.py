@@ -174,6 +174,9 @@ class Settings(BaseSettings):
     # item a year away keeps). A fully undated corpus is unchanged either way (the prior needs a
     # dated article).
     time_prior_undated_days: float = Field(default=365.0, ge=0, le=36_500)
+    # An experiment's config (JSON, docs/experiments.md), stored in the catalog when the service
+    # starts, replacing the running one; unset = the catalog's (set by the admin API or the CLI).
+    experiments_file: Path | None = None
     # Index types and the index lifecycle
     hnsw_m: int = Field(default=32, ge=4, le=256)  # links per node: memory and recall grow with it
     hnsw_ef_construction: int = Field(default=80, ge=8, le=4096)

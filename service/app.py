@@ -26,11 +26,14 @@ from service.demo import router as demo_router
 from service.errors import install_error_handlers
 from service.events import CorsByPath, Recorder, flushing
 from service.events import router as events_router
+from service.experiments import apply_experiments_file
+from service.experiments import router as experiments_router
 from service.limits import install_body_limit
 from service.logs import configure as configure_logging
 from service.metrics import Metrics
 from service.pages import router as pages_router
 from service.pressure import install_in_flight_limit
+from service.report import router as report_router
 from service.request_id import RequestId
 from service.routes import router
 from service.state import (
@@ -59,6 +62,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         # A request that meets a write lock waits briefly, then gets 503 + Retry-After.
         root = Root.for_service(settings, encoder)
         await wait_for_catalog(root)
+        await apply_experiments_file(root)
         state = ServiceState(
             root=root,
             metrics=metrics,
@@ -104,6 +108,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     # Page blocks, drafts and editorial overrides (ranking, issue 3).
     app.include_router(pages_router)
     app.include_router(admin_router)
+    app.include_router(experiments_router)  # the running experiment (docs/experiments.md)
+    # The click report (issue 20): counters read on the admin request only.
+    app.include_router(report_router)
     # The CMS over HTTP: articles and builds (docs/cms.md).
     app.include_router(cms_router)
     # The widget's script and stylesheet (issue 12); the demo pages only where asked for.

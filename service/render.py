@@ -16,9 +16,9 @@ from recsys.serving.types import RankedList, Recommendation
 
 
 def item(rec: Recommendation) -> dict[str, Any]:
-    """One listed story as the API shows it."""
+    """One listed story as the API shows it; under interleaving, with the arm that contributed it."""
     article_id, url, title, section, published_at, image_url, author = rec.fields()
-    return {
+    shown = {
         "id": article_id,
         "url": url,
         "title": title,
@@ -29,12 +29,17 @@ def item(rec: Recommendation) -> dict[str, Any]:
         "score": round(rec.score, 6),
         "reason": rec.reason,
     }
+    if rec.arm is not None:
+        shown["arm"] = rec.arm
+    return shown
 
 
 def related_body(article_id: str, index_version: str, ranked: RankedList) -> dict[str, Any]:
     return {
         "article_id": article_id,
         "index_version": index_version,
+        "arm": ranked.arm,
+        "experiment": ranked.experiment,
         "items": [item(i) for i in ranked.items],
         "collapsed": ranked.collapsed,
         "next_cursor": ranked.next_cursor,
@@ -49,6 +54,8 @@ def blocks_body(article_id: str | None, index_version: str, blocks: Blocks) -> d
     return {
         "article_id": article_id,
         "index_version": index_version,
+        "arm": blocks.arm,
+        "experiment": blocks.experiment,
         "related": _block(blocks.related),
         "more_in_section": _block(blocks.more_in_section),
         "next_cursor": blocks.next_cursor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from recsys.articles import UNENCODABLE, encodable, plausible_timestamp, to_utc
 
@@ -38,11 +38,26 @@ class RelatedItem(BaseModel):
         description="cosine similarity to the article, -1..1 (blended with freshness where that is on)"
     )
     reason: str = Field(description="why the item is listed: similar, pinned, same_section or fallback")
+    arm: str | None = Field(
+        default=None,
+        description="under an interleaving experiment, the arm that contributed the item (related "
+        "block only); absent otherwise",
+    )
+
+
+ARM = Field(
+    default="default",
+    description="the experiment arm the list was ranked with (docs/experiments.md); 'default' when "
+    "no experiment applies (under interleaving, the first arm: each item names its own)",
+)
+EXPERIMENT = Field(default="", description="the running experiment's name; '' when none applies")
 
 
 class RelatedResponse(BaseModel):
     article_id: str
     index_version: str
+    arm: str = ARM
+    experiment: str = EXPERIMENT
     items: list[RelatedItem]
     collapsed: int = Field(default=0, description="near-duplicates (copies, updates, corrections) left out")
     next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page")
@@ -127,6 +142,8 @@ class Block(BaseModel):
 class BlocksResponse(BaseModel):
     article_id: str | None = Field(description="the article's id; null for a draft")
     index_version: str
+    arm: str = ARM
+    experiment: str = EXPERIMENT
     related: Block = Field(description="nearest stories, any section")
     more_in_section: Block = Field(description="recent stories of the article's section; none in related")
     next_cursor: str | None = Field(description="pass as `cursor` for the next page of both blocks")
@@ -160,6 +177,34 @@ class BlockBody(BaseModel):
     target: Text = Field(min_length=1, description="id of the article never to show")
     article: Text | None = Field(default=None, description="only under this article; null: everywhere")
     expires_at: UtcTime | None = Field(default=None, description="ISO-8601; null: until removed")
+
+
+class ArmBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, not an arm that ignores it
+
+    name: str = Field(description="1..32 characters of a-z, 0-9, _ and -; 'default' is reserved")
+    share: float | None = Field(
+        default=None, description="share of the buckets (A/B; shares sum to 1; omitted: equal)"
+    )
+    settings: dict[str, float] = Field(
+        default_factory=dict, description="ranking settings this arm changes (docs/experiments.md)"
+    )
+    method: str = Field(default="system", description="system, bm25, recent or random")
+
+
+class ExperimentBody(BaseModel):
+    """One experiment (docs/experiments.md); the rules are checked by recsys/serving/experiments.py."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="1..64 characters of a-z, 0-9, _ and -")
+    design: str = Field(default="ab", description="ab (buckets split by share) or interleave (two arms)")
+    blocks: list[str] = Field(default_factory=lambda: ["related"], description="related and/or section")
+    arms: list[ArmBody]
+
+
+class ExperimentResponse(BaseModel):
+    experiment: ExperimentBody | None = Field(description="the running experiment; null when none runs")
 
 
 class BlockEntry(BaseModel):

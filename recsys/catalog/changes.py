@@ -11,7 +11,8 @@ Every write bumps the catalog's generation and stamps the rows it touched (recsy
   the generation is read at once, so what was written while the feed was deaf is caught up (the
   reader re-reads everything after the generation it holds). `change_feed` picks one by backend.
 - `read_changes` then reads, in one read transaction, the generation, the article rows written
-  after the reader's, the keys deleted since, and every pin and block (small tables).
+  after the reader's, the keys deleted since, every pin and block (small tables) and the running
+  experiment's config (one row).
 - `read_unpublished`, once when the reader starts from an index version: the articles that were in
   the catalog but retracted when the version was built, which no later change brings.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from recsys.catalog.connection import Row
+from recsys.catalog.experiment import read_experiment
 from recsys.catalog.overrides import BlockMap, block_map, pin_map
 from recsys.catalog.postgres import PgListener
 from recsys.catalog.store import Catalog
@@ -41,6 +43,7 @@ class CatalogChanges:
     deleted: list[int]  # keys of articles deleted after it
     pins: dict[str, tuple[int, ...]]  # every pin, not only changed ones
     blocks: BlockMap  # every block, not only changed ones
+    experiment: str | None = None  # the running experiment's config (JSON), None when none runs
 
 
 def read_changes(catalog: Catalog, since: int, *, force: bool = False) -> CatalogChanges | None:
@@ -52,7 +55,9 @@ def read_changes(catalog: Catalog, since: int, *, force: bool = False) -> Catalo
         if generation == since and not force:
             return None
         rows, deleted = catalog.changed_since(since)
-        return CatalogChanges(generation, rows, deleted, pin_map(conn), block_map(conn))
+        return CatalogChanges(
+            generation, rows, deleted, pin_map(conn), block_map(conn), read_experiment(conn)
+        )
 
 
 def read_unpublished(catalog: Catalog, generation: int) -> list[LeanRow]:

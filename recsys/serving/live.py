@@ -20,6 +20,7 @@ the caller asks (`Recommender.refresh`), and once when the view is made.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,11 @@ from recsys.articles import Article, ListedFields
 from recsys.catalog.changes import CatalogChanges, LeanRow, read_changes, read_unpublished
 from recsys.catalog.overrides import BlockMap
 from recsys.catalog.store import Catalog
+from recsys.errors import InvalidInput
+from recsys.serving.experiments import Experiment, experiment_from_json
 from recsys.version.snapshot import NO_CODE, Snapshot, epoch_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,9 @@ class LiveState:
     # scope ('' = everywhere, else an article id) -> (blocked key, expiry epoch or inf)
     blocks: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     unindexed: Unindexed = field(default_factory=Unindexed)  # articles the version does not hold
+    # The running experiment (recsys/serving/experiments.py), None when none runs: stored in the
+    # catalog, so it moves with the generation like the pins and blocks.
+    experiment: Experiment | None = None
 
     def blocked_keys(self, article_id: str | None, now: float) -> list[int]:
         """Keys not to show under `article_id` (a draft: None, global blocks only) at time `now`."""
@@ -190,6 +198,7 @@ class LiveView:
     def _next(self, state: LiveState, changes: CatalogChanges) -> LiveState:
         generation, rows, deleted = changes.generation, changes.rows, changes.deleted
         pins, blocks = changes.pins, _block_times(changes.blocks)
+        experiment = _experiment(state.experiment, changes.experiment)
         snapshot = self.snapshot
         keys = np.array([r["key"] for r in rows] + deleted, dtype=np.int64)
         at = snapshot.rows_of_keys(keys)
@@ -201,7 +210,14 @@ class LiveView:
         gone = [key for key, row_at in zip(deleted, at[len(rows) :].tolist(), strict=True) if row_at < 0]
         unindexed = state.unindexed.updated(outside, gone)
         if not (at >= 0).any():
-            return replace(state, generation=generation, pins=pins, blocks=blocks, unindexed=unindexed)
+            return replace(
+                state,
+                generation=generation,
+                pins=pins,
+                blocks=blocks,
+                unindexed=unindexed,
+                experiment=experiment,
+            )
         alive, published, sections = state.alive.copy(), state.published.copy(), state.sections.copy()
         authors = state.authors.copy()
         codes = _Codes(dict(state.section_code), dict(state.tag_code), dict(state.author_code))
@@ -228,8 +244,23 @@ class LiveView:
                 changed[row_at] = ChangedRow(base, "deleted", int(sections[row_at]), (), math.nan)
         return LiveState(
             generation, alive, published, sections, codes.sections, codes.tags, authors, codes.authors,
-            changed, urls, pins, blocks, unindexed,
+            changed, urls, pins, blocks, unindexed, experiment,
         )  # fmt: skip
+
+
+def _experiment(current: Experiment | None, text: str | None) -> Experiment | None:
+    """The experiment the stored `text` describes: `current` when it is the same one (the lists'
+    per-arm rankings are kept by it), None when none runs or the text cannot be read (written by
+    another release: logged, and the lists are the default ones rather than no lists at all)."""
+    if text is None:
+        return None
+    if current is not None and current.to_json() == text:
+        return current
+    try:
+        return experiment_from_json(text)
+    except InvalidInput as exc:
+        log.error("the stored experiment is not one this release reads (%s); serving without it", exc)
+        return None
 
 
 def _code(names: dict[str, int], name: str | None) -> int:

@@ -25,7 +25,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +68,13 @@ class RelatedQuery:
     # Off only to measure what the rules change (benchmarks/ranking_rules.py); never on the API.
     dedup: bool = True
     diversity: bool = True
+    # Which arm of the running experiment ranks the list (recsys/serving/experiments.py): a bucket
+    # 0..99, a string hashed into one, or an arm by name. At most one; none: the default ranking.
+    bucket: int | None = None
+    assign: str | None = None
+    arm: str | None = None
+    # Whether one of the three is given: the one check a list makes before it looks for an experiment.
+    assigned: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("limit", "section_limit"):
@@ -106,6 +113,10 @@ class RelatedQuery:
             raise InvalidInput(f"max_age_days must be in (0, 36500], got {self.max_age_days}")
         if self.half_life_days is not None and not 0 < self.half_life_days <= 36_500:
             raise InvalidInput(f"half_life_days must be in (0, 36500], got {self.half_life_days}")
+        given = sum(value is not None for value in (self.bucket, self.assign, self.arm))
+        if given > 1:
+            raise InvalidInput("give at most one of bucket, assign and arm")
+        object.__setattr__(self, "assigned", given == 1)
         self.seen_keys()  # a bad cursor fails here, before any work
 
     @property
@@ -114,6 +125,10 @@ class RelatedQuery:
 
     def seen_keys(self) -> tuple[int, ...]:
         return decode_cursor(self.cursor) if self.cursor else ()
+
+    def unassigned(self) -> RelatedQuery:
+        """The same query without the arm's parameters: what each arm ranks."""
+        return replace(self, bucket=None, assign=None, arm=None)
 
 
 def encode_cursor(keys: list[int] | tuple[int, ...]) -> str:
@@ -340,6 +355,30 @@ PARAMS: tuple[Param, ...] = (
         maximum=36_500,
         exclusive_minimum=True,
         cli=False,
+    ),
+    # The experiment's arm (docs/experiments.md). Each value is another URL, so another ETag and
+    # CDN cache key: `bucket` keeps an article's variants to 100.
+    Param(
+        "bucket",
+        "integer",
+        "experiment bucket 0..99 (the FNV-1a hash of a page-view id, mod 100): picks the running "
+        "experiment's arm; at most one of bucket, assign and arm",
+        minimum=0,
+        maximum=99,
+    ),
+    Param(
+        "assign",
+        "string",
+        "a page-view or first-party id, hashed into the experiment bucket by the server",
+        max_length=128,
+        min_length=1,
+    ),
+    Param(
+        "arm",
+        "string",
+        "an arm of the running experiment, by name ('default': the default ranking)",
+        max_length=32,
+        min_length=1,
     ),
 )
 _BY_NAME = {param.name: param for param in PARAMS}

@@ -143,6 +143,40 @@ def rank_list(
     return RankedList(items=listed.items, collapsed=collapsed)
 
 
+def list_in_order(
+    candidates: Sequence[Candidate],
+    *,
+    query: RelatedQuery,
+    page: Page,
+    limit: int,
+    reason: str,
+    pins: Sequence[Candidate] = (),
+    fallback: Callable[[], Sequence[Candidate]] | None = None,
+) -> RankedList:
+    """Stages 2, 4 and 6 for candidates in an order decided elsewhere (an experiment's baseline arm:
+    recsys/serving/recommend.py): the pins, then the candidates in their order, each unless it is on
+    the page or (with dedup) a near-duplicate of something there, then the fallback while the list is
+    short. No scoring and no diversity: an item's score is its relevance."""
+    listed = _List(page, limit, query.dedup)
+    collapsed = listed.add_pins(pins)
+    for candidate in candidates:
+        if listed.full:
+            break
+        if candidate.key in page.keys:
+            continue
+        if query.dedup and page.duplicates(candidate):
+            collapsed += 1
+            continue
+        listed.take(candidate, candidate.similarity, reason)
+    if fallback is not None and not listed.full:
+        for candidate in fallback():
+            if listed.full:
+                break
+            if listed.fits(candidate):
+                listed.take(candidate, candidate.similarity, "fallback")
+    return RankedList(items=listed.items, collapsed=collapsed)
+
+
 class _List:
     """The items chosen so far, in order; each is put on the page as it is taken."""
 

@@ -23,6 +23,7 @@ preparation's bound, or not prepared yet, is read from the catalog (and embedded
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import math
@@ -31,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +41,19 @@ from recsys.catalog.store import Catalog, StoredArticle
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, CatalogBusy, InvalidInput
+from recsys.serving.experiments import (
+    DEFAULT_ARM,
+    Arm,
+    Assignment,
+    Experiment,
+    assign,
+    interleave_seed,
+    team_draft,
+)
 from recsys.serving.live import LiveState, LiveView, UnindexedArticle, built_state
 from recsys.serving.policy import Policy
 from recsys.serving.query import MAX_LIMIT, RelatedQuery, encode_cursor
-from recsys.serving.ranking import SECONDS_PER_DAY, depth, rank_list
+from recsys.serving.ranking import SECONDS_PER_DAY, depth, list_in_order, rank_list
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
 from recsys.serving.unindexed import DEFAULT_LIMIT, PreparedSubjects
@@ -66,11 +77,14 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Blocks:
-    """Both blocks of an article page; no article is in both."""
+    """Both blocks of an article page; no article is in both. `arm` and `experiment`: what ranked
+    them (recsys/serving/experiments.py; "default" and "" outside any experiment)."""
 
     related: RankedList
     more_in_section: RankedList
     next_cursor: str | None
+    arm: str = DEFAULT_ARM
+    experiment: str = ""
 
 
 @dataclass
@@ -158,6 +172,12 @@ class Recommender:
         self.etag_token = hashlib.blake2b(
             f"{index.version}\x1f{self.settings_digest}".encode(), digest_size=8
         ).hexdigest()
+        # How the related block is ranked: `system` (the pipeline, under `policy`), or an
+        # experiment's baseline (`bm25`, `recent`, `random`), on an arm's recommender (`_rankers`).
+        self.method = "system"
+        # The running experiment's arms: for each, the recommenders of its related and section
+        # blocks, made on first use, kept while that experiment runs.
+        self._arms: tuple[Experiment, dict[str, tuple[Recommender, Recommender]]] | None = None
 
     # -- vectors -----------------------------------------------------------------------------------
 
@@ -219,8 +239,15 @@ class Recommender:
     def related_list(
         self, article_id: str, query: RelatedQuery, *, state: LiveState | None = None
     ) -> RankedList:
-        """The related block alone, paged by `query.cursor`."""
+        """The related block alone, paged by `query.cursor`; ranked by the running experiment's arm
+        when the query names one (bucket, assign or arm)."""
         state = self.state(state)
+        if query.assigned:
+            return self._related_in_experiment(article_id, query, state)
+        ranked = self._ranked_related(article_id, query, state)
+        return RankedList(ranked.items, ranked.collapsed, _cursor(query, ranked))
+
+    def _ranked_related(self, article_id: str, query: RelatedQuery, state: LiveState) -> RankedList:
         ranked = None
         if self.lists is not None:
             row = self.snapshot.by_id.row(article_id)
@@ -228,26 +255,28 @@ class Recommender:
                 ranked = self._stored_related(state, row, query, self.clock().timestamp())
         if ranked is None:
             ranked = self._related(self._request(self._subject_by_id(state, article_id), query))
-        full = len(ranked.items) == query.limit
-        cursor = encode_cursor([*query.seen_keys(), *_keys(ranked)]) if full else None
-        return RankedList(ranked.items, ranked.collapsed, cursor)
+        return ranked
 
     def blocks(self, article_id: str, query: RelatedQuery, *, state: LiveState | None = None) -> Blocks:
-        return self._blocks(self._request(self._subject_by_id(self.state(state), article_id), query))
+        return self._page_blocks(self._subject_by_id(self.state(state), article_id), query)
 
     def blocks_for_url(
         self, url: str, query: RelatedQuery, *, state: LiveState | None = None
     ) -> tuple[str, Blocks]:
         """Blocks of the article at `url`; returns its id with them."""
         found = self._subject_by_url(self.state(state), url)
-        request = self._request(found, query)
-        return request.subject.article.id, self._blocks(request)
+        return found[1].article.id, self._page_blocks(found, query)
 
     def blocks_for_draft(self, draft: Article, query: RelatedQuery) -> Blocks:
         """Blocks for an unsaved story: embedded now, dated now unless it says otherwise."""
         moment = draft.published_datetime() or self.clock()
         subject = Subject(vector=self.embed(draft), article=draft, key=None, anchor=moment)
-        return self._blocks(self._request((self.state(), subject, None), query))
+        return self._page_blocks((self.state(), subject, None), query)
+
+    def _page_blocks(self, found: tuple[LiveState, Subject, int | None], query: RelatedQuery) -> Blocks:
+        if query.assigned:
+            return self._blocks_in_experiment(found, query)
+        return self._blocks(self._request(found, query))
 
     def similar_to(
         self, vector: np.ndarray, limit: int, *, query: StoredArticle | None = None
@@ -750,6 +779,8 @@ class Recommender:
     # -- the lists -------------------------------------------------------------------------------
 
     def _related(self, request: _Request) -> RankedList:
+        if self.method != "system":
+            return self._baseline(request)
         query = request.query
         # Room for near-duplicates to collapse and for diversity to choose among.
         want = max(4 * query.limit, 40)
@@ -758,13 +789,7 @@ class Recommender:
             request.wide = True
             if request.rules.impossible:
                 return []
-            pool = self._section_pool(request)
-            pool = pool[request.rules.mask(pool)]
-            if len(pool) == 0:
-                return []
-            times = request.state.published[pool]
-            order = np.lexsort((-self.snapshot.keys[pool], -times))
-            return self._candidates(request, pool[order][:FALLBACK_POOL])
+            return self._candidates(request, self._recent_rows(request)[:FALLBACK_POOL])
 
         return rank_list(
             request.subject,
@@ -805,21 +830,28 @@ class Recommender:
         return depth(limit) + len(request.page.keys) + 16
 
     def _blocks(self, request: _Request) -> Blocks:
-        query = request.query
+        return self._with_section(request, self._related_on_page(request))
+
+    def _related_on_page(self, request: _Request) -> RankedList:
+        """The related block, its items on the request's page."""
         related = None
         if self.lists is not None and request.row is not None:
-            related = self._stored_related(request.state, request.row, query, request.rules.now)
+            related = self._stored_related(request.state, request.row, request.query, request.rules.now)
         if related is None:
-            related = self._related(request)
-        else:
-            # On the page as rank_list would have put them: the section block must not repeat them.
-            assert self.lists is not None and self.lists.rows is not None and request.row is not None
-            at = self.lists.offsets[request.row : request.row + 2]
-            rows = self.lists.rows[int(at[0]) : int(at[1])]
-            keys = self.snapshot.keys[rows]
-            vectors = self.index.vectors.vectors_of(keys)
-            for key, row, vector in zip(keys.tolist(), rows.tolist(), vectors, strict=True):
-                request.page.add(key, vector, self.live.title(request.state, row))
+            return self._related(request)
+        # On the page as rank_list would have put them: the section block must not repeat them.
+        assert self.lists is not None and self.lists.rows is not None and request.row is not None
+        at = self.lists.offsets[request.row : request.row + 2]
+        rows = self.lists.rows[int(at[0]) : int(at[1])]
+        keys = self.snapshot.keys[rows]
+        vectors = self.index.vectors.vectors_of(keys)
+        for key, row, vector in zip(keys.tolist(), rows.tolist(), vectors, strict=True):
+            request.page.add(key, vector, self.live.title(request.state, row))
+        return related
+
+    def _with_section(self, request: _Request, related: RankedList) -> Blocks:
+        """Both blocks, from the related one (already on the request's page)."""
+        query = request.query
         # Same page: the section block never repeats (or near-duplicates) a related item.
         in_section = self._in_section(request)
         full = len(related.items) == query.limit or (
@@ -827,6 +859,176 @@ class Recommender:
         )
         cursor = encode_cursor([*query.seen_keys(), *_keys(related), *_keys(in_section)]) if full else None
         return Blocks(related=related, more_in_section=in_section, next_cursor=cursor)
+
+    # -- experiments (recsys/serving/experiments.py) ------------------------------------------------
+
+    def _rankers(self, experiment: Experiment, arm: Arm) -> tuple[Recommender, Recommender]:
+        """The recommenders of `arm`'s related and section blocks: this one where the arm changes
+        nothing for the block, else one that shares this one's index, live view and caches and
+        ranks under the arm's policy (and method). Made once per experiment."""
+        known = self._arms
+        if known is None or known[0] is not experiment:
+            made = {}
+            for each in experiment.arms:
+                sibling = self if each.plain else self._arm_recommender(each)
+                made[each.name] = (
+                    sibling if "related" in experiment.blocks else self,
+                    sibling if "section" in experiment.blocks else self,
+                )
+            known = self._arms = (experiment, made)
+        return known[1][arm.name]
+
+    def _arm_recommender(self, arm: Arm) -> Recommender:
+        sibling = copy.copy(self)
+        overrides: dict[str, Any] = dict(arm.settings)  # knobs of Policy, checked when parsed
+        sibling.policy = replace(self.policy, **overrides)
+        sibling.method = arm.method
+        # The final lists were ranked under the build's policy and method: another ranks per request.
+        sibling.lists = None
+        sibling._arms = None
+        return sibling
+
+    def _assignment(self, state: LiveState, query: RelatedQuery) -> tuple[Assignment, Experiment | None]:
+        chosen = assign(state.experiment, arm=query.arm, bucket=query.bucket, assign=query.assign)
+        return chosen, state.experiment
+
+    def _related_in_experiment(self, article_id: str, query: RelatedQuery, state: LiveState) -> RankedList:
+        chosen, experiment = self._assignment(state, query)
+        plain = query.unassigned()
+        if not chosen.arms or experiment is None:
+            ranked = self._ranked_related(article_id, plain, state)
+        elif not chosen.interleaved:
+            ranked = self._rankers(experiment, chosen.arms[0])[0]._ranked_related(article_id, plain, state)
+        else:
+            first, second = (
+                self._rankers(experiment, arm)[0]._ranked_related(article_id, plain, state)
+                for arm in chosen.arms
+            )
+            ranked = self._interleaved(article_id, first, second, chosen, plain.limit)
+        return RankedList(
+            ranked.items, ranked.collapsed, _cursor(plain, ranked), chosen.arm, chosen.experiment
+        )
+
+    def _blocks_in_experiment(
+        self, found: tuple[LiveState, Subject, int | None], query: RelatedQuery
+    ) -> Blocks:
+        chosen, experiment = self._assignment(found[0], query)
+        plain = query.unassigned()
+        if not chosen.arms or experiment is None:
+            blocks = self._blocks(self._request(found, plain))
+        elif not chosen.interleaved:
+            related_by, section_by = self._rankers(experiment, chosen.arms[0])
+            if related_by is section_by:
+                blocks = related_by._blocks(related_by._request(found, plain))
+            else:
+                related = related_by._related_on_page(related_by._request(found, plain))
+                blocks = section_by._section_after(found, plain, related)
+        else:
+            first, second = (
+                ranker._related_on_page(ranker._request(found, plain))
+                for ranker in (self._rankers(experiment, arm)[0] for arm in chosen.arms)
+            )
+            merged = self._interleaved(found[1].article.id, first, second, chosen, plain.limit)
+            blocks = self._section_after(found, plain, merged)
+        return replace(blocks, arm=chosen.arm, experiment=chosen.experiment)
+
+    def _interleaved(
+        self, article_id: str, first: RankedList, second: RankedList, chosen: Assignment, limit: int
+    ) -> RankedList:
+        """The two arms' related lists merged by team draft, each item naming the arm it came from."""
+        seed = interleave_seed(article_id, self.index.version, chosen.bucket)
+        names = [arm.name for arm in chosen.arms]
+        merged = team_draft(first.items, second.items, limit, seed, key=_identity)
+        for item, team in merged:
+            item.arm = names[team]
+        return RankedList([item for item, _ in merged], max(first.collapsed, second.collapsed))
+
+    def _section_after(
+        self, found: tuple[LiveState, Subject, int | None], query: RelatedQuery, related: RankedList
+    ) -> Blocks:
+        """Both blocks, the related one ranked elsewhere (another arm, or two interleaved): the
+        section block, ranked here, repeats none of its items nor their near-duplicates."""
+        request = self._request(found, query)
+        keys = _keys(related)
+        rows = self.snapshot.rows_of_keys(np.array(keys, dtype=np.int64)).tolist() if keys else []
+        for key, row in zip(keys, rows, strict=True):
+            if row >= 0:
+                vector = self.index.vectors.vectors_of(np.array([key]))[0]
+                request.page.add(key, vector, self.live.title(request.state, row))
+            else:  # a pin published since the build: no vector here, never listed twice all the same
+                request.page.keys.add(key)
+        return self._with_section(request, related)
+
+    def _baseline(self, request: _Request) -> RankedList:
+        """The related block of a baseline arm, in the order of `bm25` (the subject's lexical
+        matches, best first), `recent` (its section's stories, newest first) or `random` (a draw fixed
+        per article and version), under the live rules every list keeps: pins first; nothing
+        retracted, scheduled, blocked, excluded, filtered out or on the page; no near-duplicate. A
+        short list is completed from the section's recent stories, as the related block is."""
+        query, rules = request.query, request.rules
+        reach = self._reach(query.limit, request)
+        if rules.impossible:
+            rows = np.zeros(0, dtype=np.int32)
+        elif self.method == "bm25":
+            rows = self._bm25_rows(request)
+        elif self.method == "recent":
+            rows = self._recent_rows(request)
+        else:
+            rows = self._random_rows(request, reach)
+
+        def fallback() -> list[Candidate]:
+            if rules.impossible:
+                return []
+            return self._candidates(request, self._recent_rows(request)[:FALLBACK_POOL])
+
+        return list_in_order(
+            self._candidates(request, rows[:reach]),
+            query=query,
+            page=request.page,
+            limit=query.limit,
+            reason="same_section" if self.method == "recent" else "similar",
+            pins=self._pins(request),
+            fallback=fallback,
+        )
+
+    def _recent_rows(self, request: _Request) -> np.ndarray:
+        """The section's stories around the subject that pass the rules, newest first."""
+        pool = self._section_pool(request)
+        pool = pool[request.rules.mask(pool)]
+        if len(pool) == 0:
+            return pool
+        order = np.lexsort((-self.snapshot.keys[pool], -request.state.published[pool]))
+        return pool[order]
+
+    def _bm25_rows(self, request: _Request) -> np.ndarray:
+        """The subject's lexical matches that pass the rules, best first (ties by key): the version's
+        stored list for an article it holds, scored now for others; none without lexical lists."""
+        index = self.index
+        if request.row is not None and index.lexical_rows is not None and index.lexical_scores is not None:
+            rows, scores = index.lexical_rows[request.row], index.lexical_scores[request.row]
+            keep = rows >= 0
+            rows, scores = rows[keep], scores[keep]
+        elif request.row is None and index.lexical is not None and index.lexical_k > 0:
+            article = request.subject.article
+            text = self.recipe.text(article.title, article.body)
+            rows, scores = index.lexical.matches(text, index.lexical_k, max_terms=index.lexical_terms)
+        else:
+            return np.zeros(0, dtype=np.int32)
+        rows = rows[np.lexsort((self.snapshot.keys[rows], -scores))]
+        return rows[request.rules.mask(rows)]
+
+    def _random_rows(self, request: _Request, want: int) -> np.ndarray:
+        """Rows drawn at random among those a filter can match (every row without one), fixed by the
+        article and the version, that pass the rules: about `want` before the rules."""
+        population = request.rules.narrow_rows(self.search_cap)
+        size = len(self.snapshot) if population is None else len(population)
+        if size == 0:
+            return np.zeros(0, dtype=np.int32)
+        text = f"{request.subject.article.id}\x1f{self.index.version}"
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+        drawn = np.random.default_rng(seed).choice(size, size=min(size, 2 * want), replace=False)
+        rows = drawn.astype(np.int32) if population is None else population[drawn]
+        return rows[request.rules.mask(rows)]
 
 
 class _Rows:
@@ -863,3 +1065,14 @@ def _alive_run(state: LiveState, rows: np.ndarray, n: int) -> np.ndarray:
 
 def _keys(ranked: RankedList) -> list[int]:
     return [item.key for item in ranked.items if item.key is not None]
+
+
+def _cursor(query: RelatedQuery, ranked: RankedList) -> str | None:
+    """The next page's cursor of a full related list; None when there is no next page."""
+    full = len(ranked.items) == query.limit
+    return encode_cursor([*query.seen_keys(), *_keys(ranked)]) if full else None
+
+
+def _identity(item: Recommendation) -> object:
+    """What makes two listed items the same story, for interleaving."""
+    return item.key if item.key is not None else item.fields()[0]

@@ -21,7 +21,7 @@ class Recommendation:
     """One listed story: its article, score and why it is listed. The Article is made when first
     read (library callers); the API renders the listed fields straight from the source (`fields`)."""
 
-    __slots__ = ("_article", "_row", "_source", "key", "reason", "score")
+    __slots__ = ("_article", "_row", "_source", "arm", "key", "reason", "score")
 
     def __init__(
         self,
@@ -39,6 +39,8 @@ class Recommendation:
         self.key = key
         self._source = source
         self._row = row
+        # Under interleaving, the experiment's arm that contributed the item (None elsewhere).
+        self.arm: str | None = None
 
     @property
     def article(self) -> Article:
@@ -62,6 +64,9 @@ class RankedList:
     items: list[Recommendation]
     collapsed: int = 0  # near-duplicates left out in favour of an item shown (or of the article)
     next_cursor: str | None = None
+    # What ranked it (recsys/serving/experiments.py): an experiment's arm, or none of them.
+    arm: str = "default"
+    experiment: str = ""
 
 
 @dataclass(frozen=True)

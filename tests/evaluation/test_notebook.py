@@ -51,7 +51,7 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     # resample counts: every cell runs, in a fraction of the default run's time.
     parameters.source += (
         f"\nCORPUS = {str(corpus)!r}\nDATA_DIR = {str(tmp_path / 'data')!r}\nSAMPLE = 100\nHAYSTACK = []\n"
-        "RESAMPLES = 300\nPERMUTATIONS = 500\nSWEEP_SAMPLE = 40\nFAILURES = 2\n"
+        "RESAMPLES = 300\nPERMUTATIONS = 500\nSWEEP_SAMPLE = 40\nFAILURES = 2\nSIM_VIEWS = 300\n"
     )
 
     client = nbclient.NotebookClient(
@@ -70,8 +70,11 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     assert "system loses to" in text  # the failure gallery's summary line
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     # recall with bands, metric panels, differences, scatter (empty: no pairs), MMR + dedup sweeps (one
-    # figure), time-prior sweep, ages, per-section agreement
-    assert len(images) == 8
+    # figure), time-prior sweep, ages, per-section agreement, simulated CTR by position
+    assert len(images) == 9
+    # No counters in a fresh data folder: the click section simulates readers of system and bm25.
+    assert "click report: no counters; 300 simulated page views per design (system vs bm25)" in text
+    assert "CTR by position" in text and "simulated-interleave" in text
     tables = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
     assert tables[0].startswith("| method | nDCG@10 | R@1 | R@5 | story@5 | MRR | dup@10 |")
     failures = [t for t in tables if "\n| rank | curated | system | " in t]
