@@ -1,8 +1,9 @@
 """HTTP caching of public GET responses: ETag, Cache-Control, 304, the response cache.
 
 Cache-Control comes from settings, and the ETag changes whenever the list could:
-- another index version, or another catalog generation (pins, blocks, retractions, edits:
-  recsys/catalog/overrides.py, recsys/catalog/store.py);
+- another index version, or another catalog generation (pins, blocks, retractions, edits, the
+  running experiment: recsys/catalog/overrides.py, recsys/catalog/store.py,
+  recsys/catalog/experiment.py);
 - the next moment at which time alone changes a list (a block that expires, a scheduled article that
   goes live): once it has passed, the ETag names the one after it;
 - the settings that shape lists (ranking policy, default limits, search bound);

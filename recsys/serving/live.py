@@ -5,7 +5,8 @@ lock) and works on that state from start to end: its ETag and its body come from
 state is never modified once published: `refresh` reads what changed in the catalog since the
 state's generation (rows edited, retracted or deleted, and every pin and block: small tables;
 recsys/catalog/changes.py), builds the next state, copying the per-row arrays only when an indexed
-article changed, and swaps it in with one assignment.
+article changed, and swaps it in with one assignment. The running experiment
+(recsys/serving/experiments.py) comes the same way: one row of the catalog, parsed when it changes.
 
 The state also knows, by key, id and URL, every article of the catalog that the version does not
 hold (imported since the build, or not published when it was built), as lean rows (`Unindexed`): an

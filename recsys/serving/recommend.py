@@ -18,6 +18,12 @@ stored article, nor for an article (or a pin) the version does not hold once its
 (recsys/serving/unindexed.py: its body and vector, made when the state is refreshed); an id or URL
 the state does not know is not found, from memory. A draft is embedded; an article past the
 preparation's bound, or not prepared yet, is read from the catalog (and embedded), as before.
+
+Experiments (recsys/serving/experiments.py): a query that names an arm (`bucket`, `assign` or `arm`)
+while one runs is ranked by the arm's recommender: this one for an arm that changes nothing, else a
+sibling sharing its index, live view and caches under the arm's policy, or ranking by a baseline
+(`bm25`, `recent`, `random`) under the same live rules; under interleaving, the two arms' lists are
+merged by team draft. A query that names none makes one attribute check (`RelatedQuery.assigned`).
 """
 
 from __future__ import annotations
@@ -213,6 +219,11 @@ class Recommender:
     def state(self, state: LiveState | None = None) -> LiveState:
         """`state`, or the current one when none is given."""
         return self.live.current() if state is None else state
+
+    @property
+    def experiment(self) -> Experiment | None:
+        """The running experiment, as the current live state has it (None when none runs)."""
+        return self.live.current().experiment
 
     def refresh(self) -> LiveState:
         """Follow what changed in the catalog since the live state was read, and prepare the articles

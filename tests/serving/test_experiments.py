@@ -303,6 +303,7 @@ def _running(recommender: Recommender, config: dict[str, Any]) -> Experiment:
     store_experiment(recommender.catalog, experiment)
     state = recommender.refresh()
     assert state.experiment == experiment and stored_experiment(recommender.catalog) == experiment
+    assert recommender.experiment is state.experiment
     return experiment
 
 
