@@ -19,7 +19,7 @@
   var script = document.currentScript;
   var optedOut = !!script && script.getAttribute("data-recsys-events") === "off";
   var existing = window.recsysEvents;
-  if (existing && typeof existing.scan === "function") {
+  if (existing && typeof existing.scan === "function" && typeof existing.scriptApi === "function") {
     // Both scripts on one page: one page-view id, one observer, one set of watched blocks.
     if (!optedOut) existing.scan();
     return;
@@ -27,18 +27,22 @@
   var HALF = 0.5;
   var MAX_EVENTS = 50; // per batch; the endpoint takes 100
   var MAX_CHARS = 4000; // per batch's events, at most 4 bytes a char: well under the endpoint's 16 KiB
-  var scriptApi = "";
-  try {
-    if (script && script.src) {
-      scriptApi = script.getAttribute("data-recsys-api") || new URL(script.src, location.href).origin;
-    }
-  } catch (e) {
-    scriptApi = "";
-  }
   var pageView = newPageView();
   var observer = null;
   var watched = typeof WeakSet === "function" ? new WeakSet() : null;
   var pending = typeof WeakMap === "function" ? new WeakMap() : null; // block -> its container and api
+
+  /* The service's base URL for what a script tag finds: its data-recsys-api, else its origin ("" when
+     it has none: an inline script). The widget asks it for its own tag. */
+  function scriptApi(tag) {
+    try {
+      if (!tag || !tag.src) return "";
+      return tag.getAttribute("data-recsys-api") || new URL(tag.src, location.href).origin;
+    } catch (e) {
+      /* an unparsable src: none */
+    }
+    return "";
+  }
 
   function newPageView() {
     var bytes = new Uint8Array(16);
@@ -179,7 +183,7 @@
     try {
       var found = (root || document).querySelectorAll(".recsys-blocks[data-recsys-version]");
       for (var i = 0; i < found.length; i++) {
-        var api = found[i].getAttribute("data-recsys-api") || scriptApi || location.origin;
+        var api = found[i].getAttribute("data-recsys-api") || scriptApi(script) || location.origin;
         watch(found[i], api);
       }
     } catch (e) {
@@ -187,7 +191,7 @@
     }
   }
 
-  window.recsysEvents = { watch: watch, scan: scan, pageView: pageView };
+  window.recsysEvents = { watch: watch, scan: scan, scriptApi: scriptApi, pageView: pageView };
   if (optedOut) return;
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {

@@ -25,18 +25,12 @@
   var STYLE_ID = "recsys-widget-style";
   var script = document.currentScript;
   var events = window.recsysEvents;
-  if (!events || typeof events.watch !== "function" || typeof events.pageView !== "string") {
-    events = { watch: function () {}, pageView: "" };
+  if (!events || typeof events.scriptApi !== "function" || typeof events.pageView !== "string") {
+    // Not ours (a page's own global of that name): no events, and the API of the page's origin.
+    events = { watch: function () {}, scriptApi: function () { return ""; }, pageView: "" };
   }
   var reporting = !(script && script.getAttribute("data-recsys-events") === "off");
-  var scriptApi = "";
-  try {
-    if (script && script.src) {
-      scriptApi = script.getAttribute("data-recsys-api") || new URL(script.src, location.href).origin;
-    }
-  } catch (e) {
-    scriptApi = "";
-  }
+  var scriptApi = events.scriptApi(script);
 
   function injectStyle() {
     if (document.getElementById(STYLE_ID)) return;

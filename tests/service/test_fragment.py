@@ -152,20 +152,27 @@ def test_fragment_errors_are_the_json_error_body(client: TestClient) -> None:
     assert client.get("/related.html", params={"url": "https://news.example/nope"}).status_code == 404
 
 
-def test_widget_script_is_cacheable_by_content_hash(client: TestClient) -> None:
-    script = assets()["widget.js"]
-    response = client.get("/widget.js")
+def _cacheable_by_content_hash(client: TestClient, name: str) -> str:
+    """/`name` (a script) is this release's file, named by its hash; its text."""
+    script = assets()[name]
+    response = client.get(f"/{name}")
     assert response.status_code == 200 and response.content == script.body
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["etag"] == f'"{script.version}"'
     assert response.headers["cache-control"] == "public, max-age=3600"
-    assert "__RECSYS_CSS__" not in response.text and "--recsys-min-height" in response.text
-    versioned = client.get("/widget.js", params={"v": script.version})
+    versioned = client.get(f"/{name}", params={"v": script.version})
     assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
-    stale = client.get("/widget.js", params={"v": "0" * 16})
+    stale = client.get(f"/{name}", params={"v": "0" * 16})
     assert stale.headers["cache-control"] == "public, max-age=3600" and stale.content == script.body
-    revalidated = client.get("/widget.js", headers={"If-None-Match": response.headers["etag"]})
+    revalidated = client.get(f"/{name}", headers={"If-None-Match": response.headers["etag"]})
     assert revalidated.status_code == 304 and revalidated.content == b""
+    return response.text
+
+
+def test_widget_script_is_cacheable_by_content_hash(client: TestClient) -> None:
+    text = _cacheable_by_content_hash(client, "widget.js")
+    assert "__RECSYS_CSS__" not in text and "--recsys-min-height" in text
+    assert "__RECSYS_EXPERIMENT__" not in text and "var EXPERIMENT = false;" in text
     css = client.get("/widget.css")
     assert css.headers["content-type"] == "text/css; charset=utf-8" and ".recsys-blocks" in css.text
 
@@ -250,19 +257,9 @@ def test_fragment_names_the_experiment_and_each_items_arm_escaped() -> None:
 
 
 def test_events_script_is_served_as_the_widget_is(client: TestClient) -> None:
-    events = assets()["events.js"]
-    response = client.get("/events.js")
-    assert response.status_code == 200 and response.content == events.body
-    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert response.headers["etag"] == f'"{events.version}"'
-    assert response.headers["cache-control"] == "public, max-age=3600"
-    versioned = client.get("/events.js", params={"v": events.version})
-    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
-    again = client.get("/events.js", headers={"If-None-Match": response.headers["etag"]})
-    assert again.status_code == 304
+    events = _cacheable_by_content_hash(client, "events.js")
     # The widget carries the same code in front of its own: one script on a widget page.
-    script = client.get("/widget.js").content
-    assert script.startswith(events.body) and b"var EXPERIMENT = false;" in script
+    assert client.get("/widget.js").text.startswith(events) and "window.recsysEvents" in events
 
 
 def _state(recommender: object) -> ServiceState:
