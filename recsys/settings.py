@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     # (recsys/serving/unindexed.py); past it they are read and embedded on a request. 0 = none.
     unindexed_max_articles: int = Field(default=4096, ge=0, le=1_000_000)
 
+    # Readers' impressions and clicks (docs/api.md, "Events"): POST /events takes them from the
+    # widget; off, it answers 404. They are counted in memory and added to the catalog every
+    # events_flush_seconds (a crash loses at most that long), never on a request's path.
+    events: bool = True
+    events_flush_seconds: float = Field(default=5.0, ge=0.05, le=3600)
+    # A folder for the raw event log, JSON Lines, one file per hour and process; unset = none.
+    events_log_dir: Path | None = None
+    # Event batches per second one client address may send (bursts of twice as many); more get 429.
+    # A page view sends two or three. 0 = no limit (a trusted proxy in front that limits instead).
+    events_rate: float = Field(default=10.0, ge=0, le=1_000_000)
+
     # Ranking and caching (docs/ranking.md): the defaults and the measurements behind them.
     default_section_limit: int = Field(default=5, ge=0, le=100)  # items in the more_in_section block
     cache_max_age: int = Field(default=60, ge=0, le=86_400)  # seconds, Cache-Control on public GETs

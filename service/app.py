@@ -23,7 +23,9 @@ from service.builds import Builder
 from service.caching import ResponseCache
 from service.cms import router as cms_router
 from service.demo import router as demo_router
-from service.errors import Cors, install_error_handlers
+from service.errors import install_error_handlers
+from service.events import CorsByPath, Recorder, flushing
+from service.events import router as events_router
 from service.limits import install_body_limit
 from service.logs import configure as configure_logging
 from service.metrics import Metrics
@@ -66,7 +68,11 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         state.reload(force=True)
         state.builder = Builder(root, on_published=state.reload)
         app.state.recsys = state
+        # Readers' events: counted in memory, added to the catalog by a thread (service/events.py).
+        recorder = Recorder(settings, root.catalog, metrics) if settings.events else None
+        app.state.recsys_events = recorder
         async with (
+            flushing(recorder),
             watch_current(state, settings.reload_interval),
             follow_remote(state, settings.versions_poll_seconds),
             watch_changes(state, settings.change_poll_seconds),
@@ -84,15 +90,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     )
 
     if settings.cors_origin_list:
-        # Public lists only: admin endpoints are for the newsroom's servers, not for browsers.
-        app.add_middleware(
-            Cors,
-            allow_origins=settings.cors_origin_list,
-            allow_methods=["GET"],
-            allow_headers=["If-None-Match"],
-            expose_headers=["ETag"],
-            max_age=3600,
-        )
+        # Public lists and readers' events only: admin endpoints are for the newsroom's servers, not
+        # for browsers.
+        app.add_middleware(CorsByPath, allow_origins=settings.cors_origin_list)
     install_error_handlers(app)
     install_body_limit(app, settings.max_body_bytes)
     metrics.install(app)
@@ -104,6 +104,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(cms_router)
     # The widget's script and stylesheet (issue 12); the demo pages only where asked for.
     app.include_router(widget_router)
+    if settings.events:  # off: /events is an unknown route (404)
+        app.include_router(events_router)
     if settings.demo_pages:
         app.include_router(demo_router)
     install_in_flight_limit(app, settings.max_in_flight, metrics)

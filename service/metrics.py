@@ -110,6 +110,29 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        # Readers' events (service/events.py): accepted by type, dropped by reason (never stored),
+        # additions to the catalog by result, and events counted in memory not yet added.
+        self.events = Counter(
+            "recsys_events_total", "reader events accepted, by type", ["type"], registry=self.registry
+        )
+        self.events_dropped = Counter(
+            "recsys_events_dropped_total",
+            "reader events dropped (not stored), by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.event_flushes = Counter(
+            "recsys_events_flushes_total",
+            "additions of counted events to the catalog, by result (ok, failed)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.events_pending = Gauge(
+            "recsys_events_pending",
+            "events counted in memory and not yet added to the catalog",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
 
         # What /metrics reads: this app's registry, or every worker's files.
         self.exposed = self.registry

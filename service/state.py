@@ -87,6 +87,8 @@ class ServiceState:
     metrics: Metrics
     responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
     recommender: Recommender | None = None
+    # The version served before the last swap: pages may still hold its lists (reader events).
+    previous_version: str | None = None
     index_error: str | None = None
     # Hot reload: why the current version is not the one served, and which version that was (so the
     # watcher does not retry, and log, the same broken version every few seconds).
@@ -306,6 +308,8 @@ class ServiceState:
         previous = self.served_version()
         if self.recommender is not None:
             recommender.subjects.adopt(self.recommender.subjects)
+        if previous is not None and previous != recommender.index.version:
+            self.previous_version = previous
         self.recommender = recommender
         # A write that committed while this version loaded refreshed the one it replaces.
         try:

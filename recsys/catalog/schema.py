@@ -8,7 +8,8 @@ by `recsys migrate` (`migrate`), and a process refuses to open one whose schema 
 
 Tables: `meta` (schema version, generation), `articles`, `embeddings` (the embedding cache,
 recsys/catalog/embeddings.py), `pins` and `blocks` (editorial overrides, recsys/catalog/overrides.py),
-`deletions` (tombstones for the change feed, Catalog.changed_since).
+`deletions` (tombstones for the change feed, Catalog.changed_since), `event_counts` (readers'
+impressions and clicks, recsys/catalog/feedback.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from recsys.errors import ConfigError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -90,6 +91,22 @@ CREATE INDEX IF NOT EXISTS deletions_changed ON deletions (changed_gen);
     3: """
 ALTER TABLE articles ADD COLUMN image_url TEXT;
 ALTER TABLE articles ADD COLUMN author TEXT;
+""",
+    # Readers' impressions and clicks (issue 20): counters, never raw events. No foreign key to
+    # articles: a deleted article's counts stay for the reports.
+    4: """
+CREATE TABLE IF NOT EXISTS event_counts (
+    day         TEXT NOT NULL,
+    article     TEXT NOT NULL,
+    block       TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    experiment  TEXT NOT NULL,
+    arm         TEXT NOT NULL,
+    impressions INTEGER NOT NULL DEFAULT 0,
+    clicks      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, article, block, position, experiment, arm)
+);
+CREATE INDEX IF NOT EXISTS event_counts_experiment ON event_counts (experiment, day);
 """,
 }
 

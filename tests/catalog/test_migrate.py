@@ -61,7 +61,7 @@ def test_a_postgres_catalog_is_never_opened_on_a_schema_it_does_not_know(
         Catalog(older)
     monkeypatch.setenv("RECSYS_CATALOG_URL", older)
     result = runner.invoke(cli.app, ["migrate"])
-    assert result.exit_code == 0 and "migrated from schema 3 to 4" in result.output
+    assert result.exit_code == 0 and f"migrated from schema 3 to {SCHEMA_VERSION}" in result.output
     assert Catalog(older).count() == 0
 
 
