@@ -131,10 +131,10 @@ def opener(browser: Any) -> Iterator[Opener]:
     """open(url, ...): a page in a context of its own, closed at the end. `init_script` runs before the
     page's own; `route` answers its list requests; `html` is the page itself (served at `url` in the
     browser); `setup(page)` runs before it is opened; with `wait`, it returns once the first
-    container has its state."""
+    container has its state. Without `capture`, its events go to the server."""
     contexts: list[Any] = []
 
-    def capture(opened: Opened) -> Callable[[Any], None]:
+    def capturing(opened: Opened) -> Callable[[Any], None]:
         def handle(route: Any) -> None:
             request = route.request
             if request.method == "POST":
@@ -153,6 +153,7 @@ def opener(browser: Any) -> Iterator[Opener]:
         wait: bool = True,
         html: str | None = None,
         setup: Callable[[Any], None] | None = None,
+        capture: bool = True,
     ) -> Opened:
         context = browser.new_context(viewport={"width": 1100, "height": 800})
         contexts.append(context)
@@ -161,7 +162,8 @@ def opener(browser: Any) -> Iterator[Opener]:
         page.on("pageerror", lambda error: opened.errors.append(str(error)))
         page.on("request", lambda r: opened.block_requests.extend([r.url] if "/blocks" in r.url else []))
         # On the context: a beacon sent as the page navigates away is still the context's request.
-        context.route("**/events", capture(opened))
+        if capture:
+            context.route("**/events", capturing(opened))
         if init_script:
             page.add_init_script(init_script)
         if route is not None:

@@ -1,6 +1,7 @@
 """Reader events in a real browser (issue 20): headless Chromium opens pages served by a real uvicorn
 server over the demo corpus (tests/e2e/browser.py), and what the page sends to POST /events is read
-in the browser, as sent (contract B of the issue: docs/integration.md#reader-events).
+in the browser, as sent (contract B of the issue: docs/integration.md#reader-events); the last test
+lets them reach the service's POST /events and reads the counts it stored.
 
 Checks: an impression batch goes only once a block is at least half in view, one event per listed
 item, once per page view; a click is sent although the page navigates away; a middle click is one
@@ -14,12 +15,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from recsys.catalog.feedback import read_counts
+from recsys.root import Root
+from recsys.settings import Settings
 from tests.e2e.browser import (
     ARTICLE,
     LIMITS,
@@ -28,12 +32,26 @@ from tests.e2e.browser import (
     Opener,
     Served,
     scroll_to_blocks,
+    serve_demo,
     wait_state,
 )
 
 PAGE_VIEW = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SECTION_ARTICLE = "demo-0019"  # another article, for a second container on one page
 LANDED = "<!doctype html><title>landed</title><h1>landed</h1>"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    # Counts stored within a fifth of a second, for the test that reads them.
+    variables = {"RECSYS_EVENTS_FLUSH_SECONDS": "0.2"}
+    with serve_demo(tmp_path_factory.mktemp("events") / "data", variables) as found:
+        yield found
+
+
+def _land(page: Any) -> None:
+    """The demo corpus links to news.example: its stories are answered in the browser."""
+    page.context.route("https://news.example/**", lambda r: r.fulfill(content_type="text/html", body=LANDED))
 
 
 def fnv1a_32(text: str) -> int:
@@ -131,12 +149,7 @@ def test_impressions_are_sent_once_a_block_is_half_in_view(served: Served, open_
 
 
 def test_a_click_is_sent_although_the_page_navigates_away(served: Served, open_page: Opener) -> None:
-    def land(page: Any) -> None:  # the demo corpus links to news.example: answered in the browser
-        page.context.route(
-            "https://news.example/**", lambda r: r.fulfill(content_type="text/html", body=LANDED)
-        )
-
-    opened = open_page(f"{served.base}/demo/articles/{ARTICLE}", setup=land)
+    opened = open_page(f"{served.base}/demo/articles/{ARTICLE}", setup=_land)
     page = opened.page
     body = _blocks(served)
     scroll_to_blocks(page)
@@ -176,9 +189,7 @@ def test_a_failing_events_endpoint_breaks_nothing(served: Served, open_page: Ope
 
     def refuse(page: Any) -> None:
         page.context.route("**/events", lambda route: route.abort("connectionrefused"))
-        page.context.route(
-            "https://news.example/**", lambda r: r.fulfill(content_type="text/html", body=LANDED)
-        )
+        _land(page)
 
     opened = open_page(f"{served.base}/demo/articles/{ARTICLE}", setup=refuse)
     page = opened.page
@@ -209,13 +220,8 @@ def _fragment_page(served: Served, *, widget: bool = False) -> str:
 
 
 def test_a_fragment_page_reports_through_events_js(served: Served, open_page: Opener) -> None:
-    def land(page: Any) -> None:
-        page.context.route(
-            "https://news.example/**", lambda r: r.fulfill(content_type="text/html", body=LANDED)
-        )
-
     url = f"{served.base}/publisher/story"
-    opened = open_page(url, html=_fragment_page(served), setup=land)
+    opened = open_page(url, html=_fragment_page(served), setup=_land)
     page = opened.page
     body = _blocks(served)
     page.wait_for_function("() => window.recsysEvents && typeof window.recsysEvents.scan === 'function'")
@@ -264,12 +270,7 @@ def test_the_opt_out_sends_nothing(served: Served, open_page: Opener, where: str
         f'<script src="{served.base}/widget.js"{script_off} async></script></body></html>'
     )
 
-    def land(page: Any) -> None:
-        page.context.route(
-            "https://news.example/**", lambda r: r.fulfill(content_type="text/html", body=LANDED)
-        )
-
-    opened = open_page(f"{served.base}/publisher/quiet", html=html, setup=land)
+    opened = open_page(f"{served.base}/publisher/quiet", html=html, setup=_land)
     page = opened.page
     wait_state(page, "loaded")
     first = _blocks(served)["related"]["items"][0]
@@ -332,3 +333,31 @@ def test_the_list_request_carries_the_hash_bucket_only_while_an_experiment_runs(
     _until(plain.page, lambda: len(plain.block_requests) == 6)
     assert _buckets(plain) == {1: [], 2: [], 3: [], 4: [], 5: [], 6: ["7"]}
     assert plain.page.evaluate("() => window.recsysEvents.pageView") != page_view  # new per page load
+
+
+def test_the_service_stores_what_the_page_sent(served: Served, open_page: Opener) -> None:
+    """No capture: the page's impressions and its click reach POST /events (service/events.py), and
+    the counts stored in the catalog are one impression per item and the one click."""
+    opened = open_page(f"{served.base}/demo/articles/{ARTICLE}", setup=_land, capture=False)
+    page = opened.page
+    body = _blocks(served)
+    scroll_to_blocks(page)
+    wait_state(page, "loaded")
+    catalog = Root(Settings(data_dir=served.data)).catalog
+    try:
+        _until(page, lambda: sum(c.impressions for c in read_counts(catalog)) == 10)
+        third = body["related"]["items"][2]
+        page.click(".recsys-block--related li:nth-child(3) a")
+        page.wait_for_url(third["url"])
+        _until(page, lambda: sum(c.clicks for c in read_counts(catalog)) == 1)
+        page.wait_for_timeout(500)  # two flush intervals: nothing more arrives
+        stored = {
+            (c.article, c.block, c.position, c.experiment, c.arm): (c.impressions, c.clicks)
+            for c in read_counts(catalog)
+        }
+    finally:
+        catalog.close()
+    expected = {(ARTICLE, "related", n, "", "default"): (1, int(n == 2)) for n in range(5)}
+    expected |= {(ARTICLE, "section", n, "", "default"): (1, 0) for n in range(5)}
+    assert stored == expected
+    assert opened.errors == []
