@@ -1,5 +1,7 @@
-"""What the browser tests share: the system Chromium driven by playwright, and a real uvicorn server
-over an index of the built-in demo corpus (the fake encoder builds and serves it), with the demo pages.
+"""What the browser tests share: the system Chromium (playwright) and a demo server, real uvicorn.
+
+The server holds an index of the built-in demo corpus (the fake encoder builds and serves it) and
+serves the demo pages.
 
 The browser is the Debian package `chromium`. Without it the tests are skipped, unless
 RECSYS_TEST_REQUIRE_BROWSER is set (CI sets it: .ci/run), where a missing browser fails.
