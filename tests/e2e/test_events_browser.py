@@ -69,6 +69,14 @@ def test_the_reference_hash_has_the_published_values() -> None:
     assert [fnv1a_32(s) for s in ("Zürich", "🦀 news")] == [0xD7007F20, 0x9F53A55D]
 
 
+def test_the_service_hashes_as_the_reference_does() -> None:
+    """The service's hash (recsys/serving/experiments.py, from the experiments branch) is this one: so
+    the bucket the widget computes is the bucket the service would compute from `assign`."""
+    experiments = pytest.importorskip("recsys.serving.experiments")
+    for text in ("", "a", "foobar", "Zürich", "🦀 news", "Yrx-o6gCIlQdkuRIucYEyQ"):
+        assert experiments.bucket_of(text) == fnv1a_32(text) % 100
+
+
 def _until(page: Any, check: Callable[[], bool], seconds: float = 10.0) -> None:
     """Let the page run until `check()` holds (the capture runs while the page waits)."""
     deadline = time.monotonic() + seconds
