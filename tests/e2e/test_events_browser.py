@@ -13,9 +13,11 @@ request carries, only while an experiment runs, is the FNV-1a hash the Python si
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -368,4 +370,53 @@ def test_the_service_stores_what_the_page_sent(served: Served, open_page: Opener
     expected = {(ARTICLE, "related", n, "", "default"): (1, int(n == 2)) for n in range(5)}
     expected |= {(ARTICLE, "section", n, "", "default"): (1, 0) for n in range(5)}
     assert stored == expected
+    assert opened.errors == []
+
+
+INTERLEAVED = {
+    "name": "fusion-test",
+    "design": "interleave",
+    "blocks": ["related"],
+    "arms": [{"name": "control"}, {"name": "fusion", "settings": {"fusion_weight": 0.3}}],
+}
+
+
+def test_under_an_experiment_the_page_sends_its_bucket_and_the_arms(
+    tmp_path: Path, open_page: Opener
+) -> None:
+    """A service running an interleaving experiment (the experiments branch): its /widget.js sends
+    the page view's bucket, the list names the experiment and each related item its arm, and the
+    counts stored carry them."""
+    experiments = pytest.importorskip("recsys.serving.experiments")
+    config = tmp_path / "experiment.json"
+    config.write_text(json.dumps(INTERLEAVED), encoding="utf-8")
+    variables = {"RECSYS_EXPERIMENTS_FILE": str(config), "RECSYS_EVENTS_FLUSH_SECONDS": "0.2"}
+    with serve_demo(tmp_path / "data", variables) as running:
+        assert "var EXPERIMENT = true;" in httpx.get(f"{running.base}/widget.js").text
+        opened = open_page(f"{running.base}/demo/articles/{ARTICLE}", setup=_land, capture=False)
+        page = opened.page
+        scroll_to_blocks(page)
+        wait_state(page, "loaded")
+        page_view = page.evaluate("() => window.recsysEvents.pageView")
+        bucket = experiments.bucket_of(page_view)
+        assert httpx.URL(opened.block_requests[0]).params["bucket"] == str(bucket)
+        body = httpx.get(
+            f"{running.base}/articles/{ARTICLE}/blocks", params={**LIMITS, "bucket": str(bucket)}
+        ).json()
+        arms = [item["arm"] for item in body["related"]["items"]]
+        assert body["experiment"] == "fusion-test" and set(arms) <= {"control", "fusion"}
+        shown = page.eval_on_selector_all(
+            ".recsys-block--related li", "items => items.map(li => li.dataset.recsysArm)"
+        )
+        assert shown == arms
+        catalog = Root(Settings(data_dir=running.data)).catalog
+        try:
+            _until(page, lambda: sum(c.impressions for c in read_counts(catalog)) == 10)
+            stored = {(c.block, c.position): (c.experiment, c.arm) for c in read_counts(catalog)}
+        finally:
+            catalog.close()
+    assert stored == {
+        **{("related", n): ("fusion-test", arm) for n, arm in enumerate(arms)},
+        **{("section", n): ("fusion-test", body["arm"]) for n in range(5)},
+    }
     assert opened.errors == []
