@@ -21,12 +21,12 @@
   var existing = window.recsysEvents;
   if (existing && typeof existing.scan === "function" && typeof existing.scriptApi === "function") {
     // Both scripts on one page: one page-view id, one observer, one set of watched blocks.
-    if (!optedOut) existing.scan();
+    if (!optedOut) existing.scan(document, script);
     return;
   }
   var HALF = 0.5;
   var MAX_EVENTS = 50; // per batch; the endpoint takes 100
-  var MAX_CHARS = 4000; // per batch's events, at most 4 bytes a char: well under the endpoint's 16 KiB
+  var MAX_CHARS = 4000; // per batch's events, at most 3 UTF-8 bytes each: well under the endpoint's 16 KiB
   var pageView = newPageView();
   var observer = null;
   var watched = typeof WeakSet === "function" ? new WeakSet() : null;
@@ -178,12 +178,14 @@
   }
 
   /* Watch the rendered fragments in `root` (the document by default): containers that carry an
-     index version. Containers the widget renders are watched by the widget itself. */
-  function scan(root) {
+     index version, reported to their data-recsys-api, else to the service `tag` (the script that
+     asks; by default this one) names. Containers the widget renders are watched by the widget. */
+  function scan(root, tag) {
     try {
       var found = (root || document).querySelectorAll(".recsys-blocks[data-recsys-version]");
+      var fallback = scriptApi(tag || script) || location.origin;
       for (var i = 0; i < found.length; i++) {
-        var api = found[i].getAttribute("data-recsys-api") || scriptApi(script) || location.origin;
+        var api = found[i].getAttribute("data-recsys-api") || fallback;
         watch(found[i], api);
       }
     } catch (e) {
