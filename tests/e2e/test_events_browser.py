@@ -108,6 +108,15 @@ def _scroll_below(page: Any, pixels: int) -> None:
     )
 
 
+def _show_related(page: Any, share: float) -> None:
+    """Scroll so that the top `share` of the related block is in view, at the viewport's bottom."""
+    page.eval_on_selector(
+        ".recsys-block--related",
+        "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - innerHeight"
+        f" + e.offsetHeight * {share})",
+    )
+
+
 def _check_batches(opened: Opened, body: dict[str, Any]) -> None:
     """Every batch has the contract's head: this page view, the list's article, version and arm."""
     assert opened.events
@@ -131,12 +140,11 @@ def test_impressions_are_sent_once_a_block_is_half_in_view(served: Served, open_
     page.wait_for_timeout(500)
     assert opened.events == []
 
-    # Half of the related block in view, none of the section block: the related batch alone.
-    page.eval_on_selector(
-        ".recsys-block--related",
-        "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - innerHeight"
-        " + e.offsetHeight * 0.6)",
-    )
+    # 40% of the related block in view: not yet. 60%, none of the section block: the related batch.
+    _show_related(page, 0.4)
+    page.wait_for_timeout(500)
+    assert opened.events == []
+    _show_related(page, 0.6)
     _until(page, lambda: len(opened.events) == 1)
     page.wait_for_timeout(300)
     assert _reported(opened, "impression", "related") == _listed(body, "related")
