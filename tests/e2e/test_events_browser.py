@@ -39,7 +39,7 @@ from tests.e2e.browser import (
 )
 
 PAGE_VIEW = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-SECTION_ARTICLE = "demo-0019"  # another article, for a second container on one page
+OTHER_ARTICLE = "demo-0019"  # another article, for a second container on one page
 LANDED = "<!doctype html><title>landed</title><h1>landed</h1>"
 
 
@@ -225,7 +225,7 @@ def _fragment_page(served: Served, *, widget: bool = False) -> str:
     container for another article too) and loads /events.js, its blocks far below the fold."""
     fragment = httpx.get(f"{served.base}/articles/{ARTICLE}/blocks.html", params=LIMITS).text
     other = (
-        f'<div class="recsys-blocks" data-recsys-article="{SECTION_ARTICLE}" data-recsys-limit="5"'
+        f'<div class="recsys-blocks" data-recsys-article="{OTHER_ARTICLE}" data-recsys-limit="5"'
         f' data-recsys-section-limit="5"></div><script src="{served.base}/widget.js" async></script>'
         if widget
         else ""
@@ -265,10 +265,10 @@ def test_the_widget_and_events_js_on_one_page_share_the_page_view(served: Served
     once, all with one page-view id."""
     opened = open_page(f"{served.base}/publisher/both", html=_fragment_page(served, widget=True))
     page = opened.page
-    page.eval_on_selector(f'[data-recsys-article="{SECTION_ARTICLE}"]', "e => e.scrollIntoView()")
-    page.wait_for_selector(f'[data-recsys-article="{SECTION_ARTICLE}"][data-recsys-state="loaded"]')
+    page.eval_on_selector(f'[data-recsys-article="{OTHER_ARTICLE}"]', "e => e.scrollIntoView()")
+    page.wait_for_selector(f'[data-recsys-article="{OTHER_ARTICLE}"][data-recsys-state="loaded"]')
     scroll_to_blocks(page)  # the fragment's container, the first on the page
-    page.eval_on_selector(f'[data-recsys-article="{SECTION_ARTICLE}"]', "e => e.scrollIntoView()")
+    page.eval_on_selector(f'[data-recsys-article="{OTHER_ARTICLE}"]', "e => e.scrollIntoView()")
     _until(page, lambda: len(opened.events) == 4)
     page.wait_for_timeout(300)
     by_article = {(batch["article"], batch["events"][0]["block"]) for batch in opened.events}
