@@ -6,6 +6,8 @@ include the HTML fragment instead.
 
 While the served lists are under an experiment, /widget.js is built with its EXPERIMENT flag on (the
 list requests then carry a bucket), a file of its own with its own hash: one more copy, not a change.
+Where the service takes no events (RECSYS_EVENTS=false), the events script is built with ENABLED off,
+so that pages send none.
 
 Both are static for a given release and named by a hash of their content, which is their ETag:
 - `/widget.js` is what an embed snippet names; it may be cached for an hour (WIDGET_MAX_AGE) and is
@@ -37,6 +39,7 @@ WIDGET_MAX_AGE = 3600
 VERSIONED_MAX_AGE = 365 * 86_400
 CSS_PLACEHOLDER = "__RECSYS_CSS__"
 EXPERIMENT_PLACEHOLDER = "__RECSYS_EXPERIMENT__"
+EVENTS_PLACEHOLDER = "__RECSYS_EVENTS_ENABLED__"
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,12 @@ def experiment_running(state: ServiceState) -> bool:
 
 
 @functools.cache
-def assets(experiment: bool = False) -> dict[str, Asset]:
-    """The widget's files, read once (per value of the experiment flag): they are part of the release,
-    not configuration."""
+def assets(experiment: bool = False, events_enabled: bool = True) -> dict[str, Asset]:
+    """The widget's files, read once (per value of the flags): they are part of the release, not
+    configuration."""
     css = (STATIC / "widget.css").read_text(encoding="utf-8")
     events = (STATIC / "events.js").read_text(encoding="utf-8")
+    events = events.replace(EVENTS_PLACEHOLDER, json.dumps(events_enabled))
     widget = (STATIC / "widget.js").read_text(encoding="utf-8")
     widget = widget.replace(CSS_PLACEHOLDER, json.dumps(css)).replace(
         EXPERIMENT_PLACEHOLDER, json.dumps(experiment)
@@ -81,13 +85,18 @@ def assets(experiment: bool = False) -> dict[str, Asset]:
     }
 
 
+def served(state: ServiceState) -> dict[str, Asset]:
+    """The copies of the widget's files the service serves now."""
+    return assets(experiment_running(state), state.settings.events)
+
+
 def versioned_path(name: str, state: ServiceState) -> str:
     """The path naming the copy of a widget file the service serves now, e.g. `/widget.js?v=...`."""
-    return f"/{name}?v={assets(experiment_running(state))[name].version}"
+    return f"/{name}?v={served(state)[name].version}"
 
 
 def _answer(request: Request, state: ServiceState, name: str, v: str | None) -> Response:
-    asset = assets(experiment_running(state))[name]
+    asset = served(state)[name]
     max_age = VERSIONED_MAX_AGE if v == asset.version else WIDGET_MAX_AGE
     headers = {
         "ETag": asset.etag,

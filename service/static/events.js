@@ -12,12 +12,14 @@
    view, when the block is at least half in view; a click (or middle click) on an item's link goes at
    once, with navigator.sendBeacon, so it survives the navigation it starts. The reader is known by
    nothing but a random page-view id, made anew on each page load and kept nowhere. Opt-out:
-   data-recsys-events="off" on the script or on a container. Whatever fails, nothing is thrown into
+   data-recsys-events="off" on the script or on a container; a service that takes no events
+   (RECSYS_EVENTS=false) serves this file with ENABLED false. Whatever fails, nothing is thrown into
    the page. Contract: docs/integration.md#reader-events. */
 (function () {
   "use strict";
+  var ENABLED = __RECSYS_EVENTS_ENABLED__;
   var script = document.currentScript;
-  var optedOut = !!script && script.getAttribute("data-recsys-events") === "off";
+  var optedOut = !ENABLED || (!!script && script.getAttribute("data-recsys-events") === "off");
   var existing = window.recsysEvents;
   if (existing && typeof existing.scan === "function" && typeof existing.scriptApi === "function") {
     // Both scripts on one page: one page-view id, one observer, one set of watched blocks.
@@ -157,7 +159,7 @@
      the click-through). */
   function watch(container, api) {
     try {
-      if (typeof IntersectionObserver !== "function" || !watched || !pending) return;
+      if (!ENABLED || typeof IntersectionObserver !== "function" || !watched || !pending) return;
       if (off(container) || watched.has(container)) return;
       var data = container.dataset;
       if (!data.recsysArticle || !data.recsysVersion) return;

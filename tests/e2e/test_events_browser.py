@@ -278,7 +278,25 @@ def test_the_widget_and_events_js_on_one_page_share_the_page_view(served: Served
     assert opened.errors == []
 
 
-@pytest.mark.parametrize("where", ["script", "container"])
+def _flip(page: Any, before: str, after: str) -> None:
+    """/widget.js as the service builds it with another value of a flag (service/widget.py)."""
+
+    def flip(route: Any) -> None:
+        response = route.fetch()
+        text = response.text()
+        assert text.count(before) == 1
+        route.fulfill(response=response, body=text.replace(before, after))
+
+    page.route("**/widget.js*", flip)
+
+
+def _events_off(page: Any) -> None:
+    """/widget.js of a service with RECSYS_EVENTS=false."""
+    _flip(page, "var ENABLED = true;", "var ENABLED = false;")
+    _land(page)
+
+
+@pytest.mark.parametrize("where", ["script", "container", "service"])
 def test_the_opt_out_sends_nothing(served: Served, open_page: Opener, where: str) -> None:
     container_off = ' data-recsys-events="off"' if where == "container" else ""
     script_off = ' data-recsys-events="off"' if where == "script" else ""
@@ -288,7 +306,9 @@ def test_the_opt_out_sends_nothing(served: Served, open_page: Opener, where: str
         f'<script src="{served.base}/widget.js"{script_off} async></script></body></html>'
     )
 
-    opened = open_page(f"{served.base}/publisher/quiet", html=html, setup=_land)
+    opened = open_page(
+        f"{served.base}/publisher/quiet", html=html, setup=_events_off if where == "service" else _land
+    )
     page = opened.page
     wait_state(page, "loaded")
     first = _blocks(served)["related"]["items"][0]
@@ -299,21 +319,13 @@ def test_the_opt_out_sends_nothing(served: Served, open_page: Opener, where: str
     assert opened.events == [] and opened.errors == []
 
 
-EXPERIMENT_OFF = "var EXPERIMENT = false;"
 ASSIGNED = ["a", "foobar", "Zürich", "🦀 news"]  # data-recsys-assign of containers 1..4
 
 
 def _run_experiment(page: Any) -> None:
     """/widget.js as the service builds it while an experiment runs (service/widget.py sets the flag
-    from the live state; the experiments branch adds the experiment itself)."""
-
-    def flip(route: Any) -> None:
-        response = route.fetch()
-        text = response.text()
-        assert text.count(EXPERIMENT_OFF) == 1
-        route.fulfill(response=response, body=text.replace(EXPERIMENT_OFF, "var EXPERIMENT = true;"))
-
-    page.route("**/widget.js*", flip)
+    from the live state)."""
+    _flip(page, "var EXPERIMENT = false;", "var EXPERIMENT = true;")
 
 
 def _containers(served: Served) -> str:

@@ -173,6 +173,7 @@ def test_widget_script_is_cacheable_by_content_hash(client: TestClient) -> None:
     text = _cacheable_by_content_hash(client, "widget.js")
     assert "__RECSYS_CSS__" not in text and "--recsys-min-height" in text
     assert "__RECSYS_EXPERIMENT__" not in text and "var EXPERIMENT = false;" in text
+    assert "__RECSYS_EVENTS_ENABLED__" not in text
     css = client.get("/widget.css")
     assert css.headers["content-type"] == "text/css; charset=utf-8" and ".recsys-blocks" in css.text
 
@@ -260,6 +261,17 @@ def test_events_script_is_served_as_the_widget_is(client: TestClient) -> None:
     events = _cacheable_by_content_hash(client, "events.js")
     # The widget carries the same code in front of its own: one script on a widget page.
     assert client.get("/widget.js").text.startswith(events) and "window.recsysEvents" in events
+
+
+def test_a_service_that_takes_no_events_serves_scripts_that_send_none(
+    client: TestClient, make_client: ClientFactory
+) -> None:
+    assert "var ENABLED = true;" in client.get("/events.js").text
+    off = make_client(events=False)
+    for name in ("events.js", "widget.js"):
+        text = off.get(f"/{name}").text
+        assert "var ENABLED = false;" in text and "var ENABLED = true;" not in text
+    assert off.get("/widget.js").headers["etag"] != client.get("/widget.js").headers["etag"]
 
 
 def _state(recommender: object) -> ServiceState:
