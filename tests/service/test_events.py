@@ -1,6 +1,7 @@
 """POST /events in-process (service/events.py, fake encoder): what is counted and stored after a clean
 stop, hostile input (4xx or dropped and counted, never a 500, never stored), the per-client limit,
-versions, arms, CORS, the raw log, and the flusher keeping what the catalog refused."""
+versions, arms, CORS, the raw log, and the flusher keeping what the catalog refused. Tests with an
+app run on both catalog backends (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,16 @@ from service import events as events_module
 from service.app import create_app
 from service.events import MAX_BODY_BYTES, RateLimiter, Seen, Tally
 from tests.fakes import FakeEncoder
+from tests.postgres import BACKENDS, settings_on
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"}
 PV = "pv-0123456789"
 SITE = "https://www.news.example"
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return settings_on(str(request.param), tmp_path, request, monkeypatch)
 
 
 def _settings(settings: Settings, **overrides: Any) -> Settings:
@@ -134,6 +141,10 @@ def test_hostile_batches_get_4xx_never_500_and_nothing_is_stored(
                 good | {"events": [{"type": "click", "block": "related", "position": "zero", "item": "x"}]}
             ).encode(),
             json.dumps(good | {"events": "all"}).encode(),
+            json.dumps(good | {"article": "lone \ud800"}).encode(),
+            json.dumps(good | {"events": [good["events"][0] | {"item": "\udfff"}]}).encode(),
+            b"[" * 8000 + b"]" * 8000,
+            b'{"v": 1, "events": [' + b"{}," * 4000 + b"{}]}",
         ):
             answer = client.post("/events", content=body, headers=json_headers)
             assert answer.status_code == 422, (body[:80], answer.text)
@@ -144,7 +155,7 @@ def test_hostile_batches_get_4xx_never_500_and_nothing_is_stored(
             "unknown_article": good | {"article": "no-such-article"},
             "unknown_version": good | {"version": "20200101T000000Z-nope"},
             "unknown_item": good | {"events": [first | {"item": "no-such-item"}]},
-            "bad_position": good | {"events": [first | {"position": -1}, first | {"position": 100}]},
+            "bad_position": good | {"events": [first | {"position": p} for p in (-1, 100, 10**400)]},
             "bad_block": good | {"events": [first | {"block": "footer"}]},
             "unknown_arm": good | {"experiment": "secret", "arm": "fusion"},
         }
@@ -165,7 +176,7 @@ def test_hostile_batches_get_4xx_never_500_and_nothing_is_stored(
             "unknown_item": 1,
             "unknown_version": n,
             "bad_block": 1,
-            "bad_position": 2,
+            "bad_position": 3,
             "unknown_arm": n + 1,
             "duplicate": 0,
             "bot": 2 * n,
