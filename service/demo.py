@@ -79,6 +79,6 @@ def demo_article(
         f'<aside><div class="recsys-blocks" data-recsys-article="{escape(article.id)}"'
         f' data-recsys-limit="5" data-recsys-section-limit="5"{api_attr}'
         ' style="min-height: 44rem"></div></aside>'
-        f'<script src="{versioned_path("widget.js")}" async></script>'
+        f'<script src="{versioned_path("widget.js", state)}" async></script>'
     )
     return _page(article.title or article.id, content)

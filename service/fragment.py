@@ -8,6 +8,10 @@ attributes in the same order from the same JSON body), so a page looks the same 
 stylesheet (GET /widget.css) themes both. It is rendered from the JSON body of the blocks endpoint
 (service/render.py), so the two can never list different items. Every value is HTML-escaped, and a
 link is only ever an http(s) URL or a site path.
+
+The data attributes are what GET /events.js (service/static/events.js) reports impressions and clicks
+with: the container's article, index version, experiment and arm, each block's name and each item's
+position (and arm, under interleaving).
 """
 
 from __future__ import annotations
@@ -36,8 +40,13 @@ def safe_href(url: Any) -> str | None:
     return url if isinstance(url, str) and _SAFE_HREF.match(url) else None
 
 
-def _item(item: dict[str, Any]) -> str:
-    parts = [f'<li class="recsys-item" data-recsys-id="{_attr(str(item["id"]))}">']
+def _item(item: dict[str, Any], position: int) -> str:
+    arm = _text(item.get("arm"))
+    armed = f' data-recsys-arm="{_attr(arm)}"' if arm else ""
+    parts = [
+        f'<li class="recsys-item" data-recsys-id="{_attr(str(item["id"]))}"'
+        f' data-recsys-position="{position}"{armed}>'
+    ]
     image = safe_href(item.get("image_url"))
     if image:
         src = _attr(image)
@@ -63,9 +72,9 @@ def _item(item: dict[str, Any]) -> str:
 
 def _block(kind: str, heading: str, items: list[dict[str, Any]]) -> str:
     return (
-        f'<section class="recsys-block recsys-block--{kind}" aria-label="{_attr(heading)}">'
-        f'<h2 class="recsys-heading">{escape(heading, quote=False)}</h2>'
-        f'<ul class="recsys-list">{"".join(_item(i) for i in items)}</ul></section>'
+        f'<section class="recsys-block recsys-block--{kind}" aria-label="{_attr(heading)}"'
+        f' data-recsys-block="{kind}"><h2 class="recsys-heading">{escape(heading, quote=False)}</h2>'
+        f'<ul class="recsys-list">{"".join(_item(item, n) for n, item in enumerate(items))}</ul></section>'
     )
 
 
@@ -93,4 +102,10 @@ def blocks_html(body: dict[str, Any], headings: Headings = Headings()) -> str:
         blocks.append(_block("section", headings.for_section(in_section), in_section))
     article = body.get("article_id")
     named = f' data-recsys-article="{_attr(article)}"' if article else ""
-    return f'<div class="recsys-blocks" data-recsys-state="loaded"{named}>{"".join(blocks)}</div>\n'
+    # As the widget marks the container it rendered: what events.js reports with.
+    served = (
+        f' data-recsys-version="{_attr(str(body["index_version"]))}"'
+        f' data-recsys-experiment="{_attr(_text(body.get("experiment")) or "")}"'
+        f' data-recsys-arm="{_attr(_text(body.get("arm")) or "default")}"'
+    )
+    return f'<div class="recsys-blocks" data-recsys-state="loaded"{named}{served}>{"".join(blocks)}</div>\n'

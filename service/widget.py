@@ -1,7 +1,13 @@
-"""The widget's files, /widget.js and /widget.css, versioned by content hash.
+"""The widget's files, /widget.js, /widget.css and /events.js, versioned by content hash.
 
-GET /widget.js is the script, with its stylesheet inside; GET /widget.css is
-the same stylesheet, for pages that include the HTML fragment instead.
+GET /widget.js is the script, with its stylesheet inside and the reader-events script in front of it;
+GET /widget.css is the same stylesheet and GET /events.js the same events script, for pages that
+include the HTML fragment instead.
+
+While the served lists are under an experiment, /widget.js is built with its EXPERIMENT flag on (the
+list requests then carry a bucket), a file of its own with its own hash: one more copy, not a change.
+Where the service takes no events (RECSYS_EVENTS=false), the events script is built with ENABLED off,
+so that pages send none.
 
 Both are static for a given release and named by a hash of their content, which is their ETag:
 - `/widget.js` is what an embed snippet names; it may be cached for an hour (WIDGET_MAX_AGE) and is
@@ -23,6 +29,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from service.caching import client_has
+from service.deps import State
+from service.state import ServiceState
 
 router = APIRouter()
 
@@ -30,6 +38,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_MAX_AGE = 3600
 VERSIONED_MAX_AGE = 365 * 86_400
 CSS_PLACEHOLDER = "__RECSYS_CSS__"
+EXPERIMENT_PLACEHOLDER = "__RECSYS_EXPERIMENT__"
+EVENTS_PLACEHOLDER = "__RECSYS_EVENTS_ENABLED__"
 
 
 @dataclass(frozen=True)
@@ -46,25 +56,47 @@ class Asset:
         return f'"{self.version}"'
 
 
+def experiment_running(state: ServiceState) -> bool:
+    """Whether the served lists are under an experiment: the live state, or else the recommender,
+    names it as `experiment` (docs/integration.md#reader-events)."""
+    recommender = state.recommender
+    if recommender is None:
+        return False
+    live = recommender.live.current()
+    return getattr(live, "experiment", getattr(recommender, "experiment", None)) is not None
+
+
 @functools.cache
-def assets() -> dict[str, Asset]:
-    """The widget's files, read once: they are part of the release, not configuration."""
+def assets(experiment: bool = False, events_enabled: bool = True) -> dict[str, Asset]:
+    """The widget's files, read once (per value of the flags): they are part of the release, not
+    configuration."""
     css = (STATIC / "widget.css").read_text(encoding="utf-8")
-    script = (STATIC / "widget.js").read_text(encoding="utf-8")
-    script = script.replace(CSS_PLACEHOLDER, json.dumps(css))
+    events = (STATIC / "events.js").read_text(encoding="utf-8")
+    events = events.replace(EVENTS_PLACEHOLDER, json.dumps(events_enabled))
+    widget = (STATIC / "widget.js").read_text(encoding="utf-8")
+    widget = widget.replace(CSS_PLACEHOLDER, json.dumps(css)).replace(
+        EXPERIMENT_PLACEHOLDER, json.dumps(experiment)
+    )
+    script = "text/javascript; charset=utf-8"
     return {
-        "widget.js": Asset(script.encode("utf-8"), "text/javascript; charset=utf-8"),
+        "widget.js": Asset(f"{events}\n{widget}".encode(), script),
         "widget.css": Asset(css.encode("utf-8"), "text/css; charset=utf-8"),
+        "events.js": Asset(events.encode("utf-8"), script),
     }
 
 
-def versioned_path(name: str) -> str:
-    """The path naming this release's copy of a widget file, e.g. `/widget.js?v=...`."""
-    return f"/{name}?v={assets()[name].version}"
+def served(state: ServiceState) -> dict[str, Asset]:
+    """The copies of the widget's files the service serves now."""
+    return assets(experiment_running(state), state.settings.events)
 
 
-def _answer(request: Request, name: str, v: str | None) -> Response:
-    asset = assets()[name]
+def versioned_path(name: str, state: ServiceState) -> str:
+    """The path naming the copy of a widget file the service serves now, e.g. `/widget.js?v=...`."""
+    return f"/{name}?v={served(state)[name].version}"
+
+
+def _answer(request: Request, state: ServiceState, name: str, v: str | None) -> Response:
+    asset = served(state)[name]
     max_age = VERSIONED_MAX_AGE if v == asset.version else WIDGET_MAX_AGE
     headers = {
         "ETag": asset.etag,
@@ -82,10 +114,15 @@ VersionParam = Annotated[
 
 
 @router.get("/widget.js", response_class=Response, summary="The related-stories widget (script)")
-async def widget_js(request: Request, v: VersionParam = None) -> Response:
-    return _answer(request, "widget.js", v)
+async def widget_js(request: Request, state: State, v: VersionParam = None) -> Response:
+    return _answer(request, state, "widget.js", v)
 
 
 @router.get("/widget.css", response_class=Response, summary="The widget's stylesheet (for the HTML fragment)")
-async def widget_css(request: Request, v: VersionParam = None) -> Response:
-    return _answer(request, "widget.css", v)
+async def widget_css(request: Request, state: State, v: VersionParam = None) -> Response:
+    return _answer(request, state, "widget.css", v)
+
+
+@router.get("/events.js", response_class=Response, summary="Reader events for the HTML fragment (script)")
+async def events_js(request: Request, state: State, v: VersionParam = None) -> Response:
+    return _answer(request, state, "events.js", v)

@@ -10,20 +10,27 @@
    (service/fragment.py): the same elements, classes and attributes, in the same order. Text is set
    with textContent only. Whatever fails (network, an error answer, a malformed body) leaves the
    element empty, in its reserved space, with data-recsys-state="error": never an exception thrown
-   into the page. */
+   into the page.
+
+   Reader events: service/widget.py serves this file behind service/static/events.js, whose
+   window.recsysEvents reports each rendered container's impressions and clicks and holds the page
+   view's random id. While the service runs an experiment (EXPERIMENT, which service/widget.py sets),
+   each list request carries the page view's bucket: FNV-1a 32 of the container's data-recsys-assign
+   (a site's first-party id) or else of the page-view id, mod 100, as recsys/serving/experiments.py
+   hashes. Without an experiment, no bucket: a list stays one cache entry per article. */
 (function () {
   "use strict";
   var CSS = __RECSYS_CSS__;
+  var EXPERIMENT = __RECSYS_EXPERIMENT__;
   var STYLE_ID = "recsys-widget-style";
   var script = document.currentScript;
-  var scriptApi = "";
-  try {
-    if (script && script.src) {
-      scriptApi = script.getAttribute("data-recsys-api") || new URL(script.src, location.href).origin;
-    }
-  } catch (e) {
-    scriptApi = "";
+  var events = window.recsysEvents;
+  if (!events || typeof events.scriptApi !== "function" || typeof events.pageView !== "string") {
+    // Not ours (a page's own global of that name): no events, and the API of the page's origin.
+    events = { watch: function () {}, scriptApi: function () { return ""; }, pageView: "" };
   }
+  var reporting = !(script && script.getAttribute("data-recsys-events") === "off");
+  var scriptApi = events.scriptApi(script);
 
   function injectStyle() {
     if (document.getElementById(STYLE_ID)) return;
@@ -50,9 +57,12 @@
     return typeof value === "string" && value ? value : null;
   }
 
-  function renderItem(item) {
+  function renderItem(item, position) {
     var li = el("li", "recsys-item");
     li.setAttribute("data-recsys-id", String(item.id));
+    li.setAttribute("data-recsys-position", String(position));
+    var arm = text(item.arm);
+    if (arm) li.setAttribute("data-recsys-arm", arm);
     var image = safeHref(item.image_url);
     if (image) {
       var img = el("img", "recsys-image");
@@ -90,11 +100,12 @@
   function renderBlock(kind, heading, items) {
     var section = el("section", "recsys-block recsys-block--" + kind);
     section.setAttribute("aria-label", heading);
+    section.setAttribute("data-recsys-block", kind);
     var h = el("h2", "recsys-heading");
     h.textContent = heading;
     section.appendChild(h);
     var list = el("ul", "recsys-list");
-    for (var i = 0; i < items.length; i++) list.appendChild(renderItem(items[i]));
+    for (var i = 0; i < items.length; i++) list.appendChild(renderItem(items[i], i));
     section.appendChild(list);
     return section;
   }
@@ -122,14 +133,37 @@
     }
     container.textContent = "";
     container.appendChild(fragment);
+    // What events.js reports with, as the fragment's container carries it.
+    if (typeof body.article_id === "string") container.setAttribute("data-recsys-article", body.article_id);
+    if (typeof body.index_version === "string") {
+      container.setAttribute("data-recsys-version", body.index_version);
+      container.setAttribute("data-recsys-experiment", text(body.experiment) || "");
+      container.setAttribute("data-recsys-arm", text(body.arm) || "default");
+    }
+  }
+
+  function fnv1a(value) {
+    var bytes =
+      typeof TextEncoder === "function"
+        ? new TextEncoder().encode(value)
+        : unescape(encodeURIComponent(value)).split("").map(function (c) { return c.charCodeAt(0); });
+    var hash = 2166136261;
+    for (var i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 16777619) >>> 0;
+    return hash;
+  }
+
+  function api(container) {
+    return (container.dataset.recsysApi || scriptApi || location.origin).replace(/\/+$/, "");
   }
 
   function requestUrl(container) {
     var data = container.dataset;
-    var api = (data.recsysApi || scriptApi || location.origin).replace(/\/+$/, "");
     var params = new URLSearchParams(data.recsysQuery || "");
     if (data.recsysLimit) params.set("limit", data.recsysLimit);
     if (data.recsysSectionLimit) params.set("section_limit", data.recsysSectionLimit);
+    var chosen = params.has("bucket") || params.has("assign") || params.has("arm"); // the site's own choice
+    var assign = data.recsysAssign || events.pageView;
+    if (EXPERIMENT && !chosen && assign) params.set("bucket", String(fnv1a(assign) % 100));
     var path;
     if (data.recsysArticle) {
       path = "/articles/" + data.recsysArticle.split("/").map(encodeURIComponent).join("/") + "/blocks";
@@ -140,7 +174,7 @@
       path = "/related";
     }
     var query = params.toString();
-    return api + path + (query ? "?" + query : "");
+    return api(container) + path + (query ? "?" + query : "");
   }
 
   function load(container) {
@@ -167,6 +201,7 @@
           done();
           render(container, body);
           container.setAttribute("data-recsys-state", "loaded");
+          if (reporting) events.watch(container, api(container));
         })
         .catch(function () {
           done();

@@ -8,144 +8,31 @@ accessible region with a heading and a list; the reserved space does not change 
 with the service down, or answering an error or nonsense, the article stays intact and the blocks
 stay empty, with no exception thrown into the page.
 
-The browser is the Debian package `chromium`. Without it the test is skipped, unless
-RECSYS_TEST_REQUIRE_BROWSER is set (CI sets it: .ci/run), where a missing browser fails.
+The browser, the server and the page opener: tests/e2e/browser.py and tests/e2e/conftest.py.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from index.build import build_index
-from recsys.catalog.ingest import import_file
-from recsys.demo_corpus import write_jsonl
-from recsys.root import Root
-from recsys.settings import Settings
 from service.fragment import Headings, blocks_html
-from tests.fakes import FakeEncoder
-from tests.servers import SERVE_FAKE, free_port, running
-
-# Read at import: the autouse fixture of conftest.py clears RECSYS_* variables for every test.
-REQUIRE_BROWSER = os.environ.get("RECSYS_TEST_REQUIRE_BROWSER", "").lower() not in ("", "0", "false", "no")
-BROWSER = next(
-    (found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))),
-    None,
+from tests.e2e.browser import (
+    ARTICLE,
+    LIMITS,
+    LONG_ARTICLE,
+    Served,
+    scroll_to_blocks,
+    wait_state,
 )
-ARTICLE = "demo-0018"  # a storyline article: both blocks are full at the page's limits
-LIMITS = {"limit": "5", "section_limit": "5"}  # what the demo page asks for
-# A long article: the blocks start well below the widget's look-ahead margin (600px).
-LONG_ARTICLE = """document.addEventListener('DOMContentLoaded', () => {
-    const filler = document.createElement('div');
-    filler.id = 'filler';
-    filler.style.height = '3000px';
-    document.querySelector('aside').before(filler);
-});"""
-
-
-def _browser_or_skip() -> str:
-    if BROWSER is None:
-        if REQUIRE_BROWSER:
-            pytest.fail("RECSYS_TEST_REQUIRE_BROWSER is set but no chromium executable is on PATH")
-        pytest.skip("no chromium on PATH (apt-get install chromium chromium-driver)")
-    return BROWSER
-
-
-@dataclass(frozen=True)
-class Served:
-    base: str
-    dead: str  # an origin where nothing listens
-
-    @property
-    def other_origin(self) -> str:
-        """The same server under another origin (localhost instead of 127.0.0.1)."""
-        return self.base.replace("127.0.0.1", "localhost")
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    _browser_or_skip()
-    data = tmp_path_factory.mktemp("widget") / "data"
-    settings = Settings(data_dir=data)
-    catalog = Root(settings).catalog
-    write_jsonl(data / "demo.jsonl")
-    import_file(catalog, data / "demo.jsonl", strict=True)
-    build_index(settings, catalog, FakeEncoder())
-    catalog.close()
-    port = free_port()
-    variables = {
-        "RECSYS_DATA_DIR": str(data),
-        "RECSYS_DEMO_PAGES": "true",
-        # Pages of 127.0.0.1 may call the API from the browser; pages of localhost may not.
-        "RECSYS_CORS_ORIGINS": f"http://127.0.0.1:{port}",
-        "RECSYS_LOG_LEVEL": "warning",
-    }
-    with running(SERVE_FAKE, variables, port=port) as (_, base):
-        yield Served(base, f"http://127.0.0.1:{free_port()}")
-
-
-@pytest.fixture(scope="module")
-def browser(served: Served) -> Iterator[Any]:
-    # playwright is in the dev extra: missing, it fails where the browser is required.
-    sync_api = importlib.import_module("playwright.sync_api") if REQUIRE_BROWSER else None
-    sync_api = sync_api or pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        launched = playwright.chromium.launch(executable_path=_browser_or_skip(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Opened:
-    page: Any
-    errors: list[str]  # exceptions thrown in the page
-    block_requests: list[str]
-
-
-@pytest.fixture
-def open_page(browser: Any) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def opener(url: str, *, init_script: str | None = None, route: Any = None) -> Opened:
-        context = browser.new_context(viewport={"width": 1100, "height": 800})
-        contexts.append(context)
-        page = context.new_page()
-        opened = Opened(page, [], [])
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-        page.on("request", lambda r: "/blocks" in r.url and opened.block_requests.append(r.url))
-        if init_script:
-            page.add_init_script(init_script)
-        if route is not None:
-            page.route("**/blocks?*", route)
-        page.goto(url)
-        page.wait_for_function("() => document.querySelector('.recsys-blocks').dataset.recsysState")
-        return opened
-
-    yield opener
-    for context in contexts:
-        context.close()
 
 
 def _height(page: Any) -> float:
     return float(page.eval_on_selector(".recsys-blocks", "e => e.getBoundingClientRect().height"))
-
-
-def _scroll_to_blocks(page: Any) -> None:
-    page.eval_on_selector(".recsys-blocks", "e => e.scrollIntoView()")
-
-
-def _wait_state(page: Any, state: str) -> None:
-    page.wait_for_selector(f'.recsys-blocks[data-recsys-state="{state}"]', state="attached", timeout=15_000)
 
 
 def _shown(page: Any, kind: str) -> list[tuple[str, str | None, str]]:
@@ -174,8 +61,8 @@ def test_blocks_load_when_near_and_match_the_api(served: Served, open_page: Any,
     before = _height(page)
     assert before > 300  # the page's reservation (44rem), held while empty
 
-    _scroll_to_blocks(page)
-    _wait_state(page, "loaded")
+    scroll_to_blocks(page)
+    wait_state(page, "loaded")
     assert len(opened.block_requests) == 1
     assert _height(page) == before  # no layout shift: the blocks fit their reserved space
     assert page.eval_on_selector(".recsys-blocks", "e => e.scrollHeight <= e.clientHeight")
@@ -220,8 +107,8 @@ def test_service_down_leaves_the_article_intact_and_the_blocks_empty(served: Ser
     page = opened.page
     paragraphs = page.eval_on_selector_all("article p", "ps => ps.length")
     before = _height(page)
-    _scroll_to_blocks(page)
-    _wait_state(page, "error")
+    scroll_to_blocks(page)
+    wait_state(page, "error")
     assert served.dead in opened.block_requests[0]
     assert page.eval_on_selector(".recsys-blocks", "e => e.childElementCount") == 0
     assert page.inner_text(".recsys-blocks") == ""
@@ -244,8 +131,8 @@ def test_an_error_or_nonsense_answer_leaves_the_blocks_empty(
     served: Served, open_page: Any, answer: dict[str, Any]
 ) -> None:
     opened = open_page(f"{served.base}/demo/articles/{ARTICLE}", route=lambda route: route.fulfill(**answer))
-    _scroll_to_blocks(opened.page)
-    _wait_state(opened.page, "error")
+    scroll_to_blocks(opened.page)
+    wait_state(opened.page, "error")
     assert opened.page.eval_on_selector(".recsys-blocks", "e => e.childElementCount") == 0
     assert opened.errors == []
 
@@ -255,7 +142,7 @@ def test_without_intersection_observer_the_blocks_load_at_once(served: Served, o
         f"{served.base}/demo/articles/{ARTICLE}",
         init_script=f"delete window.IntersectionObserver; {LONG_ARTICLE}",
     )
-    _wait_state(opened.page, "loaded")  # never scrolled
+    wait_state(opened.page, "loaded")  # never scrolled
     assert len(_shown(opened.page, "related")) == 5
     assert opened.errors == []
 
@@ -263,14 +150,16 @@ def test_without_intersection_observer_the_blocks_load_at_once(served: Served, o
 def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
     served: Served, open_page: Any
 ) -> None:
-    """Pictures, bylines, missing or unsafe links and hostile text: the widget builds exactly the
-    fragment's markup (service/fragment.py renders the expected HTML from the same body) and runs
-    nothing that came in the data."""
+    """Pictures, bylines, missing or unsafe links, arms and hostile text: the widget builds exactly the
+    fragment's markup (service/fragment.py renders the expected HTML from the same body), the same
+    data attributes on its container, and runs nothing that came in the data."""
     hostile = '<img src=x onerror="window.__pwned=1">"&<b>'
     item = {"section": "politics", "score": 0.5, "reason": "similar", "published_at": "2026-01-05T08:00:00Z"}
     body = {
         "article_id": ARTICLE,
         "index_version": "v",
+        "experiment": "fusion-test",
+        "arm": "interleaved",
         "next_cursor": None,
         "related": {
             "collapsed": 0,
@@ -282,6 +171,7 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
                     "title": hostile,
                     "image_url": f"{served.base}/widget.css?picture",
                     "author": hostile,
+                    "arm": hostile,
                 },
                 {
                     **item,
@@ -308,8 +198,8 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
         }});""",
     )
     page = opened.page
-    _scroll_to_blocks(page)
-    _wait_state(page, "loaded")
+    scroll_to_blocks(page)
+    wait_state(page, "loaded")
     same = page.evaluate(
         """html => {
             const holder = document.createElement('template');
@@ -320,6 +210,18 @@ def test_every_field_renders_as_the_fragment_does_and_nothing_hostile_runs(
         blocks_html(body, headings),
     )
     assert same[0] == same[1]
+    # What events.js reports with: the container's attributes, the widget's as the fragment's.
+    reported = page.evaluate(
+        """html => {
+            const holder = document.createElement('template');
+            holder.innerHTML = html;
+            const names = ['article', 'version', 'experiment', 'arm'].map(n => 'data-recsys-' + n);
+            const read = e => names.map(n => e.getAttribute(n));
+            return [read(holder.content.firstElementChild), read(document.querySelector('.recsys-blocks'))];
+        }""",
+        blocks_html(body, headings),
+    )
+    assert reported[0] == reported[1] == [ARTICLE, "v", "fusion-test", "interleaved"]
     assert _shown(page, "related") == [
         ("a", "https://news.example/a", hostile),
         ("b", None, "No link"),
@@ -339,13 +241,13 @@ def test_a_page_of_another_origin_needs_cors(served: Served, open_page: Any) -> 
     configured origin read the answer, and the browser keeps it from any other (the blocks stay
     empty, quietly)."""
     allowed = open_page(f"{served.base}/demo/articles/{ARTICLE}?api={served.other_origin}")
-    _scroll_to_blocks(allowed.page)
-    _wait_state(allowed.page, "loaded")
+    scroll_to_blocks(allowed.page)
+    wait_state(allowed.page, "loaded")
     assert served.other_origin in allowed.block_requests[0]
     assert len(_shown(allowed.page, "related")) == 5
 
     refused = open_page(f"{served.other_origin}/demo/articles/{ARTICLE}?api={served.base}")
-    _scroll_to_blocks(refused.page)
-    _wait_state(refused.page, "error")
+    scroll_to_blocks(refused.page)
+    wait_state(refused.page, "error")
     assert refused.page.eval_on_selector(".recsys-blocks", "e => e.childElementCount") == 0
     assert allowed.errors == [] and refused.errors == []

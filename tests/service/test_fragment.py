@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,8 +15,11 @@ from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.settings import Settings
+from service import widget
 from service.app import create_app
-from service.widget import assets
+from service.fragment import blocks_html
+from service.state import ServiceState
+from service.widget import assets, experiment_running
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 from tests.helpers import ClientFactory
 
@@ -146,20 +152,28 @@ def test_fragment_errors_are_the_json_error_body(client: TestClient) -> None:
     assert client.get("/related.html", params={"url": "https://news.example/nope"}).status_code == 404
 
 
-def test_widget_script_is_cacheable_by_content_hash(client: TestClient) -> None:
-    script = assets()["widget.js"]
-    response = client.get("/widget.js")
+def _cacheable_by_content_hash(client: TestClient, name: str) -> str:
+    """/`name` (a script) is this release's file, named by its hash; its text."""
+    script = assets()[name]
+    response = client.get(f"/{name}")
     assert response.status_code == 200 and response.content == script.body
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["etag"] == f'"{script.version}"'
     assert response.headers["cache-control"] == "public, max-age=3600"
-    assert "__RECSYS_CSS__" not in response.text and "--recsys-min-height" in response.text
-    versioned = client.get("/widget.js", params={"v": script.version})
+    versioned = client.get(f"/{name}", params={"v": script.version})
     assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
-    stale = client.get("/widget.js", params={"v": "0" * 16})
+    stale = client.get(f"/{name}", params={"v": "0" * 16})
     assert stale.headers["cache-control"] == "public, max-age=3600" and stale.content == script.body
-    revalidated = client.get("/widget.js", headers={"If-None-Match": response.headers["etag"]})
+    revalidated = client.get(f"/{name}", headers={"If-None-Match": response.headers["etag"]})
     assert revalidated.status_code == 304 and revalidated.content == b""
+    return response.text
+
+
+def test_widget_script_is_cacheable_by_content_hash(client: TestClient) -> None:
+    text = _cacheable_by_content_hash(client, "widget.js")
+    assert "__RECSYS_CSS__" not in text and "--recsys-min-height" in text
+    assert "__RECSYS_EXPERIMENT__" not in text and "var EXPERIMENT = false;" in text
+    assert "__RECSYS_EVENTS_ENABLED__" not in text
     css = client.get("/widget.css")
     assert css.headers["content-type"] == "text/css; charset=utf-8" and ".recsys-blocks" in css.text
 
@@ -206,3 +220,85 @@ def test_fragment_headings_in_the_page_language(client: TestClient) -> None:
     for bad in ("", "x" * 201):
         refused = client.get("/articles/football-2/blocks.html", params={"heading_related": bad})
         assert refused.status_code == 422 and "heading_related" in refused.json()["detail"]
+
+
+def test_fragment_carries_what_events_js_reports_with(client: TestClient) -> None:
+    """The container names the list's article, version, experiment and arm; each block its name;
+    each item its position in its block (docs/integration.md#reader-events)."""
+    params = {"limit": 3, "section_limit": 2}
+    body = client.get("/articles/harbour-1/blocks", params=params).json()
+    html = client.get("/articles/harbour-1/blocks.html", params=params).text
+    assert html.startswith(
+        '<div class="recsys-blocks" data-recsys-state="loaded" data-recsys-article="harbour-1"'
+        f' data-recsys-version="{body["index_version"]}" data-recsys-experiment="" data-recsys-arm="default">'
+    )
+    assert re.findall(r'data-recsys-block="(\w+)"', html) == ["related", "section"]
+    found = re.findall(
+        r'<li class="recsys-item" data-recsys-id="([^"]+)" data-recsys-position="(\d+)">', html
+    )
+    listed = [*body["related"]["items"], *body["more_in_section"]["items"]]
+    assert found == [(item["id"], str(n)) for n, item in [*enumerate(listed[:3]), *enumerate(listed[3:])]]
+
+
+def test_fragment_names_the_experiment_and_each_items_arm_escaped() -> None:
+    item = {"id": "a", "url": "/a", "title": "A", "section": "s", "arm": 'x"><script>'}
+    body = {
+        "article_id": "p",
+        "index_version": "v1",
+        "experiment": "fusion-test",
+        "arm": "interleaved",
+        "related": {"items": [item, {**item, "id": "b", "arm": None}]},
+        "more_in_section": {"items": []},
+    }
+    html = blocks_html(body)
+    assert 'data-recsys-experiment="fusion-test" data-recsys-arm="interleaved"' in html
+    assert 'data-recsys-position="0" data-recsys-arm="x&quot;&gt;&lt;script&gt;">' in html
+    assert '<li class="recsys-item" data-recsys-id="b" data-recsys-position="1">' in html
+    assert "<script>" not in html
+
+
+def test_events_script_is_served_as_the_widget_is(client: TestClient) -> None:
+    events = _cacheable_by_content_hash(client, "events.js")
+    # The widget carries the same code in front of its own: one script on a widget page.
+    assert client.get("/widget.js").text.startswith(events) and "window.recsysEvents" in events
+
+
+def test_a_service_that_takes_no_events_serves_scripts_that_send_none(
+    client: TestClient, make_client: ClientFactory
+) -> None:
+    assert "var ENABLED = true;" in client.get("/events.js").text
+    off = make_client(events=False)
+    for name in ("events.js", "widget.js"):
+        text = off.get(f"/{name}").text
+        assert "var ENABLED = false;" in text and "var ENABLED = true;" not in text
+    assert off.get("/widget.js").headers["etag"] != client.get("/widget.js").headers["etag"]
+
+
+def _state(recommender: object) -> ServiceState:
+    return cast(ServiceState, SimpleNamespace(recommender=recommender))
+
+
+def _recommender(live: object, **attributes: Any) -> object:
+    return SimpleNamespace(live=SimpleNamespace(current=lambda: live), **attributes)
+
+
+def test_an_experiment_is_running_where_the_live_state_or_the_recommender_names_one() -> None:
+    assert not experiment_running(_state(None))  # no index loaded
+    assert not experiment_running(_state(_recommender(SimpleNamespace())))  # before experiments exist
+    assert not experiment_running(_state(_recommender(SimpleNamespace(experiment=None))))
+    assert experiment_running(_state(_recommender(SimpleNamespace(experiment=object()))))
+    assert experiment_running(_state(_recommender(SimpleNamespace(), experiment=object())))
+
+
+def test_while_an_experiment_runs_the_widget_is_a_copy_of_its_own(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = client.get("/widget.js")
+    monkeypatch.setattr(widget, "experiment_running", lambda state: True)
+    running = client.get("/widget.js")
+    assert b"var EXPERIMENT = true;" in running.content and b"var EXPERIMENT = false;" not in running.content
+    assert running.headers["etag"] == f'"{assets(True)["widget.js"].version}"' != plain.headers["etag"]
+    assert client.get("/widget.js", headers={"If-None-Match": plain.headers["etag"]}).status_code == 200
+    page = client.get("/demo/articles/football-2").text
+    assert f'src="/widget.js?v={assets(True)["widget.js"].version}"' in page
+    assert client.get("/events.js").content == assets()["events.js"].body  # no flag in it
