@@ -17,7 +17,7 @@ from service.deps import Current
 from service.fragment import MAX_HEADING_LENGTH, RELATED_HEADING, SECTION_HEADING, Headings, blocks_html
 from service.params import Listing, ListParams, Param, QueryParams, aware, openapi_parameters
 from service.render import blocks_body, dumps, json_response
-from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody
+from service.schemas import ENCODER_BUSY, BlocksResponse, Draft, ErrorBody, json_error
 
 router = APIRouter()
 Render = Callable[[dict[str, Any]], bytes]
@@ -30,19 +30,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _json_error(description: str) -> dict[str, Any]:
-    # Spelled out: with an HTML response class, FastAPI would document a `model` as text/html.
-    schema = {"$ref": "#/components/schemas/ErrorBody"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 HTML_ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the fragment"},
     304: {"description": "not modified (If-None-Match)"},
-    404: _json_error("no such article"),
-    422: _json_error("invalid parameters"),
-    429: {**_json_error("encoder_busy: retry after Retry-After seconds"), "headers": ENCODER_BUSY["headers"]},
-    503: _json_error("no index loaded, or the catalog is busy"),
+    404: json_error("no such article"),
+    422: json_error("invalid parameters"),
+    429: {**json_error("encoder_busy: retry after Retry-After seconds"), "headers": ENCODER_BUSY["headers"]},
+    503: json_error("no index loaded, or the catalog is busy"),
 }
 
 

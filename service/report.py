@@ -17,7 +17,7 @@ from recsys.catalog.feedback import read_counts
 from recsys.evaluation import click_report
 from service.auth import AdminKey
 from service.deps import State
-from service.schemas import ErrorBody
+from service.schemas import ErrorBody, json_error
 
 router = APIRouter(
     prefix="/admin",
@@ -66,7 +66,17 @@ def report(summary: Report) -> dict[str, Any]:
     return summary
 
 
-@router.get("/report.html", response_class=HTMLResponse, summary="The click report as an HTML page")
+@router.get(
+    "/report.html",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the page"},
+        401: json_error("no API key"),
+        403: json_error("a wrong API key"),
+        422: json_error("invalid parameters"),
+    },
+    summary="The click report as an HTML page",
+)
 def report_page(summary: Report) -> HTMLResponse:
     images = (
         {name: click_report.png(f) for name, f in click_report.figures(summary).items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -120,6 +120,13 @@ class ErrorBody(BaseModel):
 
     error: str = Field(description="machine-readable kind, e.g. 'not_found' (docs/api.md lists them)")
     detail: str = Field(description="what went wrong, for a person; never repeats the request's input")
+
+
+def json_error(description: str) -> dict[str, Any]:
+    """An error answer of a route whose success is not JSON (HTML): spelled out, since with an HTML
+    response class FastAPI would document a `model` as text/html."""
+    schema = {"$ref": "#/components/schemas/ErrorBody"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 # The answer of a request that would run the encoder (a draft, an article not indexed yet) while every
