@@ -22,6 +22,7 @@ median over seeds for A/B and interleaving.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import statistics
 import time
@@ -324,6 +325,9 @@ def simulate(
     if not pool:
         raise InvalidInput("the truth has no queries to simulate page views of")
     marks = set(checkpoints(max_views, first_checkpoint))
+    # Page-view ids of their own per run: a service drops a page view's slot counted before as a
+    # duplicate, so two runs against one server must never share one.
+    run = hashlib.blake2b(f"{experiment}\x1f{seed}".encode(), digest_size=6).hexdigest()
     found: list[Checkpoint] = []
     for view in range(1, max_views + 1):
         query = rng.choice(pool)
@@ -331,7 +335,7 @@ def simulate(
             Assignment(arm=rng.choice(arms)) if design == "ab" else Assignment(bucket=rng.randrange(100))
         )
         body = provider(query, assignment)
-        pv = f"sim{seed}-{view:08d}"
+        pv = f"sim{run}-{view:08d}"
         impressions, click = read_page(body, query, truth, model, rng)
         if impressions:
             sink(batch(body, pv, impressions))

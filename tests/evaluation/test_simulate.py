@@ -99,3 +99,29 @@ def test_a_run_can_stop_once_the_better_arm_is_found(demo: Prepared) -> None:
     )
     assert [c.views for c in found] == [100]
     assert sum(r.impressions for r in sink.rows()) == 100 * simulate.LIST_LENGTH
+
+
+def test_runs_never_share_a_page_view_id(demo: Prepared) -> None:
+    # A service counts a page view's slot once: a second run against the same server that reused the
+    # first run's ids would see its impressions dropped as duplicates.
+    rankers = simulate.method_rankers(["bm25", "random"], demo.corpus, demo.recommender, seed=1)
+    ids: dict[str, set[str]] = {}
+    for experiment in ("first", "second"):
+        seen = ids.setdefault(experiment, set())
+
+        def sink(sent: simulate.Batch, seen: set[str] = seen) -> None:
+            seen.add(sent["pv"])
+
+        simulate.simulate(
+            _truth(demo),
+            simulate.MethodLists(rankers, experiment=experiment),
+            sink,
+            list,
+            arms=("bm25", "random"),
+            design="ab",
+            max_views=100,
+            experiment=experiment,
+            seed=7,
+        )
+    assert len(ids["first"]) == len(ids["second"]) == 100
+    assert not ids["first"] & ids["second"]
