@@ -26,8 +26,9 @@ from recsys.errors import InvalidArticle, InvalidInput, InvalidTimestamp
 from recsys.language import normalise_tag
 
 Status = Literal["published", "retracted"]
-# What a listed item shows of an article: (id, url, title, section, published_at, image_url, author).
-ListedFields = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None]
+# What a listed item shows of an article:
+# (id, url, title, section, published_at, image_url, author, language).
+ListedFields = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None, str | None]
 STATUSES: tuple[Status, ...] = ("published", "retracted")
 MAX_ID_LENGTH = 512
 MAX_TEXT_LENGTH = 1_000_000
@@ -92,7 +93,10 @@ class Article:
 
     def listed(self) -> ListedFields:
         """What a listed item shows of this article."""
-        return self.id, self.url, self.title, self.section, self.published_at, self.image_url, self.author
+        return (
+            self.id, self.url, self.title, self.section, self.published_at, self.image_url, self.author,
+            self.language,
+        )  # fmt: skip
 
     def published_datetime(self) -> datetime | None:
         return parse_timestamp(self.published_at) if self.published_at else None

@@ -9,7 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from index.build import build_index
 from recsys.articles import Article, jsonl_records
 from recsys.catalog.ingest import import_file, upsert_article, with_language
 from recsys.catalog.schema import SCHEMA_VERSION
@@ -17,13 +19,16 @@ from recsys.catalog.store import Catalog
 from recsys.errors import InvalidArticle
 from recsys.language import detect_language, detection_available, normalise_tag
 from recsys.settings import Settings
-from tests.fakes import write_jsonl
-from tests.helpers import shared_corpus
+from recsys.version.store import MANIFEST
+from service.app import create_app
+from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
+from tests.helpers import ClientFactory, shared_corpus
 
 needs_detector = pytest.mark.skipif(
     not detection_available(), reason="py3langid is not installed (the lead installs it in the venv)"
 )
 
+KEY = {"X-API-Key": "s3cret"}
 # One real sentence or two per language, as a newsroom would write a lead.
 SENTENCES = {
     "en": "The city council approved the new budget on Tuesday after a long debate about housing.",
@@ -184,3 +189,68 @@ def test_a_schema_5_catalog_gains_the_language_column(settings: Settings) -> Non
         with sqlite3.connect(settings.catalog_file) as raw:
             version = raw.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         assert version == (str(SCHEMA_VERSION),)
+
+
+def _with_languages() -> list[dict[str, object]]:
+    """The synthetic corpus; articles 0-2 of each topic in English, 3-4 in Portuguese (Brazil), 5 in none."""
+    records = synthetic_records()
+    for record in records:
+        i = int(str(record["id"]).rsplit("-", 1)[1])
+        if i < 5:
+            record["language"] = "en" if i < 3 else "pt-br"
+    return records
+
+
+def _language_of(article_id: str) -> str | None:
+    i = int(article_id.rsplit("-", 1)[1])
+    return "en" if i < 3 else "pt-BR" if i < 5 else None
+
+
+@pytest.fixture
+def served(
+    settings: Settings, catalog: Catalog, encoder: FakeEncoder, tmp_path: Path, make_client: ClientFactory
+) -> TestClient:
+    import_file(catalog, write_jsonl(tmp_path / "languages.jsonl", _with_languages()), strict=True)
+    build_index(settings, catalog, encoder)
+    return make_client(api_key=KEY["X-API-Key"])
+
+
+def _items(body: dict[str, object]) -> list[dict[str, object]]:
+    return [*body["related"]["items"], *body["more_in_section"]["items"]]  # type: ignore[index]
+
+
+def test_list_items_show_their_language(served: TestClient, catalog: Catalog, tmp_path: Path) -> None:
+    body = served.get("/articles/football-5/blocks", params={"limit": 5, "section_limit": 3}).json()
+    assert _items(body)
+    for item in _items(body):
+        assert item["language"] == _language_of(str(item["id"]))
+    # An edit after the build shows at once (the live state's per-row codes).
+    record = next(r for r in _with_languages() if r["id"] == "football-4")
+    import_file(catalog, write_jsonl(tmp_path / "edit.jsonl", [{**record, "language": "ko"}]), strict=True)
+    served.app.state.recsys.refresh_live()  # type: ignore[attr-defined]
+    items = served.get("/articles/football-5/related", params={"limit": 20}).json()["items"]
+    assert {i["id"]: i["language"] for i in items}["football-4"] == "ko"
+
+
+def test_the_cms_api_takes_and_shows_the_language(served: TestClient) -> None:
+    answer = served.put(
+        "/admin/articles/new-1", json={"title": "Ferry", "body": "x", "language": "PT-br"}, headers=KEY
+    )
+    assert answer.status_code == 201 and answer.json()["language"] == "pt-BR"
+    bad = served.put("/admin/articles/new-2", json={"title": "Ferry", "language": "Deutsch"}, headers=KEY)
+    assert bad.status_code == 422 and "field 'language'" in bad.text
+
+
+def test_a_version_built_before_languages_still_loads(
+    settings: Settings, served: TestClient, encoder: FakeEncoder
+) -> None:
+    version = (settings.index_root / "CURRENT").read_text().strip()
+    folder = settings.index_root / "versions" / version
+    manifest = json.loads((folder / MANIFEST).read_text())
+    for name in [n for n in manifest["files"] if "language" in n]:
+        (folder / name).unlink()
+        del manifest["files"][name]
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    with TestClient(create_app(Settings(data_dir=settings.data_dir), encoder=encoder)) as client:
+        items = client.get("/articles/football-2/related").json()["items"]
+        assert items and {i["language"] for i in items} == {None}

@@ -489,14 +489,14 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
             {"key": int(snapshot.keys[row]), "id": article.id, "url": article.url, "title": article.title,
              "section": section, "tags": json.dumps(list(article.tags)), "published_at": published,
              "status": "retracted" if kind == "retracted" else "published", "image_url": article.image_url,
-             "author": article.author}
+             "author": article.author, "language": article.language}
         )  # fmt: skip
     imported = 10**6  # keys the version does not hold: imported since the build
     for i in range(draw(st.integers(0, 2))):
         records.append(
             {"key": imported + i, "id": f"new-{i}", "url": None, "title": "new", "section": None,
              "tags": "[]", "published_at": None, "status": "published", "image_url": None, "author": None,
-             "content_hash": f"new-{i}"}
+             "language": None, "content_hash": f"new-{i}"}
         )  # fmt: skip
     keys = st.sampled_from([int(k) for k in snapshot.keys[:: max(1, n // 60)]])
     pins = {
