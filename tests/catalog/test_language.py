@@ -254,3 +254,25 @@ def test_a_version_built_before_languages_still_loads(
     with TestClient(create_app(Settings(data_dir=settings.data_dir), encoder=encoder)) as client:
         items = client.get("/articles/football-2/related").json()["items"]
         assert items and {i["language"] for i in items} == {None}
+
+
+def test_lists_keep_the_article_s_language_unless_asked_otherwise(served: TestClient) -> None:
+    def languages(path: str, **params: object) -> set[str | None]:
+        answer = served.get(path, params={"limit": 20, "section_limit": 5, **params})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        items = _items(body) if "related" in body else body["items"]
+        return {item["language"] for item in items}
+
+    # English football-0: English items and items with no language, in both blocks.
+    assert languages("/articles/football-0/blocks") == {"en", None}
+    assert languages("/articles/football-3/related") == {"pt-BR", None}
+    assert "pt-BR" in languages("/articles/football-0/blocks", cross_language="true")
+    # An explicit filter wins, matches by prefix (RFC 4647), and leaves out articles with none.
+    assert languages("/articles/football-0/related", language="pt") == {"pt-BR"}
+    assert languages("/articles/football-0/related", language=["EN", "pt-br"]) == {"en", "pt-BR"}
+    # An article with no language lists every language.
+    assert languages("/articles/football-5/related") == {"en", "pt-BR", None}
+    assert served.get("/articles/football-0/related", params={"language": "ko"}).json()["items"] == []
+    bad = served.get("/articles/football-0/related", params={"language": "English"})
+    assert bad.status_code == 422 and "language" in bad.text
