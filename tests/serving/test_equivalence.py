@@ -296,7 +296,10 @@ def test_the_default_lists_keep_the_subject_s_language(language_world: World) ->
             listed = fast.blocks(article_id, RelatedQuery(limit=10, section_limit=5))
         except ArticleNotFound:  # deleted since the build
             continue
-        for item in [*listed.related.items, *listed.more_in_section.items]:
+        items = [*listed.related.items, *listed.more_in_section.items]
+        if article_id == language_world.ids[18]:  # pt-BR, pins two English stories: explicit links pass
+            assert {i.fields()[7] for i in items if i.reason == "pinned"} == {"en", "en-GB"}
+        for item in (i for i in items if i.reason != "pinned"):
             language = item.fields()[7]
             assert language is None or language.split("-")[0] == subject.language.split("-")[0]
         across = fast.related_list(article_id, RelatedQuery(limit=10, cross_language=True))
