@@ -59,7 +59,9 @@ def build(
         identity = identity_of(encoder, root.recipe)
         for source in embeddings_from:
             typer.echo(import_vectors(catalog, source, identity).summary())
-    import_files(catalog, inputs or [], strict=strict, progress=progress)
+    import_files(
+        catalog, inputs or [], strict=strict, progress=progress, detect_language=settings.detect_language
+    )
     if not inputs and catalog.count() == 0:
         _import_demo(catalog, settings)
     result = build_index(settings, catalog, encoder, progress=progress, full=full)

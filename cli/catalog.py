@@ -22,11 +22,13 @@ from recsys.errors import ConfigError, InvalidInput, InvalidTimestamp
 from recsys.root import Root
 
 
-def import_files(catalog: Catalog, paths: list[Path], *, strict: bool, progress: bool) -> None:
+def import_files(
+    catalog: Catalog, paths: list[Path], *, strict: bool, progress: bool, detect_language: bool
+) -> None:
     from recsys.catalog.ingest import import_file
 
     for path in paths:
-        report = import_file(catalog, path, strict=strict, progress=progress)
+        report = import_file(catalog, path, strict=strict, progress=progress, detect_language=detect_language)
         typer.echo(report.summary())
         for line in report.errors:
             typer.echo(f"  skipped: {line}", err=True)
@@ -41,7 +43,13 @@ def ingest(
     """Upsert articles into the catalog (no embedding; run `recsys build` to index them)."""
     settings = make_settings(data_dir=data_dir)
     configure_logging(settings.log_level)
-    import_files(Root(settings).catalog, inputs, strict=strict, progress=progress)
+    import_files(
+        Root(settings).catalog,
+        inputs,
+        strict=strict,
+        progress=progress,
+        detect_language=settings.detect_language,
+    )
 
 
 def retract(

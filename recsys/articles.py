@@ -2,8 +2,9 @@
 
 Input files are JSON Lines (optionally gzip-compressed) or CSV with the same columns:
 id, url, title, body, section, tags, published_at, related, and optionally status
-("published" or "retracted"), image_url (an http(s) URL of the story's picture) and author (the
-byline). In CSV, `tags` and `related` are a JSON list or a `|`-separated string.
+("published" or "retracted"), image_url (an http(s) URL of the story's picture), author (the
+byline) and language (a BCP 47 tag such as "en" or "pt-BR"; recsys/language.py). In CSV, `tags` and
+`related` are a JSON list or a `|`-separated string.
 Each bad record becomes an InvalidArticle naming the file, line and field; the caller decides whether
 to skip it or stop.
 """
@@ -22,16 +23,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from recsys.errors import InvalidArticle, InvalidInput, InvalidTimestamp
+from recsys.language import normalise_tag
 
 Status = Literal["published", "retracted"]
-# What a listed item shows of an article: (id, url, title, section, published_at, image_url, author).
-ListedFields = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None]
+# What a listed item shows of an article:
+# (id, url, title, section, published_at, image_url, author, language).
+ListedFields = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None, str | None]
 STATUSES: tuple[Status, ...] = ("published", "retracted")
 MAX_ID_LENGTH = 512
 MAX_TEXT_LENGTH = 1_000_000
 # A picture's URL and a byline are shown in every list that holds the story: bounded like a headline.
 MAX_IMAGE_URL_LENGTH = 2_000
 MAX_AUTHOR_LENGTH = 200
+MAX_LANGUAGE_LENGTH = 200  # longer is refused as such; a tag is checked against BCP 47's own limit
 # Publication dates outside these years are refused where they come in. Archives digitised from print
 # reach back into the 19th century, and nothing is published two centuries ahead: outside the range a
 # date is a typo or a placeholder ("0001-01-01", "9999-12-31"). The margin to datetime's own limits
@@ -56,6 +60,9 @@ class Article:
     status: Status | None = None
     image_url: str | None = None  # http(s) URL of the story's picture
     author: str | None = None  # the byline, as the newsroom writes it
+    # BCP 47, normalised ("pt-BR"); from the input, else detected on import (recsys/language.py); None:
+    # unknown. Not in content_hash: the language names the text, it does not change its embedding.
+    language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -78,14 +85,18 @@ class Article:
         }
         if self.status is not None:
             record["status"] = self.status
-        for name in ("image_url", "author"):  # optional fields: files without them stay as they were
+        # Optional fields: files without them stay as they were.
+        for name in ("image_url", "author", "language"):
             if getattr(self, name) is not None:
                 record[name] = getattr(self, name)
         return record
 
     def listed(self) -> ListedFields:
         """What a listed item shows of this article."""
-        return self.id, self.url, self.title, self.section, self.published_at, self.image_url, self.author
+        return (
+            self.id, self.url, self.title, self.section, self.published_at, self.image_url, self.author,
+            self.language,
+        )  # fmt: skip
 
     def published_datetime(self) -> datetime | None:
         return parse_timestamp(self.published_at) if self.published_at else None
@@ -235,9 +246,15 @@ def validate_record(record: Any, source: str, line: int) -> Article:
         raise InvalidArticle(source, line, "status", f"expected one of {', '.join(STATUSES)}, got {status!r}")
 
     related = tuple(r for r in _string_list(record, "related", source, line) if r != article_id)
+    language = _optional_text(record, "language", source, line, MAX_LANGUAGE_LENGTH)
+    if language is not None:
+        try:
+            language = normalise_tag(language)
+        except ValueError as exc:
+            raise InvalidArticle(source, line, "language", str(exc)) from exc
     known = {
         "id", "url", "title", "body", "section", "tags", "published_at", "related", "status",
-        "image_url", "author",
+        "image_url", "author", "language",
     }  # fmt: skip
     return Article(
         id=article_id,
@@ -251,6 +268,7 @@ def validate_record(record: Any, source: str, line: int) -> Article:
         status=status,
         image_url=image_url,
         author=_optional_text(record, "author", source, line, MAX_AUTHOR_LENGTH),
+        language=language,
         extra={k: v for k, v in record.items() if k not in known},
     )
 

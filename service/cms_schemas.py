@@ -29,6 +29,10 @@ class ArticleRecord(BaseModel):
     )
     image_url: str | None = Field(default=None, description="http(s) URL of the story's picture")
     author: str | None = Field(default=None, description="the byline (at most 200 characters)")
+    language: str | None = Field(
+        default=None,
+        description="BCP 47 tag (en, pt-BR); omitted: detected from the text where detection is on",
+    )
 
 
 class CatalogArticle(BaseModel):
@@ -45,6 +49,7 @@ class CatalogArticle(BaseModel):
     related: list[str]
     image_url: str | None
     author: str | None
+    language: str | None = Field(description="BCP 47 tag, given or detected; null: unknown")
     content_hash: str = Field(description="SHA-256 of the embedded text (title and body)")
     updated_at: str = Field(description="last change in the catalog (ISO-8601 UTC)")
     indexed: bool = Field(description="the served index version holds the article (as it was then)")

@@ -17,7 +17,7 @@ from recsys.serving.types import RankedList, Recommendation
 
 def item(rec: Recommendation) -> dict[str, Any]:
     """One listed story as the API shows it; under interleaving, with the arm that contributed it."""
-    article_id, url, title, section, published_at, image_url, author = rec.fields()
+    article_id, url, title, section, published_at, image_url, author, language = rec.fields()
     shown = {
         "id": article_id,
         "url": url,
@@ -26,6 +26,7 @@ def item(rec: Recommendation) -> dict[str, Any]:
         "published_at": published_at,
         "image_url": image_url,
         "author": author,
+        "language": language,
         "score": round(rec.score, 6),
         "reason": rec.reason,
     }

@@ -34,6 +34,7 @@ class RelatedItem(BaseModel):
     published_at: str | None = Field(description="ISO-8601 UTC")
     image_url: str | None = Field(default=None, description="the story's picture (http(s)), where known")
     author: str | None = Field(default=None, description="the byline, where known")
+    language: str | None = Field(default=None, description="BCP 47 tag (given or detected), where known")
     score: float = Field(
         description="cosine similarity to the article, -1..1 (blended with freshness where that is on)"
     )

@@ -2,7 +2,7 @@
 
 It answers the same questions as recsys/serving/recommend.py the slow, obvious way: every article row
 read from the catalog (SQL), every rule checked one article at a time (`Rules` below, written apart
-from recsys/serving/rules.py: the section, author, tag and date filters among them), every indexed
+from recsys/serving/rules.py: the section, author, tag, language and date filters among them), every indexed
 vector scored against the subject (relevance: the cosine blended with the subject's lexical match,
 read from the version's lexical lists, or scored now for an article the version does not hold), and
 the section pool read with SQL. The fast path must return the same lists;
@@ -49,7 +49,21 @@ class Rules:
             value is not None for value in (query.since, query.until, query.max_age_days)
         )
 
-    def allows(self, article: Article, key: int | None, status: str) -> bool:
+    def _language_allows(self, language: str | None, pinned: bool) -> bool:
+        """An explicit `language` keeps tags equal to a range or under it (`pt` over `pt-BR`), never an
+        article with none; else an article with a language keeps its own language (by the part before
+        the first hyphen) and the articles with none, unless `cross_language` or an editor pinned it."""
+        query, own = self.query, self.subject.article.language
+        if query.languages:
+            return language is not None and any(
+                language.lower() == r.lower() or language.lower().startswith(f"{r.lower()}-")
+                for r in query.languages
+            )
+        if own is None or query.cross_language or language is None or pinned:
+            return True
+        return language.split("-")[0] == own.split("-")[0]
+
+    def allows(self, article: Article, key: int | None, status: str, *, pinned: bool = False) -> bool:
         subject, query = self.subject, self.query
         if key == subject.key or (subject.id is not None and article.id == subject.id):
             return False
@@ -65,6 +79,8 @@ class Rules:
         if query.authors and article.author not in query.authors:
             return False
         if query.exclude_authors and article.author in query.exclude_authors:
+            return False
+        if not self._language_allows(article.language, pinned):
             return False
         if query.tags and not set(article.tags) & set(query.tags):
             return False
@@ -243,7 +259,7 @@ class ReferenceRecommender:
             pinned = self.catalog.by_ids_or_urls(targets)
             for target in targets:
                 item = pinned.get(target)
-                if item is not None and rules.allows(item.article, item.key, item.status):
+                if item is not None and rules.allows(item.article, item.key, item.status, pinned=True):
                     vector = self.vector(item)
                     if vector is not None:
                         cosine = float(vector @ subject.vector)

@@ -7,6 +7,8 @@ some line) keeps the batches before it: run it again once the cause is fixed (up
 Strict: the first bad record fails the import and nothing from the file is written. A URL clash is only
 found while writing, so strict keeps one transaction for the whole file, and holds the write lock
 for as long.
+`detect_language`: an article whose record has no `language` gets the one detected from its text
+(recsys/language.py); the CLI and the CMS API pass the setting of that name.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import functools
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +29,7 @@ from recsys.catalog.connection import Connection
 from recsys.catalog.postgres import PgConnection
 from recsys.catalog.store import Catalog, UpsertCounts
 from recsys.errors import InvalidArticle, InvalidInput
+from recsys.language import detect_language as detect
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +59,33 @@ class ImportReport:
 
 
 def import_file(
-    catalog: Catalog, path: Path, *, strict: bool = False, progress: bool = False
+    catalog: Catalog,
+    path: Path,
+    *,
+    strict: bool = False,
+    progress: bool = False,
+    detect_language: bool = False,
 ) -> ImportReport:
     records = tqdm(read_articles(path), desc=f"import {path.name}", unit=" rec", disable=not progress)
-    return import_records(catalog, records, str(path), strict=strict)
+    return import_records(catalog, records, str(path), strict=strict, detect_language=detect_language)
 
 
 def import_records(
-    catalog: Catalog, records: Iterable[RecordResult], source: str, *, strict: bool = False
+    catalog: Catalog,
+    records: Iterable[RecordResult],
+    source: str,
+    *,
+    strict: bool = False,
+    detect_language: bool = False,
 ) -> ImportReport:
     """Upsert validated records (recsys/articles.py), from a file or a request body, with the
     skip-or-fail rule above; `source` names them in every error."""
     report = ImportReport(source=source)
     todo = iter(records)
+    if detect_language:
+        todo = (
+            (line, with_language(result) if isinstance(result, Article) else result) for line, result in todo
+        )
     more = True
     while more:
         with catalog.transaction() as conn:
@@ -83,9 +100,18 @@ def import_records(
 Change = Literal["created", "updated", "unchanged"]
 
 
-def upsert_article(catalog: Catalog, article: Article) -> Change:
+def with_language(article: Article) -> Article:
+    """`article` with the language detected from its text where the record gave none."""
+    if article.language is not None:
+        return article
+    return replace(article, language=detect(article.title, article.body))
+
+
+def upsert_article(catalog: Catalog, article: Article, *, detect_language: bool = False) -> Change:
     """Write one validated article in its own transaction (a URL that another article holds is an
     InvalidInput); says whether it was new, changed or already as given."""
+    if detect_language:
+        article = with_language(article)
     counts = UpsertCounts()
     with catalog.transaction() as conn:
         catalog.upsert(conn, article, counts)

@@ -21,7 +21,7 @@ from typing import Any
 
 from recsys.errors import ConfigError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -107,6 +107,11 @@ CREATE TABLE IF NOT EXISTS event_counts (
     PRIMARY KEY (day, article, block, position, experiment, arm)
 );
 CREATE INDEX IF NOT EXISTS event_counts_experiment ON event_counts (experiment, day);
+""",
+    # Each article's language (issue 21), a BCP 47 tag; NULL for older rows and where none was given
+    # or detected. Not part of content_hash: an older row keeps its embedding.
+    5: """
+ALTER TABLE articles ADD COLUMN language TEXT;
 """,
 }
 

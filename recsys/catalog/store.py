@@ -42,7 +42,9 @@ from recsys.catalog.schema import check, migrate_postgres, migrate_sqlite, prepa
 from recsys.errors import ArticleNotFound, BuildLocked, ConfigError, InvalidInput, RecsysError, StorageError
 from recsys.storage import fsync_path, os_refusal, sqlite_refusal, writing
 
-LEAN_COLUMNS = "key, id, url, title, section, tags, published_at, status, content_hash, image_url, author"
+LEAN_COLUMNS = (
+    "key, id, url, title, section, tags, published_at, status, content_hash, image_url, author, language"
+)
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 
@@ -107,19 +109,21 @@ def now_stamp() -> str:
 
 # An upsert's statements (Catalog.upsert; recsys/catalog/bulk.py sends the same in batches).
 CURRENT_COLUMNS = (
-    "url, title, body, section, tags, published_at, status, content_hash, related, image_url, author"
+    "url, title, body, section, tags, published_at, status, content_hash, related, image_url, author, "
+    "language"
 )
 INSERT_ARTICLE = (
     "INSERT INTO articles (id, url, title, body, section, tags, published_at, status, "
-    "content_hash, related, image_url, author, updated_at, changed_gen) VALUES (:id, :url, "
+    "content_hash, related, image_url, author, language, updated_at, changed_gen) VALUES (:id, :url, "
     ":title, :body, :section, :tags, :published_at, :status, :content_hash, :related, "
-    ":image_url, :author, :updated_at, :gen)"
+    ":image_url, :author, :language, :updated_at, :gen)"
 )
 UPDATE_ARTICLE = (
     "UPDATE articles SET url = :url, title = :title, body = :body, section = :section, "
     "tags = :tags, published_at = :published_at, status = :status, "
     "content_hash = :content_hash, related = :related, image_url = :image_url, "
-    "author = :author, updated_at = :updated_at, changed_gen = :gen WHERE id = :id"
+    "author = :author, language = :language, updated_at = :updated_at, changed_gen = :gen "
+    "WHERE id = :id"
 )
 
 
@@ -137,6 +141,7 @@ def row_values(article: Article) -> dict[str, Any]:
         "related": json.dumps(list(article.related)),
         "image_url": article.image_url,
         "author": article.author,
+        "language": article.language,
     }
 
 
@@ -420,6 +425,7 @@ class Catalog:
             status=row["status"],
             image_url=row["image_url"],
             author=row["author"],
+            language=row["language"],
         )
         return StoredArticle(
             key=row["key"],

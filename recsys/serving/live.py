@@ -49,6 +49,7 @@ class ChangedRow:
     tags: tuple[int, ...]
     published: float
     author: int = NO_CODE
+    language: int = NO_CODE
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class LiveState:
     tag_code: dict[str, int]
     authors: np.ndarray  # per row: author code now
     author_code: dict[str, int]
+    # Per row: the language code now (NO_CODE: none), so a language rule is a vector comparison.
+    languages: np.ndarray
+    language_code: dict[str, int]
     changed: dict[int, ChangedRow] = field(default_factory=dict)
     urls: dict[str, int] = field(default_factory=dict)  # URLs of changed rows
     pins: dict[str, tuple[int, ...]] = field(default_factory=dict)  # article id -> pinned keys
@@ -147,6 +151,8 @@ def built_state(snapshot: Snapshot) -> LiveState:
         tag_code=snapshot.tag_code,
         authors=snapshot.authors,
         author_code=snapshot.author_code,
+        languages=snapshot.languages,
+        language_code=snapshot.language_code,
     )
 
 
@@ -220,8 +226,10 @@ class LiveView:
                 experiment=experiment,
             )
         alive, published, sections = state.alive.copy(), state.published.copy(), state.sections.copy()
-        authors = state.authors.copy()
-        codes = _Codes(dict(state.section_code), dict(state.tag_code), dict(state.author_code))
+        authors, languages = state.authors.copy(), state.languages.copy()
+        codes = _Codes(
+            dict(state.section_code), dict(state.tag_code), dict(state.author_code), dict(state.language_code)
+        )
         changed, urls = dict(state.changed), dict(state.urls)
         for row_at, record in zip(at[: len(rows)].tolist(), rows, strict=True):
             if row_at < 0:
@@ -237,6 +245,7 @@ class LiveView:
             published[row_at] = entry.published
             sections[row_at] = entry.section
             authors[row_at] = entry.author
+            languages[row_at] = entry.language
         for row_at in at[len(rows) :].tolist():
             if row_at >= 0:
                 alive[row_at] = False
@@ -245,7 +254,7 @@ class LiveView:
                 changed[row_at] = ChangedRow(base, "deleted", int(sections[row_at]), (), math.nan)
         return LiveState(
             generation, alive, published, sections, codes.sections, codes.tags, authors, codes.authors,
-            changed, urls, pins, blocks, unindexed, experiment,
+            languages, codes.languages, changed, urls, pins, blocks, unindexed, experiment,
         )  # fmt: skip
 
 
@@ -277,6 +286,7 @@ class _Codes:
     sections: dict[str, int]
     tags: dict[str, int]
     authors: dict[str, int]
+    languages: dict[str, int]
 
 
 def _lean_article(record: LeanRow) -> Article:
@@ -291,6 +301,7 @@ def _lean_article(record: LeanRow) -> Article:
         status=record["status"],
         image_url=record["image_url"],
         author=record["author"],
+        language=record["language"],
     )
 
 
@@ -304,6 +315,7 @@ def _changed_row(record: LeanRow, codes: _Codes) -> ChangedRow:
         tags=tuple(_code(codes.tags, t) for t in tags),
         published=epoch_of(record["published_at"]),
         author=_code(codes.authors, record["author"]),
+        language=_code(codes.languages, record["language"]),
     )
 
 

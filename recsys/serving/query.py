@@ -31,6 +31,7 @@ from typing import Any
 
 from recsys.articles import parse_timestamp, plausible_timestamp
 from recsys.errors import InvalidInput, InvalidTimestamp
+from recsys.language import normalise_tag
 
 MAX_LIMIT = 100
 MAX_EXCLUDE = 200
@@ -42,6 +43,10 @@ CURSOR_VERSION = 1
 MAX_KEY = 2**31
 _KEY = rb"(?:0|[1-9][0-9]{0,9})"
 _CURSOR_SHAPE = re.compile(rb'\{"v":%d,"seen":\[(%s(?:,%s)*)?\]\}' % (CURSOR_VERSION, _KEY, _KEY))
+
+
+# The repeatable filters of a RelatedQuery (checked alike: bounded, no empty value).
+FILTERS = ("sections", "exclude_sections", "tags", "exclude_tags", "authors", "exclude_authors", "languages")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ class RelatedQuery:
     exclude_tags: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     exclude_authors: tuple[str, ...] = ()
+    # BCP 47 language ranges (normalised on the way in); none: the subject's own language, unless
+    # `cross_language` (recsys/serving/rules.py).
+    languages: tuple[str, ...] = ()
+    cross_language: bool = False
     since: datetime | None = None
     until: datetime | None = None
     max_age_days: float | None = None
@@ -85,7 +94,16 @@ class RelatedQuery:
                 )
         if len(self.exclude) > MAX_EXCLUDE:
             raise InvalidInput(f"exclude takes at most {MAX_EXCLUDE} ids or URLs, got {len(self.exclude)}")
-        for name in ("sections", "exclude_sections", "tags", "exclude_tags", "authors", "exclude_authors"):
+        names = (
+            "sections",
+            "exclude_sections",
+            "tags",
+            "exclude_tags",
+            "authors",
+            "exclude_authors",
+            "languages",
+        )
+        for name in names:
             values = getattr(self, name)
             if len(values) > MAX_FILTER_VALUES:
                 raise InvalidInput(f"{name} takes at most {MAX_FILTER_VALUES} values")
@@ -98,6 +116,12 @@ class RelatedQuery:
         ):
             if overlap := set(included) & set(excluded):
                 raise InvalidInput(f"{label}(s) both included and excluded: {', '.join(sorted(overlap))}")
+        try:
+            object.__setattr__(
+                self, "languages", tuple(dict.fromkeys(normalise_tag(v) for v in self.languages))
+            )
+        except ValueError as exc:
+            raise InvalidInput(f"language: {exc}") from exc
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
@@ -326,6 +350,20 @@ PARAMS: tuple[Param, ...] = (
         many=True,
         min_length=1,
         field="exclude_authors",
+    ),
+    Param(
+        "language",
+        "string",
+        "only items in these languages (BCP 47; `pt` also matches `pt-BR`); default: the article's own "
+        "language, and items with none",
+        many=True,
+        min_length=1,
+        field="languages",
+    ),
+    Param(
+        "cross_language",
+        "boolean",
+        "list items in every language (default: only the article's own, where it has one)",
     ),
     Param("tag", "string", "only items with one of these tags", many=True, min_length=1, field="tags"),
     Param(

@@ -660,7 +660,7 @@ class Recommender:
         if not keys:
             return []
         rows = self.snapshot.rows_of_keys(np.array(keys, dtype=np.int64))
-        allowed = request.rules.mask(np.maximum(rows, 0)) & (rows >= 0)
+        allowed = request.rules.mask(np.maximum(rows, 0), pinned=True) & (rows >= 0)
         by_key = {c.key: c for c in self._candidates(request, rows[allowed])}
         outside = [int(k) for k, r in zip(keys, rows.tolist(), strict=True) if r < 0]
         if outside:
@@ -671,7 +671,7 @@ class Recommender:
                     continue
                 if article.id in request.query.exclude or article.url in request.query.exclude:
                     continue
-                if request.rules.allows(article, key, article.status or "published"):
+                if request.rules.allows(article, key, article.status or "published", pinned=True):
                     vector = vector() if callable(vector) else vector
                     source = ArticleAsSource(article)
                     when = epoch_of(article.published_at)

@@ -2,24 +2,32 @@
 
 `RowRules` answers for many rows at once, from the snapshot and the live state: never the article
 itself, nothing retracted, deleted, scheduled, blocked or already on the page; then the request's
-section, author, tag and date filters. `allows` asks the same of one article the version has no row
+section, author, tag, language and date filters. `allows` asks the same of one article the version has no row
 for (a pin published since the build). It also knows, before any search, when the filters can match
 nothing (an unknown section or tag, an empty date window), and which rows a narrow filter can match
 at all, so that a short list is completed from those rows exactly instead of by widening a search.
+
+Languages: an explicit `language` filter keeps the items whose tag it matches (RFC 4647 basic
+filtering: `pt` matches `pt` and `pt-BR`). Without one, a list for an article with a language keeps
+the items of the same primary language (`en-GB` with `en` and `en-US`) and the items with none, unless
+`cross_language`, or an editor pinned it (a pin is an explicit link, such as an edition in another
+language); an article with no language lists every language. A catalog without languages is ranked
+exactly as before they existed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from recsys.articles import Article
+from recsys.language import primary
 from recsys.serving.live import LiveState
 from recsys.serving.query import RelatedQuery
 from recsys.serving.types import Subject
-from recsys.version.snapshot import Snapshot, epoch_of
+from recsys.version.snapshot import NO_CODE, Snapshot, epoch_of
 
 
 def _member(values: np.ndarray, small: np.ndarray) -> np.ndarray:
@@ -34,6 +42,22 @@ def _member(values: np.ndarray, small: np.ndarray) -> np.ndarray:
 
 def _codes(names: Iterable[str], table: dict[str, int]) -> np.ndarray:
     return np.array(sorted({table[n] for n in names if n in table}), dtype=np.int32)
+
+
+def _in_range(tag: str, ranges: Iterable[str]) -> bool:
+    """RFC 4647 basic filtering: a range matches a tag equal to it or starting with it and a hyphen."""
+    lowered = tag.lower()
+    return any(lowered == r.lower() or lowered.startswith(r.lower() + "-") for r in ranges)
+
+
+def language_rule(query: RelatedQuery, subject: Subject) -> tuple[Callable[[str], bool], bool] | None:
+    """Which languages a list may hold, and whether items with none pass; None: every language."""
+    if query.languages:
+        return (lambda tag: _in_range(tag, query.languages)), False
+    own = subject.article.language
+    if own is None or query.cross_language:
+        return None
+    return (lambda tag: primary(tag) == primary(own)), True
 
 
 class RowRules:
@@ -58,6 +82,13 @@ class RowRules:
         self.exclude_tags = _codes(query.exclude_tags, state.tag_code)
         self.authors = _codes(query.authors, state.author_code)
         self.exclude_authors = _codes(query.exclude_authors, state.author_code)
+        self.language_rule = language_rule(query, subject)
+        self.default_language = not query.languages  # the subject's own: pins are exempt
+        self.languages = np.zeros(0, dtype=np.int32)
+        if self.language_rule is not None:
+            wanted, unknown = self.language_rule
+            codes = {code for tag, code in state.language_code.items() if wanted(tag)}
+            self.languages = np.array(sorted(codes | ({NO_CODE} if unknown else set())), dtype=np.int32)
         self.dated = query.background or any(
             value is not None for value in (query.since, query.until, query.max_age_days)
         )
@@ -74,11 +105,13 @@ class RowRules:
             (bool(query.sections) and len(self.sections) == 0)
             or (bool(query.tags) and len(self.tags) == 0)
             or (bool(query.authors) and len(self.authors) == 0)
+            or (bool(query.languages) and len(self.languages) == 0)
             or (self.dated and (low > high or low >= self.before))
         )
 
-    def mask(self, rows: np.ndarray) -> np.ndarray:
-        """Which of `rows` pass every rule."""
+    def mask(self, rows: np.ndarray, *, pinned: bool = False) -> np.ndarray:
+        """Which of `rows` pass every rule (`pinned`: the editor's pins, which the default language
+        rule lets through)."""
         state = self.state
         ok = state.alive[rows].copy()
         moment = state.published[rows]
@@ -93,6 +126,8 @@ class RowRules:
             ok &= _member(state.authors[rows], self.authors)
         if len(self.exclude_authors):
             ok &= ~_member(state.authors[rows], self.exclude_authors)
+        if self.language_rule is not None and not (pinned and self.default_language):
+            ok &= _member(state.languages[rows], self.languages) if len(self.languages) else False
         if len(self.query.tags):
             ok &= self._has_tag(rows, self.tags)
         if len(self.exclude_tags):
@@ -102,7 +137,7 @@ class RowRules:
                 ok &= (moment >= self.low) & (moment <= self.high) & (moment < self.before)
         return ok
 
-    def allows(self, article: Article, key: int | None, status: str) -> bool:
+    def allows(self, article: Article, key: int | None, status: str, *, pinned: bool = False) -> bool:
         """The rules of `mask` for one article that has no row in the version. Its section, author and
         tags are compared by name: a name first seen since the build has no code. The caller checks
         the page and the excluded keys."""
@@ -122,6 +157,10 @@ class RowRules:
             return False
         if query.exclude_authors and article.author in query.exclude_authors:
             return False
+        if self.language_rule is not None and not (pinned and self.default_language):
+            wanted, unknown = self.language_rule
+            if not (wanted(article.language) if article.language is not None else unknown):
+                return False
         if query.tags and not set(article.tags) & set(query.tags):
             return False
         if query.exclude_tags and set(article.tags) & set(query.exclude_tags):

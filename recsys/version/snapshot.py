@@ -3,12 +3,13 @@
 A snapshot is written by the build beside the index files (checksummed like them) and loaded with the
 version, so that a request reads no article rows: row `r` of every array describes the article whose
 key is `keys[r]` (keys ascending, the FAISS ids). It holds, per row: id, url, title, publication
-text and image URL (compact UTF-8 columns), the section, author and tags (integer codes), the
-publication time (epoch seconds, NaN when undated), and lookups from id and URL to row (sorted 64-bit
-hashes). It also keeps the rows of each section, author and tag, and every dated row in time order, so
+text and image URL (compact UTF-8 columns), the section, author, tags and language (integer codes),
+the publication time (epoch seconds, NaN when undated), and lookups from id and URL to row (sorted
+64-bit hashes). It also keeps the rows of each section, author and tag, and every dated row in time order, so
 that a filter can be answered from the rows it can match rather than by scanning.
 
-Versions built before image URLs and authors existed have no such files: they load with none.
+Versions built before image URLs and authors existed have no such files: they load with none; so
+do versions built before languages (every row: no language).
 
 The snapshot is what the catalog said when the version was built; recsys/serving/live.py lays what changed
 since on top of it.
@@ -174,11 +175,14 @@ class Snapshot:
     image_urls: StringColumn
     authors: np.ndarray  # int32 code, NO_CODE when none
     author_names: list[str]
+    languages: np.ndarray  # int32 code of the BCP 47 tag, NO_CODE when none
+    language_names: list[str]
 
     def __post_init__(self) -> None:
         self.section_code = {name: code for code, name in enumerate(self.section_names)}
         self.tag_code = {name: code for code, name in enumerate(self.tag_names)}
         self.author_code = {name: code for code, name in enumerate(self.author_names)}
+        self.language_code = {name: code for code, name in enumerate(self.language_names)}
 
     def prepare(self) -> Snapshot:
         """Build the lookups a server needs (seconds at a million rows): called by the loader, in its
@@ -312,6 +316,10 @@ class Snapshot:
         code = int(self.authors[row])
         return self.author_names[code] if code != NO_CODE else None
 
+    def language_of(self, row: int) -> str | None:
+        code = int(self.languages[row])
+        return self.language_names[code] if code != NO_CODE else None
+
     def fields(self, row: int) -> ListedFields:
         """What a listed item shows of a row (articles.ListedFields)."""
         return (
@@ -322,6 +330,7 @@ class Snapshot:
             self.published_text.get(row),
             self.image_urls.get(row),
             self.author_of(row),
+            self.language_of(row),
         )
 
     def article(self, row: int) -> Article:
@@ -336,6 +345,7 @@ class Snapshot:
             status="published",
             image_url=self.image_urls.get(row),
             author=self.author_of(row),
+            language=self.language_of(row),
         )
 
     # -- building, saving, loading ----------------------------------------------------------------
@@ -348,6 +358,8 @@ class Snapshot:
         section_names = _vocabulary(r["section"] for r in rows if r["section"])
         tag_names = _vocabulary(t for ts in tags for t in ts)
         author_names = _vocabulary(r["author"] for r in rows if r["author"])
+        language_names = _vocabulary(r["language"] for r in rows if r["language"])
+        language_code = {name: code for code, name in enumerate(language_names)}
         section_code = {name: code for code, name in enumerate(section_names)}
         tag_code = {name: code for code, name in enumerate(tag_names)}
         author_code = {name: code for code, name in enumerate(author_names)}
@@ -373,6 +385,10 @@ class Snapshot:
                 [author_code[r["author"]] if r["author"] else NO_CODE for r in rows], dtype=np.int32
             ),
             author_names=author_names,
+            languages=np.array(
+                [language_code[r["language"]] if r["language"] else NO_CODE for r in rows], dtype=np.int32
+            ),
+            language_names=language_names,
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -384,6 +400,8 @@ class Snapshot:
         out.update(StringColumn.of(self.tag_names).arrays("tag_names"))
         out.update(StringColumn.of(self.author_names).arrays("author_names"))
         out[f"{PREFIX}authors.npy"] = self.authors
+        out.update(StringColumn.of(self.language_names).arrays("language_names"))
+        out[f"{PREFIX}languages.npy"] = self.languages
         out[f"{PREFIX}published.npy"] = self.published
         out[f"{PREFIX}sections.npy"] = self.sections
         out[f"{PREFIX}tag_ptr.npy"] = self.tag_ptr
@@ -405,6 +423,10 @@ class Snapshot:
             arrays.update(StringColumn.of([]).arrays("author_names"))
             arrays[f"{PREFIX}authors.npy"] = np.full(count, NO_CODE, dtype=np.int32)
         author_names = StringColumn.from_arrays(arrays, "author_names")
+        if f"{PREFIX}languages.npy" not in arrays:  # built before languages: none known
+            arrays.update(StringColumn.of([]).arrays("language_names"))
+            arrays[f"{PREFIX}languages.npy"] = np.full(count, NO_CODE, dtype=np.int32)
+        language_names = StringColumn.from_arrays(arrays, "language_names")
         return cls(
             keys=np.asarray(keys, dtype=np.int64),
             ids=StringColumn.from_arrays(arrays, "ids"),
@@ -421,4 +443,6 @@ class Snapshot:
             image_urls=StringColumn.from_arrays(arrays, "image_urls"),
             authors=arrays[f"{PREFIX}authors.npy"],
             author_names=[author_names[i] for i in range(len(author_names))],
+            languages=arrays[f"{PREFIX}languages.npy"],
+            language_names=[language_names[i] for i in range(len(language_names))],
         )

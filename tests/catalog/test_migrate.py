@@ -55,6 +55,7 @@ def test_a_postgres_catalog_is_never_opened_on_a_schema_it_does_not_know(
     with catalog.transaction() as conn:
         conn.execute("ALTER TABLE articles DROP COLUMN author")
         conn.execute("ALTER TABLE articles DROP COLUMN image_url")
+        conn.execute("ALTER TABLE articles DROP COLUMN language")
         conn.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
     catalog.dispose()
     with pytest.raises(ConfigError, match="schema 3 is older .* run `recsys migrate`"):

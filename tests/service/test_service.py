@@ -30,6 +30,7 @@ def test_related_returns_the_known_neighbours_with_all_fields(client: TestClient
         "published_at",
         "image_url",
         "author",
+        "language",
         "score",
         "reason",
     }

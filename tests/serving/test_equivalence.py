@@ -55,6 +55,15 @@ def _byline(n: int) -> dict[str, str]:
     return {"author": AUTHORS[n % len(AUTHORS)], "image_url": f"https://img.example/{n}.jpg"}
 
 
+# Languages for the language world: English in two regions, German, Portuguese, and none.
+LANGUAGES = ("en", "en-GB", "de", "pt-BR", None)
+
+
+def _language(n: int) -> dict[str, str]:
+    language = LANGUAGES[n % len(LANGUAGES)]
+    return {} if language is None else {"language": language}
+
+
 @dataclass
 class World:
     fast: Recommender
@@ -64,15 +73,23 @@ class World:
     sections: list[str]
     tags: list[str]
     authors: list[str]
+    languages: tuple[str, ...] = ()
 
 
-def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[World]:
+def _world(
+    folder: Path, encoder: Encoder, *, languages: bool = False, **overrides: object
+) -> Iterator[World]:
     settings = Settings(data_dir=folder / "data", **overrides)  # type: ignore[arg-type]
     catalog = Root(settings).catalog
     demo = generate()
     # Some articles undated, as in archives without dates: every rule must treat them alike.
     records = [
-        {**d.to_record(), **_byline(n), **({"published_at": None} if n % 15 == 7 else {})}
+        {
+            **d.to_record(),
+            **_byline(n),
+            **({"published_at": None} if n % 15 == 7 else {}),
+            **(_language(n) if languages else {}),
+        }
         for n, d in enumerate(demo)
     ]
     path = folder / "demo.jsonl"
@@ -130,13 +147,21 @@ def _world(folder: Path, encoder: Encoder, **overrides: object) -> Iterator[Worl
     sections = [*sorted({d.section for d in demo if d.section}), LATE_SECTION]
     tags = [*sorted({t for d in demo for t in d.tags})[:12], LATE_TAG]
     authors = [*AUTHORS, LATE_AUTHOR]
-    yield World(fast, reference, [*ids, "late-5", "late-120"], urls, sections, tags, authors)
+    known = ("en", "en-GB", "de", "pt", "pt-BR", "ko") if languages else ()
+    yield World(fast, reference, [*ids, "late-5", "late-120"], urls, sections, tags, authors, known)
     catalog.close()
 
 
 @pytest.fixture(scope="module")
 def fake_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield from _world(tmp_path_factory.mktemp("fake"), FakeEncoder())
+
+
+@pytest.fixture(scope="module")
+def language_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Articles in four languages and none: the default same-language rule, `cross_language` and the
+    `language` filter, against the reference's own reading of them."""
+    yield from _world(tmp_path_factory.mktemp("languages"), FakeEncoder(), languages=True)
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +216,9 @@ def queries(draw: st.DrawFn, world: World) -> tuple[str, RelatedQuery]:
         freshness=draw(st.sampled_from([None, True, False])),
         half_life_days=draw(st.one_of(st.none(), st.floats(0.5, 60))),
     )
+    if world.languages:
+        chosen = draw(st.lists(st.sampled_from(world.languages), max_size=2, unique=True))
+        query = replace(query, languages=tuple(chosen), cross_language=draw(st.booleans()))
     return article_id, query
 
 
@@ -247,6 +275,36 @@ def test_narrow_filters_scan_exactly_what_they_can_match(
 def test_fast_path_equals_the_reference_on_real_vectors(real_world: World, data: st.DataObject) -> None:
     article_id, query = data.draw(queries(real_world))
     _same(real_world, article_id, query)
+
+
+@hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_language_rules_agree_with_the_reference(language_world: World, data: st.DataObject) -> None:
+    article_id, query = data.draw(queries(language_world))
+    _same(language_world, article_id, query)
+
+
+def test_the_default_lists_keep_the_subject_s_language(language_world: World) -> None:
+    fast = language_world.fast
+    for article_id in language_world.ids[:60]:
+        _same(language_world, article_id, RelatedQuery(limit=10, section_limit=5))
+        row = fast.snapshot.by_id.row(article_id)
+        subject = fast.live.article(fast.live.current(), row) if row is not None else None
+        if subject is None or subject.language is None:
+            continue
+        try:
+            listed = fast.blocks(article_id, RelatedQuery(limit=10, section_limit=5))
+        except ArticleNotFound:  # deleted since the build
+            continue
+        items = [*listed.related.items, *listed.more_in_section.items]
+        if article_id == language_world.ids[18]:  # pt-BR, pins two English stories: explicit links pass
+            assert {i.fields()[7] for i in items if i.reason == "pinned"} == {"en", "en-GB"}
+        for item in (i for i in items if i.reason != "pinned"):
+            language = item.fields()[7]
+            assert language is None or language.split("-")[0] == subject.language.split("-")[0]
+        across = fast.related_list(article_id, RelatedQuery(limit=10, cross_language=True))
+        _same(language_world, article_id, RelatedQuery(limit=10, cross_language=True))
+        assert len(across.items) >= len(listed.related.items)
 
 
 def test_every_article_and_the_default_query_agree(fake_world: World) -> None:
@@ -489,14 +547,14 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
             {"key": int(snapshot.keys[row]), "id": article.id, "url": article.url, "title": article.title,
              "section": section, "tags": json.dumps(list(article.tags)), "published_at": published,
              "status": "retracted" if kind == "retracted" else "published", "image_url": article.image_url,
-             "author": article.author}
+             "author": article.author, "language": article.language}
         )  # fmt: skip
     imported = 10**6  # keys the version does not hold: imported since the build
     for i in range(draw(st.integers(0, 2))):
         records.append(
             {"key": imported + i, "id": f"new-{i}", "url": None, "title": "new", "section": None,
              "tags": "[]", "published_at": None, "status": "published", "image_url": None, "author": None,
-             "content_hash": f"new-{i}"}
+             "language": None, "content_hash": f"new-{i}"}
         )  # fmt: skip
     keys = st.sampled_from([int(k) for k in snapshot.keys[:: max(1, n // 60)]])
     pins = {

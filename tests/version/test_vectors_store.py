@@ -48,7 +48,8 @@ def _publish(store: IndexStore, model: str = "m", dim: int = 32) -> str:
     staging = store.staging_dir(version)
     index = VectorIndex.build(keys, np.array([str(k) for k in keys]), vectors)
     rows = [{"key": int(k), "id": str(k), "url": None, "title": None, "section": None, "tags": "[]",
-             "published_at": None, "image_url": None, "author": None} for k in keys]  # fmt: skip
+             "published_at": None, "image_url": None, "author": None, "language": None}
+            for k in keys]  # fmt: skip
     nkeys, nscores = neighbours.compute(index, vectors, keys, 8)
     extra = {NEIGHBOURS_FILE: nkeys, SCORES_FILE: nscores, **Snapshot.from_rows(rows, 0).arrays()}
     store.write_version(
