@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recsys.catalog.feedback import Count
 from recsys.errors import ConfigError, InvalidInput
 from recsys.evaluation import clicks
 from recsys.serving.experiments import stored_experiment
@@ -264,7 +265,7 @@ def designs_for(catalog: Catalog, experiment: str | None, design: str | None) ->
 
 
 def build(
-    rows: Sequence[clicks.CountRow],
+    rows: Sequence[Count],
     *,
     since: str | None = None,
     until: str | None = None,

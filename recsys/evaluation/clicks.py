@@ -26,11 +26,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 from scipy import stats
 
+from recsys.catalog.feedback import Count
 from recsys.errors import InvalidInput
 
 CONFIDENCE = 0.95
@@ -42,29 +43,6 @@ Design = Literal["ab", "interleave"]
 DESIGNS: dict[str, Design] = {"ab": "ab", "interleave": "interleave"}
 NO_SECTION = "(none)"
 _BLOCK = 100
-
-
-class CountRow(Protocol):
-    """What the statistics read of a counter row (recsys.catalog.feedback.Count has these fields)."""
-
-    @property
-    def day(self) -> str: ...
-    @property
-    def article(self) -> str: ...
-    @property
-    def block(self) -> str: ...
-    @property
-    def position(self) -> int: ...
-    @property
-    def experiment(self) -> str: ...
-    @property
-    def arm(self) -> str: ...
-    @property
-    def impressions(self) -> int: ...
-    @property
-    def clicks(self) -> int: ...
-    @property
-    def section(self) -> str | None: ...
 
 
 def _z(confidence: float) -> float:
@@ -118,7 +96,7 @@ def _finite(value: float, digits: int = 6) -> float | None:
     return None if math.isnan(value) else round(float(value), digits)
 
 
-def _key(row: CountRow, dimension: Dimension) -> str:
+def _key(row: Count, dimension: Dimension) -> str:
     if dimension == "position":
         return str(row.position)
     if dimension == "section":
@@ -127,7 +105,7 @@ def _key(row: CountRow, dimension: Dimension) -> str:
     return value
 
 
-def total(rows: Iterable[CountRow], key: str = "all") -> Rate:
+def total(rows: Iterable[Count], key: str = "all") -> Rate:
     impressions = clicks = 0
     for row in rows:
         impressions += row.impressions
@@ -135,7 +113,7 @@ def total(rows: Iterable[CountRow], key: str = "all") -> Rate:
     return Rate(key, impressions, clicks)
 
 
-def by(rows: Iterable[CountRow], dimension: Dimension) -> list[Rate]:
+def by(rows: Iterable[Count], dimension: Dimension) -> list[Rate]:
     """One Rate per value of `dimension`, in order (positions numerically, days by date)."""
     sums: dict[str, list[int]] = {}
     for row in rows:
@@ -156,7 +134,7 @@ class PositionBias:
         return {"position": self.position, **self.rate.as_dict(), "relative": _finite(self.relative)}
 
 
-def position_bias(rows: Iterable[CountRow], block: str | None = "related") -> list[PositionBias]:
+def position_bias(rows: Iterable[Count], block: str | None = "related") -> list[PositionBias]:
     """CTR by position within `block` (None: every block), each relative to position 0's."""
     rates = by((r for r in rows if block is None or r.block == block), "position")
     first = next((r.ctr for r in rates if r.key == "0"), math.nan)
@@ -229,12 +207,12 @@ def newcombe(a: Rate, b: Rate, confidence: float = CONFIDENCE) -> tuple[float, f
     return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
 
 
-def _arm_rows(rows: Iterable[CountRow], arm: str) -> list[CountRow]:
+def _arm_rows(rows: Iterable[Count], arm: str) -> list[Count]:
     return [r for r in rows if r.arm == arm]
 
 
 def compare_ab(
-    rows: Sequence[CountRow],
+    rows: Sequence[Count],
     a: str,
     b: str,
     *,
@@ -251,7 +229,7 @@ def compare_ab(
 
 
 def _bootstrap(
-    rows: Sequence[CountRow], a: str, b: str, resamples: int, seed: int, confidence: float
+    rows: Sequence[Count], a: str, b: str, resamples: int, seed: int, confidence: float
 ) -> tuple[float, float]:
     """Percentile interval of ctr(a) - ctr(b), resampling (day, article) cells with replacement: the
     impressions of one page's list are not independent, a cell keeps them together."""
@@ -321,9 +299,7 @@ class InterleavingResult:
         }
 
 
-def interleaving(
-    rows: Iterable[CountRow], a: str, b: str, confidence: float = CONFIDENCE
-) -> InterleavingResult:
+def interleaving(rows: Iterable[Count], a: str, b: str, confidence: float = CONFIDENCE) -> InterleavingResult:
     """The sign test of an interleaved experiment: each credited click is a vote for its arm."""
     clicks_a = clicks_b = 0
     for row in rows:
@@ -349,14 +325,14 @@ def parse_design(text: str) -> Design:
 
 
 def compare(
-    rows: Sequence[CountRow], a: str, b: str, design: Design, *, bootstrap: int = 0, seed: int = 0
+    rows: Sequence[Count], a: str, b: str, design: Design, *, bootstrap: int = 0, seed: int = 0
 ) -> ABComparison | InterleavingResult:
     if design == "interleave":
         return interleaving(rows, a, b)
     return compare_ab(rows, a, b, bootstrap=bootstrap, seed=seed)
 
 
-def arms_of(rows: Iterable[CountRow]) -> dict[str, list[str]]:
+def arms_of(rows: Iterable[Count]) -> dict[str, list[str]]:
     """The arms seen in each experiment (the no-experiment rows, experiment "", left out)."""
     arms: dict[str, set[str]] = {}
     for row in rows:
@@ -366,7 +342,7 @@ def arms_of(rows: Iterable[CountRow]) -> dict[str, list[str]]:
 
 
 def summary(
-    rows: Sequence[CountRow],
+    rows: Sequence[Count],
     *,
     designs: dict[str, Design] | None = None,
     bootstrap: int = 0,

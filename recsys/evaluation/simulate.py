@@ -303,7 +303,7 @@ def simulate(
     truth: Truth,
     provider: ListProvider,
     sink: EventSink,
-    read: Callable[[], Sequence[clicks.CountRow]],
+    read: Callable[[], Sequence[Count]],
     *,
     arms: tuple[str, str],
     design: clicks.Design,
