@@ -198,11 +198,15 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
     port = free_port()
     command = recsys_command("serve", "--data-dir", str(args.data_dir), "--port", str(port))
+    if args.pin:
+        # The worker on CPU 0, this script and both wrk processes on CPU 1: what the worker can do,
+        # without the load tools taking turns on its core.
+        command = ["taskset", "--cpu-list", "0", *command]
+        os.sched_setaffinity(0, {1})
     with running(command, env, port) as server:
         print(f"  recsys serve up in {server.startup_s:.1f} s; wrk ...", flush=True)
         events = work / "events.lua"
         templates = batches(server, sample, args.events_per_batch, args.batches, args.seed)
-        events_script(events, templates, args.seed, args.event_delay_ms)
 
         def run() -> dict[str, Any]:
             return run_wrk(
@@ -210,24 +214,55 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             )
 
         run()  # warm-up, not reported
-        alone = run()
-        with_lists, with_events = _both(server.base, lists, events, args)
-        after = run()
+        # Alone, mixed, alone, mixed, ..., alone: each mixed run is compared with the mean of the
+        # runs on either side of it, since list throughput drifts over a run (docs/benchmarks.md).
+        alones = [run()]
+        mixed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for n in range(args.rounds):
+            # Page-view ids unique across rounds: a repeated one would be dropped as a duplicate.
+            events_script(events, templates, args.seed * 1000 + n, args.event_delay_ms)
+            mixed.append(_both(server.base, lists, events, args))
+            alones.append(run())
+        # What a batch costs the worker against a list: /events alone, unpaced, same connections.
+        flood = work / "flood.lua"
+        events_script(flood, templates, args.seed * 1000 + args.rounds, 0)
+        events_alone = run_wrk(
+            server.base, flood, args.connections, args.threads, args.duration, args.timeout
+        )
         dropped = _samples(server.base, "recsys_events_dropped_total", "reason")
         accepted = int(_samples(server.base, "recsys_events_total", "type").get("impression", 0))
     stored = _stored_impressions(catalog_file) - stored_before
     # wrk counts the answers that came within its duration; the server also answered the batches in
     # flight when wrk stopped: its own count of accepted events is what the store must equal.
-    answered = int(with_events["statuses"].get("204", 0)) * args.events_per_batch
+    rounds = []
+    for n, (with_lists, with_events) in enumerate(mixed):
+        around = (alones[n]["rps"] + alones[n + 1]["rps"]) / 2
+        answered = int(with_events["statuses"].get("204", 0)) * args.events_per_batch
+        rounds.append(
+            {
+                "lists_alone_before": alones[n],
+                "lists_with_events": with_lists,
+                "events": with_events,
+                "lists_alone_after": alones[n + 1],
+                "list_rps_ratio": round(with_lists["rps"] / around, 3) if around else None,
+                "event_batches_per_s": round(with_events["rps"], 1),
+                "events_per_s": round(answered / with_events["seconds"], 1)
+                if with_events["seconds"]
+                else 0.0,
+            }
+        )
+    ratios = sorted(r["list_rps_ratio"] for r in rounds if r["list_rps_ratio"] is not None)
     return {
         "data_dir": str(args.data_dir),
         "articles": len(ids),
-        "lists_alone": alone,
-        "lists_with_events": with_lists,
-        "events": with_events,
-        "lists_alone_after": after,
-        "list_rps_ratio": round(with_lists["rps"] / alone["rps"], 3) if alone["rps"] else None,
-        "events_per_s": round(answered / with_events["seconds"], 1) if with_events["seconds"] else 0.0,
+        "rounds": rounds,
+        "list_rps_ratio_median": ratios[len(ratios) // 2] if ratios else None,
+        "events_alone_unpaced": events_alone,
+        # Requests per second of each alone, unpaced: how many lists one event batch costs.
+        "batch_cost_in_lists": round((sum(a["rps"] for a in alones) / len(alones)) / events_alone["rps"], 3)
+        if events_alone["rps"]
+        else None,
+        "list_rps_ratios": ratios,
         "dropped": dropped,
         "events_answered_204_in_time": answered,
         "events_accepted": accepted,
@@ -256,9 +291,17 @@ def main() -> None:
     parser.add_argument("--flush-seconds", type=float, default=5.0, help="RECSYS_EVENTS_FLUSH_SECONDS")
     parser.add_argument("--workers", type=int, default=1, help="RECSYS_WORKERS")
     parser.add_argument("--response-cache", type=int, default=0, help="RECSYS_RESPONSE_CACHE_SIZE (0: off)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="mixed runs, each between two runs of the lists alone"
+    )
+    parser.add_argument(
+        "--pin", action="store_true", help="one worker on CPU 0, the load tools on CPU 1 (needs --workers 1)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
+    if args.pin and (args.workers != 1 or len(os.sched_getaffinity(0)) < 2):
+        raise SystemExit("--pin needs --workers 1 and two CPUs")
     if shutil.which("wrk") is None:
         raise SystemExit(
             "wrk is not installed: `apt-get install -y wrk` (Debian/Ubuntu) or build it from wg/wrk"
@@ -266,18 +309,42 @@ def main() -> None:
     print(f"measuring {args.data_dir} ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="events-load-") as work:
         result = measure(args, Path(work))
-    rows = [
-        [name, run["connections"], run["rps"], run["p50_ms"], run["p99_ms"], _errors(run), run["statuses"]]
-        for name, run in (
-            ("lists alone", result["lists_alone"]),
-            ("lists, with events", result["lists_with_events"]),
-            ("events", result["events"]),
-            ("lists alone, after", result["lists_alone_after"]),
-        )
-    ]
-    print(table(["run", "conns", "req/s", "p50 ms", "p99 ms", "errors", "statuses"], rows))
+    rows = []
+    for n, round_ in enumerate(result["rounds"], 1):
+        names = ("lists alone", "lists, with events", "events", "lists alone, after")
+        keys = ("lists_alone_before", "lists_with_events", "events", "lists_alone_after")
+        for name, key in zip(names, keys, strict=True):
+            run = round_[key]
+            rows.append(
+                [
+                    n,
+                    name,
+                    run["connections"],
+                    run["rps"],
+                    run["p50_ms"],
+                    run["p99_ms"],
+                    _errors(run),
+                    run["statuses"],
+                ]
+            )
+        rows.append([n, "ratio to the alone runs' mean", "", round_["list_rps_ratio"], "", "", "", ""])
+    alone = result["events_alone_unpaced"]
+    rows.append(
+        [
+            "",
+            "events alone, unpaced",
+            alone["connections"],
+            alone["rps"],
+            alone["p50_ms"],
+            alone["p99_ms"],
+            _errors(alone),
+            alone["statuses"],
+        ]
+    )
+    print(table(["round", "run", "conns", "req/s", "p50 ms", "p99 ms", "errors", "statuses"], rows))
     print(
-        f"list req/s with events / alone: {result['list_rps_ratio']}; events/s: {result['events_per_s']}; "
+        f"list req/s with events / alone: median {result['list_rps_ratio_median']} "
+        f"of {result['list_rps_ratios']}; a batch costs {result['batch_cost_in_lists']} of a list; "
         f"events accepted {result['events_accepted']}, stored {result['events_stored']}; "
         f"dropped {result['dropped']}"
     )
@@ -294,6 +361,7 @@ def main() -> None:
             "event_delay_ms": args.event_delay_ms,
             "flush_seconds": args.flush_seconds,
             "workers": args.workers,
+            "pinned": args.pin,
             **result,
         },
     )

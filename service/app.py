@@ -24,8 +24,9 @@ from service.caching import ResponseCache
 from service.cms import router as cms_router
 from service.demo import router as demo_router
 from service.errors import install_error_handlers
-from service.events import CorsByPath, Recorder, flushing
-from service.events import router as events_router
+from service.events import Recorder, flushing
+from service.events_http import CorsByPath, EventsEndpoint
+from service.events_http import router as events_router
 from service.experiments import apply_experiments_file
 from service.experiments import router as experiments_router
 from service.limits import install_body_limit
@@ -120,6 +121,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     install_in_flight_limit(app, settings.max_in_flight, metrics)
     # Outermost: refusals by back-pressure and the catch-all 500 carry the request id too.
     app.add_middleware(RequestId)
+    if settings.events:
+        # Ahead of everything: POST /events answered in one layer (service/events_http.py).
+        app.add_middleware(EventsEndpoint, metrics=metrics, cors_origins=settings.cors_origin_list)
     return app
 
 

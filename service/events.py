@@ -1,4 +1,4 @@
-"""Readers' impressions and clicks: `POST /events`, and the counts kept until they are stored.
+"""Readers' impressions and clicks: the batch's format, what counts, and the counts kept until stored.
 
 The widget sends a batch per block seen and one per click (docs/api.md, "Events"). A batch is
 bounded (16 KiB, 100 events, a token bucket per client address) and each event is checked against
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -30,24 +31,20 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from pydantic import BaseModel, ConfigDict, Field
 
 from recsys.catalog.feedback import Count, add_counts
 from recsys.catalog.store import Catalog
 from recsys.errors import RecsysError
+from recsys.serving.experiments import Experiment
 from recsys.serving.live import LiveState
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
-from service.deps import state_of
-from service.errors import Cors
 from service.metrics import Metrics
-from service.schemas import ErrorBody, Text
+from service.schemas import Text
 from service.state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -61,11 +58,12 @@ NO_EXPERIMENT = ""
 DEFAULT_ARM = "default"
 DUPLICATE_SECONDS = 3600.0
 # Memory bounds, per worker: page-view slots remembered for duplicates, client addresses in the rate
-# limiter, counter rows kept through failing flushes, raw log lines waiting to be written.
+# limiter, counter rows kept through failing flushes, raw log lines waiting to be written, known ids.
 MAX_SEEN = 100_000
 MAX_CLIENTS = 65_536
 MAX_PENDING_ROWS = 100_000
 MAX_PENDING_LINES = 100_000
+MAX_KNOWN = 65_536
 REASONS = (
     "unknown_article",
     "unknown_item",
@@ -118,26 +116,6 @@ class Batch(BaseModel):
 # -- what is valid now --------------------------------------------------------------------------------
 
 
-class Experiment(Protocol):
-    """What the events need of recsys/serving/experiments.py's Experiment."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def arm_names(self) -> frozenset[str]: ...
-
-
-def serving_experiment(state: ServiceState, recommender: Recommender, live: LiveState) -> Experiment | None:
-    """The experiment this worker ranks with now, or None: the one place that knows where it is kept
-    (the live state, the recommender or the service state, whichever holds an `experiment`)."""
-    for holder in (live, recommender, state):
-        experiment = getattr(holder, "experiment", None)
-        if experiment is not None:
-            return experiment  # type: ignore[no-any-return]
-    return None
-
-
 def arm_known(experiment: Experiment | None, name: str, arm: str) -> bool:
     """Whether (experiment, arm) names a list this worker could have served: outside any experiment,
     or an arm of the current one."""
@@ -146,11 +124,43 @@ def arm_known(experiment: Experiment | None, name: str, arm: str) -> bool:
     return experiment is not None and name == experiment.name and arm in experiment.arm_names
 
 
+@functools.lru_cache(maxsize=1024)
 def is_crawler(user_agent: str | None) -> bool:
+    # Cached: readers' browsers send a few hundred distinct agents, and the search over one was a
+    # twentieth of an event batch's cost (py-spy, docs/benchmarks.md#reader-events-under-load).
     return not user_agent or _CRAWLERS.search(user_agent) is not None
 
 
 # -- bounded memories ---------------------------------------------------------------------------------
+
+
+class Known:
+    """The ids known to one (recommender, live state), remembered as they are asked about.
+
+    A batch names the ids of a list just served: the same few thousand ids over and over, and the
+    lookup (a hash and a binary search in the version, then the live state) was a seventh of an event
+    batch's cost. Only known ids are kept, so ids made up by a client never fill it; a new live state
+    (a retraction, a block, a build) or a new recommender starts it afresh.
+    """
+
+    def __init__(self, max_entries: int = MAX_KNOWN) -> None:
+        self._max = max_entries
+        self._ids: set[str] = set()
+        self._recommender: Recommender | None = None
+        self._live: LiveState | None = None
+
+    def has(self, recommender: Recommender, live: LiveState, article_id: str) -> bool:
+        if recommender is not self._recommender or live is not self._live:
+            self._ids = set()
+            self._recommender, self._live = recommender, live
+        if article_id in self._ids:
+            return True
+        if not recommender.has_article(article_id, state=live):
+            return False
+        if len(self._ids) >= self._max:
+            self._ids = set()
+        self._ids.add(article_id)
+        return True
 
 
 class RateLimiter:
@@ -378,6 +388,7 @@ class Recorder:
         self.metrics = metrics
         self.limiter = RateLimiter(settings.events_rate)
         self.seen = Seen()
+        self.known = Known()
         self.tally = Tally()
         raw = RawLog(settings.events_log_dir) if settings.events_log_dir is not None else None
         self.flusher = Flusher(self.tally, catalog, metrics, settings.events_flush_seconds, raw)
@@ -402,7 +413,7 @@ class Recorder:
             dropped[reason or "unknown_version"] += len(batch.events)
         else:
             live = recommender.live.current()
-            experiment = serving_experiment(state, recommender, live)
+            experiment = live.experiment
             day, hour, clock = now.strftime("%Y-%m-%d"), now.strftime("%Y%m%d%H"), time.monotonic()
             for event in batch.events:
                 why = self._event_reason(batch, event, recommender, live, experiment, clock)
@@ -428,14 +439,13 @@ class Recorder:
             if lost:
                 log.error("events: %d counted events dropped, over the memory bound", lost)
 
-    @staticmethod
-    def _batch_reason(batch: Batch, state: ServiceState, user_agent: str | None) -> str | None:
+    def _batch_reason(self, batch: Batch, state: ServiceState, user_agent: str | None) -> str | None:
         if is_crawler(user_agent):
             return "bot"
         recommender = state.recommender
         if recommender is None or batch.version not in (recommender.index.version, state.previous_version):
             return "unknown_version"
-        if not recommender.has_article(batch.article, state=recommender.live.current()):
+        if not self.known.has(recommender, recommender.live.current(), batch.article):
             return "unknown_article"
         return None
 
@@ -452,7 +462,7 @@ class Recorder:
             return "bad_block"
         if not 0 <= event.position < MAX_POSITION:
             return "bad_position"
-        if not recommender.has_article(event.item, state=live):
+        if not self.known.has(recommender, live, event.item):
             return "unknown_item"
         if not arm_known(experiment, batch.experiment, batch.arm) or (
             event.arm is not None and not arm_known(experiment, batch.experiment, event.arm)
@@ -490,91 +500,3 @@ async def flushing(recorder: Recorder | None) -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(recorder.flusher.stop)
-
-
-# -- HTTP -------------------------------------------------------------------------------------------------
-
-
-def _too_large() -> HTTPException:
-    # Connection: close, since the rest of the body is never read.
-    return HTTPException(413, f"request body larger than {MAX_BODY_BYTES} bytes", {"Connection": "close"})
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body, refused (413) by its declared length or as soon as the streamed bytes pass `limit`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def get_recorder(request: Request) -> Recorder:
-    recorder: Recorder = request.app.state.recsys_events
-    return recorder
-
-
-router = APIRouter()
-
-_BODY_SCHEMA: dict[str, Any] = {
-    "description": 'a batch of events as JSON (docs/api.md, "Events"), sent as text/plain by '
-    "navigator.sendBeacon or as application/json",
-    "required": True,
-    "content": {
-        kind: {"schema": {"type": "object", "required": ["v", "pv", "article", "version", "events"]}}
-        for kind in ("application/json", "text/plain")
-    },
-}
-
-
-@router.post(
-    EVENTS_PATH,
-    status_code=204,
-    response_class=Response,
-    responses={
-        413: {"model": ErrorBody},
-        422: {"model": ErrorBody},
-        429: {"model": ErrorBody, "description": "this client sends too many batches"},
-    },
-    summary="Readers' impressions and clicks from a page (public)",
-    openapi_extra={"requestBody": _BODY_SCHEMA},
-)
-async def events(request: Request) -> Response:
-    """Counts a batch of impressions or clicks: 204 once the batch parsed, whatever its events' fate
-    (invalid ones are dropped and counted in `recsys_events_dropped_total`, never stored)."""
-    # Read from the app, not through dependencies: solving them was a tenth of this request's cost
-    # under wrk (py-spy), and /events is the most frequent request at the origin behind a CDN.
-    state, recorder = state_of(request), get_recorder(request)
-    client = request.client.host if request.client is not None else ""
-    if not recorder.limiter.allow(client):
-        raise HTTPException(429, "too many event batches from this client; slow down", {"Retry-After": "1"})
-    body = await read_body(request)
-    try:
-        batch = Batch.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-    recorder.record(batch, state, request.headers.get("user-agent"))
-    return Response(status_code=204)
-
-
-class CorsByPath:
-    """CORS as the lists have it (GET), except that /events also allows a POST with a Content-Type
-    (a preflight for application/json; the browser's sendBeacon sends text/plain, which needs none).
-    Neither allows credentials: no cookie is ever read."""
-
-    def __init__(self, app: ASGIApp, *, allow_origins: list[str]) -> None:
-        common: dict[str, Any] = {"allow_origins": allow_origins, "max_age": 3600}
-        self.lists = Cors(
-            app, allow_methods=["GET"], allow_headers=["If-None-Match"], expose_headers=["ETag"], **common
-        )
-        self.events = Cors(app, allow_methods=["POST"], allow_headers=["Content-Type"], **common)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chosen = self.events if scope["type"] == "http" and scope["path"] == EVENTS_PATH else self.lists
-        await chosen(scope, receive, send)

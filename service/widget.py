@@ -57,13 +57,9 @@ class Asset:
 
 
 def experiment_running(state: ServiceState) -> bool:
-    """Whether the served lists are under an experiment: the live state, or else the recommender,
-    names it as `experiment` (docs/integration.md#reader-events)."""
+    """Whether the served lists are under an experiment (docs/integration.md#reader-events)."""
     recommender = state.recommender
-    if recommender is None:
-        return False
-    live = recommender.live.current()
-    return getattr(live, "experiment", getattr(recommender, "experiment", None)) is not None
+    return recommender is not None and recommender.live.current().experiment is not None
 
 
 @functools.cache

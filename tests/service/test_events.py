@@ -9,8 +9,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +22,8 @@ from recsys.errors import CatalogBusy
 from recsys.settings import Settings
 from service import events as events_module
 from service.app import create_app
-from service.events import MAX_BODY_BYTES, RateLimiter, Seen, Tally
+from service.events import MAX_BODY_BYTES, Known, RateLimiter, Seen, Tally
+from service.events_http import EventsEndpoint
 from tests.fakes import FakeEncoder
 from tests.postgres import BACKENDS, settings_on
 
@@ -271,11 +271,15 @@ def test_the_version_before_the_served_one_still_counts(
 def test_arms_of_the_current_experiment_count(
     settings: Settings, built: Catalog, encoder: FakeEncoder
 ) -> None:
-    with TestClient(create_app(_settings(settings), encoder=encoder)) as client:
+    with TestClient(create_app(_settings(settings, api_key="s3cret"), encoder=encoder)) as client:
         page = _page(client)
-        # What recsys/serving/experiments.py's Experiment offers the events (contract A).
-        experiment = SimpleNamespace(name="fusion-test", design="interleave", arm_names=frozenset({"a", "b"}))
-        client.app.state.recsys.experiment = experiment  # type: ignore[attr-defined]
+        experiment = {
+            "name": "fusion-test",
+            "design": "interleave",
+            "arms": [{"name": "a", "method": "bm25"}, {"name": "b", "method": "recent"}],
+        }
+        started = client.put("/admin/experiment", json=experiment, headers={"X-API-Key": "s3cret"})
+        assert started.status_code == 200, started.text
         batch = _batch(page, experiment="fusion-test", arm="a")
         batch["events"][1]["arm"] = "b"  # interleaved: the item's own arm is credited
         assert _send(client, batch).status_code == 204
@@ -410,3 +414,80 @@ def test_the_tally_is_bounded() -> None:
 )
 def test_crawlers_are_told_by_their_user_agent(agent: str | None, crawler: bool) -> None:
     assert events_module.is_crawler(agent) is crawler
+
+
+def _requests(client: TestClient) -> dict[str, float]:
+    text = client.get("/metrics").text
+    return {
+        s.labels["status"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "recsys_http_requests_total" and s.labels.get("route") == "/events"
+    }
+
+
+def test_events_are_answered_ahead_of_the_stack_with_what_the_stack_would_add(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    """service/events_http.py's EventsEndpoint: the request id, CORS for allowed origins only, the
+    request metrics and the one error body, as every other route has them."""
+    with TestClient(create_app(_settings(settings, cors_origins=SITE), encoder=encoder)) as client:
+        page = _page(client)
+        answer = _send(client, _batch(page), {"Origin": SITE, "X-Request-ID": "trace-42", **BROWSER})
+        assert answer.status_code == 204 and answer.headers["x-request-id"] == "trace-42"
+        assert answer.headers["access-control-allow-origin"] == SITE and answer.headers["vary"] == "Origin"
+        other = _send(
+            client, _batch(page, pv="pv-another-view"), {"Origin": "https://evil.example", **BROWSER}
+        )
+        assert other.status_code == 204 and "access-control-allow-origin" not in other.headers
+        assert len(other.headers["x-request-id"]) == 32  # a fresh one
+        bad = _send(client, {"v": 1}, {"Origin": SITE, **BROWSER})
+        assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"
+        assert "events" in bad.json()["detail"] and bad.headers["access-control-allow-origin"] == SITE
+        assert bad.headers["x-request-id"]
+        assert _requests(client) == {"204": 2, "422": 1}
+        assert client.get("/events").status_code == 405  # other methods: the router's answer
+
+
+def test_the_route_answers_as_the_endpoint_does(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    """Without EventsEndpoint in front, the documented route gives the same answers."""
+    app = create_app(_settings(settings), encoder=encoder)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not EventsEndpoint]
+    with TestClient(app) as client:
+        page = _page(client)
+        assert _send(client, _batch(page)).status_code == 204
+        assert _send(client, {"v": 1}).json()["error"] == "invalid_input"
+        huge = json.dumps(_batch(page) | {"pad": "x" * MAX_BODY_BYTES}).encode()
+        too_big = client.post("/events", content=huge, headers=BROWSER)
+        assert too_big.status_code == 413 and too_big.json()["error"] == "body_too_large"
+        assert _metric(client, "recsys_events_total") == {"impression": len(page["items"]), "click": 0}
+
+
+class _Asked:
+    """A recommender that knows the ids given and counts the lookups."""
+
+    def __init__(self, ids: set[str]) -> None:
+        self.ids, self.asked = ids, 0
+
+    def has_article(self, article_id: str, *, state: object = None) -> bool:
+        self.asked += 1
+        return article_id in self.ids
+
+
+def test_known_ids_are_remembered_per_live_state_and_unknown_ones_never() -> None:
+    recommender, first, second = _Asked({"a", "b"}), object(), object()
+    known = Known(max_entries=2)
+
+    def has(live: object, article: str) -> bool:
+        return known.has(cast(Any, recommender), cast(Any, live), article)
+
+    assert has(first, "a") and has(first, "a") and recommender.asked == 1
+    assert not has(first, "x") and not has(first, "x") and recommender.asked == 3  # never remembered
+    recommender.ids.discard("a")  # deleted: the watcher swaps in a new live state
+    assert not has(second, "a") and recommender.asked == 4
+    assert has(second, "b") and has(second, "b") and recommender.asked == 5
+    recommender.ids |= {"c", "d"}
+    assert has(second, "c") and has(second, "d") and recommender.asked == 7  # over the bound: afresh
+    assert has(second, "d") and recommender.asked == 7 and has(second, "b") and recommender.asked == 8

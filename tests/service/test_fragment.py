@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +14,6 @@ from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.settings import Settings
-from service import widget
 from service.app import create_app
 from service.fragment import blocks_html
 from service.state import ServiceState
@@ -274,27 +272,19 @@ def test_a_service_that_takes_no_events_serves_scripts_that_send_none(
     assert off.get("/widget.js").headers["etag"] != client.get("/widget.js").headers["etag"]
 
 
-def _state(recommender: object) -> ServiceState:
-    return cast(ServiceState, SimpleNamespace(recommender=recommender))
-
-
-def _recommender(live: object, **attributes: Any) -> object:
-    return SimpleNamespace(live=SimpleNamespace(current=lambda: live), **attributes)
-
-
-def test_an_experiment_is_running_where_the_live_state_or_the_recommender_names_one() -> None:
-    assert not experiment_running(_state(None))  # no index loaded
-    assert not experiment_running(_state(_recommender(SimpleNamespace())))  # before experiments exist
-    assert not experiment_running(_state(_recommender(SimpleNamespace(experiment=None))))
-    assert experiment_running(_state(_recommender(SimpleNamespace(experiment=object()))))
-    assert experiment_running(_state(_recommender(SimpleNamespace(), experiment=object())))
+KEY = {"X-API-Key": "s3cret"}
+EXPERIMENT = {"name": "tdi", "design": "interleave", "arms": [{"name": "a"}, {"name": "b", "method": "bm25"}]}
 
 
 def test_while_an_experiment_runs_the_widget_is_a_copy_of_its_own(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    built: Catalog, make_client: ClientFactory
 ) -> None:
+    client = make_client(api_key="s3cret", demo_pages=True)
+    state = cast(ServiceState, client.app.state.recsys)  # type: ignore[attr-defined]
     plain = client.get("/widget.js")
-    monkeypatch.setattr(widget, "experiment_running", lambda state: True)
+    assert not experiment_running(state) and b"var EXPERIMENT = false;" in plain.content
+    assert client.put("/admin/experiment", json=EXPERIMENT, headers=KEY).status_code == 200
+    assert experiment_running(state)
     running = client.get("/widget.js")
     assert b"var EXPERIMENT = true;" in running.content and b"var EXPERIMENT = false;" not in running.content
     assert running.headers["etag"] == f'"{assets(True)["widget.js"].version}"' != plain.headers["etag"]
@@ -302,3 +292,6 @@ def test_while_an_experiment_runs_the_widget_is_a_copy_of_its_own(
     page = client.get("/demo/articles/football-2").text
     assert f'src="/widget.js?v={assets(True)["widget.js"].version}"' in page
     assert client.get("/events.js").content == assets()["events.js"].body  # no flag in it
+    assert client.delete("/admin/experiment", headers=KEY).status_code == 200
+    assert not experiment_running(state)
+    assert client.get("/widget.js").content == plain.content
