@@ -1,5 +1,4 @@
-"""The multilingual encoders' speed beside the English default's, on the same texts, and what a backfill
-of an archive would cost.
+"""The multilingual encoders' speed beside the English default's, and a 1M-article backfill's cost.
 
 The texts: the recipe's title + lead of the first --count distinct articles of a file (by default the
 SemEval-2022 multilingual training articles: ten languages, mixed in file order). Each encoder is

