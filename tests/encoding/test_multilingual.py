@@ -98,8 +98,10 @@ def test_loaded_by_name_gives_normalised_vectors(loaded: dict[str, Encoder], nam
 @pytest.mark.parametrize("name", sorted(MULTILINGUAL_MODELS))
 def test_a_translation_is_closer_than_an_unrelated_sentence(loaded: dict[str, Encoder], name: str) -> None:
     german, english, unrelated = loaded[name].encode([GERMAN, ENGLISH, UNRELATED])
-    assert german @ english > german @ unrelated + 0.1
-    assert german @ english > english @ unrelated + 0.1
+    # e5's cosines crowd into 0.7-0.9 (any two texts share a direction), USE's spread over 0-1
+    margin = {E5_SMALL: 0.05, USE_V3: 0.3}[name]
+    assert german @ english > german @ unrelated + margin
+    assert german @ english > english @ unrelated + margin
 
 
 @pytest.mark.model
