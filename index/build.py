@@ -3,7 +3,8 @@
 Unchanged articles are never embedded twice: vectors are cached in the catalog by
 (model, text recipe, content hash), and identical texts (syndicated copies) are embedded once.
 Each version also stores the content hash of every article it holds, so the next build can say what
-it added, changed and removed since the version it replaces.
+it added, changed and removed since the version it replaces. Where the vectors are centered per
+language (RECSYS_LANGUAGE_CENTERING), the version holds the means too, and the cache the raw vectors.
 """
 
 from __future__ import annotations

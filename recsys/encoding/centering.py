@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,7 +58,6 @@ class Means:
     vectors: np.ndarray  # (len(languages), dimension) float32
     overall: np.ndarray  # (dimension,) float32
     total: int  # articles the overall mean was estimated from
-    _row: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.languages) != len(self.counts) or self.vectors.shape != (
@@ -66,7 +65,6 @@ class Means:
             self.overall.shape[0],
         ):
             raise ValueError("language means: languages, counts and vectors do not match")
-        object.__setattr__(self, "_row", {code: row for row, code in enumerate(self.languages)})
 
     @property
     def dimension(self) -> int:
@@ -81,13 +79,7 @@ class Means:
         return digest.hexdigest()[:16]
 
     def has(self, code: str) -> bool:
-        return code in self._row
-
-    def of(self, codes: Sequence[str]) -> np.ndarray:
-        """The mean each row is centered with: its language's, else the overall one."""
-        stacked = np.vstack([self.overall[None, :], self.vectors])
-        rows = np.array([self._row.get(code, -1) + 1 for code in codes], dtype=np.int64)
-        return stacked[rows]
+        return code in self.languages
 
     def matrix(self) -> np.ndarray:
         """Every mean as one array, the overall one first: how a version stores them (`from_matrix`)."""
@@ -116,25 +108,35 @@ class Means:
         return cls(tuple(languages), tuple(counts), matrix[1:], matrix[0], total)
 
 
+# Rows handled at once: a million-article build never holds more than one extra chunk of vectors.
+CHUNK = 65_536
+
+
 def language_means(vectors: np.ndarray, codes: Sequence[str], *, min_articles: int = MIN_ARTICLES) -> Means:
     """The means of raw (uncentered) `vectors`, one row per article, grouped by `codes`
     (`language_code`). "" (no language) counts towards the overall mean only."""
-    if len(codes) != len(vectors):
-        raise ValueError(f"{len(vectors)} vectors but {len(codes)} language codes")
     matrix = np.asarray(vectors, dtype=np.float32)
+    if len(codes) != len(matrix):
+        raise ValueError(f"{len(matrix)} vectors but {len(codes)} language codes")
     if len(matrix) == 0:
         raise ValueError("no vectors to estimate language means from")
     counted = Counter(codes)
     languages = sorted(code for code, n in counted.items() if code and n >= min_articles)
-    labels = np.array(codes, dtype=object)
+    groups = _groups(codes, languages)
     # Sums in float64: a million unit vectors summed in float32 lose the low digits of the mean.
-    means = [matrix[labels == code].mean(axis=0, dtype=np.float64) for code in languages]
-    dimension = matrix.shape[1]
+    sums = np.zeros((len(languages), matrix.shape[1]), dtype=np.float64)
+    overall = np.zeros(matrix.shape[1], dtype=np.float64)
+    for start in range(0, len(matrix), CHUNK):
+        chunk, chunk_groups = matrix[start : start + CHUNK], groups[start : start + CHUNK]
+        overall += chunk.sum(axis=0, dtype=np.float64)
+        for group in range(len(languages)):
+            sums[group] += chunk[chunk_groups == group].sum(axis=0, dtype=np.float64)
+    counts = tuple(counted[code] for code in languages)
     return Means(
         languages=tuple(languages),
-        counts=tuple(counted[code] for code in languages),
-        vectors=np.array(means, dtype=np.float32).reshape(len(languages), dimension),
-        overall=matrix.mean(axis=0, dtype=np.float64).astype(np.float32),
+        counts=counts,
+        vectors=(sums / np.array(counts, dtype=np.float64).reshape(-1, 1)).astype(np.float32),
+        overall=(overall / len(matrix)).astype(np.float32),
         total=len(matrix),
     )
 
@@ -147,7 +149,19 @@ def center(vectors: np.ndarray, codes: Sequence[str], means: Means) -> np.ndarra
         raise ValueError(f"{len(matrix)} vectors but {len(codes)} language codes")
     if matrix.shape[1] != means.dimension:
         raise ValueError(f"vectors of dimension {matrix.shape[1]}, language means of {means.dimension}")
-    return normalise(matrix - means.of(codes))
+    stacked = means.matrix()  # the overall mean in row 0: group -1 + 1
+    rows = _groups(codes, means.languages) + 1
+    out = np.empty_like(matrix)
+    for start in range(0, len(matrix), CHUNK):
+        end = start + CHUNK
+        out[start:end] = normalise(matrix[start:end] - stacked[rows[start:end]])
+    return out
+
+
+def _groups(codes: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+    """Each code's position in `languages`, -1 where it has none."""
+    position = {code: at for at, code in enumerate(languages)}
+    return np.fromiter((position.get(code, -1) for code in codes), dtype=np.int64, count=len(codes))
 
 
 def stale(
