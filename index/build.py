@@ -3,7 +3,8 @@
 Unchanged articles are never embedded twice: vectors are cached in the catalog by
 (model, text recipe, content hash), and identical texts (syndicated copies) are embedded once.
 Each version also stores the content hash of every article it holds, so the next build can say what
-it added, changed and removed since the version it replaces.
+it added, changed and removed since the version it replaces. Where the vectors are centered per
+language (RECSYS_LANGUAGE_CENTERING), the version holds the means too, and the cache the raw vectors.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from recsys.catalog.store import Catalog
+from recsys.encoding.centering import Means, applies, center, language_code, language_means, stale
+from recsys.encoding.encoders import MULTILINGUAL_MODELS
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexError_, InvalidInput, ObjectStoreError
@@ -32,8 +35,16 @@ from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalInd
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
-from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of
-from recsys.version.store import IndexStore, LoadedIndex, Manifest, new_version_id, rows_of
+from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of, stored_languages
+from recsys.version.store import (
+    CENTERING_FILE,
+    IndexStore,
+    LoadedIndex,
+    Manifest,
+    new_version_id,
+    read_centering,
+    rows_of,
+)
 from recsys.version.vectors import IDS_FILE, IndexSpec, VectorIndex, ivf_lists
 
 log = logging.getLogger(__name__)
@@ -190,6 +201,10 @@ class Previous:
     # are carried over (`reusable_lists`).
     lists: FinalLists | None = None
     published: np.ndarray | None = None
+    # The language means its vectors were centered with (None: not centered), and the language code
+    # each of its rows was centered under (None when not centered).
+    centering: Means | None = None
+    codes: list[str] | None = None
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
@@ -214,6 +229,12 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         if "lists" in manifest.data and all(name in files for name in [*LIST_FILES, PUBLISHED_FILE]):
             lists = FinalLists.read(directory, manifest.data["lists"])
             published = np.load(directory / PUBLISHED_FILE, allow_pickle=False)
+        centering = read_centering(manifest, directory)
+        codes = None
+        if centering is not None:
+            codes = [language_code(tag) for tag in stored_languages(directory, files, len(vectors))]
+            if len(codes) != len(vectors):
+                raise ValueError(f"{len(codes)} languages for {len(vectors)} articles")
     except (IndexError_, OSError, ValueError, KeyError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
@@ -229,7 +250,48 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         lexical_scores=lexical[1],
         lists=lists,
         published=published,
+        centering=centering,
+        codes=codes,
     )
+
+
+@dataclass(frozen=True)
+class CenteringPlan:
+    """What a build does about per-language centering (recsys/encoding/centering.py)."""
+
+    wanted: bool  # this build's vectors are centered
+    kept: Means | None  # the current version's means, which this incremental build keeps
+    drift: float  # share of the articles changed since the kept means were estimated
+    restart: str | None  # why the current version's vectors cannot be carried over (None: they can)
+
+
+def centering_wanted(settings: Settings, model: str) -> bool:
+    """Whether a build with these settings and this encoder (its identity) centers its vectors."""
+    return applies(settings.language_centering, model, MULTILINGUAL_MODELS)
+
+
+def plan_centering(
+    settings: Settings, model: str, previous: Previous | None, codes: list[str], changes: Changes
+) -> CenteringPlan:
+    """Keep the current version's means while few articles changed since they were estimated: its
+    vectors, IVF lists and neighbour lists are carried over only while they share one space with the
+    new articles' (centered with those same means). Else the means are estimated again, from every
+    article's raw vector (the embedding cache keeps them uncentered), and every vector is centered
+    anew: a full build that embeds nothing twice."""
+    wanted = centering_wanted(settings, model)
+    before = previous.centering if previous is not None else None
+    if previous is None or not wanted:
+        restart = "its vectors are centered, this build's are not" if before is not None else None
+        return CenteringPlan(wanted, None, 0.0, restart)
+    if before is None:
+        return CenteringPlan(True, None, 0.0, "its vectors are not centered, this build's are")
+    meta = previous.manifest.data["centering"]  # present: read_centering found the means
+    moved = (changes.added + (changes.changed or 0) + changes.removed) / max(1, len(codes))
+    drift = float(meta.get("drift", 0.0)) + moved
+    reason = stale(before, codes, drift)
+    if reason is not None:
+        return CenteringPlan(True, None, 0.0, reason)
+    return CenteringPlan(True, before, drift, None)
 
 
 def reusable_lists(
@@ -369,6 +431,7 @@ def rank_final_lists(
     lexical: LexicalBuild | None,
     manifest_fields: dict[str, object],
     known: Callable[[int], Entry | None] | None = None,
+    centering: Means | None = None,
 ) -> FinalLists:
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
@@ -383,6 +446,7 @@ def rank_final_lists(
         lexical=lexical.index if lexical is not None else None,
         lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
         lexical_scores=lexical.scores if lexical is not None else None,
+        centering=centering,
     )
     recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
     # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
@@ -464,6 +528,13 @@ def build_index(
         hashes = [r["content_hash"] for r in rows]
         spec = index_spec(settings, len(rows))
         previous = None if full else _previous(store, encoder, recipe)
+        known = (previous.vectors.article_ids, previous.hashes) if previous is not None else None
+        changes = compare_with_previous(store, ids, hashes, known)
+        codes = [language_code(r["language"]) for r in rows]
+        centering = plan_centering(settings, encoder.name, previous, codes, changes)
+        if centering.restart is not None and previous is not None:
+            log.info("full build: the current version's vectors are not reused (%s)", centering.restart)
+            previous = None
 
         # Vectors: unchanged articles keep theirs (in the version being replaced), the rest come from
         # the cache or the encoder.
@@ -472,6 +543,11 @@ def build_index(
             at = KeyRows(previous.vectors.keys).rows(keys)
             old_hashes = previous.hashes[np.maximum(at, 0)]
             reuse = (at >= 0) & (old_hashes == np.array(hashes, dtype=old_hashes.dtype))
+            if previous.codes is not None:
+                # A centered vector depends on the article's language, which its content hash leaves
+                # out: one whose language changed is centered again (from the cache, not embedded).
+                old_codes = np.array(previous.codes, dtype=object)[np.maximum(at, 0)]
+                reuse &= old_codes == np.array(codes, dtype=object)
         fresh = np.flatnonzero(~reuse)
         fresh_vectors, embedded = embed_articles(
             catalog,
@@ -483,9 +559,17 @@ def build_index(
             progress=progress,
         )
         embed_seconds = time.perf_counter() - started
-
-        known = (previous.vectors.article_ids, previous.hashes) if previous is not None else None
-        changes = compare_with_previous(store, ids, hashes, known)
+        means = centering.kept
+        if centering.wanted and means is None:
+            # Estimated from the raw vectors of every article (no previous: all of them are fresh).
+            means = language_means(fresh_vectors, codes)
+            log.info(
+                "language means estimated from %d articles: %s",
+                len(rows),
+                ", ".join(f"{c} {n}" for c, n in zip(means.languages, means.counts, strict=True)) or "none",
+            )
+        if means is not None:
+            fresh_vectors = center(fresh_vectors, [codes[i] for i in fresh], means)
         id_array = np.array(ids, dtype=np.str_)
         same_ivf = (
             previous is not None
@@ -547,7 +631,7 @@ def build_index(
         lists, lists_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
-            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry)
+            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
             lists_seconds = time.perf_counter() - lists_started
             log.info(
                 "final lists: %d of %d articles (%d carried over) in %.1f s",
@@ -579,6 +663,17 @@ def build_index(
                     "neighbours": {"k": k},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
                     **(
+                        {
+                            "centering": {
+                                "mode": settings.language_centering,
+                                **means.meta(),
+                                "drift": centering.drift,
+                            }
+                        }
+                        if means is not None
+                        else {}
+                    ),
+                    **(
                         {"lists": {**lists.meta(), "carried_over": carried, "seconds": lists_seconds}}
                         if lists is not None
                         else {}
@@ -599,6 +694,7 @@ def build_index(
                     # ASCII hex: a quarter of the bytes of numpy's UCS-4 strings (256 MB at 1M articles)
                     CONTENT_HASHES_FILE: np.array(hashes, dtype="S64"),
                     **(lists.arrays() if lists is not None else {}),
+                    **({CENTERING_FILE: means.matrix()} if means is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),

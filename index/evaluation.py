@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from index.build import build_index
+from index.build import build_index, centering_wanted
 from recsys.articles import Article, read_articles
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
@@ -104,6 +104,8 @@ def prepare(
         or manifest.recipe != recipe.id
         or manifest.count != catalog.count("published")
         or _lexical_shape(manifest.data) != _lexical_wanted(settings)
+        # vectors centered per language, or not, as RECSYS_LANGUAGE_CENTERING now asks
+        or ("centering" in manifest.data) != centering_wanted(settings, encoder.name)
     )
     if stale:
         say(build_index(settings, catalog, encoder, progress=progress).summary())

@@ -15,6 +15,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 Fusion = Literal["blend", "dense"]
 EncoderBackend = Literal["auto", "torch", "onnx-int8", "openvino", "openvino-f32"]
+LanguageCentering = Literal["auto", "on", "off"]
 
 
 class Settings(BaseSettings):
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
     # Intra-op threads of the encoder; 0 = the runtime's default (one per core).
     encoder_threads: int = Field(default=0, ge=0, le=256)
     recipe_max_words: int = Field(default=200, ge=8, le=2000)
+    # Per-language centering (docs/encoders.md): a build subtracts each language's mean vector from its
+    # articles' vectors and renormalises, and stores the means with the version, which centers drafts
+    # and articles imported since the build alike. `auto`: on for the multilingual models, which place
+    # each language in a region of its own (cross-language neighbours rarely win without it); off for
+    # the others, whose vectors stay exactly as the model gives them. Read by builds only: a served
+    # version is queried the way it was built.
+    language_centering: LanguageCentering = "auto"
     # `recsys embed` (docs/backfill.md): where the encoding runs, and the Ray job's shape. An empty
     # ray_address starts Ray on this machine; ray_actors 0 = the cluster's CPUs / ray_cpus_per_actor.
     embed_engine: Literal["local", "ray"] = "local"

@@ -190,6 +190,7 @@ def blocks_for_draft(recommender: Current, query: QueryParams, draft: Draft) -> 
         section=(draft.section or "").strip() or None,
         tags=tuple(t.strip() for t in draft.tags if t.strip()),
         published_at=format_timestamp(moment) if moment is not None else None,
+        language=draft.language,
     )
     blocks = recommender.blocks_for_draft(article, query)
     return json_response(blocks_body(None, recommender.index.version, blocks))

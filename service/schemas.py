@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from recsys.articles import UNENCODABLE, encodable, plausible_timestamp, to_utc
+from recsys.language import MAX_TAG_LENGTH, normalise_tag
 
 
 def _encodable(value: str) -> str:
@@ -24,6 +25,8 @@ Text = Annotated[str, AfterValidator(_encodable)]
 # publication time also outside the plausible years (recsys/articles.py MIN_YEAR).
 UtcTime = Annotated[datetime, AfterValidator(to_utc)]
 PublicationTime = Annotated[datetime, AfterValidator(plausible_timestamp)]
+# A BCP 47 tag a client sends, in canonical casing ("pt-br" -> "pt-BR"); a 422 when malformed.
+LanguageTag = Annotated[str, Field(max_length=MAX_TAG_LENGTH), AfterValidator(normalise_tag)]
 
 
 class RelatedItem(BaseModel):
@@ -170,6 +173,11 @@ class Draft(BaseModel):
     section: Text | None = Field(default=None, max_length=200)
     tags: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=100)
     published_at: PublicationTime | None = Field(default=None, description="ISO-8601; default: now")
+    language: LanguageTag | None = Field(
+        default=None,
+        description="BCP 47 tag (en, pt-BR): the list keeps to it as a saved article's would; omitted: "
+        "none, and where the index is centered per language, centered under the detected one",
+    )
 
 
 class PinsBody(BaseModel):

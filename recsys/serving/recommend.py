@@ -17,7 +17,9 @@ from the same one; without it they read the current one. Nothing here reads the 
 stored article, nor for an article (or a pin) the version does not hold once its subject is prepared
 (recsys/serving/unindexed.py: its body and vector, made when the state is refreshed); an id or URL
 the state does not know is not found, from memory. A draft is embedded; an article past the
-preparation's bound, or not prepared yet, is read from the catalog (and embedded), as before.
+preparation's bound, or not prepared yet, is read from the catalog (and embedded), as before. What is
+embedded here is centered with the version's language means when its vectors are (docs/encoders.md,
+per-language centering): a draft under its `language`, else the one detected from its text.
 
 Experiments (recsys/serving/experiments.py): a query that names an arm (`bucket`, `assign` or `arm`)
 while one runs is ranked by the arm's recommender: this one for an arm that changes nothing, else a
@@ -44,9 +46,11 @@ import numpy as np
 
 from recsys.articles import Article, ListedFields
 from recsys.catalog.store import Catalog, StoredArticle
+from recsys.encoding.centering import center, language_code
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
-from recsys.errors import ArticleNotFound, CatalogBusy, InvalidInput
+from recsys.errors import ArticleNotFound, CatalogBusy, ConfigError, InvalidInput
+from recsys.language import detect_language
 from recsys.serving.experiments import (
     DEFAULT_ARM,
     Arm,
@@ -156,15 +160,18 @@ class Recommender:
         # The embedding cache is read under the model that embeds here (the version's, as loading
         # checks), or that built the version when none is loaded.
         model = encoder.name if encoder is not None else index.manifest.model
-        self.subjects = PreparedSubjects(catalog, encoder, recipe, model=model, limit=unindexed_max)
+        self.subjects = PreparedSubjects(
+            catalog, encoder, recipe, model=model, limit=unindexed_max, centering=index.centering
+        )
         # True where another thread follows the catalog and calls `prepare` (the service's change
         # watcher): then a write's own refresh does not wait on the encoder, and an id the state does
         # not know is a 404 from memory. Library use (False) has no watcher: `refresh` prepares, and
         # an id it does not know makes it read what changed in the catalog once before saying so.
         self.watched = watched
         # Articles published after the build are embedded on their first view; a popular new story
-        # is viewed often before the next build, so its vector is kept (by key and content hash).
-        self._embedded: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        # is viewed often before the next build, so its vector is kept (by key, content hash and
+        # language: a centered vector depends on the language too).
+        self._embedded: OrderedDict[tuple[int, str, str | None], np.ndarray] = OrderedDict()
         self._embedded_lock = threading.Lock()
         self._bitmaps: OrderedDict[tuple[tuple[int, ...], ...], tuple[np.ndarray, int]] = OrderedDict()
         # The version's final lists, when they were ranked under this recommender's settings: then a
@@ -191,7 +198,7 @@ class Recommender:
         vector = self.index.vectors.vector(stored.key)
         if vector is not None:
             return vector
-        cache_key = (stored.key, stored.content_hash)
+        cache_key = (stored.key, stored.content_hash, stored.article.language)
         with self._embedded_lock:
             cached = self._embedded.get(cache_key)
             if cached is not None:
@@ -205,14 +212,27 @@ class Recommender:
                 self._embedded.popitem(last=False)
         return vector
 
-    def embed(self, article: Article) -> np.ndarray:
+    def embed(self, article: Article, *, detect: bool = False) -> np.ndarray:
+        """The vector of `article` as the version's own are made: centered with its language means
+        when they are. `detect`: an article without a language is centered under the one detected
+        from its text (a draft; the catalog's articles were given theirs, or not, on import)."""
         if self.encoder is None:
             raise InvalidInput(f"article {article.id!r} is not in the index yet and no encoder is loaded")
         text = self.recipe.text(article.title, article.body)
         if not text:
             raise InvalidInput("an article needs a title or a body")
         with self.encode_slots:  # EncoderBusy when every slot is taken
-            return np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+            vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        means = self.index.centering
+        if means is None:
+            return vector
+        language = article.language
+        if language is None and detect:
+            try:
+                language = detect_language(article.title, article.body)
+            except ConfigError:  # no detector installed: centered with the mean of every article
+                language = None
+        return center(vector[None, :], [language_code(language)], means)[0]
 
     # -- the live state -----------------------------------------------------------------------------
 
@@ -281,7 +301,7 @@ class Recommender:
     def blocks_for_draft(self, draft: Article, query: RelatedQuery) -> Blocks:
         """Blocks for an unsaved story: embedded now, dated now unless it says otherwise."""
         moment = draft.published_datetime() or self.clock()
-        subject = Subject(vector=self.embed(draft), article=draft, key=None, anchor=moment)
+        subject = Subject(vector=self.embed(draft, detect=True), article=draft, key=None, anchor=moment)
         return self._page_blocks((self.state(), subject, None), query)
 
     def _page_blocks(self, found: tuple[LiveState, Subject, int | None], query: RelatedQuery) -> Blocks:

@@ -4,8 +4,10 @@ An article imported since the build (or retracted before it) has no row in the v
 made from its text and its vector. The live state knows it by id and URL (recsys/serving/live.py,
 `Unindexed`); its body and vector are prepared here when the state is refreshed (the service's change
 watcher, a hot swap, `Recommender.refresh` in library use): the articles not prepared yet are read in
-one query, their vectors taken from the embedding cache by content hash or else embedded, and kept by
-(key, content hash), so an edit of the text prepares the article again and a request reads memory.
+one query, their vectors taken from the embedding cache by content hash or else embedded, centered
+with the version's language means when its vectors are (recsys/encoding/centering.py), and kept by
+(key, content hash, language), so an edit of the text or the language prepares the article again and
+a request reads memory.
 
 Bounded: at most `limit` articles (RECSYS_UNINDEXED_MAX_ARTICLES), published ones before retracted
 ones, the newest keys first. For an article past the bound, and one not prepared yet (imported since
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys.catalog.store import Catalog, StoredArticle
+from recsys.encoding.centering import Means, center, language_code
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import RecsysError
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 DEFAULT_LIMIT = 4096
 ENCODE_BATCH = 32  # texts per encoder call: a preparation of thousands never holds the model long
 
-Prepared = tuple[int, str]  # (key, content hash)
+Prepared = tuple[int, str, str | None]  # (key, content hash, language tag)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class PreparedSubject:
 
 class PreparedSubjects:
     """The prepared subjects of one served version. `model` and `recipe`: the version's, under which
-    the embedding cache holds vectors comparable with its own."""
+    the embedding cache holds vectors comparable with its own; `centering`: the language means its
+    vectors were centered with (None: not centered), which the cache's raw vectors are centered with."""
 
     def __init__(
         self,
@@ -55,12 +59,14 @@ class PreparedSubjects:
         *,
         model: str,
         limit: int = DEFAULT_LIMIT,
+        centering: Means | None = None,
     ) -> None:
         self.catalog = catalog
         self.encoder = encoder
         self.recipe = recipe
         self.model = model
         self.limit = limit
+        self.centering = centering
         # Replaced, never modified: a request reads it without a lock.
         self._ready: dict[Prepared, PreparedSubject] = {}
         self._lock = threading.Lock()  # one preparation at a time (the watcher, a hot swap)
@@ -70,11 +76,15 @@ class PreparedSubjects:
         return len(self._ready)
 
     def get(self, entry: UnindexedArticle) -> PreparedSubject | None:
-        return self._ready.get((entry.key, entry.content_hash))
+        return self._ready.get(_prepared(entry))
 
     def adopt(self, other: PreparedSubjects) -> None:
         """Take what `other` (the version served before) prepared, when its vectors are comparable."""
-        if other.model == self.model and other.recipe.id == self.recipe.id:
+        if (
+            other.model == self.model
+            and other.recipe.id == self.recipe.id
+            and _identity(other.centering) == _identity(self.centering)
+        ):
             with self._lock:
                 self._ready = {**other._ready, **self._ready}
 
@@ -106,7 +116,7 @@ class PreparedSubjects:
             return prepared
 
     def _load(self, missing: list[Prepared]) -> dict[Prepared, PreparedSubject]:
-        found = list(self.catalog.by_keys([key for key, _ in missing]).values())  # with their bodies
+        found = list(self.catalog.by_keys([key for key, _, _ in missing]).values())  # with their bodies
         hashes = sorted({s.content_hash for s in found})
         vectors = self.catalog.cached_vectors(self.model, self.recipe.id, hashes) if hashes else {}
         todo = [s for s in found if s.content_hash not in vectors and self._text(s)]
@@ -116,20 +126,34 @@ class PreparedSubjects:
                 encoded = self.encoder.encode([self._text(s) for s in chunk])
                 for s, vector in zip(chunk, encoded, strict=True):
                     vectors[s.content_hash] = np.asarray(vector, dtype=np.float32)
-        # Keyed by the hash the catalog has now: an edit since the state was read is prepared for
-        # the state that will show it.
-        return {
-            (s.key, s.content_hash): PreparedSubject(s.article.body, vectors[s.content_hash])
-            for s in found
-            if s.content_hash in vectors
-        }
+        ready = [s for s in found if s.content_hash in vectors]
+        made = [vectors[s.content_hash] for s in ready]
+        if ready and self.centering is not None:
+            # The cache holds raw vectors: centered here, with each article's language as it is now.
+            codes = [language_code(s.article.language) for s in ready]
+            made = list(center(np.vstack(made), codes, self.centering))
+        # Keyed by the hash and language the catalog has now: an edit since the state was read is
+        # prepared for the state that will show it.
+        return {_stored(s): PreparedSubject(s.article.body, v) for s, v in zip(ready, made, strict=True)}
 
     def _text(self, stored: StoredArticle) -> str:
         return self.recipe.text(stored.article.title, stored.article.body)
 
 
+def _prepared(entry: UnindexedArticle) -> Prepared:
+    return entry.key, entry.content_hash, entry.article.language
+
+
+def _stored(stored: StoredArticle) -> Prepared:
+    return stored.key, stored.content_hash, stored.article.language
+
+
+def _identity(means: Means | None) -> str:
+    return "" if means is None else means.identity
+
+
 def _wanted(entries: Iterable[UnindexedArticle], limit: int) -> set[Prepared]:
-    """The (key, hash) of the `limit` articles most likely to be viewed: published before retracted,
-    then the newest."""
+    """The (key, hash, language) of the `limit` articles most likely to be viewed: published before
+    retracted, then the newest."""
     best = heapq.nsmallest(limit, entries, key=lambda e: (e.article.status != "published", -e.key))
-    return {(e.key, e.content_hash) for e in best}
+    return {_prepared(e) for e in best}

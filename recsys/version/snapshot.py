@@ -89,6 +89,22 @@ class StringColumn:
         return cls(arrays[f"{PREFIX}{name}_data.npy"], arrays[f"{PREFIX}{name}_offsets.npy"])
 
 
+def stored_languages(directory: Path, names: Iterable[str], count: int) -> list[str | None]:
+    """Each row's language tag as a version's snapshot stored it (None: none), read without the rest of
+    the snapshot: what an incremental build compares the catalog's languages with."""
+    listed = set(names)
+    column = f"{PREFIX}languages.npy"
+    if column not in listed:  # built before languages: none known
+        return [None] * count
+    codes = np.load(directory / column, allow_pickle=False)
+    arrays = {
+        name: np.load(directory / name, allow_pickle=False)
+        for name in StringColumn.of([]).arrays("language_names")
+    }
+    tags = StringColumn.from_arrays(arrays, "language_names")
+    return [tags[int(code)] if code != NO_CODE else None for code in codes.tolist()]
+
+
 class HashLookup:
     """Exact string -> row lookup over a StringColumn through sorted 64-bit hashes (16 bytes a row,
     where a dict of a million strings takes over 100 MB)."""

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from recsys.encoding.centering import Means
 from recsys.errors import (
     BuildLocked,
     ConfigError,
@@ -57,6 +58,9 @@ MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 TMP_PREFIX = ".tmp-"
+# The language means a centered version's vectors were centered with (recsys/encoding/centering.py):
+# the overall mean, then one row per language the manifest's "centering" entry names.
+CENTERING_FILE = "centering_means.npy"
 
 
 def _sha256(path: Path) -> str:
@@ -204,6 +208,9 @@ class LoadedIndex:
     # Every article's default list, ranked at build time (recsys/version/lists.py); None in versions
     # built before them.
     lists: FinalLists | None = None
+    # The language means its vectors were centered with; None: not centered (RECSYS_LANGUAGE_CENTERING).
+    # What the query side embeds (drafts, articles imported since the build) is centered with them.
+    centering: Means | None = None
 
     @property
     def version(self) -> str:
@@ -408,6 +415,7 @@ class IndexStore:
             raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
         if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
             raise IndexCorrupt(f"index version {version}: snapshot or neighbour lists do not match the index")
+        centering = read_centering(manifest, directory)
         if lexical_rows is not None and (
             lexical_rows.shape[0] != len(vectors)
             or lexical_scores is None
@@ -426,6 +434,7 @@ class IndexStore:
             lexical_rows=lexical_rows,
             lexical_scores=lexical_scores,
             lists=lists,
+            centering=centering,
         )
 
     def load_vectors(
@@ -536,6 +545,28 @@ class IndexStore:
             self.set_current(target)
         log.info("rolled back the current index version from %s to %s", before, target)
         return before, target
+
+
+def read_centering(manifest: Manifest, directory: Path) -> Means | None:
+    """The language means of a version whose files were checked (`load_vectors`), or None when its
+    vectors are not centered (built with centering off, or before it existed); IndexCorrupt when the
+    manifest and the means file do not fit together."""
+    meta = manifest.data.get("centering")
+    if meta is None:
+        return None
+    version = manifest.version
+    if not isinstance(meta, dict) or CENTERING_FILE not in manifest.data["files"]:
+        raise IndexCorrupt(f"index version {version}: manifest.json: centering without {CENTERING_FILE}")
+    try:
+        means = Means.from_matrix(np.load(directory / CENTERING_FILE, allow_pickle=False), meta)
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"index version {version}: file {CENTERING_FILE} is unreadable ({exc})") from exc
+    if means.dimension != manifest.dimension:
+        raise IndexCorrupt(
+            f"index version {version}: language means of dimension {means.dimension}, vectors of "
+            f"{manifest.dimension}"
+        )
+    return means
 
 
 def rows_of(snapshot: Snapshot, neighbour_keys: np.ndarray) -> np.ndarray:
