@@ -31,7 +31,7 @@ from recsys.errors import IndexError_, InvalidInput, ObjectStoreError
 from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version import neighbours
-from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
+from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
@@ -385,7 +385,7 @@ def build_lexical(
             settings.lexical_max_articles,
         )
         return None
-    index = LexicalIndex.build(_texts(catalog, recipe, keys))
+    index = LexicalIndex.build_tagged(_texts(catalog, recipe, keys))
     n = len(keys)
     meta_before = previous.manifest.data.get("lexical", {}) if previous is not None else {}
     drift = float(meta_before.get("drift", 0.0)) + (
@@ -397,6 +397,7 @@ def build_lexical(
         and previous.lexical_scores is not None
         and meta_before.get("k") == k
         and meta_before.get("query_terms") == terms
+        and meta_before.get("tokens") == TOKENS
         and drift <= settings.lexical_refresh
     )
     if carry:
@@ -414,7 +415,13 @@ def build_lexical(
         todo_rows = np.arange(n)
         rows, lscores = index.lists(todo_rows, k, max_terms=terms, progress=progress)
         lkeys = np.where(rows >= 0, keys[np.maximum(rows, 0)], -1).astype(np.int32)
-    meta: dict[str, object] = {"k": k, "query_terms": terms, "drift": drift, "lists_computed": len(todo_rows)}
+    meta: dict[str, object] = {
+        "k": k,
+        "query_terms": terms,
+        "tokens": TOKENS,
+        "drift": drift,
+        "lists_computed": len(todo_rows),
+    }
     return LexicalBuild(index, lkeys, lscores, len(todo_rows), meta)
 
 
@@ -455,14 +462,20 @@ def rank_final_lists(
         return recommender.final_lists(parts.settings.default_limit, known)
 
 
-def _texts(catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 10_000) -> Iterator[str]:
-    """The recipe text of each article of `keys`, in order, read from the catalog a chunk at a time."""
+def _texts(
+    catalog: Catalog, recipe: TextRecipe, keys: np.ndarray, chunk: int = 10_000
+) -> Iterator[tuple[str, str | None]]:
+    """The recipe text and language of each article of `keys`, in order, read from the catalog a
+    chunk at a time."""
     for start in range(0, len(keys), chunk):
         part = [int(k) for k in keys[start : start + chunk].tolist()]
         stored = catalog.by_keys(part)
         for key in part:
             found = stored.get(key)  # deleted while the build ran: indexed as an empty text
-            yield recipe.text(found.article.title, found.article.body) if found is not None else ""
+            if found is None:
+                yield "", None
+            else:
+                yield recipe.text(found.article.title, found.article.body), found.article.language
 
 
 def publish_remote(parts: Root, version: str) -> None:

@@ -150,7 +150,9 @@ class ReferenceRecommender:
         else:
             assert index.lexical is not None
             text = self.recipe.text(subject.article.title, subject.article.body)
-            rows, scores = index.lexical.matches(text, index.lexical_k, max_terms=index.lexical_terms)
+            rows, scores = index.lexical.matches(
+                text, index.lexical_k, language=subject.article.language, max_terms=index.lexical_terms
+            )
         return {
             int(index.snapshot.keys[r]): float(v)
             for r, v in zip(rows.tolist(), scores.tolist(), strict=True)

@@ -5,7 +5,8 @@ Each one answers `recommend(query, k)` with the ids of up to k other articles, b
     random    k articles drawn at random (seeded): the floor
     recent    "More in <section>": the newest articles of the same section published no later than the
               article (undated articles count as oldest; no section: the newest articles overall)
-    bm25      lexical "more like this": BM25 (bm25s) over the same title+lead text the model reads
+    bm25      lexical "more like this": BM25 (bm25s) over the same title+lead text the model reads,
+              tokenised per language, matching within a language
     dense     raw FAISS nearest neighbours minus the article itself: no ranking rules
     hybrid    reciprocal rank fusion of bm25 and dense (top 50 of each, constant 60)
     system    the public query API, `Recommender.related`: dense plus every ranking rule the service
@@ -20,6 +21,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from recsys.catalog.store import StoredArticle
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
@@ -27,6 +30,7 @@ from recsys.evaluation.corpus import EvalCorpus
 from recsys.evaluation.runner import Method
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
+from recsys.version.lexical import language_group, tokenize, tokenize_each
 from recsys.version.vectors import VectorIndex
 
 METHOD_NAMES: tuple[str, ...] = ("random", "recent", "bm25", "dense", "hybrid", "system")
@@ -77,25 +81,40 @@ class RecentInSection:
 
 
 class LexicalBM25:
+    """bm25s over the articles' text, each tokenised as its language (recsys/version/lexical.py), a
+    query matching only articles of its own language or of none; a corpus without languages is
+    tokenised and scored exactly as bm25s does by default."""
+
     name = "bm25"
 
     def __init__(self, corpus: EvalCorpus, recipe: TextRecipe) -> None:
         import bm25s  # imported here: only evaluations need it
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
-        self._bm25s = bm25s
         self._recipe = recipe
         self._ids = [a.id for a in corpus.articles]
         texts = [recipe.text(a.article.title, a.article.body) for a in corpus.articles]
+        groups = [language_group(a.article.language) for a in corpus.articles]
+        self._groups = np.array(groups)
+        self._languages = len(set(groups) - {""}) > 0
         self._retriever = bm25s.BM25()
-        self._retriever.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
+        if self._languages:
+            self._retriever.index(tokenize_each(texts, groups), show_progress=False)
+        else:
+            self._retriever.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
 
     def ranked(self, query: StoredArticle, k: int) -> list[str]:
         text = self._recipe.text(query.article.title, query.article.body)
-        tokens = self._bm25s.tokenize([text], return_ids=False, show_progress=False)
+        group = language_group(query.article.language) if self._languages else ""
+        tokens = tokenize([text], group)
         if not tokens[0]:
             return []
-        docs, scores = self._retriever.retrieve(tokens, k=min(k + 1, len(self._ids)), show_progress=False)
+        mask = None
+        if group:
+            mask = ((self._groups == group) | (self._groups == "")).astype(np.float32)
+        docs, scores = self._retriever.retrieve(
+            tokens, k=min(k + 1, len(self._ids)), show_progress=False, weight_mask=mask
+        )
         found = [self._ids[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
         return [i for i in found if i != query.id][:k]
 

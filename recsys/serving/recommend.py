@@ -513,7 +513,9 @@ class Recommender:
             rows, scores = rows[keep], scores[keep]
         elif index.lexical is not None:
             text = self.recipe.text(subject.article.title, subject.article.body)
-            rows, scores = index.lexical.matches(text, index.lexical_k, max_terms=index.lexical_terms)
+            rows, scores = index.lexical.matches(
+                text, index.lexical_k, language=subject.article.language, max_terms=index.lexical_terms
+            )
         else:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
         order = np.argsort(rows, kind="stable")
@@ -1042,7 +1044,9 @@ class Recommender:
         elif request.row is None and index.lexical is not None and index.lexical_k > 0:
             article = request.subject.article
             text = self.recipe.text(article.title, article.body)
-            rows, scores = index.lexical.matches(text, index.lexical_k, max_terms=index.lexical_terms)
+            rows, scores = index.lexical.matches(
+                text, index.lexical_k, language=article.language, max_terms=index.lexical_terms
+            )
         else:
             return np.zeros(0, dtype=np.int32)
         rows = rows[np.lexsort((self.snapshot.keys[rows], -scores))]

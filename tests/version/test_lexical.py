@@ -22,7 +22,7 @@ from recsys.errors import IndexMismatch
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.settings import Settings
-from recsys.version.lexical import LEXICAL_FILE, PTR_FILE, LexicalIndex
+from recsys.version.lexical import LEXICAL_FILE, PTR_FILE, TOKENS, LexicalIndex
 from recsys.version.store import IndexStore
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
 
@@ -79,7 +79,13 @@ def test_a_version_stores_its_lexical_lists_checksummed(tmp_path: Path) -> None:
     loaded = Root(settings, encoder=FakeEncoder(), catalog=catalog).query_side.load_index()
     files = loaded.manifest.data["files"]
     assert LEXICAL_FILE in files and PTR_FILE in files
-    assert loaded.manifest.data["lexical"] == {"k": 8, "query_terms": 0, "drift": 0.0, "lists_computed": 30}
+    assert loaded.manifest.data["lexical"] == {
+        "k": 8,
+        "query_terms": 0,
+        "tokens": TOKENS,
+        "drift": 0.0,
+        "lists_computed": 30,
+    }
     assert loaded.lexical is not None and loaded.lexical_rows is not None
     row = loaded.snapshot.by_id.row("harbour-0")
     assert row is not None
