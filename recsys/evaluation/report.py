@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recsys.errors import InvalidInput
 from recsys.evaluation.significance import Significance
+
+if TYPE_CHECKING:
+    # Only their types: both modules build on this one's MethodResult.
+    from recsys.evaluation.languages import LanguageReport
+    from recsys.evaluation.ratings import RatingReport
 
 
 def round_or_none(value: float | None, digits: int = 4) -> float | None:
@@ -99,6 +104,10 @@ class Evaluation:
     # Display names of metrics where the key would mislead: P@5 against same-story links on a dated
     # corpus is the share of the top 5 that belongs to the article's story, shown as story@5.
     labels: dict[str, str] = field(default_factory=dict)
+    # Per query language and language pair (recsys/evaluation/languages.py); None: one language.
+    languages: LanguageReport | None = None
+    # Each pair-scoring method against the rated pairs (recsys/evaluation/ratings.py); None: no pairs.
+    ratings: RatingReport | None = None
 
     def result(self, name: str) -> MethodResult:
         for result in self.results:
@@ -123,6 +132,8 @@ class Evaluation:
             "labels": self.labels,
             "methods": {r.name: r.as_dict() for r in self.results},
             "significance": self.significance.as_dict() if self.significance else None,
+            "languages": self.languages.as_dict() if self.languages else None,
+            "rated_pairs": self.ratings.as_dict() if self.ratings else None,
             # Enough to recompute any statistic: the query ids and, per method, each metric's value
             # on each query (same order; null where the metric does not apply).
             "per_query": {
@@ -206,6 +217,10 @@ def format_table(evaluation: Evaluation) -> str:
     )
     if evaluation.significance is not None:
         lines += ["", *format_intervals(evaluation), *format_significance(evaluation)]
+    if evaluation.ratings is not None:
+        lines += evaluation.ratings.format_lines()
+    if evaluation.languages is not None:
+        lines += evaluation.languages.format_lines([r.name for r in evaluation.results])
     return "\n".join(lines)
 
 
