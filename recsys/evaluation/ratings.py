@@ -187,7 +187,9 @@ class RatingReport:
             "groups": {g.name: g.as_dict() for g in self.groups},
         }
 
-    def format_lines(self) -> list[str]:
+    def format_lines(self, methods: Sequence[str] = ()) -> list[str]:
+        """The table: both correlations of each method (`methods` is the report's order; the
+        methods that score no pair are not in it)."""
         width = max(9, *(len(m) + 1 for m in self.methods))
         names = max(14, *(len(g.name) for g in self.groups))
         lines = [

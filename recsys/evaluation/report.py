@@ -7,18 +7,23 @@ evaluate` prints and the notebook shows.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from recsys.errors import InvalidInput
 from recsys.evaluation.significance import Significance
 
-if TYPE_CHECKING:
-    # Only their types: both modules build on this one's MethodResult.
-    from recsys.evaluation.languages import LanguageReport
-    from recsys.evaluation.ratings import RatingReport
+
+class Section(Protocol):
+    """A further part of the report (recsys/evaluation/languages.py's LanguageReport,
+    recsys/evaluation/ratings.py's RatingReport): its JSON and its lines of the table."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+    def format_lines(self, methods: Sequence[str]) -> list[str]: ...
 
 
 def round_or_none(value: float | None, digits: int = 4) -> float | None:
@@ -105,9 +110,9 @@ class Evaluation:
     # corpus is the share of the top 5 that belongs to the article's story, shown as story@5.
     labels: dict[str, str] = field(default_factory=dict)
     # Per query language and language pair (recsys/evaluation/languages.py); None: one language.
-    languages: LanguageReport | None = None
+    languages: Section | None = None
     # Each pair-scoring method against the rated pairs (recsys/evaluation/ratings.py); None: no pairs.
-    ratings: RatingReport | None = None
+    ratings: Section | None = None
 
     def result(self, name: str) -> MethodResult:
         for result in self.results:
@@ -217,10 +222,10 @@ def format_table(evaluation: Evaluation) -> str:
     )
     if evaluation.significance is not None:
         lines += ["", *format_intervals(evaluation), *format_significance(evaluation)]
-    if evaluation.ratings is not None:
-        lines += evaluation.ratings.format_lines()
-    if evaluation.languages is not None:
-        lines += evaluation.languages.format_lines([r.name for r in evaluation.results])
+    methods = [r.name for r in evaluation.results]
+    for section in (evaluation.ratings, evaluation.languages):
+        if section is not None:
+            lines += section.format_lines(methods)
     return "\n".join(lines)
 
 

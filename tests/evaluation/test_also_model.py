@@ -13,38 +13,10 @@ from typer.testing import CliRunner
 from cli import app as cli
 from index.evaluation import also_folder
 from recsys.settings import Settings
-from tests.fakes import FakeEncoder, write_jsonl
+from tests.fakes import FakeEncoder
+from tests.helpers import bilingual_corpus
 
 runner = CliRunner()
-WORDS = {
-    "harbour": "harbour ferry dock tide pier crane cargo quay",
-    "ballot": "ballot mayor campaign voters poll council candidate turnout",
-    "goal": "goal striker league keeper penalty stadium coach derby",
-}
-
-
-def _bilingual(folder: Path) -> Path:
-    """Per topic, two English and two German articles on the same words (a fake encoder knows no
-    languages), each linked to the other three; and rated pairs across and within the languages."""
-    records: list[dict[str, object]] = []
-    for topic, words in WORDS.items():
-        ids = [f"{topic}-{language}{i}" for language in ("en", "de") for i in range(2)]
-        for at, article_id in enumerate(ids):
-            records.append(
-                {
-                    "id": article_id,
-                    "title": f"{words.split()[at]} {topic}",
-                    "body": f"{words} {article_id}",
-                    "language": article_id.split("-")[1][:2],
-                    "related": [i for i in ids if i != article_id],
-                }
-            )
-    rows = ["id1\tid2\tlang1\tlang2\toverall"]
-    for topic in WORDS:
-        rows += [f"{topic}-en0\t{topic}-de0\ten\tde\t1.0", f"{topic}-en1\t{topic}-en0\ten\ten\t1.5"]
-    rows += ["harbour-en0\tballot-de1\ten\tde\t4.0", "goal-en1\tballot-en0\ten\ten\t4.0"]
-    (folder / "pairs.tsv").write_text("\n".join(rows) + "\n")
-    return write_jsonl(folder / "articles.jsonl", records)
 
 
 @pytest.fixture
@@ -56,7 +28,7 @@ def two_fake_models(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_also_model_joins_the_same_run(two_fake_models: None, tmp_path: Path) -> None:
-    corpus = _bilingual(tmp_path)
+    corpus = bilingual_corpus(tmp_path)
     data, output = tmp_path / "d", tmp_path / "eval.json"
     local = str(tmp_path / "models" / "other-local") + "/"
     result = runner.invoke(

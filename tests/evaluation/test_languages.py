@@ -189,4 +189,4 @@ def test_correlations_with_intervals_per_language_pair_and_a_paired_test() -> No
     assert smaller is not None and [g.name for g in smaller.groups] == ["all"]
     data = report.as_dict()
     assert data["groups"]["all"]["methods"]["noise"]["spearman"]["low"] is not None
-    assert "system" in "\n".join(report.format_lines())
+    assert "system" in "\n".join(report.format_lines(["system", "noise"]))
