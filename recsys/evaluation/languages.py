@@ -161,17 +161,22 @@ def by_language(
     one language: the overall table says it all)."""
     language = {a.id: language_of(a) for a in corpus.articles}
     query_language = [language[q] for q in query_ids]
-    units: list[tuple[int, str]] = []  # (position of the query, partner language)
-    for position, query_id in enumerate(query_ids):
-        partners = {
-            language[c] for c in truth.gains(query_id) if c in language and truth.is_relevant(query_id, c)
-        }
-        units += [(position, other) for other in sorted(partners)]
-    if len(set(query_language) | {other for _, other in units}) < 2:
+    units: list[_Unit] = []
+    own: list[str] = []  # the language of each unit's query
+    for query_id, code in zip(query_ids, query_language, strict=True):
+        judged = truth.gains(query_id)
+        relevant: dict[str, int] = {}
+        for c in judged:
+            if c in language and truth.is_relevant(query_id, c):
+                relevant[language[c]] = relevant.get(language[c], 0) + 1
+        for other in sorted(relevant):
+            ideal = sorted((g for c, g in judged.items() if language.get(c) == other), reverse=True)
+            units.append(_Unit(query_id, other, relevant[other], tuple(ideal)))
+            own.append(code)
+    if len(set(query_language) | {u.language for u in units}) < 2:
         return None
     pair_rows = {
-        r.name: _pair_rows(r, truth, query_ids, units, language, metrics=metrics, copies=copies)
-        for r in results
+        r.name: _pair_rows(r, truth, units, language, metrics=metrics, copies=copies) for r in results
     }
 
     def group(kind: str, name: str, rows: Mapping[str, Mapping[str, np.ndarray]]) -> LanguageGroup:
@@ -204,8 +209,9 @@ def by_language(
     codes = np.array(query_language, dtype=object)
     for code in sorted(set(query_language), key=lambda c: (-query_language.count(c), c)):
         groups.append(group(QUERY_LANGUAGE, code, select(query_rows, codes == code)))
-    labels = np.array([pair_label(query_language[p], other, named_pairs) for p, other in units], dtype=object)
-    same = np.array([query_language[p] == other for p, other in units], dtype=bool)
+    pairs = list(zip(own, units, strict=True))
+    labels = np.array([pair_label(q, u.language, named_pairs) for q, u in pairs], dtype=object)
+    same = np.array([q == u.language for q, u in pairs], dtype=bool)
     for name, keep in ((SAME_LANGUAGE, same), (CROSS_LANGUAGE, ~same)):
         if keep.any():
             groups.append(group(LANGUAGE_PAIR, name, select(pair_rows, keep)))
@@ -220,36 +226,44 @@ def _mean(values: np.ndarray) -> float | None:
     return float(present.mean()) if len(present) else None
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """A query and one language of its relevant items: how many there are, and the best gains
+    possible from that language (nDCG's ideal)."""
+
+    query_id: str
+    language: str
+    relevant: int
+    ideal: tuple[float, ...]
+
+
 def _pair_rows(
     result: MethodResult,
     truth: Truth,
-    query_ids: Sequence[str],
-    units: Sequence[tuple[int, str]],
+    units: Sequence[_Unit],
     language: Mapping[str, str],
     *,
     metrics: Sequence[str],
     copies: Copies,
 ) -> dict[str, np.ndarray]:
-    """Each metric of `result`'s lists, one value per (query, partner language) unit."""
+    """Each metric of `result`'s lists, one value per unit."""
     rows: dict[str, list[float]] = {m: [] for m in metrics}
-    for position, other in units:
-        query_id = query_ids[position]
+    for unit in units:
 
-        def gain(candidate: str, query_id: str = query_id, other: str = other) -> float:
-            return truth.gain(query_id, candidate) if language.get(candidate) == other else 0.0
+        def gain(candidate: str, unit: _Unit = unit) -> float:
+            return truth.gain(unit.query_id, candidate) if language.get(candidate) == unit.language else 0.0
 
-        items = result.lists.get(query_id, [])
-        credited = copies.credited(items, gain)
+        credited = copies.credited(result.lists.get(unit.query_id, []), gain)
         gains = [0.0 if c is None else gain(c) for c in credited]
-        hits = [c is not None and gain(c) > 0 and truth.is_relevant(query_id, c) for c in credited]
-        judged = truth.gains(query_id)
-        relevant = sum(1 for c in judged if language.get(c) == other and truth.is_relevant(query_id, c))
-        ideal = sorted((g for c, g in judged.items() if language.get(c) == other), reverse=True)
+        hits = [
+            c is not None and language.get(c) == unit.language and truth.is_relevant(unit.query_id, c)
+            for c in credited
+        ]
         for metric in metrics:
             kind, k = metric.split("@")
             cut = int(k)
             if kind == "R":
-                rows[metric].append(sum(hits[:cut]) / relevant if relevant else 0.0)
+                rows[metric].append(sum(hits[:cut]) / unit.relevant)
             else:
-                rows[metric].append(ndcg(gains[:cut], ideal[:cut]))
+                rows[metric].append(ndcg(gains[:cut], unit.ideal[:cut]))
     return {m: np.asarray(v, dtype=np.float64) for m, v in rows.items()}

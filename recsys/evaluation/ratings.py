@@ -31,7 +31,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from recsys.errors import InvalidInput
-from recsys.evaluation.significance import ALPHA, CONFIDENCE, Interval, holm
+from recsys.evaluation.significance import CONFIDENCE, Comparison, Interval, holm
 
 MIN_RATED_PAIRS = 20
 STATISTICS: tuple[str, ...] = ("pearson", "spearman")
@@ -108,38 +108,13 @@ class PairScorer(Protocol):
     def score(self, first: str, second: str) -> float: ...
 
 
-@dataclass(frozen=True)
-class RatingComparison:
-    """The reference's correlation minus another method's on the same bootstrap draws."""
-
-    group: str
-    statistic: str
-    other: str
-    difference: Interval
-    p: float
-    p_holm: float
-
-    @property
-    def significant(self) -> bool:
-        return self.p_holm < ALPHA
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "statistic": self.statistic,
-            "other": self.other,
-            "difference": self.difference.as_dict(),
-            "p": round(self.p, 6),
-            "p_holm": round(self.p_holm, 6),
-            "significant": self.significant,
-        }
-
-
 @dataclass
 class RatingGroup:
     name: str
     pairs: int
     correlations: dict[str, dict[str, Interval]]  # method -> statistic -> interval
-    comparisons: list[RatingComparison] = field(default_factory=list)
+    # The reference against each other method (Comparison's metric: the statistic).
+    comparisons: list[Comparison] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -190,7 +165,8 @@ class RatingReport:
     def format_lines(self, methods: Sequence[str] = ()) -> list[str]:
         """The table: both correlations of each method (`methods` is the report's order; the
         methods that score no pair are not in it)."""
-        width = max(9, *(len(m) + 1 for m in self.methods))
+        shown = [m for m in methods if m in self.methods] or self.methods
+        width = max(15, *(len(m) for m in shown))
         names = max(14, *(len(g.name) for g in self.groups))
         lines = [
             "",
@@ -199,20 +175,20 @@ class RatingReport:
             f"{self.groups[0].pairs} of the {self.pairs_in_file} rated pairs; language pairs with at "
             f"least {self.minimum}; + / - = {self.reference} significantly higher / lower than that "
             f"method (paired bootstrap, Holm)",
-            f"{'pairs':<{names}} {'n':>5} " + " ".join(f"{m:>{width * 2 + 1}}" for m in self.methods),
+            f"{'pairs':<{names}} {'n':>5} " + " ".join(f"{m:>{width}}" for m in shown),
         ]
         for g in self.groups:
             cells = []
-            for m in self.methods:
+            for m in shown:
                 parts = []
                 for statistic in STATISTICS:
                     value = g.correlations[m][statistic].mean
                     mark = ""
                     for c in g.comparisons:
-                        if c.other == m and c.statistic == statistic and c.significant:
+                        if c.baseline == m and c.metric == statistic and c.significant:
                             mark = "+" if c.difference.mean > 0 else "-"
                     parts.append("-" if math.isnan(value) else f"{value:.3f}{mark}")
-                cells.append(f"{' / '.join(parts):>{width * 2 + 1}}")
+                cells.append(f"{' / '.join(parts):>{width}}")
             lines.append(f"{g.name:<{names}} {g.pairs:>5} " + " ".join(cells))
         for method, text in self.scores.items():
             lines.append(f"  {method}: {text}")
@@ -319,10 +295,13 @@ def _group(
             spread = function(values[:, column][draws], resampled_human)
             observed[method][statistic], boot[method][statistic] = point, spread
             correlations[method][statistic] = _interval(point, spread, tail)
-    comparisons: list[RatingComparison] = []
+    comparisons: list[Comparison] = []
     others = [m for m in methods if m != reference]
     if reference in methods and others:
         for statistic in STATISTICS:
+            best = max(
+                others, key=lambda m: -np.inf if np.isnan(observed[m][statistic]) else observed[m][statistic]
+            )
             rows = []
             for other in others:
                 point = observed[reference][statistic] - observed[other][statistic]
@@ -330,7 +309,7 @@ def _group(
                 rows.append((other, _interval(point, spread, tail), _bootstrap_p(spread)))
             adjusted = holm([p for _, _, p in rows])
             comparisons += [
-                RatingComparison(name, statistic, other, interval, p, p_adj)
+                Comparison(statistic, other, interval, p, p_adj, other == best)
                 for (other, interval, p), p_adj in zip(rows, adjusted, strict=True)
             ]
     return RatingGroup(name, count, correlations, comparisons)

@@ -182,7 +182,7 @@ def test_correlations_with_intervals_per_language_pair_and_a_paired_test() -> No
     )
     interval = overall.correlations["system"]["pearson"]
     assert interval.low <= interval.mean <= interval.high
-    versus = {(c.statistic, c.other): c for c in overall.comparisons}
+    versus = {(c.metric, c.baseline): c for c in overall.comparisons}
     assert versus[("pearson", "noise")].significant and versus[("pearson", "noise")].difference.mean > 0
     assert report.group("de-en").pairs == 30
     smaller = correlate([Scores("system", good)], pairs, {}, resamples=100, minimum=40)
