@@ -77,6 +77,21 @@ def evaluate(
         list[Path] | None,
         typer.Option(help="catalog file(s) whose embedding cache to reuse (read-only)"),
     ] = None,
+    also_model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--also-model",
+            help="another model (name or local folder; repeatable) indexed in DATA_DIR/also/<name> from "
+            "the same files and settings; its lists join the run as dense[NAME] and system[NAME]",
+        ),
+    ] = None,
+    cross_language: Annotated[
+        bool,
+        typer.Option(
+            "--cross-language",
+            help="judge system's lists with cross_language=true (every language; default: the article's own)",
+        ),
+    ] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the results as JSON")] = None,
     data_dir: DataDir = None,
     model: Model = None,
@@ -86,10 +101,11 @@ def evaluate(
 
     Imports the files into the data folder, builds an index unless the current one already covers
     the catalog, prints a table of means, their 95% bootstrap intervals and whether `system` differs
-    significantly from each baseline (paired randomisation test, Holm-corrected), and optionally
+    significantly from each baseline (paired randomisation test, Holm-corrected), the same per query
+    language and language pair, each method's correlation with rated pairs (pairs.tsv), and optionally
     writes all of it, per-query values included, as JSON.
     """
-    from index.evaluation import evaluate_prepared, find_pairs, prepare
+    from index.evaluation import evaluate_prepared, find_pairs, prepare, prepare_also
     from recsys.evaluation.baselines import parse_method_names
     from recsys.evaluation.report import format_table
 
@@ -101,14 +117,22 @@ def evaluate(
         if not path.is_file():
             raise InvalidInput(f"{path}: no such file")
     pairs = pairs or find_pairs(inputs)
+
+    def say(line: str) -> None:
+        typer.echo(line, err=True)
+
     prepared = prepare(
         Root(settings),
         inputs,
         haystack=haystack or [],
         embeddings_from=embeddings_from or [],
         progress=progress,
-        say=lambda line: typer.echo(line, err=True),
+        say=say,
     )
+    also = {
+        name: prepare_also(prepared, name, inputs, haystack=haystack or [], progress=progress, say=say)
+        for name in dict.fromkeys(also_model or [])
+    }
     result = evaluate_prepared(
         prepared,
         methods=methods,
@@ -122,6 +146,8 @@ def evaluate(
         copies_as_distinct=copies_as_distinct,
         resamples=resamples,
         permutations=permutations,
+        also=also,
+        cross_language=cross_language,
     )
     typer.echo(format_table(result))
     if output:

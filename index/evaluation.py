@@ -3,12 +3,18 @@
 Import the files into a data
 folder, build an index version unless the current one already covers the catalog, then judge every
 method on the articles of the input files (haystack files only add candidates).
+
+Another model joins the same run (`recsys evaluate --also-model NAME`) through a data folder of its
+own under the first one's (`also/<name>`: same files, same settings but the model), whose `dense`
+and `system` are judged as `dense[NAME]` and `system[NAME]` on the same queries, so that their
+comparisons with every other method are paired.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,12 +24,13 @@ from recsys.articles import Article, read_articles
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.errors import IndexError_, InvalidInput
-from recsys.evaluation.baselines import METHOD_NAMES, FullSystem, make_methods
+from recsys.evaluation.baselines import METHOD_NAMES, DenseNeighbours, FullSystem, make_methods
 from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.ratings import read_rated_pairs
 from recsys.evaluation.report import Evaluation
 from recsys.evaluation.runner import DEFAULT_KS, Method, run
 from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
-from recsys.evaluation.truth import choose_queries, make_truth, read_pairs
+from recsys.evaluation.truth import choose_queries, make_truth
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
@@ -33,6 +40,7 @@ from recsys.version.store import LoadedIndex
 log = logging.getLogger(__name__)
 
 PAIRS_FILE = "pairs.tsv"
+ALSO_FOLDER = "also"
 
 
 @dataclass
@@ -125,6 +133,48 @@ def prepare(
     )
 
 
+def also_folder(data_dir: Path, model: str) -> Path:
+    """Where `--also-model model` keeps its catalog and index: a sub-folder of the data folder named
+    after the model (a local folder: its last part)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(model.rstrip("/\\")).name or model).strip("-.")
+    return data_dir / ALSO_FOLDER / (name or "model")
+
+
+def prepare_also(
+    prepared: Prepared,
+    model: str,
+    inputs: Sequence[Path],
+    *,
+    haystack: Sequence[Path] = (),
+    progress: bool = False,
+    say: Callable[[str], None] = log.info,
+) -> Prepared:
+    """The same files in a data folder of their own (`also_folder`), indexed with `model` and
+    otherwise the settings of `prepared`: a second model for the same evaluation."""
+    settings = prepared.root.settings
+    folder = also_folder(settings.data_dir, model)
+    # Its own SQLite catalog and version folder under `folder` whatever the first one uses (a shared
+    # PostgreSQL catalog or object store would mix the two models' articles and versions).
+    fields = {**settings.model_dump(), "data_dir": folder, "model": model}
+    fields |= {"catalog_url": "", "catalog_path": None, "index_dir": None, "versions_url": ""}
+    also = prepare(Root(Settings(**fields)), inputs, haystack=haystack, progress=progress, say=say)
+    missing = [q for q in sorted(prepared.query_ids) if q not in also.corpus.row_of]
+    if missing:
+        raise InvalidInput(
+            f"--also-model {model}: {len(missing)} judged article(s) are not in its index ({missing[0]}, ...)"
+        )
+    return also
+
+
+def also_methods(also: Mapping[str, Prepared], system_query: RelatedQuery | None = None) -> list[Method]:
+    """`dense[NAME]` and `system[NAME]` of each other model's index (`system_query`: as for `system`)."""
+    methods: list[Method] = []
+    for model, prepared in also.items():
+        methods.append(DenseNeighbours(prepared.corpus, prepared.index.vectors, name=f"dense[{model}]"))
+        methods.append(FullSystem(prepared.recommender, query=system_query, name=f"system[{model}]"))
+    return methods
+
+
 def _lexical_shape(manifest: dict[str, object]) -> tuple[int, int]:
     """(lists' length, query terms) a version's lexical lists were made with ((0, 0): none)."""
     lexical = manifest.get("lexical")
@@ -163,20 +213,31 @@ def evaluate_prepared(
     reference: str = "system",
     resamples: int = DEFAULT_RESAMPLES,
     permutations: int = DEFAULT_PERMUTATIONS,
+    also: Mapping[str, Prepared] | None = None,
+    cross_language: bool = False,
 ) -> Evaluation:
-    """Judge `methods` (names, see recsys/evaluation/baselines.py) and any `variants` (methods built by the
+    """Judge `methods` (names, see recsys/evaluation/baselines.py), the `dense` and `system` of each
+    other model in `also` (model name -> `prepare_also`) and any `variants` (methods built by the
     caller, e.g. `system_variant`) on the same queries, with intervals and the significance of
     `reference` (a method's name: in a knob sweep, the variant with the default setting) against
-    each other method."""
-    graded = read_pairs(pairs) if pairs else None
+    each other method, overall, per language and on the rated pairs. `cross_language`: `system` lists
+    hold every language, as a page asking `cross_language=true` gets (by default, the article's own
+    language only)."""
+    rated = read_rated_pairs(pairs) if pairs else []
+    graded = {(p.id1, p.id2): 4.0 - p.rating for p in rated} or None
     truth = make_truth(
         prepared.corpus, relevance, tag_prefix=tag_prefix, graded=graded, stories=prepared.stories
     )
     queries = choose_queries(truth, prepared.query_ids, sample=sample, seed=seed)
-    chosen = make_methods(methods, prepared.corpus, prepared.recommender, seed=seed) if methods else []
+    system_query = RelatedQuery(cross_language=True) if cross_language else None
+    chosen = (
+        make_methods(methods, prepared.corpus, prepared.recommender, seed=seed, system_query=system_query)
+        if methods
+        else []
+    )
     evaluation = run(
         prepared.corpus,
-        [*chosen, *variants],
+        [*chosen, *also_methods(also or {}, system_query), *variants],
         truth,
         queries,
         ks=ks,
@@ -187,6 +248,7 @@ def evaluate_prepared(
         resamples=resamples,
         permutations=permutations,
         seed=seed,
+        rated=rated,
     )
     evaluation.notes.update(
         {
@@ -196,8 +258,14 @@ def evaluate_prepared(
             "pairs_file": str(pairs) if pairs else None,
             "sample": sample,
             "seed": seed,
+            "system_languages": "every language (cross_language)" if cross_language else "the article's own",
         }
     )
+    if also:
+        evaluation.notes["also_models"] = {
+            model: {"data_dir": str(p.root.settings.data_dir), "index_version": p.index.version}
+            for model, p in also.items()
+        }
     return evaluation
 
 

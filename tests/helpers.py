@@ -2,10 +2,10 @@
 
 What they share: where the repository and the shared corpora are,
 the one way to build the app under a TestClient, the check of a CLI one-line error, requests held
-inside the encoder, a tiny evaluation corpus with known answers, and docs/deployment.md's multi-host
-recipe up to its replicas (the deploy, each replica's variables). Fixtures live in conftest.py,
-fakes of the product's parts in fakes.py and real servers in servers.py; no test module imports
-another."""
+inside the encoder, a tiny evaluation corpus with known answers, a small bilingual one with rated
+pairs, and docs/deployment.md's multi-host recipe up to its replicas (the deploy, each replica's
+variables). Fixtures live in conftest.py, fakes of the product's parts in fakes.py and real servers
+in servers.py; no test module imports another."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from recsys.encoding.protocol import Encoder
 from recsys.evaluation.corpus import EvalCorpus
 from recsys.settings import Settings
 from service.app import create_app
-from tests.fakes import FakeEncoder
+from tests.fakes import FakeEncoder, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -183,3 +183,35 @@ def until(what: str, check: Callable[[], Any], seconds: float = 60.0) -> Any:
             pytest.fail(f"not within {seconds:.0f} s: {what}")
         time.sleep(0.05)
     return found
+
+
+BILINGUAL_WORDS = {
+    "harbour": "harbour ferry dock tide pier crane cargo quay",
+    "ballot": "ballot mayor campaign voters poll council candidate turnout",
+    "goal": "goal striker league keeper penalty stadium coach derby",
+}
+
+
+def bilingual_corpus(folder: Path) -> Path:
+    """`articles.jsonl` and `pairs.tsv` in `folder`: per topic, two English and two German articles
+    on the same words (a fake encoder knows no languages), each linked to the other three; and rated
+    pairs across and within the languages."""
+    records: list[dict[str, object]] = []
+    for topic, words in BILINGUAL_WORDS.items():
+        ids = [f"{topic}-{language}{i}" for language in ("en", "de") for i in range(2)]
+        for at, article_id in enumerate(ids):
+            records.append(
+                {
+                    "id": article_id,
+                    "title": f"{words.split()[at]} {topic}",
+                    "body": f"{words} {article_id}",
+                    "language": article_id.split("-")[1][:2],
+                    "related": [i for i in ids if i != article_id],
+                }
+            )
+    rows = ["id1\tid2\tlang1\tlang2\toverall"]
+    for topic in BILINGUAL_WORDS:
+        rows += [f"{topic}-en0\t{topic}-de0\ten\tde\t1.0", f"{topic}-en1\t{topic}-en0\ten\ten\t1.5"]
+    rows += ["harbour-en0\tballot-de1\ten\tde\t4.0", "goal-en1\tballot-en0\ten\ten\t4.0"]
+    (folder / "pairs.tsv").write_text("\n".join(rows) + "\n")
+    return write_jsonl(folder / "articles.jsonl", records)

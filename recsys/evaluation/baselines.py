@@ -11,12 +11,25 @@ Each one answers `recommend(query, k)` with the ids of up to k other articles, b
     hybrid    reciprocal rank fusion of bm25 and dense (top 50 of each, constant 60)
     system    the public query API, `Recommender.related`: dense plus every ranking rule the service
               applies, so a new rule shows up in the evaluation without touching this module
+
+`bm25`, `dense` and `system` also score a pair of articles (`score(first, second)`, for the rated
+pairs of recsys/evaluation/ratings.py), symmetrically (the mean of both directions where a score has
+one):
+
+    bm25      BM25 of one article's text against the other, divided by its score against itself (1 for
+              a copy, near 0 for a stranger), as the system's lexical half normalises it
+    dense     the cosine of the two vectors
+    system    the relevance its ranking starts from (`Policy.relevance`): the cosine blended with the
+              normalised BM25 score of the version's lexical list (0 where the list does not hold the
+              other article), before the time prior and the list rules (dedup, MMR), which act on a
+              whole list rather than on a pair
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -86,6 +99,7 @@ class LexicalBM25:
     tokenised and scored exactly as bm25s does by default."""
 
     name = "bm25"
+    pair_score = "BM25 of each text against the other / against itself, mean of both directions"
 
     def __init__(self, corpus: EvalCorpus, recipe: TextRecipe) -> None:
         import bm25s  # imported here: only evaluations need it
@@ -93,10 +107,12 @@ class LexicalBM25:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
         self._recipe = recipe
         self._ids = [a.id for a in corpus.articles]
+        self._row_of = corpus.row_of
         texts = [recipe.text(a.article.title, a.article.body) for a in corpus.articles]
         groups = [language_group(a.article.language) for a in corpus.articles]
         self._groups = np.array(groups)
         self._languages = len(set(groups) - {""}) > 0
+        self._texts = texts
         self._retriever = bm25s.BM25()
         if self._languages:
             self._retriever.index(tokenize_each(texts, groups), show_progress=False)
@@ -121,11 +137,27 @@ class LexicalBM25:
     def recommend(self, query: StoredArticle, k: int) -> list[str]:
         return self.ranked(query, k)
 
+    def score(self, first: str, second: str) -> float:
+        return (self._normalised(first, second) + self._normalised(second, first)) / 2.0
+
+    def _normalised(self, query_id: str, other_id: str) -> float:
+        row, other = self._row_of.get(query_id), self._row_of.get(other_id)
+        if row is None or other is None:
+            return math.nan
+        # Tokenised as the index tokenised it: its language's tokens where the corpus has languages.
+        group = str(self._groups[row]) if self._languages else ""
+        tokens = tokenize([self._texts[row]], group)[0]
+        if not tokens:
+            return 0.0
+        scores = self._retriever.get_scores(tokens)
+        return float(scores[other] / scores[row]) if scores[row] > 0 else 0.0
+
 
 class DenseNeighbours:
-    name = "dense"
+    pair_score = "cosine of the two vectors"
 
-    def __init__(self, corpus: EvalCorpus, vectors: VectorIndex) -> None:
+    def __init__(self, corpus: EvalCorpus, vectors: VectorIndex, name: str = "dense") -> None:
+        self.name = name
         self._corpus = corpus
         self._vectors = vectors
 
@@ -136,6 +168,12 @@ class DenseNeighbours:
 
     def recommend(self, query: StoredArticle, k: int) -> list[str]:
         return self.ranked(query, k)
+
+    def score(self, first: str, second: str) -> float:
+        rows = self._corpus.row_of
+        if first not in rows or second not in rows:
+            return math.nan
+        return float(self._corpus.vector(first) @ self._corpus.vector(second))
 
 
 class ReciprocalRankFusion:
@@ -169,6 +207,34 @@ class FullSystem:
         ranked = self._recommender.related_list(query.id, replace(self._query, limit=k))
         return [r.article.id for r in ranked.items]
 
+    @property
+    def pair_score(self) -> str:
+        weight = self._recommender.policy.fusion_weight
+        return (
+            f"the ranking's relevance, {1 - weight:g} x cosine + {weight:g} x normalised BM25 from the "
+            "version's lexical list (0 off the list), mean of both directions"
+        )
+
+    def score(self, first: str, second: str) -> float:
+        return (self._relevance(first, second) + self._relevance(second, first)) / 2.0
+
+    def _relevance(self, query_id: str, other_id: str) -> float:
+        recommender = self._recommender
+        index, by_id = recommender.index, recommender.snapshot.by_id
+        row, other = by_id.row(query_id), by_id.row(other_id)
+        if row is None or other is None:
+            return math.nan
+        first, second = index.vectors.vectors_of(recommender.snapshot.keys[[row, other]])
+        lexical = 0.0
+        if (
+            recommender.policy.fusion_weight
+            and index.lexical_rows is not None
+            and index.lexical_scores is not None
+        ):
+            at = np.flatnonzero(index.lexical_rows[row] == other)
+            lexical = float(index.lexical_scores[row][at[0]]) if len(at) else 0.0
+        return float(recommender.policy.relevance(float(first @ second), lexical))
+
 
 def make_methods(
     names: Sequence[str],
@@ -176,8 +242,10 @@ def make_methods(
     recommender: Recommender,
     *,
     seed: int = 0,
+    system_query: RelatedQuery | None = None,
 ) -> list[Method]:
-    """The named methods, in the order given; unknown names are an InvalidInput."""
+    """The named methods, in the order given; unknown names are an InvalidInput. `system_query`: the
+    request parameters `system` is asked with (default: none, as `Recommender.related`)."""
     _check_names(names)
     vectors = recommender.index.vectors
     lexical: LexicalBM25 | None = None
@@ -202,7 +270,7 @@ def make_methods(
         elif name == "hybrid":
             methods.append(ReciprocalRankFusion([bm25().ranked, dense.ranked]))
         else:
-            methods.append(FullSystem(recommender))
+            methods.append(FullSystem(recommender, query=system_query))
     return methods
 
 

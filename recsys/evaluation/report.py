@@ -7,13 +7,23 @@ evaluate` prints and the notebook shows.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from recsys.errors import InvalidInput
 from recsys.evaluation.significance import Significance
+
+
+class Section(Protocol):
+    """A further part of the report (recsys/evaluation/languages.py's LanguageReport,
+    recsys/evaluation/ratings.py's RatingReport): its JSON and its lines of the table."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+    def format_lines(self, methods: Sequence[str]) -> list[str]: ...
 
 
 def round_or_none(value: float | None, digits: int = 4) -> float | None:
@@ -99,6 +109,10 @@ class Evaluation:
     # Display names of metrics where the key would mislead: P@5 against same-story links on a dated
     # corpus is the share of the top 5 that belongs to the article's story, shown as story@5.
     labels: dict[str, str] = field(default_factory=dict)
+    # Per query language and language pair (recsys/evaluation/languages.py); None: one language.
+    languages: Section | None = None
+    # Each pair-scoring method against the rated pairs (recsys/evaluation/ratings.py); None: no pairs.
+    ratings: Section | None = None
 
     def result(self, name: str) -> MethodResult:
         for result in self.results:
@@ -123,6 +137,8 @@ class Evaluation:
             "labels": self.labels,
             "methods": {r.name: r.as_dict() for r in self.results},
             "significance": self.significance.as_dict() if self.significance else None,
+            "languages": self.languages.as_dict() if self.languages else None,
+            "rated_pairs": self.ratings.as_dict() if self.ratings else None,
             # Enough to recompute any statistic: the query ids and, per method, each metric's value
             # on each query (same order; null where the metric does not apply).
             "per_query": {
@@ -206,6 +222,10 @@ def format_table(evaluation: Evaluation) -> str:
     )
     if evaluation.significance is not None:
         lines += ["", *format_intervals(evaluation), *format_significance(evaluation)]
+    methods = [r.name for r in evaluation.results]
+    for section in (evaluation.ratings, evaluation.languages):
+        if section is not None:
+            lines += section.format_lines(methods)
     return "\n".join(lines)
 
 

@@ -17,7 +17,9 @@ from recsys.catalog.store import StoredArticle
 from recsys.errors import InvalidInput
 from recsys.evaluation.copies import Copies
 from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.languages import MIN_GROUP_QUERIES, by_language, language_of
 from recsys.evaluation.metrics import measure, pair_correlation
+from recsys.evaluation.ratings import PairScorer, RatedPair, correlate, named_pairs
 from recsys.evaluation.report import Evaluation, MethodResult
 from recsys.evaluation.significance import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, analyse
 from recsys.evaluation.truth import CuratedTruth, LongStoryTruth, ProxyTruth, Truth
@@ -82,9 +84,14 @@ def run(
     resamples: int = DEFAULT_RESAMPLES,
     permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = 0,
+    rated: Sequence[RatedPair] = (),
+    min_group: int = MIN_GROUP_QUERIES,
 ) -> Evaluation:
     """Every method on the same queries, then intervals for every method and the `reference`
-    method's paired comparisons against the others (recsys/evaluation/significance.py), seeded by `seed`."""
+    method's paired comparisons against the others (recsys/evaluation/significance.py), seeded by `seed`;
+    the same per query language and language pair when there are several (recsys/evaluation/
+    languages.py, significance in groups of at least `min_group`), and each pair-scoring method's
+    correlation with the `rated` pairs (recsys/evaluation/ratings.py)."""
     if not ks or min(ks) < 1 or max(ks) > 100:
         raise InvalidInput("every k must be between 1 and 100")
     score = functools.partial(
@@ -118,6 +125,32 @@ def run(
             resamples=resamples,
             permutations=permutations,
             seed=seed,
+        )
+        top = evaluation.ks[-1]
+        evaluation.languages = by_language(
+            corpus,
+            truth,
+            results,
+            query_ids,
+            metrics=[f"R@{k}" for k in (1, 5) if k in evaluation.ks] + [f"nDCG@{top}"],
+            copies=Copies(()) if copies_as_distinct else corpus.copies,
+            named_pairs=named_pairs(rated),
+            reference=reference,
+            resamples=resamples,
+            permutations=permutations,
+            seed=seed,
+            minimum=min_group,
+        )
+    if rated:
+        scorers = [m for m in methods if isinstance(m, PairScorer)]
+        evaluation.ratings = correlate(
+            scorers,
+            rated,
+            {a.id: language_of(a) for a in corpus.articles},
+            reference=reference,
+            resamples=resamples,
+            seed=seed,
+            scores={s.name: s.pair_score for s in scorers},
         )
     return evaluation
 

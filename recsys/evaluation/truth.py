@@ -24,7 +24,6 @@ many).
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Literal, Protocol
 from recsys.articles import parse_timestamp
 from recsys.errors import InvalidInput
 from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.ratings import read_rated_pairs
 
 Relevance = Literal["auto", "related", "section", "tags", "story", "long-story"]
 RELEVANCE_MODES: tuple[str, ...] = ("auto", "related", "section", "tags", "story", "long-story")
@@ -63,6 +63,11 @@ class Truth(Protocol):
 
     def ignored(self, query_id: str) -> frozenset[str]:
         """Articles neither relevant nor irrelevant for the query: left out of its lists."""
+        ...
+
+    def gains(self, query_id: str) -> dict[str, float]:
+        """Every article with a gain > 0 for the query (the relevant ones among them): what a
+        per-language breakdown splits by the language of the item."""
         ...
 
 
@@ -104,6 +109,9 @@ class CuratedTruth:
     def ignored(self, query_id: str) -> frozenset[str]:
         return frozenset()
 
+    def gains(self, query_id: str) -> dict[str, float]:
+        return {c: g for c, g in self._gains.get(query_id, {}).items() if g > 0}
+
 
 class ProxyTruth:
     """Relevance from metadata: same section, at least one shared tag (optionally with a prefix), or
@@ -133,6 +141,7 @@ class ProxyTruth:
         for article_id, owned in self._labels.items():
             for label in owned:
                 postings.setdefault(label, set()).add(article_id)
+        self._postings = postings
         self._counts = {
             article_id: len(set().union(*(postings[label] for label in labels))) - 1
             for article_id, labels in self._labels.items()
@@ -162,6 +171,11 @@ class ProxyTruth:
 
     def ignored(self, query_id: str) -> frozenset[str]:
         return frozenset()
+
+    def gains(self, query_id: str) -> dict[str, float]:
+        labels = self._labels.get(query_id, frozenset())
+        members = set().union(*(self._postings[label] for label in labels)) - {query_id}
+        return dict.fromkeys(sorted(members), 1.0)
 
 
 class LongStoryTruth:
@@ -220,27 +234,14 @@ class LongStoryTruth:
     def ignored(self, query_id: str) -> frozenset[str]:
         return self._ignored.get(query_id, frozenset())
 
+    def gains(self, query_id: str) -> dict[str, float]:
+        return dict.fromkeys(sorted(self._relevant.get(query_id, ())), 1.0)
+
 
 def read_pairs(path: Path) -> dict[tuple[str, str], float]:
-    """Graded pairs from a TSV with a header: id1, id2, rating (1 = same story .. 4 = unrelated).
-    Returns nDCG gains, 4 - rating (3 for the same story, 0 for unrelated)."""
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such pairs file")
-    gains: dict[tuple[str, str], float] = {}
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t")
-        next(rows, None)
-        for number, row in enumerate(rows, start=2):
-            if not row or not "".join(row).strip():
-                continue
-            try:
-                rating = float(row[2])
-            except (IndexError, ValueError) as exc:
-                raise InvalidInput(f"{path}:{number}: expected id1, id2 and a numeric rating") from exc
-            if not 1.0 <= rating <= 4.0:
-                raise InvalidInput(f"{path}:{number}: rating {rating} is outside 1..4")
-            gains[(row[0].strip(), row[1].strip())] = 4.0 - rating
-    return gains
+    """Graded pairs (recsys/evaluation/ratings.py `read_rated_pairs`) as nDCG gains, 4 - rating (3 for
+    the same story, 0 for unrelated)."""
+    return {(p.id1, p.id2): 4.0 - p.rating for p in read_rated_pairs(path)}
 
 
 def make_truth(

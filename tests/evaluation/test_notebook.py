@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from recsys.demo_corpus import write_jsonl
-from tests.helpers import REPO
+from tests.helpers import REPO, bilingual_corpus
 
 NOTEBOOK = REPO / "notebooks" / "evaluation.ipynb"
 
@@ -47,11 +47,16 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     (parameters,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     corpus = tmp_path / "demo.jsonl"
     write_jsonl(corpus)
+    (tmp_path / "multilingual").mkdir()
+    multilingual = bilingual_corpus(tmp_path / "multilingual")
     # The demo corpus alone (no haystack, even where ../shared/data exists) and small sweeps and
     # resample counts: every cell runs, in a fraction of the default run's time.
     parameters.source += (
         f"\nCORPUS = {str(corpus)!r}\nDATA_DIR = {str(tmp_path / 'data')!r}\nSAMPLE = 100\nHAYSTACK = []\n"
         "RESAMPLES = 300\nPERMUTATIONS = 500\nSWEEP_SAMPLE = 40\nFAILURES = 2\nSIM_VIEWS = 300\n"
+        # The multilingual section run here on a dozen English and German articles, not read from
+        # the committed JSON of the full run.
+        f"MULTILINGUAL_JSON = None\nMULTILINGUAL_DATA = {str(multilingual)!r}\n"
     )
 
     client = nbclient.NotebookClient(
@@ -70,8 +75,10 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     assert "system loses to" in text  # the failure gallery's summary line
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     # recall with bands, metric panels, differences, scatter (empty: no pairs), MMR + dedup sweeps (one
-    # figure), time-prior sweep, ages, per-section agreement, simulated CTR by position
-    assert len(images) == 9
+    # figure), time-prior sweep, ages, per-section agreement, simulated CTR by position, R@1 and
+    # Pearson per language pair
+    assert len(images) == 10
+    assert f"multilingual run on {multilingual}: 12 queries" in text
     # No counters in a fresh data folder: the click section simulates readers of system and bm25.
     assert "click report: no counters; 300 simulated page views per design (system vs bm25)" in text
     assert "CTR by position" in text and "simulated-interleave" in text
@@ -80,3 +87,5 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     failures = [t for t in tables if "\n| rank | curated | system | " in t]
     assert 1 <= len(failures) <= 2 and "nDCG@10: system " in failures[0]  # FAILURES = 2
     assert sum("| rank | curated | bm25 | dense | hybrid | system |" in t for t in tables) == 3  # EXAMPLES
+    (languages,) = [t for t in tables if t.startswith("| group | n | bm25 R@1 / nDCG@10 |")]
+    assert "| en queries | 6 |" in languages and "| cross-language | 12 |" in languages
