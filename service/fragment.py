@@ -42,13 +42,13 @@ RTL_LANGUAGES = frozenset(
     | {"syr", "ug", "ur", "yi"}
 )
 RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa", "Yezi"})
-_LANGUAGE = re.compile(r"^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$")
-_SCRIPT = re.compile(r"^[A-Za-z]{4}$")
+_LANGUAGE = re.compile(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*")
+_SCRIPT = re.compile(r"[A-Za-z]{4}")
 
 
 def language_of(value: Any) -> str | None:
     """`value` when it may be a `lang` attribute: a BCP 47 tag's shape (the API's are normalised)."""
-    return value if isinstance(value, str) and _LANGUAGE.match(value) else None
+    return value if isinstance(value, str) and _LANGUAGE.fullmatch(value) else None
 
 
 def direction(language: str | None) -> str:
@@ -59,7 +59,7 @@ def direction(language: str | None) -> str:
     for subtag in subtags[1:]:
         if len(subtag) == 1:  # an extension or private use: no script beyond it
             break
-        if _SCRIPT.match(subtag):
+        if _SCRIPT.fullmatch(subtag):
             return "rtl" if subtag.title() in RTL_SCRIPTS else "auto"
     return "rtl" if subtags[0].lower() in RTL_LANGUAGES else "auto"
 

@@ -17,11 +17,11 @@ works on a fresh machine and doubles as test data whose right answers are known:
 * `related` holds the links an editor would have picked: earlier members of the same storyline.
 
 With `languages=True` (`recsys demo-corpus --languages`, `recsys build --demo-languages`) the corpus
-also holds the other-language editions of a few storyline developments (recsys/demo_corpus/editions.py):
-kind "edition", `language` set ("ar", "zh", "de", "es"), `variant_of` the English original it was
-written from, published a few hours after it, with ids of their own ("demo-ar-01"), so the English
-articles, their ids and their links are the same with or without them. Their `related` links are the
-English original and the edition's earlier pieces of the storyline: an edition links its source.
+also holds other-language editions of a few storyline developments (recsys/demo_corpus/editions.py):
+kind "edition", `language` "ar", "zh", "de" or "es", `variant_of` the English original it was written
+from, published a few hours after it. Their ids are their own ("demo-ar-01"): the English articles
+keep their ids, text and links, and say `language` "en". An edition's `related` links are its
+English original and its edition's earlier pieces of the storyline.
 
 `story`, `kind` and `variant_of` are ground truth only; `to_record()` gives the file-format fields.
 """
@@ -36,7 +36,7 @@ import pathlib
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from recsys.articles import Article, Status
 from recsys.demo_corpus.editions import EDITIONS, LANGUAGES
@@ -523,6 +523,9 @@ def generate(seed: int = 2026, *, languages: bool = False) -> list[DemoArticle]:
     english = _finalise(drafts)
     if not languages:
         return english
+    # Beside other languages every article says its own: an article without one would list, and be
+    # listed beside, every language (docs/ranking.md#languages).
+    english = [replace(a, language="en") for a in english]
     # A stable sort: the English articles keep their order, an edition follows any of its moment.
     return sorted(english + _editions(english, seed), key=lambda a: a.published_at)
 

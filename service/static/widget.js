@@ -10,9 +10,9 @@
    (service/fragment.py): the same elements, classes and attributes, in the same order. Text is set
    with textContent only. A title carries its item's language as `lang` and a `dir`: "rtl" for a
    language or script written right to left (RTL, which service/widget.py writes from
-   service/fragment.py), else "auto"; the blocks keep the page's direction. Whatever fails (network, an error answer, a malformed body) leaves the
-   element empty, in its reserved space, with data-recsys-state="error": never an exception thrown
-   into the page.
+   service/fragment.py), else "auto"; the blocks keep the page's direction. Whatever fails
+   (network, an error answer, a malformed body) leaves the element empty, in its reserved space,
+   with data-recsys-state="error": never an exception thrown into the page.
 
    Reader events: service/widget.py serves this file behind service/static/events.js, whose
    window.recsysEvents reports each rendered container's impressions and clicks and holds the page
@@ -72,8 +72,8 @@
     for (var i = 1; i < subtags.length; i++) {
       if (subtags[i].length === 1) break; // an extension or private use: no script beyond it
       if (/^[A-Za-z]{4}$/.test(subtags[i])) {
-        var script = subtags[i].charAt(0).toUpperCase() + subtags[i].slice(1).toLowerCase();
-        return RTL.scripts.indexOf(script) >= 0 ? "rtl" : "auto";
+        var written = subtags[i].charAt(0).toUpperCase() + subtags[i].slice(1).toLowerCase();
+        return RTL.scripts.indexOf(written) >= 0 ? "rtl" : "auto";
       }
     }
     return RTL.languages.indexOf(subtags[0].toLowerCase()) >= 0 ? "rtl" : "auto";
