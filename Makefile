@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, build the index on the built-in demo corpus, serve it (and the demo pages at
-#               /demo) on 127.0.0.1:8000
+#               /demo) on 127.0.0.1:8000; `make demo DEMO_LANGUAGES=1 DATA_DIR=var/demo-languages`
+#               adds the corpus's editions in Arabic, Chinese, German and Spanish
 #   make test   set up, then run lint, type checks and every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_DIR ?= var/demo
 PORT ?= 8000
+DEMO_LANGUAGES ?=
 
 .PHONY: setup demo test lint pytest clean
 
@@ -23,9 +25,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/recsys build --data-dir $(DATA_DIR)
+	$(BIN)/recsys build --data-dir $(DATA_DIR) $(if $(DEMO_LANGUAGES),--demo-languages)
 	@echo "open: http://127.0.0.1:$(PORT)/demo  (an article page: http://127.0.0.1:$(PORT)/demo/articles/demo-0018)"
 	@echo "try:  curl 'http://127.0.0.1:$(PORT)/articles/demo-0018/related?limit=5'"
+	@$(if $(DEMO_LANGUAGES),echo "in Arabic: http://127.0.0.1:$(PORT)/demo/articles/demo-ar-03  (in Chinese: demo-zh-03)",true)
 	RECSYS_DEMO_PAGES=true $(BIN)/recsys serve --data-dir $(DATA_DIR) --port $(PORT)
 
 # lint-imports checks the import rules of pyproject.toml ([tool.importlinter]); without its cache,

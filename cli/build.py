@@ -36,11 +36,19 @@ def build(
             "(same model, backend and recipe only; repeatable)"
         ),
     ] = None,
+    demo_languages: Annotated[
+        bool,
+        typer.Option(
+            "--demo-languages",
+            help="when the demo corpus is imported: with its editions in Arabic, Chinese, German and Spanish",
+        ),
+    ] = False,
     log_level: LogLevel = None,
 ) -> None:
     """Import article files (if given), embed what changed, and publish a new index version.
 
-    With no --input and an empty catalog, the built-in demo corpus is imported.
+    With no --input and an empty catalog, the built-in demo corpus is imported (--demo-languages: with
+    its editions in other languages).
 
     --embeddings-from fills the embedding cache first (`recsys embed`): only what it lacks is embedded.
     """
@@ -63,12 +71,15 @@ def build(
         catalog, inputs or [], strict=strict, progress=progress, detect_language=settings.detect_language
     )
     if not inputs and catalog.count() == 0:
-        _import_demo(catalog, settings)
+        _import_demo(catalog, settings, languages=demo_languages)
+    elif demo_languages:
+        # Never the demo into a catalog that holds something: it may be a newsroom's.
+        typer.echo("--demo-languages: ignored, the catalog is not empty (use a new --data-dir)", err=True)
     result = build_index(settings, catalog, encoder, progress=progress, full=full)
     typer.echo(result.summary())
 
 
-def _import_demo(catalog: Catalog, settings: Settings) -> None:
+def _import_demo(catalog: Catalog, settings: Settings, *, languages: bool) -> None:
     from recsys.catalog.ingest import import_file
     from recsys.demo_corpus import write_jsonl
     from recsys.storage import writing
@@ -76,7 +87,7 @@ def _import_demo(catalog: Catalog, settings: Settings) -> None:
     path = settings.data_dir / "demo_articles.jsonl"
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_jsonl(path)
+        write_jsonl(path, languages=languages)
     report = import_file(catalog, path, strict=True)
     typer.echo(f"empty catalog: imported the built-in demo corpus ({report.summary()})")
 

@@ -88,9 +88,12 @@ def _model_name(model: str, device: str) -> str:
 def demo_corpus(
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write (.jsonl or .jsonl.gz)")],
     seed: Annotated[int, typer.Option(help="generator seed")] = 2026,
+    languages: Annotated[
+        bool, typer.Option("--languages", help="add editions in Arabic, Chinese, German and Spanish")
+    ] = False,
 ) -> None:
     """Write the built-in fictional demo corpus as JSON Lines."""
     from recsys.demo_corpus import write_jsonl
 
-    count = write_jsonl(output, seed=seed)
+    count = write_jsonl(output, seed=seed, languages=languages)
     typer.echo(f"wrote {count} articles to {output}")

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from recsys.errors import ArticleNotFound, InvalidInput
 from service.deps import State
+from service.fragment import direction, language_of
 from service.widget import STATIC, versioned_path
 
 router = APIRouter(prefix="/demo", include_in_schema=False)
@@ -29,6 +30,12 @@ INDEX_SIZE = 60
 _API = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 _STYLE = (STATIC / "demo.css").read_text(encoding="utf-8")
+
+
+def _spoken(language: str | None) -> str:
+    """The `lang` and `dir` of text in `language`, as the blocks' titles carry them."""
+    known = language_of(language)
+    return (f' lang="{escape(known)}"' if known else "") + f' dir="{direction(known)}"'
 
 
 def _page(title: str, content: str) -> HTMLResponse:
@@ -48,7 +55,8 @@ def demo_index(state: State) -> HTMLResponse:
     catalog = state.query_side.catalog
     newest = sorted(catalog.iter_all("published"), key=lambda s: s.article.published_at or "", reverse=True)
     rows = "".join(
-        f'<li><a href="/demo/articles/{escape(s.id)}">{escape(s.article.title or s.id)}</a> '
+        f'<li><a href="/demo/articles/{escape(s.id)}"{_spoken(s.article.language)}>'
+        f"{escape(s.article.title or s.id)}</a> "
         f'<span class="section">{escape(s.article.section or "")} '
         f"{escape((s.article.published_at or '')[:10])}</span></li>"
         for s in islice(newest, INDEX_SIZE)
@@ -71,10 +79,11 @@ def demo_article(
     paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in (article.body or "").split("\n") if p.strip())
     byline = " · ".join(escape(part) for part in (article.author, (article.published_at or "")[:10]) if part)
     api_attr = f' data-recsys-api="{escape(api)}"' if api else ""
+    spoken = _spoken(article.language)
     content = (
         f'<article><div class="kicker">{escape(article.section or "")}</div>'
-        f"<h1>{escape(article.title or article.id)}</h1>"
-        f'<div class="byline">{byline}</div>{paragraphs}</article>'
+        f"<h1{spoken}>{escape(article.title or article.id)}</h1>"
+        f'<div class="byline">{byline}</div><div class="text"{spoken}>{paragraphs}</div></article>'
         # The reserved height fits both blocks at these limits: nothing below moves when they arrive.
         f'<aside><div class="recsys-blocks" data-recsys-article="{escape(article.id)}"'
         f' data-recsys-limit="5" data-recsys-section-limit="5"{api_attr}'

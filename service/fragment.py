@@ -9,6 +9,12 @@ stylesheet (GET /widget.css) themes both. It is rendered from the JSON body of t
 (service/render.py), so the two can never list different items. Every value is HTML-escaped, and a
 link is only ever an http(s) URL or a site path.
 
+Each title carries its item's `language` as `lang` (fonts, hyphenation, screen readers) and a `dir`:
+"rtl" for a language written right to left, else "auto" (the browser takes the direction from the
+first strong letter, so a Chinese or an unlabelled Hebrew title still reads right). The blocks keep
+the page's own direction: only the titles turn. The widget has the same rule (RTL_LANGUAGES and
+RTL_SCRIPTS reach it through service/widget.py).
+
 The data attributes are what GET /events.js (service/static/events.js) reports impressions and clicks
 with: the container's article, index version, experiment and arm, each block's name and each item's
 position (and arm, under interleaving).
@@ -25,6 +31,37 @@ RELATED_HEADING = "Related Stories"
 SECTION_HEADING = "More in {section}"  # {section}: the name of the article's section
 MAX_HEADING_LENGTH = 200
 _SAFE_HREF = re.compile(r"^(https?://|/(?!/))", re.IGNORECASE)
+
+
+# Languages written right to left (ISO 639 codes) and right-to-left scripts (ISO 15924): a tag's
+# script subtag decides when it has one ("az-Arab" is right to left, "ur-Latn" is not), else its
+# language. Only a known language turns a title: a tag this list lacks gets "auto", which reads the
+# text itself.
+RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "azb", "ckb", "dv", "fa", "he", "iw", "ji", "ks", "lrc", "mzn", "nqo", "pnb", "ps", "sd"}
+    | {"syr", "ug", "ur", "yi"}
+)
+RTL_SCRIPTS = frozenset({"Adlm", "Arab", "Hebr", "Mand", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa", "Yezi"})
+_LANGUAGE = re.compile(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*")
+_SCRIPT = re.compile(r"[A-Za-z]{4}")
+
+
+def language_of(value: Any) -> str | None:
+    """`value` when it may be a `lang` attribute: a BCP 47 tag's shape (the API's are normalised)."""
+    return value if isinstance(value, str) and _LANGUAGE.fullmatch(value) else None
+
+
+def direction(language: str | None) -> str:
+    """The `dir` of a title in `language`: "rtl" when it is written right to left, else "auto"."""
+    if language is None:
+        return "auto"
+    subtags = language.split("-")
+    for subtag in subtags[1:]:
+        if len(subtag) == 1:  # an extension or private use: no script beyond it
+            break
+        if _SCRIPT.fullmatch(subtag):
+            return "rtl" if subtag.title() in RTL_SCRIPTS else "auto"
+    return "rtl" if subtags[0].lower() in RTL_LANGUAGES else "auto"
 
 
 def _attr(value: str) -> str:
@@ -51,12 +88,17 @@ def _item(item: dict[str, Any], position: int) -> str:
     if image:
         src = _attr(image)
         parts.append(f'<img class="recsys-image" src="{src}" alt="" loading="lazy" decoding="async">')
-    label = escape(_text(item.get("title")) or _text(item.get("url")) or str(item["id"]), quote=False)
+    title = _text(item.get("title"))
+    label = escape(title or _text(item.get("url")) or str(item["id"]), quote=False)
+    # The language names the title: a URL or an id shown in its place has none.
+    language = language_of(item.get("language")) if title else None
+    spoken = f' lang="{_attr(language)}"' if language else ""
+    text = f'{spoken} dir="{direction(language)}">{label}'
     href = safe_href(item.get("url"))
     if href:
-        parts.append(f'<a class="recsys-link" href="{_attr(href)}">{label}</a>')
+        parts.append(f'<a class="recsys-link" href="{_attr(href)}"{text}</a>')
     else:
-        parts.append(f'<span class="recsys-link">{label}</span>')
+        parts.append(f'<span class="recsys-link"{text}</span>')
     author, published = _text(item.get("author")), _text(item.get("published_at"))
     if author or published:
         parts.append('<span class="recsys-meta">')

@@ -6,6 +6,8 @@ include the HTML fragment instead.
 
 While the served lists are under an experiment, /widget.js is built with its EXPERIMENT flag on (the
 list requests then carry a bucket), a file of its own with its own hash: one more copy, not a change.
+The widget's rule for the direction of titles is the fragment's: its right-to-left languages and
+scripts are written into the script from service/fragment.py (RTL_PLACEHOLDER).
 Where the service takes no events (RECSYS_EVENTS=false), the events script is built with ENABLED off,
 so that pages send none.
 
@@ -30,6 +32,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from service.caching import client_has
 from service.deps import State
+from service.fragment import RTL_LANGUAGES, RTL_SCRIPTS
 from service.state import ServiceState
 
 router = APIRouter()
@@ -40,6 +43,7 @@ VERSIONED_MAX_AGE = 365 * 86_400
 CSS_PLACEHOLDER = "__RECSYS_CSS__"
 EXPERIMENT_PLACEHOLDER = "__RECSYS_EXPERIMENT__"
 EVENTS_PLACEHOLDER = "__RECSYS_EVENTS_ENABLED__"
+RTL_PLACEHOLDER = "__RECSYS_RTL__"
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,11 @@ def assets(experiment: bool = False, events_enabled: bool = True) -> dict[str, A
     events = (STATIC / "events.js").read_text(encoding="utf-8")
     events = events.replace(EVENTS_PLACEHOLDER, json.dumps(events_enabled))
     widget = (STATIC / "widget.js").read_text(encoding="utf-8")
-    widget = widget.replace(CSS_PLACEHOLDER, json.dumps(css)).replace(
-        EXPERIMENT_PLACEHOLDER, json.dumps(experiment)
+    rtl = {"languages": sorted(RTL_LANGUAGES), "scripts": sorted(RTL_SCRIPTS)}
+    widget = (
+        widget.replace(CSS_PLACEHOLDER, json.dumps(css))
+        .replace(EXPERIMENT_PLACEHOLDER, json.dumps(experiment))
+        .replace(RTL_PLACEHOLDER, json.dumps(rtl))
     )
     script = "text/javascript; charset=utf-8"
     return {

@@ -16,6 +16,13 @@ works on a fresh machine and doubles as test data whose right answers are known:
   figure changed and a one-line note appended) of which original.
 * `related` holds the links an editor would have picked: earlier members of the same storyline.
 
+With `languages=True` (`recsys demo-corpus --languages`, `recsys build --demo-languages`) the corpus
+also holds other-language editions of a few storyline developments (recsys/demo_corpus/editions.py):
+kind "edition", `language` "ar", "zh", "de" or "es", `variant_of` the English original it was written
+from, published a few hours after it. Their ids are their own ("demo-ar-01"): the English articles
+keep their ids, text and links, and say `language` "en". An edition's `related` links are its
+English original and its edition's earlier pieces of the storyline.
+
 `story`, `kind` and `variant_of` are ground truth only; `to_record()` gives the file-format fields.
 """
 
@@ -29,9 +36,10 @@ import pathlib
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from recsys.articles import Article, Status
+from recsys.demo_corpus.editions import EDITIONS, LANGUAGES
 from recsys.demo_corpus.oneoffs import FIRST_NAMES, ONE_OFFS, SURNAMES, TOWNS, VOICES, OneOff
 from recsys.demo_corpus.storylines import STORYLINES, Person, Storyline
 
@@ -42,7 +50,7 @@ BASE_URL = "https://news.example"
 
 STATUS_PUBLISHED = "published"
 STATUS_RETRACTED = "retracted"
-KINDS: tuple[str, ...] = ("original", "syndicated", "update", "correction", "standalone")
+KINDS: tuple[str, ...] = ("original", "syndicated", "update", "correction", "standalone", "edition")
 
 # How many near-duplicates to derive from storyline originals.
 N_SYNDICATED = 10
@@ -67,6 +75,7 @@ class DemoArticle:
     story: str | None
     kind: str
     variant_of: str | None
+    language: str | None = None  # None in the English corpus: its records carry no language field
 
     def to_article(self) -> Article:
         """The Article the file format carries (the ground-truth fields are left out on purpose)."""
@@ -81,6 +90,7 @@ class DemoArticle:
             published_at=self.published_at,
             related=self.related,
             status=status,
+            language=self.language,
         )
 
     def to_record(self) -> dict[str, object]:
@@ -445,14 +455,79 @@ def _finalise(drafts: list[_Draft]) -> list[DemoArticle]:
     return articles
 
 
-def generate(seed: int = 2026) -> list[DemoArticle]:
-    """The demo corpus for `seed`, sorted by published_at (ties by a stable internal key)."""
+@dataclass(frozen=True)
+class _Planned:
+    """An edition before its id: which development of which storyline, in which language, when."""
+
+    published: dt.datetime
+    language: str
+    story: str
+    development: int
+    original: DemoArticle
+
+
+def _editions(english: list[DemoArticle], seed: int) -> list[DemoArticle]:
+    """The other-language editions (editions.py), each a few hours after its English original."""
+    stories = {s.slug: s for s in STORYLINES}
+    originals = {(a.story, a.title): a for a in english if a.kind == "original"}
+    planned = []
+    for slug, by_language in EDITIONS.items():
+        for language in LANGUAGES:
+            for i in range(len(by_language[language])):
+                original = originals[(slug, stories[slug].developments[i].headline)]
+                rng = random.Random(f"{seed}/edition/{slug}/{language}/{i}")
+                delay = dt.timedelta(hours=rng.randint(1, 8), minutes=rng.randrange(0, 60, 5))
+                published = dt.datetime.strptime(original.published_at, "%Y-%m-%dT%H:%M:%SZ") + delay
+                planned.append(_Planned(published, language, slug, i, original))
+    planned.sort(key=lambda p: (p.published, p.language, p.story, p.development))
+    ids: dict[tuple[str, str, int], str] = {}
+    counts: dict[str, int] = {}
+    articles = []
+    for p in planned:
+        counts[p.language] = counts.get(p.language, 0) + 1
+        article_id = f"demo-{p.language}-{counts[p.language]:02d}"
+        ids[(p.language, p.story, p.development)] = article_id
+        earlier = [ids[key] for j in range(p.development) if (key := (p.language, p.story, j)) in ids]
+        edition = EDITIONS[p.story][p.language][p.development]
+        section = p.original.section
+        # The English slug: readable in every edition's URL, as newsrooms with several scripts do.
+        slug = _slugify(p.original.title)
+        articles.append(
+            DemoArticle(
+                id=article_id,
+                url=f"{BASE_URL}/{p.language}/{section}/{p.published:%Y/%m/%d}/{slug}-{article_id}",
+                title=edition.headline,
+                body="\n\n".join(edition.paragraphs),
+                section=section,
+                tags=stories[p.story].tags,
+                published_at=_timestamp(p.published),
+                related=(p.original.id, *reversed(earlier))[:MAX_RELATED],
+                status=STATUS_PUBLISHED,
+                story=p.story,
+                kind="edition",
+                variant_of=p.original.id,
+                language=p.language,
+            )
+        )
+    return articles
+
+
+def generate(seed: int = 2026, *, languages: bool = False) -> list[DemoArticle]:
+    """The demo corpus for `seed`, sorted by published_at (ties by a stable internal key); with
+    `languages`, also its editions in Arabic, Chinese, German and Spanish (English ones unchanged)."""
     rng = random.Random(seed)
     originals = [d for story in STORYLINES for d in _story_drafts(story, seed)]
     _pick_retracted(originals, rng)
     drafts = originals + _standalone_drafts(seed) + _variant_drafts(originals, rng)
     _link_related(drafts, rng)
-    return _finalise(drafts)
+    english = _finalise(drafts)
+    if not languages:
+        return english
+    # Beside other languages every article says its own: an article without one would list, and be
+    # listed beside, every language (docs/ranking.md#languages).
+    english = [replace(a, language="en") for a in english]
+    # A stable sort: the English articles keep their order, an edition follows any of its moment.
+    return sorted(english + _editions(english, seed), key=lambda a: a.published_at)
 
 
 def storyline_slugs() -> tuple[str, ...]:
@@ -460,11 +535,11 @@ def storyline_slugs() -> tuple[str, ...]:
     return tuple(s.slug for s in STORYLINES)
 
 
-def write_jsonl(path: pathlib.Path, seed: int = 2026) -> int:
+def write_jsonl(path: pathlib.Path, seed: int = 2026, *, languages: bool = False) -> int:
     """Write one `to_record()` JSON object per line (gzip when the name ends in .gz); return the count."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    articles = generate(seed)
+    articles = generate(seed, languages=languages)
     lines = "".join(json.dumps(a.to_record(), ensure_ascii=False) + "\n" for a in articles)
     data = lines.encode("utf-8")
     if path.name.endswith(".gz"):

@@ -8,9 +8,11 @@
    "More in <section>", from GET /articles/{id}/blocks (or GET /related?url= when it names no
    article), once it is near the viewport. The markup is the one of GET /articles/{id}/blocks.html
    (service/fragment.py): the same elements, classes and attributes, in the same order. Text is set
-   with textContent only. Whatever fails (network, an error answer, a malformed body) leaves the
-   element empty, in its reserved space, with data-recsys-state="error": never an exception thrown
-   into the page.
+   with textContent only. A title carries its item's language as `lang` and a `dir`: "rtl" for a
+   language or script written right to left (RTL, which service/widget.py writes from
+   service/fragment.py), else "auto"; the blocks keep the page's direction. Whatever fails
+   (network, an error answer, a malformed body) leaves the element empty, in its reserved space,
+   with data-recsys-state="error": never an exception thrown into the page.
 
    Reader events: service/widget.py serves this file behind service/static/events.js, whose
    window.recsysEvents reports each rendered container's impressions and clicks and holds the page
@@ -22,6 +24,8 @@
   "use strict";
   var CSS = __RECSYS_CSS__;
   var EXPERIMENT = __RECSYS_EXPERIMENT__;
+  var RTL = __RECSYS_RTL__;
+  var LANGUAGE = /^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$/;
   var STYLE_ID = "recsys-widget-style";
   var script = document.currentScript;
   var events = window.recsysEvents;
@@ -57,6 +61,24 @@
     return typeof value === "string" && value ? value : null;
   }
 
+  function languageOf(value) {
+    return typeof value === "string" && LANGUAGE.test(value) ? value : null;
+  }
+
+  function direction(language) {
+    // As service/fragment.py: a script subtag decides when there is one, else the language.
+    if (!language) return "auto";
+    var subtags = language.split("-");
+    for (var i = 1; i < subtags.length; i++) {
+      if (subtags[i].length === 1) break; // an extension or private use: no script beyond it
+      if (/^[A-Za-z]{4}$/.test(subtags[i])) {
+        var written = subtags[i].charAt(0).toUpperCase() + subtags[i].slice(1).toLowerCase();
+        return RTL.scripts.indexOf(written) >= 0 ? "rtl" : "auto";
+      }
+    }
+    return RTL.languages.indexOf(subtags[0].toLowerCase()) >= 0 ? "rtl" : "auto";
+  }
+
   function renderItem(item, position) {
     var li = el("li", "recsys-item");
     li.setAttribute("data-recsys-id", String(item.id));
@@ -75,7 +97,12 @@
     var href = safeHref(item.url);
     var link = el(href ? "a" : "span", "recsys-link");
     if (href) link.setAttribute("href", href);
-    link.textContent = text(item.title) || text(item.url) || String(item.id);
+    var title = text(item.title);
+    // The language names the title: a URL or an id shown in its place has none.
+    var language = title ? languageOf(item.language) : null;
+    if (language) link.setAttribute("lang", language);
+    link.setAttribute("dir", direction(language));
+    link.textContent = title || text(item.url) || String(item.id);
     li.appendChild(link);
     var author = text(item.author);
     var published = text(item.published_at);

@@ -49,6 +49,19 @@ def test_empty_catalog_builds_the_demo_corpus(tmp_path: Path, fake_model: None) 
     assert Catalog(tmp_path / "d" / "catalog.sqlite3").count() >= 300
 
 
+def test_demo_languages_builds_the_demo_with_its_editions(tmp_path: Path, fake_model: None) -> None:
+    data = str(tmp_path / "d")
+    result = _run("build", "--demo-languages", "--data-dir", data, "--no-progress")
+    assert result.exit_code == 0, result.output
+    arabic = json.loads(_run("related", "demo-ar-03", "--json", "--data-dir", data).stdout)["items"]
+    assert arabic and {i["language"] for i in arabic} == {"ar"}  # the edition's own language
+    english = json.loads(_run("related", "demo-0018", "--json", "--data-dir", data).stdout)["items"]
+    assert english and {i["language"] for i in english} == {"en"}
+    # Never into a catalog that holds something: said, and nothing imported.
+    again = _run("build", "--demo-languages", "--data-dir", data, "--no-progress")
+    assert again.exit_code == 0 and "--demo-languages: ignored" in again.stderr
+
+
 def test_ingest_and_retract(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
     data = str(tmp_path / "d")
     assert _run("build", "-i", str(corpus_file), "--data-dir", data, "--no-progress").exit_code == 0
@@ -109,6 +122,10 @@ def test_demo_corpus_command(tmp_path: Path) -> None:
     assert result.exit_code == 0 and out.is_file()
     count = int(result.stdout.split()[1])
     assert count == len(list(read_articles(out))) >= 300
+    languages = tmp_path / "languages.jsonl"
+    result = _run("demo-corpus", "--output", str(languages), "--languages")
+    assert result.exit_code == 0 and int(result.stdout.split()[1]) == count + 24
+    assert {a.language for a in read_articles(languages)} == {"en", "ar", "zh", "de", "es"}
 
 
 def test_related_takes_the_api_filters(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:

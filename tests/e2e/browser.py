@@ -71,12 +71,15 @@ class Served:
 
 
 @contextmanager
-def serve_demo(data: Path, variables: dict[str, str] | None = None) -> Iterator[Served]:
-    """The demo corpus imported and built in `data`, served with the demo pages on."""
+def serve_demo(
+    data: Path, variables: dict[str, str] | None = None, *, languages: bool = False
+) -> Iterator[Served]:
+    """The demo corpus (with `languages`, its editions in other languages too) imported and built in
+    `data`, served with the demo pages on."""
     browser_or_skip()
     settings = Settings(data_dir=data)
     catalog = Root(settings).catalog
-    write_jsonl(data / "demo.jsonl")
+    write_jsonl(data / "demo.jsonl", languages=languages)
     import_file(catalog, data / "demo.jsonl", strict=True)
     build_index(settings, catalog, FakeEncoder())
     catalog.close()

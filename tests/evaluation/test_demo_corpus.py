@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -255,3 +256,60 @@ def test_write_jsonl_gzip_bytes_are_reproducible(tmp_path: Path) -> None:
     write_jsonl(first)
     write_jsonl(second)
     assert first.read_bytes() == second.read_bytes()
+
+
+# --------------------------------------------------------------------------------------------------
+# The editions in other languages (languages=True)
+# --------------------------------------------------------------------------------------------------
+
+SCRIPTS = {
+    "ar": re.compile(r"[\u0600-\u06ff]"),
+    "zh": re.compile(r"[\u4e00-\u9fff]"),
+    "de": re.compile(r"[A-Za-zÄÖÜäöüß]"),
+    "es": re.compile(r"[A-Za-záéíóúñ]"),
+}
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def with_languages(request: pytest.FixtureRequest) -> list[DemoArticle]:
+    return generate(request.param, languages=True)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_flag_adds_editions_and_changes_no_english_article(seed: int) -> None:
+    english = [a for a in generate(seed, languages=True) if a.kind != "edition"]
+    assert {a.language for a in english} == {"en"}
+    assert [dataclasses.replace(a, language=None) for a in english] == generate(seed)
+
+
+def test_editions_are_versions_of_english_originals(with_languages: list[DemoArticle]) -> None:
+    by_id = {a.id: a for a in with_languages}
+    editions = [a for a in with_languages if a.kind == "edition"]
+    assert collections.Counter(a.language for a in editions) == {"ar": 6, "zh": 6, "de": 6, "es": 6}
+    assert len({a.title for a in editions}) == len({a.body for a in editions}) == len(editions)
+    for a in editions:
+        assert a.language is not None and re.fullmatch(rf"demo-{a.language}-\d{{2}}", a.id)
+        assert a.url.startswith(f"{demo_corpus.BASE_URL}/{a.language}/{a.section}/") and a.url.endswith(a.id)
+        original = by_id[a.variant_of or ""]
+        assert original.kind == "original" and original.status == "published" and original.story == a.story
+        assert original.section == a.section and _moment(original) < _moment(a)
+        assert a.related[0] == original.id
+        assert all(by_id[r].language == a.language and by_id[r].story == a.story for r in a.related[1:])
+        assert all(_moment(by_id[r]) <= _moment(a) for r in a.related)
+        assert SCRIPTS[a.language].search(a.title) and SCRIPTS[a.language].search(a.body)
+        assert len(a.body.split("\n\n")) == 3 and a.title == a.title.strip()
+    moments = [_moment(a) for a in with_languages]
+    assert moments == sorted(moments)
+    assert len({a.id for a in with_languages}) == len({a.url for a in with_languages}) == len(with_languages)
+
+
+def test_the_default_file_has_no_language_and_the_flag_writes_utf8(tmp_path: Path) -> None:
+    plain, languages = tmp_path / "plain.jsonl", tmp_path / "languages.jsonl"
+    write_jsonl(plain)
+    assert write_jsonl(languages, languages=True) == len(generate(languages=True))
+    assert b'"language"' not in plain.read_bytes()
+    records = [json.loads(line) for line in languages.read_text(encoding="utf-8").splitlines()]
+    assert records == [a.to_record() for a in generate(languages=True)]
+    arabic = next(r for r in records if r["id"] == "demo-ar-01")
+    assert arabic["language"] == "ar" and "تارن" in arabic["title"]  # UTF-8 as written, not \u escapes
+    assert "تارن".encode() in languages.read_bytes()

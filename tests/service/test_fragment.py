@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,9 @@ from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.settings import Settings
+from service import widget
 from service.app import create_app
-from service.fragment import blocks_html
+from service.fragment import RTL_LANGUAGES, RTL_SCRIPTS, blocks_html, direction
 from service.state import ServiceState
 from service.widget import assets, experiment_running
 from tests.fakes import FakeEncoder, synthetic_records, write_jsonl
@@ -295,3 +297,49 @@ def test_while_an_experiment_runs_the_widget_is_a_copy_of_its_own(
     assert client.delete("/admin/experiment", headers=KEY).status_code == 200
     assert not experiment_running(state)
     assert client.get("/widget.js").content == plain.content
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("ar", "rtl"), ("ar-EG", "rtl"), ("he", "rtl"), ("fa", "rtl"), ("ur", "rtl"), ("az-Arab", "rtl"),
+        ("ur-Latn", "auto"), ("zh", "auto"), ("zh-Hant-TW", "auto"), ("en", "auto"), ("de-CH-1996", "auto"),
+        ("en-u-arab", "auto"), ("x-ar", "auto"), (None, "auto"),
+    ],
+)  # fmt: skip
+def test_a_title_is_right_to_left_by_its_language_or_script(language: str | None, expected: str) -> None:
+    assert direction(language) == expected
+
+
+def test_each_title_carries_its_language_and_direction_escaped() -> None:
+    def item(key: str, title: str | None, language: object) -> dict[str, Any]:
+        return {"id": key, "url": f"https://news.example/{key}", "title": title, "language": language}
+
+    body = {
+        "index_version": "v",
+        "related": {
+            "items": [
+                item("ar", "نهر تارن يفيض", "ar"),
+                item("zh", "塔恩河决堤", "zh-Hans"),
+                item("bad", "Quoted", 'en" onclick="alert(1)'),
+                item("newline", "Trailing", "ar\n"),
+                item("untitled", None, "ar"),  # its URL is shown: no language, no turn
+            ]
+        },
+        "more_in_section": {"items": []},
+    }
+    html = blocks_html(body)
+    assert 'href="https://news.example/ar" lang="ar" dir="rtl">نهر تارن يفيض</a>' in html
+    assert 'href="https://news.example/zh" lang="zh-Hans" dir="auto">塔恩河决堤</a>' in html
+    assert 'href="https://news.example/bad" dir="auto">Quoted</a>' in html
+    assert 'href="https://news.example/newline" dir="auto">Trailing</a>' in html
+    assert 'href="https://news.example/untitled" dir="auto">https://news.example/untitled</a>' in html
+    assert "onclick" not in html and parse(html).scripts == 0
+    assert html.count('dir="') == 5  # only the titles: the blocks keep the page's direction
+
+
+def test_the_widget_script_has_the_fragments_right_to_left_list() -> None:
+    script = assets()["widget.js"].body.decode("utf-8")
+    assert widget.RTL_PLACEHOLDER not in script
+    written = json.loads(re.search(r"var RTL = (\{.*?\});", script).group(1))  # type: ignore[union-attr]
+    assert written == {"languages": sorted(RTL_LANGUAGES), "scripts": sorted(RTL_SCRIPTS)}
