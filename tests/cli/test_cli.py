@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from cli import app as cli
 from cli import serve as cli_serve
-from recsys.articles import read_articles
+from recsys.articles import Article, read_articles
 from recsys.catalog.store import Catalog
 from recsys.encoding import encoders
 from tests.fakes import topic_of, use_fake_model, write_jsonl
@@ -125,7 +125,9 @@ def test_demo_corpus_command(tmp_path: Path) -> None:
     languages = tmp_path / "languages.jsonl"
     result = _run("demo-corpus", "--output", str(languages), "--languages")
     assert result.exit_code == 0 and int(result.stdout.split()[1]) == count + 24
-    assert {a.language for a in read_articles(languages)} == {"en", "ar", "zh", "de", "es"}
+    records = [a for _, a in read_articles(languages)]
+    assert all(isinstance(a, Article) for a in records)
+    assert {a.language for a in records if isinstance(a, Article)} == {"en", "ar", "zh", "de", "es"}
 
 
 def test_related_takes_the_api_filters(tmp_path: Path, corpus_file: Path, fake_model: None) -> None:
