@@ -166,7 +166,7 @@ class RatingReport:
         """The table: both correlations of each method (`methods` is the report's order; the
         methods that score no pair are not in it)."""
         shown = [m for m in methods if m in self.methods] or self.methods
-        width = max(15, *(len(m) for m in shown))
+        width = max(16, *(len(m) + 1 for m in shown))
         names = max(14, *(len(g.name) for g in self.groups))
         lines = [
             "",
