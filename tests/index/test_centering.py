@@ -26,34 +26,29 @@ from recsys.serving.query import RelatedQuery
 from recsys.serving.unindexed import PreparedSubjects
 from recsys.settings import Settings
 from recsys.version.store import CENTERING_FILE, MANIFEST, IndexStore
-from tests.fakes import TOPICS, FakeEncoder, make_recommender, write_jsonl
+from tests.fakes import FakeEncoder, make_recommender, synthetic_records, write_jsonl
 from tests.helpers import ClientFactory
 
 MULTILINGUAL = "multilingual-e5-small"
 # Words every article of a language shares, whatever its story: the fake encoder's stand-in for the
 # region of the space a multilingual model gives each language.
 FILLER = {"en": "the and of with from", "de": "der und die mit von"}
-PER_TOPIC = 5  # 5 topics x 5 = 25 articles a language, enough for a mean of its own
 
 
 def _records() -> list[dict[str, object]]:
-    records: list[dict[str, object]] = []
-    for t, (topic, words) in enumerate(TOPICS.items()):
-        for language, filler in FILLER.items():
-            for i in range(PER_TOPIC):
-                picked = [words[(i + j) % len(words)] for j in range(5)]
-                records.append(
-                    {
-                        "id": f"{topic}-{language}-{i}",
-                        "url": f"https://news.example/{language}/{topic}/{i}",
-                        "title": " ".join(picked[:3]).title(),
-                        "body": f"{' '.join(picked)} {filler} unique{language}{t}x{i}",
-                        "section": topic,
-                        "published_at": f"2026-03-{i + 1:02d}T0{t}:00:00Z",
-                        "language": language,
-                    }
-                )
-    # Articles with no language: centered with the mean of every article.
+    """The synthetic corpus in each language (30 articles a language, enough for a mean of its own),
+    and two articles with no language (centered with the mean of every article)."""
+    records: list[dict[str, object]] = [
+        {
+            **{k: v for k, v in r.items() if k != "related"},
+            "id": f"{r['id']}-{language}",
+            "url": f"{r['url']}/{language}",
+            "body": f"{r['body']} {filler}",
+            "language": language,
+        }
+        for language, filler in FILLER.items()
+        for r in synthetic_records()
+    ]
     records += [
         {"id": f"nolang-{i}", "title": f"Harbour Ferry {i}", "body": f"harbour ferry dock nolang{i}"}
         for i in range(2)
@@ -164,8 +159,8 @@ def test_a_centered_build_stores_its_means_and_indexes_centered_vectors(
     assert entry == {
         "mode": "auto",
         "languages": ["de", "en"],
-        "counts": [25, 25],
-        "total": 52,
+        "counts": [30, 30],
+        "total": 62,
         "drift": 0.0,
     }
     assert CENTERING_FILE in loaded.manifest.data["files"]
@@ -247,7 +242,8 @@ def test_a_draft_posted_with_a_language_is_answered(
         draft = {"title": "Ferry Dock Tide", "body": "harbour ferry dock der und die mit"}
         answer = client.post("/related?limit=5", json={**draft, "language": "de"})
         assert answer.status_code == 200, answer.text
-        assert {item["language"] for item in answer.json()["related"]} <= {"de", None}
+        items = answer.json()["related"]["items"]
+        assert items and {item["language"] for item in items} <= {"de", None}
         assert client.post("/related", json={**draft, "language": "German"}).status_code == 422
     finally:
         factory.close()
@@ -313,16 +309,16 @@ def test_an_incremental_build_keeps_the_means_until_too_much_changed(
     first = _means(settings)
 
     # One new article and one whose language was corrected (same text): the means are kept.
-    moved = next(r for r in _records() if r["id"] == "football-de-0")
+    moved = next(r for r in _records() if r["id"] == "football-0-de")
     _import(catalog, tmp_path / "b.jsonl", [_late(0), {**moved, "language": "en"}])
     encoder.texts_encoded = 0
     second = build_index(settings, catalog, encoder)
     assert second.manifest.data["build"]["incremental"] and encoder.texts_encoded == 1
     entry = second.manifest.data["centering"]
-    assert entry["drift"] == pytest.approx(1 / 53) and entry["counts"] == [25, 25]
+    assert entry["drift"] == pytest.approx(1 / 63) and entry["counts"] == [30, 30]
     assert _checksums(_version_dir(settings))[CENTERING_FILE] == _checksums(folder)[CENTERING_FILE]
     ids, raw, codes = _raw(catalog, encoder, settings)
-    assert codes[ids.index("football-de-0")] == "en"
+    assert codes[ids.index("football-0-de")] == "en"
     np.testing.assert_allclose(_index_vectors(settings, catalog, ids), center(raw, codes, first), atol=1e-6)
 
     # Past REFRESH_SHARE (10%) of the articles changed: estimated again, from the cache, every vector
@@ -341,7 +337,7 @@ def test_an_incremental_build_keeps_the_means_until_too_much_changed(
 def test_a_language_reaching_enough_articles_gets_its_mean(tmp_path: Path) -> None:
     settings = _settings(tmp_path, "data")
     root = Root(settings)
-    big = [{**r, "id": f"{r['id']}-{n}", "url": None} for n in range(4) for r in _records()]  # 208 articles
+    big = [{**r, "id": f"{r['id']}-{n}", "url": None} for n in range(4) for r in _records()]  # 248 articles
     _import(root.catalog, tmp_path / "a.jsonl", big)
     french = [{**_late(i), "id": f"fr-{i}", "language": "fr"} for i in range(MIN_ARTICLES - 1)]
     _import(root.catalog, tmp_path / "b.jsonl", french)
@@ -349,7 +345,7 @@ def test_a_language_reaching_enough_articles_gets_its_mean(tmp_path: Path) -> No
     first = build_index(settings, root.catalog, encoder)
     assert first.manifest.data["centering"]["languages"] == ["de", "en"]  # fr: too few
     _import(root.catalog, tmp_path / "c.jsonl", [{**_late(99), "id": "fr-last", "language": "fr"}])
-    second = build_index(settings, root.catalog, encoder)  # 1 of 228 changed: far below the drift bound
+    second = build_index(settings, root.catalog, encoder)  # 1 of 268 changed: far below the drift bound
     assert second.manifest.data["centering"]["languages"] == ["de", "en", "fr"]
     assert not second.manifest.data["build"]["incremental"]
     root.close()
@@ -386,7 +382,7 @@ def test_a_damaged_or_missing_means_file_is_refused_like_any_version_file(
     means = folder / CENTERING_FILE
     good = means.read_bytes()
 
-    means.write_bytes(good[:-4] + b"\0\0\0\0")
+    means.write_bytes(good[:-4] + bytes(b ^ 0xFF for b in good[-4:]))
     with pytest.raises(IndexCorrupt, match=f"file {CENTERING_FILE} fails its checksum"):
         store.load()
     means.unlink()
