@@ -30,7 +30,6 @@ from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from recsys.errors import RecsysError
 from recsys.serving.query import RelatedQuery
 from service import request_id
 from service.events_http import CorsByPath
@@ -85,9 +84,9 @@ class FastLists:
             gate.count += 1
         try:
             response = await route.endpoint(Request(scope, receive), listing, article_id)
-        except RecsysError:
-            # Nothing was sent: the app answers it as it would have (a live state swapped since the
-            # checks, a catalog or encoder that refused).
+        except Exception:
+            # Nothing was sent: the app makes the answer again and gives it as it would have (a live
+            # state swapped since the checks, a catalog that refused; a bug's 500, logged once there).
             response = None
         finally:
             if gate is not None:

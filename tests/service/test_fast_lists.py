@@ -29,6 +29,7 @@ from recsys.catalog.ingest import import_file
 from recsys.catalog.overrides import Overrides
 from recsys.catalog.store import Catalog
 from recsys.demo_corpus import generate
+from recsys.errors import ArticleNotFound
 from recsys.root import Root
 from recsys.settings import Settings
 from service.app import create_app
@@ -306,5 +307,25 @@ def test_requests_the_stack_would_refuse_pass_through(pair: Pair) -> None:
         gate.count = plain_gate.count = 0
     answer, fast = pair.same(path, {"If-None-Match": "*"})
     assert fast and answer.status_code == 304
+    counted = pair.requests_counted()
+    assert counted[0] == counted[1]
+
+
+def test_a_failed_answer_is_made_again_by_the_app(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure before anything is sent (here a live state that lost the article between the checks
+    and the list) is the app's to answer: the request passes through, nothing was sent twice."""
+    recommender = pair.services()[0].serving()
+    real = recommender.related_list
+    failures = []
+
+    def once(*args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(args)
+            raise ArticleNotFound("harbour-1")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recommender, "related_list", once)
+    answer, fast = pair.same("/articles/harbour-1/related")
+    assert fast and failures and answer.status_code == 200
     counted = pair.requests_counted()
     assert counted[0] == counted[1]
