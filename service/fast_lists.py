@@ -148,7 +148,9 @@ class FastLists:
         return route, Listing(service, recommender, query), article_id
 
     def _find_routes(self, scope: Scope) -> list[_Route]:
-        # The routes as the app matches them (FastAPI resolves included routers on first use).
+        # The routes as the app matches them (FastAPI resolves included routers on first use). No
+        # route ahead of them in the table matches their paths (the CMS's are under /admin); the
+        # tests would see one that did: its answers and metrics would differ from the app's.
         found = [
             _Route(route, route.endpoint)
             for route in iter_route_contexts(scope["app"].router.routes)
