@@ -29,6 +29,7 @@ from service.events_http import CorsByPath, EventsEndpoint
 from service.events_http import router as events_router
 from service.experiments import apply_experiments_file
 from service.experiments import router as experiments_router
+from service.fast_lists import FastLists
 from service.limits import install_body_limit
 from service.logs import configure as configure_logging
 from service.metrics import Metrics
@@ -118,12 +119,16 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     app.include_router(widget_router)
     if settings.demo_pages:
         app.include_router(demo_router)
-    install_in_flight_limit(app, settings.max_in_flight, metrics)
+    in_flight = install_in_flight_limit(app, settings.max_in_flight, metrics)
     # Outermost: refusals by back-pressure and the catch-all 500 carry the request id too.
     app.add_middleware(RequestId)
     if settings.events:
         # Ahead of everything: POST /events answered in one layer (service/events_http.py).
         app.add_middleware(EventsEndpoint, metrics=metrics, cors_origins=settings.cors_origin_list)
+    # Ahead of everything: a page view's default list answered in one layer (service/fast_lists.py).
+    app.add_middleware(
+        FastLists, metrics=metrics, cors_origins=settings.cors_origin_list, in_flight=in_flight
+    )
     return app
 
 

@@ -766,6 +766,33 @@ class Recommender:
             rows = np.concatenate([rows, lexical[lexical >= 0]])
         return rows
 
+    def stored_list_holds(self, state: LiveState, row: int, query: RelatedQuery, now: float) -> bool:
+        """Whether `row`'s stored list is its related list for `query` under `state` at `now` (see
+        `_stored_related`); service/fast_lists.py asks it before answering a request itself."""
+        lists = self.lists
+        if lists is None or lists.rows is None or self.policy is not self._lists_policy:
+            return False
+        if lists.collapsed[row] < 0 or now < lists.not_before[row] or row in state.changed:
+            return False
+        default = self._default_queries.get(query.section_limit)
+        if default is None:
+            default = self._default_queries[query.section_limit] = replace(
+                RelatedQuery(limit=lists.limit), section_limit=query.section_limit
+            )
+        if query != default:
+            return False
+        article_id = self.snapshot.ids[row]
+        if state.pins.get(article_id):
+            return False
+        if state.changed or state.blocks:
+            depends = self._depends_on(row)
+            if state.changed and not state.changed.keys().isdisjoint(depends.tolist()):
+                return False
+            blocked = state.blocked_keys(article_id, now)
+            if blocked and np.isin(self.snapshot.keys[depends], np.array(blocked, dtype=np.int64)).any():
+                return False
+        return True
+
     def _stored_related(
         self, state: LiveState, row: int, query: RelatedQuery, now: float
     ) -> RankedList | None:
@@ -774,28 +801,9 @@ class Recommender:
         article, no edit, retraction, deletion or block of it or of any row it was ranked from, none
         of those rows still scheduled). None: rank it now."""
         lists = self.lists
-        if lists is None or lists.rows is None or self.policy is not self._lists_policy:
+        if lists is None or lists.rows is None or not self.stored_list_holds(state, row, query, now):
             return None
         collapsed = int(lists.collapsed[row])
-        if collapsed < 0 or now < lists.not_before[row] or row in state.changed:
-            return None
-        default = self._default_queries.get(query.section_limit)
-        if default is None:
-            default = self._default_queries[query.section_limit] = replace(
-                RelatedQuery(limit=lists.limit), section_limit=query.section_limit
-            )
-        if query != default:
-            return None
-        article_id = self.snapshot.ids[row]
-        if state.pins.get(article_id):
-            return None
-        if state.changed or state.blocks:
-            depends = self._depends_on(row)
-            if state.changed and not state.changed.keys().isdisjoint(depends.tolist()):
-                return None
-            blocked = state.blocked_keys(article_id, now)
-            if blocked and np.isin(self.snapshot.keys[depends], np.array(blocked, dtype=np.int64)).any():
-                return None
         start, end = int(lists.offsets[row]), int(lists.offsets[row + 1])
         source = _Rows(self.live, state)
         items = [

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "snap_"
 NO_CODE = -1
+# Rows whose listed fields a snapshot keeps (Snapshot.fields): up to about 8 MiB, more than a day's popular
+# stories.
+LISTED_CACHE = 16_384
 
 
 def epoch_of(value: str | None) -> float:
@@ -199,6 +202,9 @@ class Snapshot:
         self.tag_code = {name: code for code, name in enumerate(self.tag_names)}
         self.author_code = {name: code for code, name in enumerate(self.author_names)}
         self.language_code = {name: code for code, name in enumerate(self.language_names)}
+        # What listed rows show, kept once read: a list's body reads ten rows' eight fields each,
+        # from string columns, and popular rows are listed on many pages (see `fields`).
+        self._listed: dict[int, ListedFields] = {}
 
     def prepare(self) -> Snapshot:
         """Build the lookups a server needs (seconds at a million rows): called by the loader, in its
@@ -337,17 +343,25 @@ class Snapshot:
         return self.language_names[code] if code != NO_CODE else None
 
     def fields(self, row: int) -> ListedFields:
-        """What a listed item shows of a row (articles.ListedFields)."""
-        return (
-            self.ids[row],
-            self.urls.get(row),
-            self.titles.get(row),
-            self.section_of(row),
-            self.published_text.get(row),
-            self.image_urls.get(row),
-            self.author_of(row),
-            self.language_of(row),
-        )
+        """What a listed item shows of a row (articles.ListedFields). A version never changes, so the
+        answer is kept, for up to LISTED_CACHE rows (emptied when full: no order to keep, and a dict's
+        get and set need no lock between the event loop and the thread pool)."""
+        known = self._listed.get(row)
+        if known is None:
+            known = (
+                self.ids[row],
+                self.urls.get(row),
+                self.titles.get(row),
+                self.section_of(row),
+                self.published_text.get(row),
+                self.image_urls.get(row),
+                self.author_of(row),
+                self.language_of(row),
+            )
+            if len(self._listed) >= LISTED_CACHE:
+                self._listed.clear()
+            self._listed[row] = known
+        return known
 
     def article(self, row: int) -> Article:
         """The listed fields of a row as an Article (no body: responses do not show it)."""
