@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import request_id
@@ -33,7 +34,6 @@ from service.metrics import Metrics
 from service.schemas import ErrorBody
 from service.state import ServiceState
 
-_ORIGIN = b"origin"
 _USER_AGENT = b"user-agent"
 _CONTENT_LENGTH = b"content-length"
 
@@ -95,7 +95,7 @@ class EventsEndpoint:
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics, cors_origins: list[str]) -> None:
         self.app = app
-        self.cors = Cors(app, allow_origins=cors_origins, allow_methods=["POST"]) if cors_origins else None
+        self.cors = CorsByPath(app, allow_origins=cors_origins).events if cors_origins else None
         self._requests = metrics.requests
         self._latency = metrics.latency.labels(EVENTS_PATH)
         self._ok = metrics.requests.labels(EVENTS_PATH, "POST", "204")
@@ -108,7 +108,7 @@ class EventsEndpoint:
         headers = _first_of(scope["headers"])
         rid = request_id.accept(headers.get(request_id.HEADER))
         request_id.current.set(rid)
-        extra = [(request_id.HEADER, rid.encode("latin-1")), *self._cors_headers(headers.get(_ORIGIN))]
+        extra = [(request_id.HEADER, rid.encode("latin-1"))]
         app_state = scope["app"].state
         recorder: Recorder = app_state.recsys_events
         user_agent = headers.get(_USER_AGENT)
@@ -122,33 +122,36 @@ class EventsEndpoint:
             await self._refuse(refused, extra, scope, receive, send)
             self._requests.labels(EVENTS_PATH, "POST", str(refused.status)).inc()
         else:
-            await send({"type": "http.response.start", "status": 204, "headers": extra})
+            start: Message = {"type": "http.response.start", "status": 204, "headers": extra}
+            await with_cors(self.cors, start, scope)
+            await send(start)
             await send({"type": "http.response.body", "body": b""})
             self._ok.inc()
         self._latency.observe(time.perf_counter() - started)
 
-    def _cors_headers(self, origin: bytes | None) -> list[tuple[bytes, bytes]]:
-        # What Starlette's CORS middleware adds to a simple response; no credentials are ever allowed.
-        if self.cors is None or origin is None:
-            return []
-        if self.cors.allow_all_origins:
-            return [(b"access-control-allow-origin", b"*")]
-        if self.cors.is_allowed_origin(origin.decode("latin-1")):
-            return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
-        return []
-
-    @staticmethod
     async def _refuse(
-        refused: Refused, extra: list[tuple[bytes, bytes]], scope: Scope, receive: Receive, send: Send
+        self, refused: Refused, extra: list[tuple[bytes, bytes]], scope: Scope, receive: Receive, send: Send
     ) -> None:
         async def with_extra(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *extra]
+                await with_cors(self.cors, message, scope)
             await send(message)
 
         await error_response(refused.status, refused.error, refused.detail, refused.headers)(
             scope, receive, with_extra
         )
+
+
+async def with_cors(cors: Cors | None, start: Message, scope: Scope) -> None:
+    """Add to a response's start message what Starlette's CORS middleware adds to a simple (non
+    preflight) response: its own code, so a layer answering ahead of the app answers CORS alike."""
+    if cors is not None:
+        await cors.send(start, send=_nowhere, request_headers=Headers(scope=scope))
+
+
+async def _nowhere(message: Message) -> None:
+    """CORS's `send`: the layer sends the message itself once CORS has added its headers."""
 
 
 def _first_of(pairs: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:

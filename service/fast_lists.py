@@ -27,12 +27,11 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from fastapi.routing import RouteContext, iter_route_contexts
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recsys.serving.query import RelatedQuery
 from service import request_id
-from service.events_http import CorsByPath
+from service.events_http import CorsByPath, with_cors
 from service.metrics import Metrics
 from service.pages import article_blocks
 from service.params import Listing, parse_query
@@ -99,8 +98,7 @@ class FastLists:
 
         async def with_extra(message: Message) -> None:
             if message["type"] == "http.response.start":
-                if cors is not None:
-                    await cors.send(message, send=_nowhere, request_headers=Headers(scope=scope))
+                await with_cors(cors, message, scope)
                 message["headers"] = [*message.get("headers", []), extra]
             await send(message)
 
@@ -171,7 +169,3 @@ class FastLists:
             )
             known = self._defaults = (service, query, accepted)
         return known[1], known[2]
-
-
-async def _nowhere(message: Message) -> None:
-    """CORS's `send`, for a message this layer sends itself once CORS has added its headers."""

@@ -491,3 +491,25 @@ def test_known_ids_are_remembered_per_live_state_and_unknown_ones_never() -> Non
     recommender.ids |= {"c", "d"}
     assert has(second, "c") and has(second, "d") and recommender.asked == 7  # over the bound: afresh
     assert has(second, "d") and recommender.asked == 7 and has(second, "b") and recommender.asked == 8
+
+
+def test_with_cors_configured_the_endpoint_and_the_route_send_the_same_headers(
+    settings: Settings, built: Catalog, encoder: FakeEncoder
+) -> None:
+    configured = _settings(settings, cors_origins=SITE)
+    fast = create_app(configured, encoder=encoder)
+    routed = create_app(configured, encoder=encoder)
+    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not EventsEndpoint]
+    with TestClient(fast) as one, TestClient(routed) as other:
+        page = _page(one)
+        for n, origin in enumerate((SITE, "https://evil.example", None)):
+            headers = {**BROWSER, **({"Origin": origin} if origin else {}), "X-Request-ID": f"same-{n}"}
+            for body in (_batch(page, pv=f"pv-cors-view-{n}"), {"v": 1}):
+                answers = [_send(client, body, headers) for client in (one, other)]
+                assert answers[0].status_code == answers[1].status_code
+                assert answers[0].content == answers[1].content
+                kept = [
+                    sorted((k, v) for k, v in a.headers.items() if k not in ("date", "server"))
+                    for a in answers
+                ]
+                assert kept[0] == kept[1], origin
