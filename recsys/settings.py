@@ -14,7 +14,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 Fusion = Literal["blend", "dense"]
-EncoderBackend = Literal["auto", "torch", "onnx-int8", "openvino", "openvino-f32"]
+EncoderBackend = Literal["auto", "torch", "onnx-int8", "openvino", "openvino-f32", "openvino-int8"]
 LanguageCentering = Literal["auto", "on", "off"]
 
 
