@@ -156,6 +156,15 @@ def test_a_static_int8_within_the_rule_wins_and_names_itself(tmp_path: Path) -> 
     assert encoder_identity(settings) == f"{DEFAULT_MODEL}+openvino-int8"
 
 
+def test_an_int8_that_only_ties_the_exact_backend_is_not_chosen() -> None:
+    # the bf16 box: int8 within the rule, but not clearly faster than bf16 (vectors equal to fp32)
+    speeds = {"openvino": 65.2, "openvino-int8": 68.5, "openvino-f32": 40.1, "torch": 31.1}
+    choice, _ = _measure(speeds, {"openvino-int8": 0.001})
+    assert choice.backend == "openvino"
+    speeds["openvino-int8"] = 65.2 * chooser.MIN_LOSSY_GAIN + 0.1
+    assert _measure(speeds, {"openvino-int8": 0.001})[0].backend == "openvino-int8"
+
+
 def test_static_int8_is_a_candidate_on_every_cpu() -> None:
     assert "openvino-int8" in chooser.candidates_for(["avx2"])
     assert "openvino-int8" in chooser.candidates_for(["avx2", "avx512_bf16"])
