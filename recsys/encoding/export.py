@@ -1,5 +1,4 @@
-"""The exported backends: the model as ONNX (fp32 or int8) or OpenVINO int8, exported once and run
-without torch.
+"""The exported backends: the model as ONNX (fp32, int8) or OpenVINO int8, run without torch.
 
 The graph is cached in the data folder and run by ONNX Runtime or OpenVINO (docs/encoders.md).
 
