@@ -30,6 +30,7 @@ from benchmarks.report import machine, table, write_json
 from index.build import build_index
 from recsys.articles import Article, read_articles
 from recsys.catalog.store import UpsertCounts
+from recsys.encoding.choice import cpu_features
 from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.root import Root
@@ -127,6 +128,8 @@ def main() -> None:
         "encoder_choice": str(getattr(encoder, "choice", "")),
         # instruction-set limits set for an emulated CPU (docs/encoders.md, "Emulating a CPU")
         "emulation": {name: os.environ[name] for name in EMULATION if name in os.environ},
+        # the CPU as the choice sees it (after an ISA limit): what the choice is cached under
+        "choice_cpu": cpu_features(),
         "max_seq_length": configured.max_seq_length,
         "encoder_load_seconds_with_export": round(load_seconds, 2),
         "rows": [asdict(row) for row in rows],

@@ -14,7 +14,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 IndexType = Literal["auto", "flat", "hnsw", "ivf"]
 Fusion = Literal["blend", "dense"]
-EncoderBackend = Literal["auto", "torch", "onnx-int8", "openvino", "openvino-f32"]
+EncoderBackend = Literal["auto", "torch", "onnx-int8", "openvino", "openvino-f32", "openvino-int8"]
 LanguageCentering = Literal["auto", "on", "off"]
 
 
@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     device: str = "cpu"
     batch_size: int = Field(default=64, ge=1, le=4096)
     # What runs the model (docs/encoders.md, with the measurements behind each): OpenVINO at its
-    # default precision (bf16 where the CPU has it, else fp32), OpenVINO in fp32, ONNX Runtime with
-    # int8 weights (the `onnx` extra), torch, or `auto`, which times the candidates on this CPU once
+    # default precision (bf16 where the CPU has it, else fp32), OpenVINO in fp32, OpenVINO static int8
+    # (NNCF), ONNX Runtime with int8 weights (the `onnx` extra), torch, or `auto`, which times the
+    # candidates on this CPU once
     # per data folder and keeps the fastest within the quality rule. `auto` is not the default yet:
     # on both CPUs measured it picks what `openvino` runs, and the measurement costs 15-25 s per
     # folder. Backend, precision and token budget are part of the model identity: a switch re-embeds.

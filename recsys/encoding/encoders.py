@@ -336,7 +336,9 @@ class ExportedEncoder(_NamedEncoder):
         except Exception as exc:  # tokenizers raises its own kinds; one line is what a person needs
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelLoadError(f"cannot load the tokenizer of model {model!r}: {first_line}") from exc
-        model_file = backends.ensure_exported(models_dir, backend, base, location)
+        model_file = backends.ensure_exported(
+            models_dir, backend, base, location, lambda: self._calibration(batch_size=8)
+        )
         self._run = backends.load_runner(backend, model_file, threads)
         self._name = model_identity(model, backend, max_seq_length)
         self._dimension = dimension
@@ -359,16 +361,27 @@ class ExportedEncoder(_NamedEncoder):
                 "use RECSYS_ENCODER_BACKEND=torch"
             )
 
+    def _feeds(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encodings = self._tokenizer.encode_batch(texts)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+
+    def _calibration(self, batch_size: int) -> list[dict[str, np.ndarray]]:
+        """What the static int8 export fits its activation scales on: fixed news-like texts, not the
+        folder's, so one model and CPU give one set of int8 vectors (the identity names no folder)."""
+        from recsys.encoding import choice as chooser
+
+        texts = chooser.calibration_texts()
+        return [self._feeds(texts[start : start + batch_size]) for start in range(0, len(texts), batch_size)]
+
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for rows in _sorted_batches(texts, batch_size):
-            encodings = self._tokenizer.encode_batch([texts[row] for row in rows])
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": mask,
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-            }
+            feeds = self._feeds([texts[row] for row in rows])
+            mask = feeds["attention_mask"]
             per_token = self._run(feeds)
             weights = mask[:, :, None].astype(np.float32)
             vectors[rows] = (per_token * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

@@ -1,10 +1,12 @@
-"""The exported backends: the model as ONNX (fp32 or int8), exported once and run without torch.
+"""The exported backends: the model as ONNX (fp32, int8) or OpenVINO int8, run without torch.
 
 The graph is cached in the data folder and run by ONNX Runtime or OpenVINO (docs/encoders.md).
 
 The graph is exported from the packaged model folder on first use, with no network, and cached under
 `<data_dir>/models/onnx/<model>-<fingerprint>/` (the fp32 graph, which OpenVINO runs as it is) and
-`<data_dir>/models/onnx-int8/...` (its int8 copy). An export is written into a temporary folder and
+`<data_dir>/models/onnx-int8/...` (its dynamic int8 copy) and `<data_dir>/models/openvino-int8-c<N>/...`
+(its statically quantised OpenVINO copy, calibrated on fixed texts: the same vectors on every machine
+with the same kernels, whatever the folder holds). An export is written into a temporary folder and
 renamed into place, so a killed export leaves no half model and two processes exporting at once both end
 with one complete copy. The text recipe, tokenizer, pooling and normalisation stay those of the
 sentence-transformers model, so only the arithmetic of the transformer changes.
@@ -32,14 +34,20 @@ from recsys.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
-EXPORTED_BACKENDS = ("onnx-int8", "openvino", "openvino-f32")
+EXPORTED_BACKENDS = ("onnx-int8", "openvino", "openvino-f32", "openvino-int8")
 MODEL_FILE = "model.onnx"
+IR_FILE = "model.xml"  # OpenVINO's own format (with model.bin): what NNCF's quantised graph is saved as
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Bumped when the export itself changes (opset, graph outputs), so old caches are not reused.
 _EXPORT_FORMAT = 2
 _OPSET = 17
+# Bumped when the static quantisation changes (calibration texts, NNCF options): part of the folder name.
+_INT8_CALIBRATION = 1
+# The exported graph's names for a BERT layer's feed-forward output MatMul (not attention/output/dense).
+_FFN_DOWN_PROJECTION = r".*/layer\.\d+/output/dense/MatMul"
 
 Runner = Callable[[dict[str, np.ndarray]], np.ndarray]
+Feeds = dict[str, np.ndarray]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -80,6 +88,8 @@ def _check_installed(module: str, backend: str) -> None:
 def check_available(backend: str) -> None:
     """Fail with the install command before any work when a backend's runtime is missing."""
     _check_installed("onnxruntime" if backend == "onnx-int8" else "openvino", backend)
+    if backend == "openvino-int8":
+        _check_installed("nncf", backend)
 
 
 def _is_openvino(backend: str) -> bool:
@@ -100,8 +110,11 @@ def _fingerprint(source: Path) -> str:
 
 def export_dir(models_dir: Path, backend: str, name: str, source: Path) -> Path:
     """Where `backend`'s copy of the model at `source` is cached. OpenVINO runs the fp32 ONNX graph, so it
-    shares the onnx copy."""
-    stored_as = "onnx" if _is_openvino(backend) else backend
+    shares the onnx copy; its int8 copy is its own."""
+    if backend == "openvino-int8":
+        stored_as = f"openvino-int8-c{_INT8_CALIBRATION}"
+    else:
+        stored_as = "onnx" if _is_openvino(backend) else backend
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[-80:]
     return models_dir / stored_as / f"{slug}-{_fingerprint(source)}"
 
@@ -160,10 +173,31 @@ def _quantise_int8(fp32_model: Path, target: Path) -> None:
     )
 
 
-def _cached(final: Path, make: Callable[[Path], None], name: str, backend: str) -> Path:
-    """`final`/model.onnx, made by `make(folder)` in a temporary folder renamed into place if missing."""
-    if (final / MODEL_FILE).is_file():
-        return final / MODEL_FILE
+def _quantise_static(fp32_model: Path, target: Path, calibration: list[Feeds]) -> None:
+    import nncf
+    import openvino as ov
+
+    # Static int8: activation scales fixed from calibration batches, so no per-batch quantisation at
+    # run time (what keeps dynamic int8 slow). TRANSFORMER keeps LayerNorm, Softmax and the residual
+    # Adds in fp32. The feed-forward down-projections stay fp32 too: their inputs (after GELU) have
+    # the outliers one int8 scale cannot hold; quantised, bbc leads fell to cosine 0.986 and
+    # overlap@10 0.93 of fp32, kept, 0.993 and 0.96 (docs/encoders.md, "Static int8").
+    quantised = nncf.quantize(
+        ov.Core().read_model(str(fp32_model)),
+        nncf.Dataset(calibration),
+        model_type=nncf.ModelType.TRANSFORMER,
+        subset_size=len(calibration),
+        ignored_scope=nncf.IgnoredScope(patterns=[_FFN_DOWN_PROJECTION], validate=False),
+    )
+    ov.save_model(quantised, str(target / IR_FILE))
+
+
+def _cached(
+    final: Path, make: Callable[[Path], None], name: str, backend: str, file: str = MODEL_FILE
+) -> Path:
+    """`final`/`file`, made by `make(folder)` in a temporary folder renamed into place if missing."""
+    if (final / file).is_file():
+        return final / file
     _check_installed("onnx", backend)  # the exporter and the int8 quantiser write the graph with it
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
@@ -176,7 +210,7 @@ def _cached(final: Path, make: Callable[[Path], None], name: str, backend: str) 
         try:
             os.replace(work, final)
         except OSError:
-            if not (final / MODEL_FILE).is_file():
+            if not (final / file).is_file():
                 raise
             # another process finished the same export first: keep its copy
     except Exception as exc:  # torch/onnx raise many kinds; the user needs one line and a way out
@@ -186,18 +220,36 @@ def _cached(final: Path, make: Callable[[Path], None], name: str, backend: str) 
         ) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return final / MODEL_FILE
+    return final / file
 
 
-def ensure_exported(models_dir: Path, backend: str, name: str, source: Path) -> Path:
+def ensure_exported(
+    models_dir: Path,
+    backend: str,
+    name: str,
+    source: Path,
+    calibration: Callable[[], list[Feeds]] | None = None,
+) -> Path:
     """The cached model file for `backend`, exported first if missing: the fp32 graph (which OpenVINO
-    runs as it is) and, for onnx-int8, its quantised copy."""
+    runs as it is) and, for the int8 backends, its quantised copy (openvino-int8 calibrated on the
+    tokenised batches `calibration` returns)."""
     fp32 = _cached(
         export_dir(models_dir, "openvino", name, source),
         lambda work: _export_fp32(source, work),
         name,
         backend,
     )
+    if backend == "openvino-int8":
+        if calibration is None:
+            raise ModelLoadError("openvino-int8 needs calibration batches to quantise the model")
+        batches = calibration
+        return _cached(
+            export_dir(models_dir, backend, name, source),
+            lambda work: _quantise_static(fp32, work, batches()),
+            name,
+            backend,
+            IR_FILE,
+        )
     if backend != "onnx-int8":
         return fp32
     return _cached(
@@ -222,9 +274,11 @@ def _onnxruntime_runner(model_file: Path, threads: int, backend: str) -> Runner:
 def _openvino_runner(model_file: Path, threads: int, backend: str) -> Runner:
     ov = _require("openvino", backend)
     config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads} if threads else {}
-    if backend == "openvino-f32":
+    if backend in ("openvino-f32", "openvino-int8"):
         # OpenVINO runs the matrix products in bf16 where the CPU has it; this keeps them in fp32
-        # (what a CPU without bf16 runs, and the reference the automatic choice compares with).
+        # (what a CPU without bf16 runs, and the reference the automatic choice compares with). For
+        # int8 it keeps the unquantised ops in fp32: measured faster than bf16 around the int8
+        # products on the bf16 box, and closer to fp32 (docs/encoders.md).
         config["INFERENCE_PRECISION_HINT"] = "f32"
     core = ov.Core()
     # OpenVINO keeps the compiled model beside the export: the next start loads it instead of

@@ -90,6 +90,13 @@ def test_an_isa_limit_makes_another_cpu(monkeypatch: pytest.MonkeyPatch) -> None
     assert not chooser.has_bf16(limited) and not any(flag.startswith("avx512") for flag in limited)
 
 
+def test_an_avx512_vnni_limit_is_a_cpu_with_int8_units_and_no_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+    limited = chooser.cpu_features()
+    assert limited[-1] == "isa=avx512_core_vnni" and not chooser.has_bf16(limited)
+    assert not {"amx_bf16", "amx_int8"} & set(limited)
+
+
 def test_the_choice_is_cached_per_model_and_cpu(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     choice = chooser.Choice("openvino-f32", ["avx2"], [chooser.Measured("openvino-f32", 40.0, 1.0, 1.0)])
@@ -130,3 +137,49 @@ def test_the_real_choice_is_valid_recorded_and_not_measured_twice(
 
     monkeypatch.setattr(chooser, "measure", no_second_measurement)
     assert load_encoder(settings).name == encoder.name
+
+
+def test_a_static_int8_that_fails_the_rule_is_not_chosen_however_fast() -> None:
+    speeds = {"openvino-int8": 200.0, "openvino-f32": 40.0, "torch": 30.0}
+    choice, encoder = _measure(speeds, {"openvino-int8": 0.5})
+    assert choice.backend == "openvino-f32" and encoder.name == "fake+openvino-f32"
+    assert "openvino-int8 200.0/s (out of quality: cosine" in choice.describe()
+
+
+def test_a_static_int8_within_the_rule_wins_and_names_itself(tmp_path: Path) -> None:
+    speeds = {"openvino": 70.0, "openvino-int8": 90.0, "openvino-f32": 40.0, "torch": 30.0}
+    choice, _ = _measure(speeds, {"openvino-int8": 0.001})
+    assert choice.backend == "openvino-int8"
+    settings = Settings(data_dir=tmp_path, encoder_backend="auto")
+    chooser.store_choice(settings, DEFAULT_MODEL, chooser.Choice("openvino-int8", chooser.cpu_features()))
+    # int8 vectors differ from fp32 ones: never one identity
+    assert encoder_identity(settings) == f"{DEFAULT_MODEL}+openvino-int8"
+
+
+def test_an_int8_that_only_ties_the_exact_backend_is_not_chosen() -> None:
+    # the bf16 box: int8 within the rule, but not clearly faster than bf16 (vectors equal to fp32)
+    speeds = {"openvino": 65.2, "openvino-int8": 68.5, "openvino-f32": 40.1, "torch": 31.1}
+    choice, _ = _measure(speeds, {"openvino-int8": 0.001})
+    assert choice.backend == "openvino"
+    speeds["openvino-int8"] = 65.2 * chooser.MIN_LOSSY_GAIN + 0.1
+    assert _measure(speeds, {"openvino-int8": 0.001})[0].backend == "openvino-int8"
+
+
+def test_static_int8_is_a_candidate_on_every_cpu() -> None:
+    assert "openvino-int8" in chooser.candidates_for(["avx2"])
+    assert "openvino-int8" in chooser.candidates_for(["avx2", "avx512_bf16"])
+
+
+def test_int8_is_calibrated_on_other_texts_than_the_rule_judges() -> None:
+    calibration = chooser.calibration_texts()
+    assert len(calibration) >= 100 and not set(calibration) & set(chooser.sample_texts())
+    assert calibration == chooser.calibration_texts()  # fixed: one model, one set of int8 vectors
+
+
+def test_the_measurement_cost_is_recorded_and_said(tmp_path: Path) -> None:
+    measured = [chooser.Measured("openvino-f32", 40.0, 1.0, 1.0)]
+    choice = chooser.Choice("openvino-f32", ["avx2"], measured, 42.0)
+    assert choice.describe().startswith("openvino-f32 on avx2 (measured in 42 s: openvino-f32 40.0/s")
+    settings = Settings(data_dir=tmp_path)
+    chooser.store_choice(settings, DEFAULT_MODEL, choice)
+    assert chooser.cached_choice(settings, DEFAULT_MODEL, ["avx2"]) == choice

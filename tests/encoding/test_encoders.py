@@ -119,6 +119,28 @@ def test_a_failed_export_is_one_line_and_leaves_nothing_behind(
     assert [p for p in (tmp_path / "models").rglob("*") if p.is_file()] == []
 
 
+def test_static_int8_without_nncf_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nncf", None)
+    settings = Settings(data_dir=tmp_path, encoder_backend="openvino-int8")
+    with pytest.raises(ModelLoadError, match="needs the nncf package: pip install nncf"):
+        load_encoder(settings)
+    assert not (tmp_path / "models").exists()
+
+
+def test_static_int8_is_cached_apart_and_needs_calibration(tmp_path: Path) -> None:
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "config.json").write_text("{}")
+    int8 = backends.export_dir(tmp_path, "openvino-int8", DEFAULT_MODEL, source)
+    assert int8.parent.name.startswith("openvino-int8-c")
+    assert int8 != backends.export_dir(tmp_path, "openvino", DEFAULT_MODEL, source)
+    fp32 = backends.export_dir(tmp_path, "openvino", DEFAULT_MODEL, source)
+    fp32.mkdir(parents=True)
+    (fp32 / backends.MODEL_FILE).write_bytes(b"graph")  # as if exported: only the int8 step runs
+    with pytest.raises(ModelLoadError, match="calibration"):
+        backends.ensure_exported(tmp_path, "openvino-int8", DEFAULT_MODEL, source)
+
+
 def test_exported_backends_need_a_local_model_folder(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="not a local model folder|is not one"):
         ExportedEncoder("some-org/some-model", "openvino", tmp_path)
@@ -155,7 +177,9 @@ def test_export_is_cached_in_the_data_folder_and_reused(
 
 
 @pytest.mark.model
-@pytest.mark.parametrize(("backend", "floor"), [("openvino", 0.999), ("onnx-int8", 0.97)])
+@pytest.mark.parametrize(
+    ("backend", "floor"), [("openvino", 0.999), ("onnx-int8", 0.97), ("openvino-int8", 0.97)]
+)
 def test_exported_vectors_are_close_to_torch(
     models_dir: Path, real_encoder: SentenceTransformerEncoder, backend: str, floor: float
 ) -> None:
