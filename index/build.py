@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import resource
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -463,7 +464,10 @@ def rank_final_lists(
     recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
     limit, rows = parts.settings.default_limit, len(served)
     workers = min(parts.settings.final_lists_workers or len(os.sched_getaffinity(0)), rows // LISTS_SLICE)
-    if workers <= 1:
+    # A fork copies every thread's locks as they stand, held or not: only a build on the main thread
+    # (`recsys build`) ranks across processes; one the service runs in a background thread
+    # (service/builds.py) ranks in its own process, as before.
+    if workers <= 1 or threading.current_thread() is not threading.main_thread():
         with _one_thread():
             return recommender.final_lists(limit, known)
     # Each list is a few dozen small numpy calls: one core ranks ~1,000-1,200 a second, so the
