@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+import os
+import resource
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -29,6 +34,7 @@ from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexError_, InvalidInput, ObjectStoreError
 from recsys.root import Root
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
@@ -456,10 +462,49 @@ def rank_final_lists(
         centering=centering,
     )
     recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
+    limit, rows = parts.settings.default_limit, len(served)
+    workers = min(parts.settings.final_lists_workers or len(os.sched_getaffinity(0)), rows // LISTS_SLICE)
+    # A fork copies every thread's locks as they stand, held or not: only a build on the main thread
+    # (`recsys build`) ranks across processes; one the service runs in a background thread
+    # (service/builds.py) ranks in its own process, as before.
+    if workers <= 1 or threading.current_thread() is not threading.main_thread():
+        with _one_thread():
+            return recommender.final_lists(limit, known)
+    # Each list is a few dozen small numpy calls: one core ranks ~1,000-1,200 a second, so the
+    # version is ranked in slices by forked processes that read the version being built where the
+    # parent holds it (copy-on-write: nothing is pickled but the slices' bounds and results).
+    global _RANKING
+    _RANKING = (recommender, limit, known)
+    try:
+        slices = [range(start, min(start + LISTS_SLICE, rows)) for start in range(0, rows, LISTS_SLICE)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return FinalLists.joined(pool.map(_rank_slice, slices, chunksize=1))
+    finally:
+        _RANKING = None
+
+
+# Rows per task of the parallel ranking: ~10 s of work, small results, even shares at the end.
+LISTS_SLICE = 10_000
+# What the forked ranking processes read: (recommender, limit, known lists); set only while they run.
+_RANKING: tuple[Recommender, int, Callable[[int], Entry | None] | None] | None = None
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
     # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
     # thread ranks them 3-4x faster on the demo corpus, as the service runs).
     with threadpool_limits(limits=1, user_api="blas"):
-        return recommender.final_lists(parts.settings.default_limit, known)
+        yield
+
+
+def _rank_slice(rows: range) -> FinalLists:
+    assert _RANKING is not None  # set by rank_final_lists before the pool forks
+    recommender, limit, known = _RANKING
+    # A forked child must not enter OpenMP's thread pool, which belongs to the parent (GNU libgomp
+    # hangs there); one thread runs no pool at all, and the processes are the parallelism.
+    faiss.omp_set_num_threads(1)
+    with _one_thread():
+        return recommender.final_lists(limit, known, rows)
 
 
 def _texts(
@@ -641,17 +686,19 @@ def build_index(
 
         version = new_version_id()
         lists_started = time.perf_counter()
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         lists, lists_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
             lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
             lists_seconds = time.perf_counter() - lists_started
             log.info(
-                "final lists: %d of %d articles (%d carried over) in %.1f s",
+                "final lists: %d of %d articles (%d carried over) in %.1f s; peak RSS %d MiB before them",
                 lists.stored,
                 len(rows),
                 carried,
                 lists_seconds,
+                peak_before // 1024,
             )
         else:
             log.warning(

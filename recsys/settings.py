@@ -171,9 +171,12 @@ class Settings(BaseSettings):
     # 1M on 2 cores), which would break the build-time goal of a million-article archive.
     lexical_max_articles: int = Field(default=100_000, ge=0, le=1 << 31)
     # Above this many articles a build stores no final lists (every request is ranked, a line in the
-    # log): ranking every article's default list costs about a millisecond each on one core (~15 min
-    # at 1M), as much as the rest of a full build. 0 = never.
+    # log): ranking every article's default list costs 0.6-0.9 ms of CPU each (at 1M, 45% of a full
+    # build's CPU even across processes: docs/benchmarks.md). 0 = never.
     final_lists_max_articles: int = Field(default=100_000, ge=0, le=1 << 31)
+    # Processes that rank the final lists of a build (forked: they share the version being built);
+    # 0 = one per core this process may use. Builds the service starts (a background thread) use one.
+    final_lists_workers: int = Field(default=0, ge=0, le=256)
     # Time prior of `related` (default on where the article is dated): relevance x
     # (1 - w + w * 0.5 ** (|days between item and article| / half-life)).
     time_prior_weight: float = Field(default=0.3, ge=0, le=1)

@@ -727,12 +727,18 @@ class Recommender:
 
     # -- final lists (ranked at build time, recsys/version/lists.py) ------------------------------
 
-    def final_lists(self, limit: int, reused: Callable[[int], Entry | None] | None = None) -> FinalLists:
-        """Every article's default list of `limit`, ranked by the request path's own pipeline under the
-        version as built (no pin, no block, nothing changed since). Run it with a clock past every
-        publication time: no article is held back as scheduled, and a list records from when that is
-        true (`not_before`). `reused(row)`: a list known already (an incremental build's, where none
-        of its inputs changed), or None to rank it."""
+    def final_lists(
+        self,
+        limit: int,
+        reused: Callable[[int], Entry | None] | None = None,
+        rows: range | None = None,
+    ) -> FinalLists:
+        """Every article's default list of `limit` (or those of `rows`, in order: index/build.py ranks
+        a version in slices across processes and joins them with `FinalLists.joined`), ranked by the
+        request path's own pipeline under the version as built (no pin, no block, nothing changed
+        since). Run it with a clock past every publication time: no article is held back as
+        scheduled, and a list records from when that is true (`not_before`). `reused(row)`: a list
+        known already (an incremental build's, where none of its inputs changed), or None to rank it."""
         state = built_state(self.snapshot)
         query = RelatedQuery(limit=limit)
 
@@ -740,7 +746,8 @@ class Recommender:
             known = reused(row) if reused is not None else None
             return known if known is not None else self._final_list(state, row, query)
 
-        return FinalLists.from_lists(limit, self.settings_digest, map(entry, range(len(self.snapshot))))
+        every = range(len(self.snapshot)) if rows is None else rows
+        return FinalLists.from_lists(limit, self.settings_digest, map(entry, every))
 
     def _final_list(self, state: LiveState, row: int, query: RelatedQuery) -> Entry | None:
         request = self._request(self._indexed_subject(state, row), query)

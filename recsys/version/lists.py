@@ -100,6 +100,22 @@ class FinalLists:
             not_before=np.array(not_before, dtype=np.float64),
         )
 
+    @classmethod
+    def joined(cls, parts: list[FinalLists]) -> FinalLists:
+        """Consecutive slices of one version's lists (`from_lists` over row ranges), as one."""
+        first = parts[0]
+        starts = np.cumsum([0] + [len(p.keys) for p in parts[:-1]])
+        shifted = [p.offsets[1:] + start for p, start in zip(parts, starts, strict=True)]
+        return cls(
+            limit=first.limit,
+            settings_digest=first.settings_digest,
+            offsets=np.concatenate([first.offsets[:1], *shifted]),
+            keys=np.concatenate([p.keys for p in parts]),
+            scores=np.concatenate([p.scores for p in parts]),
+            collapsed=np.concatenate([p.collapsed for p in parts]),
+            not_before=np.concatenate([p.not_before for p in parts]),
+        )
+
     def entry(self, row: int) -> Entry | None:
         """Article `row`'s stored list as `from_lists` takes it (None: it has none)."""
         collapsed = int(self.collapsed[row])

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.build import build_index
+from index.build import BuildReport, build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.settings import Settings
+from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.store import IndexStore
 from tests.fakes import PER_TOPIC, FakeEncoder, make_recommender, synthetic_records, topic_of, write_jsonl
 
@@ -156,3 +158,34 @@ def test_final_lists_are_stored_unless_the_catalog_is_above_their_cap(
         assert [(i.key, i.score) for i in stored.related(article.id)] == [
             (i.key, i.score) for i in ranked.related(article.id)
         ]
+
+
+def test_final_lists_ranked_across_processes_equal_those_ranked_in_one(
+    settings: Settings,
+    catalog: Catalog,
+    encoder: FakeEncoder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import_file(catalog, write_jsonl(tmp_path / "a.jsonl", synthetic_records()))
+    one = settings.model_copy(update={"final_lists_workers": 1})
+    alone = build_index(one, catalog, encoder).manifest
+    monkeypatch.setattr("index.build.LISTS_SLICE", 7)  # 30 articles: five slices, two processes
+    forked = build_index(settings.model_copy(update={"final_lists_workers": 2}), catalog, encoder, full=True)
+    assert forked.manifest.data["lists"]["stored"] == alone.data["lists"]["stored"] == 30
+    for name in LIST_FILES:
+        assert forked.manifest.data["files"][name] == alone.data["files"][name], name
+
+    # A build in another thread (the service's) never forks: one process ranks, to the same lists.
+    def no_fork(method: str) -> None:
+        raise AssertionError(f"a build off the main thread asked for a {method} pool")
+
+    monkeypatch.setattr("index.build.multiprocessing.get_context", no_fork)
+    done: list[BuildReport] = []
+    two = settings.model_copy(update={"final_lists_workers": 2})
+    worker = threading.Thread(target=lambda: done.append(build_index(two, catalog, encoder, full=True)))
+    worker.start()
+    worker.join()
+    assert done and all(
+        done[0].manifest.data["files"][name] == alone.data["files"][name] for name in LIST_FILES
+    )
