@@ -92,6 +92,14 @@ def evaluate(
             help="judge system's lists with cross_language=true (every language; default: the article's own)",
         ),
     ] = False,
+    other_languages: Annotated[
+        bool,
+        typer.Option(
+            "--other-languages",
+            help="also ask system for each article's list in the catalog's other languages (language= each; "
+            "a page linking its other editions) and judge cross-language units on it",
+        ),
+    ] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the results as JSON")] = None,
     data_dir: DataDir = None,
     model: Model = None,
@@ -148,6 +156,7 @@ def evaluate(
         permutations=permutations,
         also=also,
         cross_language=cross_language,
+        other_languages=other_languages,
     )
     typer.echo(format_table(result))
     if output:

@@ -26,6 +26,7 @@ from recsys.catalog.store import Catalog
 from recsys.errors import IndexError_, InvalidInput
 from recsys.evaluation.baselines import METHOD_NAMES, DenseNeighbours, FullSystem, make_methods
 from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.languages import language_of
 from recsys.evaluation.ratings import read_rated_pairs
 from recsys.evaluation.report import Evaluation
 from recsys.evaluation.runner import DEFAULT_KS, Method, run
@@ -166,12 +167,17 @@ def prepare_also(
     return also
 
 
-def also_methods(also: Mapping[str, Prepared], system_query: RelatedQuery | None = None) -> list[Method]:
-    """`dense[NAME]` and `system[NAME]` of each other model's index (`system_query`: as for `system`)."""
+def also_methods(
+    also: Mapping[str, Prepared], system_query: RelatedQuery | None = None, elsewhere: Sequence[str] = ()
+) -> list[Method]:
+    """`dense[NAME]` and `system[NAME]` of each other model's index (`system_query`, `elsewhere`: as
+    for `system`)."""
     methods: list[Method] = []
     for model, prepared in also.items():
         methods.append(DenseNeighbours(prepared.corpus, prepared.index.vectors, name=f"dense[{model}]"))
-        methods.append(FullSystem(prepared.recommender, query=system_query, name=f"system[{model}]"))
+        methods.append(
+            FullSystem(prepared.recommender, query=system_query, name=f"system[{model}]", elsewhere=elsewhere)
+        )
     return methods
 
 
@@ -215,6 +221,7 @@ def evaluate_prepared(
     permutations: int = DEFAULT_PERMUTATIONS,
     also: Mapping[str, Prepared] | None = None,
     cross_language: bool = False,
+    other_languages: bool = False,
 ) -> Evaluation:
     """Judge `methods` (names, see recsys/evaluation/baselines.py), the `dense` and `system` of each
     other model in `also` (model name -> `prepare_also`) and any `variants` (methods built by the
@@ -222,7 +229,9 @@ def evaluate_prepared(
     `reference` (a method's name: in a knob sweep, the variant with the default setting) against
     each other method, overall, per language and on the rated pairs. `cross_language`: `system` lists
     hold every language, as a page asking `cross_language=true` gets (by default, the article's own
-    language only)."""
+    language only). `other_languages`: `system` is also asked for each article's list in the other
+    languages of the catalog (a page linking its other editions), and the per-language report judges
+    cross-language units on that list (recsys/evaluation/languages.py)."""
     rated = read_rated_pairs(pairs) if pairs else []
     graded = {(p.id1, p.id2): 4.0 - p.rating for p in rated} or None
     truth = make_truth(
@@ -230,14 +239,22 @@ def evaluate_prepared(
     )
     queries = choose_queries(truth, prepared.query_ids, sample=sample, seed=seed)
     system_query = RelatedQuery(cross_language=True) if cross_language else None
+    elsewhere = sorted({language_of(a) for a in prepared.corpus.articles} - {""}) if other_languages else []
     chosen = (
-        make_methods(methods, prepared.corpus, prepared.recommender, seed=seed, system_query=system_query)
+        make_methods(
+            methods,
+            prepared.corpus,
+            prepared.recommender,
+            seed=seed,
+            system_query=system_query,
+            elsewhere=elsewhere,
+        )
         if methods
         else []
     )
     evaluation = run(
         prepared.corpus,
-        [*chosen, *also_methods(also or {}, system_query), *variants],
+        [*chosen, *also_methods(also or {}, system_query, elsewhere), *variants],
         truth,
         queries,
         ks=ks,
@@ -259,6 +276,11 @@ def evaluate_prepared(
             "sample": sample,
             "seed": seed,
             "system_languages": "every language (cross_language)" if cross_language else "the article's own",
+            "system_elsewhere": (
+                "cross-language units judged on each article's list in the other languages"
+                if elsewhere
+                else None
+            ),
         }
     )
     if also:

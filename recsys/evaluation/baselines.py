@@ -40,6 +40,7 @@ from recsys.catalog.store import StoredArticle
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.evaluation.corpus import EvalCorpus
+from recsys.evaluation.languages import language_of
 from recsys.evaluation.runner import Method
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
@@ -192,19 +193,39 @@ class ReciprocalRankFusion:
 
 class FullSystem:
     """`Recommender.related`, or with request parameters (`query`, its limit replaced by k) the same
-    `related_list` call a page makes: a knob sweep judges variants of the system under other names."""
+    `related_list` call a page makes: a knob sweep judges variants of the system under other names.
+
+    `elsewhere` (the catalog's language codes): the method also answers `recommend_elsewhere`, the
+    list a page linking an article's other editions asks for (`language=` every other code)."""
 
     def __init__(
-        self, recommender: Recommender, query: RelatedQuery | None = None, name: str = "system"
+        self,
+        recommender: Recommender,
+        query: RelatedQuery | None = None,
+        name: str = "system",
+        *,
+        elsewhere: Sequence[str] = (),
     ) -> None:
         self.name = name
         self._recommender = recommender
         self._query = query
+        self._elsewhere = tuple(sorted(set(elsewhere) - {""}))
 
     def recommend(self, query: StoredArticle, k: int) -> list[str]:
         if self._query is None:
             return [r.article.id for r in self._recommender.related(query.id, k)]
         ranked = self._recommender.related_list(query.id, replace(self._query, limit=k))
+        return [r.article.id for r in ranked.items]
+
+    def recommend_elsewhere(self, query: StoredArticle, k: int) -> list[str] | None:
+        """The article's list in every other language of the catalog, as a page asks for it with
+        `language=` each of them (otherwise the default query); None without `elsewhere` or for an
+        article without a language (its default list holds every language already)."""
+        own = language_of(query)
+        others = tuple(code for code in self._elsewhere if code != own)
+        if not own or not others:
+            return None
+        ranked = self._recommender.related_list(query.id, RelatedQuery(limit=k, languages=others))
         return [r.article.id for r in ranked.items]
 
     @property
@@ -243,9 +264,11 @@ def make_methods(
     *,
     seed: int = 0,
     system_query: RelatedQuery | None = None,
+    elsewhere: Sequence[str] = (),
 ) -> list[Method]:
     """The named methods, in the order given; unknown names are an InvalidInput. `system_query`: the
-    request parameters `system` is asked with (default: none, as `Recommender.related`)."""
+    request parameters `system` is asked with (default: none, as `Recommender.related`);
+    `elsewhere`: as for FullSystem."""
     _check_names(names)
     vectors = recommender.index.vectors
     lexical: LexicalBM25 | None = None
@@ -270,7 +293,7 @@ def make_methods(
         elif name == "hybrid":
             methods.append(ReciprocalRankFusion([bm25().ranked, dense.ranked]))
         else:
-            methods.append(FullSystem(recommender, query=system_query))
+            methods.append(FullSystem(recommender, query=system_query, elsewhere=elsewhere))
     return methods
 
 

@@ -15,6 +15,11 @@ two languages. This module splits what an evaluation measured:
   `same-language` (the units whose partners share the query's language) and `cross-language`
   (the others).
 
+A method with lists in the other languages (`FullSystem` with `elsewhere`: the list a page linking an
+article's other editions asks for) is judged on that list for the query's cross-language units and
+on its own list for the rest, as a page showing both blocks is read; a group `every unit` then comes
+first, all units alike.
+
 Each group with at least `MIN_GROUP_QUERIES` units gets the same paired analysis as the whole run
 (recsys/evaluation/significance.py): bootstrap intervals and the reference method against each other
 method, Holm-corrected within the group and metric; smaller groups get their means only. A query
@@ -42,6 +47,7 @@ from recsys.language import primary
 MIN_GROUP_QUERIES = 20
 SAME_LANGUAGE = "same-language"
 CROSS_LANGUAGE = "cross-language"
+EVERY_UNIT = "every unit"
 QUERY_LANGUAGE = "query language"
 Table = dict[str, dict[str, np.ndarray]]  # method -> metric -> one value per unit
 LANGUAGE_PAIR = "language pair"
@@ -212,6 +218,8 @@ def by_language(
     pairs = list(zip(own, units, strict=True))
     labels = np.array([pair_label(q, u.language, named_pairs) for q, u in pairs], dtype=object)
     same = np.array([q == u.language for q, u in pairs], dtype=bool)
+    if any(r.elsewhere for r in results):
+        groups.append(group(LANGUAGE_PAIR, EVERY_UNIT, select(pair_rows, np.ones(len(pairs), dtype=bool))))
     for name, keep in ((SAME_LANGUAGE, same), (CROSS_LANGUAGE, ~same)):
         if keep.any():
             groups.append(group(LANGUAGE_PAIR, name, select(pair_rows, keep)))
@@ -253,7 +261,10 @@ def _pair_rows(
         def gain(candidate: str, unit: _Unit = unit) -> float:
             return truth.gain(unit.query_id, candidate) if language.get(candidate) == unit.language else 0.0
 
-        credited = copies.credited(result.lists.get(unit.query_id, []), gain)
+        listed = result.lists.get(unit.query_id, [])
+        if unit.language != language.get(unit.query_id) and unit.query_id in result.elsewhere:
+            listed = result.elsewhere[unit.query_id]  # the list a page asks for the other editions
+        credited = copies.credited(listed, gain)
         gains = [0.0 if c is None else gain(c) for c in credited]
         hits = [
             c is not None and language.get(c) == unit.language and truth.is_relevant(unit.query_id, c)

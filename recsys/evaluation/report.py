@@ -60,6 +60,9 @@ class MethodResult:
     section_agreement_by_section: dict[str, float] = field(default_factory=dict)
     ages_days: list[float] = field(default_factory=list, repr=False)
     lists: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    # query -> its list in the other languages (FullSystem.recommend_elsewhere), when the method was
+    # asked for one: the per-language report judges the query's cross-language units on it.
+    elsewhere: dict[str, list[str]] = field(default_factory=dict, repr=False)
     # metric -> one value per query, in the evaluation's query order (NaN: does not apply there).
     # Metrics: R@k, P@k, nDCG@k, sect@k, tags@k, dup@k, echo@k, ILS@k, MRR, age and |age| (the
     # median signed and absolute gap in days of the query's items).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from recsys.catalog.store import StoredArticle
 from recsys.errors import InvalidInput
@@ -37,6 +37,14 @@ class Method(Protocol):
     def recommend(self, query: StoredArticle, k: int) -> list[str]: ...
 
 
+@runtime_checkable
+class ElsewhereMethod(Protocol):
+    """A method that also lists an article's stories in the other languages (its other editions):
+    None where it has no such list for that article."""
+
+    def recommend_elsewhere(self, query: StoredArticle, k: int) -> list[str] | None: ...
+
+
 def score_method(
     method: Method,
     corpus: EvalCorpus,
@@ -53,6 +61,7 @@ def score_method(
     depth = ks[-1]
     copies = Copies(()) if copies_as_distinct else corpus.copies
     lists: dict[str, list[str]] = {}
+    elsewhere: dict[str, list[str]] = {}
     latencies: list[float] = []
     for query_id in query_ids:
         query = corpus.get(query_id)
@@ -65,9 +74,16 @@ def score_method(
         latencies.append((clock() - started) * 1000.0)
         left_out = itself | aside
         lists[query_id] = [i for i in found if i in corpus.row_of and i not in left_out][:depth]
-    return measure(
+        if isinstance(method, ElsewhereMethod):
+            # Not timed: the latency columns stay those of the list every page shows.
+            other = method.recommend_elsewhere(query, min(depth + len(itself) - 1 + len(aside), MAX_LIMIT))
+            if other is not None:
+                elsewhere[query_id] = [i for i in other if i in corpus.row_of and i not in left_out][:depth]
+    result = measure(
         method.name, lists, latencies, corpus, truth, ks=ks, dup_threshold=dup_threshold, copies=copies
     )
+    result.elsewhere = elsewhere
+    return result
 
 
 def run(

@@ -68,6 +68,32 @@ def test_also_model_joins_the_same_run(two_fake_models: None, tmp_path: Path) ->
     assert "R@1 by language pair" in result.stdout and "score vs human rating" in result.stdout
 
 
+def test_other_languages_judges_cross_language_units_on_the_other_editions_list(
+    two_fake_models: None, tmp_path: Path
+) -> None:
+    corpus = bilingual_corpus(tmp_path)
+    data, output = tmp_path / "d", tmp_path / "eval.json"
+    result = runner.invoke(
+        cli.app,
+        [
+            "evaluate", "-i", str(corpus), "--data-dir", str(data), "--baselines", "dense,system",
+            "--also-model", "other", "--k", "1,5,10", "--resamples", "200", "--permutations", "200",
+            "--other-languages", "-o", str(output),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(output.read_text())
+    assert report["system_languages"] == "the article's own"
+    assert report["system_elsewhere"].startswith("cross-language units judged")
+    groups = {g["name"]: g for g in report["languages"]["groups"] if g["kind"] == "language pair"}
+    cross = groups["cross-language"]["means"]
+    # The other editions' lists (German for an English article) find one of its two partners there
+    # first (R@1 at most 1/2), for both models; the default lists hold the article's own language.
+    assert cross["system"]["R@1"] == cross["system[other]"]["R@1"] == 0.5
+    assert cross["system"]["R@5"] > 0.5
+    assert "every unit" in groups
+
+
 def test_also_model_with_an_unknown_folder_name_is_still_a_sub_folder(tmp_path: Path) -> None:
     assert (
         also_folder(tmp_path, "sentence-transformers/all-MiniLM-L6-v2")

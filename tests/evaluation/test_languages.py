@@ -12,7 +12,7 @@ from scipy import stats
 from recsys.articles import Article
 from recsys.catalog.store import StoredArticle
 from recsys.evaluation.corpus import EvalCorpus
-from recsys.evaluation.languages import CROSS_LANGUAGE, SAME_LANGUAGE, language_of, pair_label
+from recsys.evaluation.languages import CROSS_LANGUAGE, EVERY_UNIT, SAME_LANGUAGE, language_of, pair_label
 from recsys.evaluation.ratings import (
     RatedPair,
     correlate,
@@ -190,3 +190,48 @@ def test_correlations_with_intervals_per_language_pair_and_a_paired_test() -> No
     data = report.as_dict()
     assert data["groups"]["all"]["methods"]["noise"]["spearman"]["low"] is not None
     assert "system" in "\n".join(report.format_lines(["system", "noise"]))
+
+
+class _Editions(Fixed):
+    """A method whose page also links each article's other editions: `elsewhere` lists."""
+
+    def __init__(self, name: str, lists: dict[str, list[str]], elsewhere: dict[str, list[str]]) -> None:
+        super().__init__(name, lists)
+        self._elsewhere = elsewhere
+
+    def recommend_elsewhere(self, query: StoredArticle, k: int) -> list[str] | None:
+        return self._elsewhere[query.id][:k] if query.id in self._elsewhere else None
+
+
+def test_cross_language_units_are_judged_on_the_other_languages_list() -> None:
+    corpus = _bilingual()
+    # The same default lists as `system`, and e1 / d1 find their other-language partner first there.
+    editions = _Editions("editions", LISTS, {"e1": ["d1", "d2"], "d1": ["e1", "x"]})
+    evaluation = run(
+        corpus,
+        [Fixed("system", LISTS), editions],
+        CuratedTruth(corpus),
+        ["d1", "d2", "e1", "e2"],
+        ks=(1, 5),
+        resamples=200,
+        permutations=200,
+        min_group=3,
+    )
+    assert evaluation.languages is not None
+    pairs = {g.name: g for g in evaluation.languages.groups if g.kind == "language pair"}
+    assert list(pairs)[:3] == [EVERY_UNIT, SAME_LANGUAGE, CROSS_LANGUAGE]
+    assert pairs[CROSS_LANGUAGE].means["system"]["R@1"] == 0.0
+    assert pairs[CROSS_LANGUAGE].means["editions"]["R@1"] == 1.0
+    # Same-language units still read the default list: the two methods are level there.
+    assert pairs[SAME_LANGUAGE].means["editions"] == pairs[SAME_LANGUAGE].means["system"]
+    assert pairs[EVERY_UNIT].units == 6 and pairs[EVERY_UNIT].means["editions"]["R@1"] == pytest.approx(4 / 6)
+    # The overall table is the default lists' alone.
+    by_name = {r.name: r for r in evaluation.results}
+    assert by_name["editions"].recall == by_name["system"].recall
+    assert by_name["editions"].elsewhere == {"e1": ["d1", "d2"], "d1": ["e1", "x"]}
+    assert by_name["system"].elsewhere == {}
+
+
+def test_without_other_languages_lists_there_is_no_every_unit_group() -> None:
+    report = _run(min_group=3).languages
+    assert report is not None and EVERY_UNIT not in {g.name for g in report.groups}
