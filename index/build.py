@@ -29,12 +29,14 @@ from recsys.encoding.protocol import Encoder
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import IndexError_, InvalidInput, ObjectStoreError
 from recsys.root import Root
+from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.version.sections import SectionBlocks
 from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of, stored_languages
 from recsys.version.store import (
     CENTERING_FILE,
@@ -443,6 +445,43 @@ def rank_final_lists(
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
     (`reusable_lists`)."""
+    recommender = _ranking_side(parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering)
+    # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
+    # thread ranks them 3-4x faster on the demo corpus, as the service runs).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return recommender.final_lists(parts.settings.default_limit, known)
+
+
+def rank_section_blocks(
+    parts: Root,
+    index: VectorIndex,
+    snapshot: Snapshot,
+    neighbour_keys: np.ndarray,
+    lexical: LexicalBuild | None,
+    manifest_fields: dict[str, object],
+    lists: FinalLists,
+    centering: Means | None = None,
+) -> SectionBlocks:
+    """Every article's default section block beside its stored related list (recsys/version/sections.py),
+    ranked by the query side itself over the version being built."""
+    recommender = _ranking_side(
+        parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering, lists
+    )
+    with threadpool_limits(limits=1, user_api="blas"):
+        return recommender.final_sections(parts.settings.default_section_limit)
+
+
+def _ranking_side(
+    parts: Root,
+    index: VectorIndex,
+    snapshot: Snapshot,
+    neighbour_keys: np.ndarray,
+    lexical: LexicalBuild | None,
+    manifest_fields: dict[str, object],
+    centering: Means | None,
+    lists: FinalLists | None = None,
+) -> Recommender:
+    """The query side over the version being built, under a clock past every publication time."""
     served = snapshot.prepare()
     loaded = LoadedIndex(
         manifest=Manifest(dict(manifest_fields)),
@@ -454,12 +493,9 @@ def rank_final_lists(
         lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
         lexical_scores=lexical.scores if lexical is not None else None,
         centering=centering,
+        lists=lists.with_rows(served) if lists is not None else None,
     )
-    recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
-    # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
-    # thread ranks them 3-4x faster on the demo corpus, as the service runs).
-    with threadpool_limits(limits=1, user_api="blas"):
-        return recommender.final_lists(parts.settings.default_limit, known)
+    return parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
 
 
 def _texts(
@@ -642,10 +678,20 @@ def build_index(
         version = new_version_id()
         lists_started = time.perf_counter()
         lists, lists_seconds = None, 0.0
+        sections, sections_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
             lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
             lists_seconds = time.perf_counter() - lists_started
+            sections_started = time.perf_counter()
+            sections = rank_section_blocks(parts, index, snapshot, nkeys, lexical, fields, lists, means)
+            sections_seconds = time.perf_counter() - sections_started
+            log.info(
+                "section blocks: %d of %d articles in %.1f s",
+                sections.blocks.stored,
+                len(rows),
+                sections_seconds,
+            )
             log.info(
                 "final lists: %d of %d articles (%d carried over) in %.1f s",
                 lists.stored,
@@ -691,6 +737,11 @@ def build_index(
                         if lists is not None
                         else {}
                     ),
+                    **(
+                        {"sections": {**sections.meta(), "seconds": sections_seconds}}
+                        if sections is not None
+                        else {}
+                    ),
                     "build": {
                         "embedded": embedded,
                         "reused": len(rows) - embedded,
@@ -707,6 +758,7 @@ def build_index(
                     # ASCII hex: a quarter of the bytes of numpy's UCS-4 strings (256 MB at 1M articles)
                     CONTENT_HASHES_FILE: np.array(hashes, dtype="S64"),
                     **(lists.arrays() if lists is not None else {}),
+                    **(sections.arrays() if sections is not None else {}),
                     **({CENTERING_FILE: means.matrix()} if means is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
