@@ -452,21 +452,10 @@ def rank_final_lists(
         return recommender.final_lists(parts.settings.default_limit, known)
 
 
-def rank_section_blocks(
-    parts: Root,
-    index: VectorIndex,
-    snapshot: Snapshot,
-    neighbour_keys: np.ndarray,
-    lexical: LexicalBuild | None,
-    manifest_fields: dict[str, object],
-    lists: FinalLists,
-    centering: Means | None = None,
-) -> SectionBlocks:
+def rank_section_blocks(parts: Root, recommender: Recommender) -> SectionBlocks:
     """Every article's default section block beside its stored related list (recsys/version/sections.py),
-    ranked by the query side itself over the version being built."""
-    recommender = _ranking_side(
-        parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering, lists
-    )
+    ranked by `recommender`, the query side over the version being built with its final lists
+    (`_ranking_side`)."""
     with threadpool_limits(limits=1, user_api="blas"):
         return recommender.final_sections(parts.settings.default_section_limit)
 
@@ -684,7 +673,8 @@ def build_index(
             lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
             lists_seconds = time.perf_counter() - lists_started
             sections_started = time.perf_counter()
-            sections = rank_section_blocks(parts, index, snapshot, nkeys, lexical, fields, lists, means)
+            ranking = _ranking_side(parts, index, snapshot, nkeys, lexical, fields, means, lists)
+            sections = rank_section_blocks(parts, ranking)
             sections_seconds = time.perf_counter() - sections_started
             log.info(
                 "section blocks: %d of %d articles in %.1f s",
