@@ -832,14 +832,17 @@ class Recommender:
         query = replace(RelatedQuery(limit=lists.limit), section_limit=section_limit)
 
         def entry(row: int) -> SectionEntry | None:
-            if lists.collapsed[row] < 0 or math.isnan(self.snapshot.published[row]):
-                return None  # no stored page, or a subject dated by the clock: ranked per request
+            if lists.collapsed[row] < 0:
+                return None
             request = self._request(self._indexed_subject(state, row), query)
             if self._stored_on_page(request) is None:
                 return None
-            ranked = self._in_section(request)
             pool = self._section_pool(request)
-            window = self._section_window(request.section, request.subject.anchor_ts)
+            dated = not math.isnan(self.snapshot.published[row])
+            if not dated and len(pool):
+                return None  # seen from the clock: its pool and freshness move with time
+            ranked = self._in_section(request)
+            window = self._section_window(request.section, request.subject.anchor_ts if dated else math.nan)
             moments = state.published[pool]
             not_before = float(moments.max()) if len(moments) else -math.inf
             keys = [int(i.key) for i in ranked.items if i.key is not None]
@@ -852,9 +855,13 @@ class Recommender:
     def _section_window(self, code: int, anchor: float) -> tuple[float, float]:
         """The first and last publication time of the section pool around `anchor` under the version as
         built (every row live): -inf / inf where it reaches the section's first or last story, empty
-        (inf, -inf) without a section. A row moved to a time outside it is never in the pool."""
+        (inf, -inf) without a section. A row moved to a time outside it is never in the pool. An
+        undated subject (`anchor` NaN) is stored only with an empty pool (a section of undated
+        stories): any dated story joining its section enters it."""
         if code == NO_CODE or code >= len(self.snapshot.section_names):
             return math.inf, -math.inf
+        if math.isnan(anchor):
+            return -math.inf, math.inf
         _, times = self.snapshot.section_members(code)
         n = self.policy.section_pool
         split = int(np.searchsorted(times, anchor, side="right"))

@@ -47,6 +47,7 @@ NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)  # inside the corpus: later articles
 AUTHORS = ("Ada Byline", "Ben Reporter", "Cora Desk", "Dev Stringer")
 LATE_AUTHOR = "Late Editor"
 LATE_SECTION, LATE_TAG = "new-desk", "new-tag"
+ARCHIVE = "archive"  # a section of undated stories only
 
 
 def _byline(n: int) -> dict[str, str]:
@@ -77,7 +78,7 @@ class World:
 
 
 def _world(
-    folder: Path, encoder: Encoder, *, languages: bool = False, **overrides: object
+    folder: Path, encoder: Encoder, *, languages: bool = False, archive: bool = False, **overrides: object
 ) -> Iterator[World]:
     settings = Settings(data_dir=folder / "data", **overrides)  # type: ignore[arg-type]
     catalog = Root(settings).catalog
@@ -88,6 +89,8 @@ def _world(
             **d.to_record(),
             **_byline(n),
             **({"published_at": None} if n % 15 == 7 else {}),
+            # `archive`: the undated ones in a section of their own (a section block seen from the clock)
+            **({"section": ARCHIVE} if archive and n % 15 == 7 else {}),
             **(_language(n) if languages else {}),
         }
         for n, d in enumerate(demo)
@@ -144,7 +147,11 @@ def _world(
         catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed, recipe=query_side.recipe
     )
     urls = [d.url for d in demo if d.url][:40]
-    sections = [*sorted({d.section for d in demo if d.section}), LATE_SECTION]
+    sections = [
+        *sorted({d.section for d in demo if d.section}),
+        LATE_SECTION,
+        *([ARCHIVE] if archive else []),
+    ]
     tags = [*sorted({t for d in demo for t in d.tags})[:12], LATE_TAG]
     authors = [*AUTHORS, LATE_AUTHOR]
     known = ("en", "en-GB", "de", "pt", "pt-BR", "ko") if languages else ()
@@ -181,8 +188,8 @@ def capped_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 @pytest.fixture(scope="module")
 def narrow_sections_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A section pool of 12 stories each side: each section block's window is a slice of its section,
-    so live changes fall inside some windows and outside others."""
-    yield from _world(tmp_path_factory.mktemp("narrow"), FakeEncoder(), section_pool=12)
+    so live changes fall inside some windows and outside others; and a section of undated stories."""
+    yield from _world(tmp_path_factory.mktemp("narrow"), FakeEncoder(), archive=True, section_pool=12)
 
 
 @pytest.fixture(scope="module")
@@ -654,3 +661,22 @@ def test_final_lists_equal_the_ranked_lists_on_real_vectors(real_world: World) -
     assert later.lists is not None
     built = built_state(fast.snapshot)
     assert sum(_both(later, i, query, built) for i in real_world.ids) == later.lists.stored > 0
+
+
+def test_an_undated_article_keeps_its_block_in_a_section_of_undated_stories(
+    narrow_sections_world: World,
+) -> None:
+    """Seen from the clock, an undated article's section block moves with time unless its section has
+    no dated story: then it is empty, stored, and used until a dated story joins the section."""
+    fast = narrow_sections_world.fast
+    snapshot, sections = fast.snapshot, fast.sections
+    assert sections is not None
+    undated = np.flatnonzero(np.isnan(snapshot.published)).tolist()
+    stored = [row for row in undated if sections.blocks.collapsed[row] >= 0]
+    archive = snapshot.section_code[ARCHIVE]
+    assert stored and all(int(snapshot.sections[row]) == archive for row in stored)
+    later = copy.copy(fast)
+    later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
+    query = RelatedQuery(limit=10, section_limit=5)
+    built = built_state(snapshot)
+    assert all(_both_blocks(later, snapshot.ids[row], query, built)[1] for row in stored)
