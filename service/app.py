@@ -6,7 +6,6 @@ and encoder. Endpoints reach the state through typed dependencies (service/deps.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,10 +74,6 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         state.reload(force=True)
         state.builder = Builder(root, on_published=state.reload)
         app.state.recsys = state
-        # What start-up made (the index, its snapshot, the routes) lives until shutdown: frozen, the
-        # collector's full passes stop walking it, one source of the p99 tail under load.
-        gc.collect()
-        gc.freeze()
         # Readers' events: counted in memory, added to the catalog by a thread (service/events.py).
         recorder = Recorder(settings, root.catalog, metrics) if settings.events else None
         app.state.recsys_events = recorder
