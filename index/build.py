@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import faiss
 import numpy as np
@@ -41,6 +42,7 @@ from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, Le
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.version.sections import SectionBlocks
 from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of, stored_languages
 from recsys.version.store import (
     CENTERING_FILE,
@@ -449,6 +451,82 @@ def rank_final_lists(
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
     (`reusable_lists`)."""
+    recommender = _ranking_side(parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering)
+    limit = parts.settings.default_limit
+    rank = lambda rows: recommender.final_lists(limit, known, rows)  # noqa: E731
+    return _across_cores(parts, len(snapshot), rank, FinalLists.joined)
+
+
+_Ranked = TypeVar("_Ranked", FinalLists, SectionBlocks)
+
+
+def _across_cores(
+    parts: Root, rows: int, rank: Callable[[range | None], _Ranked], join: Callable[[list[_Ranked]], _Ranked]
+) -> _Ranked:
+    """`rank(None)` (every row), or `rank` over slices of rows in forked processes, joined in order."""
+    workers = min(parts.settings.final_lists_workers or len(os.sched_getaffinity(0)), rows // LISTS_SLICE)
+    # A fork copies every thread's locks as they stand, held or not: only a build on the main thread
+    # (`recsys build`) ranks across processes; one the service runs in a background thread
+    # (service/builds.py) ranks in its own process, as before.
+    if workers <= 1 or threading.current_thread() is not threading.main_thread():
+        with _one_thread():
+            return rank(None)
+    # Each list is a few dozen small numpy calls: one core ranks ~1,000-1,200 a second, so the
+    # version is ranked in slices by forked processes that read the version being built where the
+    # parent holds it (copy-on-write: nothing is pickled but the slices' bounds and results).
+    global _RANKING
+    _RANKING = rank
+    try:
+        slices = [range(start, min(start + LISTS_SLICE, rows)) for start in range(0, rows, LISTS_SLICE)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return join(pool.map(_rank_slice, slices, chunksize=1))
+    finally:
+        _RANKING = None
+
+
+# Rows per task of the parallel ranking: ~10 s of work, small results, even shares at the end.
+LISTS_SLICE = 10_000
+# What the forked ranking processes run over their slice; set only while they run.
+_RANKING: Callable[[range], Any] | None = None
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
+    # thread ranks them 3-4x faster on the demo corpus, as the service runs).
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _rank_slice(rows: range) -> Any:
+    assert _RANKING is not None  # set by rank_final_lists before the pool forks
+    # A forked child must not enter OpenMP's thread pool, which belongs to the parent (GNU libgomp
+    # hangs there); one thread runs no pool at all, and the processes are the parallelism.
+    faiss.omp_set_num_threads(1)
+    with _one_thread():
+        return _RANKING(rows)
+
+
+def rank_section_blocks(parts: Root, recommender: Recommender) -> SectionBlocks:
+    """Every article's default section block beside its stored related list (recsys/version/sections.py),
+    ranked by `recommender`, the query side over the version being built with its final lists
+    (`_ranking_side`)."""
+    limit = parts.settings.default_section_limit
+    rank = lambda rows: recommender.final_sections(limit, rows)  # noqa: E731
+    return _across_cores(parts, len(recommender.snapshot), rank, SectionBlocks.joined)
+
+
+def _ranking_side(
+    parts: Root,
+    index: VectorIndex,
+    snapshot: Snapshot,
+    neighbour_keys: np.ndarray,
+    lexical: LexicalBuild | None,
+    manifest_fields: dict[str, object],
+    centering: Means | None,
+    lists: FinalLists | None = None,
+) -> Recommender:
+    """The query side over the version being built, under a clock past every publication time."""
     served = snapshot.prepare()
     loaded = LoadedIndex(
         manifest=Manifest(dict(manifest_fields)),
@@ -460,51 +538,9 @@ def rank_final_lists(
         lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
         lexical_scores=lexical.scores if lexical is not None else None,
         centering=centering,
+        lists=lists.with_rows(served) if lists is not None else None,
     )
-    recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
-    limit, rows = parts.settings.default_limit, len(served)
-    workers = min(parts.settings.final_lists_workers or len(os.sched_getaffinity(0)), rows // LISTS_SLICE)
-    # A fork copies every thread's locks as they stand, held or not: only a build on the main thread
-    # (`recsys build`) ranks across processes; one the service runs in a background thread
-    # (service/builds.py) ranks in its own process, as before.
-    if workers <= 1 or threading.current_thread() is not threading.main_thread():
-        with _one_thread():
-            return recommender.final_lists(limit, known)
-    # Each list is a few dozen small numpy calls: one core ranks ~1,000-1,200 a second, so the
-    # version is ranked in slices by forked processes that read the version being built where the
-    # parent holds it (copy-on-write: nothing is pickled but the slices' bounds and results).
-    global _RANKING
-    _RANKING = (recommender, limit, known)
-    try:
-        slices = [range(start, min(start + LISTS_SLICE, rows)) for start in range(0, rows, LISTS_SLICE)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return FinalLists.joined(pool.map(_rank_slice, slices, chunksize=1))
-    finally:
-        _RANKING = None
-
-
-# Rows per task of the parallel ranking: ~10 s of work, small results, even shares at the end.
-LISTS_SLICE = 10_000
-# What the forked ranking processes read: (recommender, limit, known lists); set only while they run.
-_RANKING: tuple[Recommender, int, Callable[[int], Entry | None] | None] | None = None
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
-    # thread ranks them 3-4x faster on the demo corpus, as the service runs).
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-def _rank_slice(rows: range) -> FinalLists:
-    assert _RANKING is not None  # set by rank_final_lists before the pool forks
-    recommender, limit, known = _RANKING
-    # A forked child must not enter OpenMP's thread pool, which belongs to the parent (GNU libgomp
-    # hangs there); one thread runs no pool at all, and the processes are the parallelism.
-    faiss.omp_set_num_threads(1)
-    with _one_thread():
-        return recommender.final_lists(limit, known, rows)
+    return parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
 
 
 def _texts(
@@ -688,10 +724,21 @@ def build_index(
         lists_started = time.perf_counter()
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         lists, lists_seconds = None, 0.0
+        sections, sections_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
             lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
             lists_seconds = time.perf_counter() - lists_started
+            sections_started = time.perf_counter()
+            ranking = _ranking_side(parts, index, snapshot, nkeys, lexical, fields, means, lists)
+            sections = rank_section_blocks(parts, ranking)
+            sections_seconds = time.perf_counter() - sections_started
+            log.info(
+                "section blocks: %d of %d articles in %.1f s",
+                sections.blocks.stored,
+                len(rows),
+                sections_seconds,
+            )
             log.info(
                 "final lists: %d of %d articles (%d carried over) in %.1f s; peak RSS %d MiB before them",
                 lists.stored,
@@ -738,6 +785,11 @@ def build_index(
                         if lists is not None
                         else {}
                     ),
+                    **(
+                        {"sections": {**sections.meta(), "seconds": sections_seconds}}
+                        if sections is not None
+                        else {}
+                    ),
                     "build": {
                         "embedded": embedded,
                         "reused": len(rows) - embedded,
@@ -754,6 +806,7 @@ def build_index(
                     # ASCII hex: a quarter of the bytes of numpy's UCS-4 strings (256 MB at 1M articles)
                     CONTENT_HASHES_FILE: np.array(hashes, dtype="S64"),
                     **(lists.arrays() if lists is not None else {}),
+                    **(sections.arrays() if sections is not None else {}),
                     **({CENTERING_FILE: means.matrix()} if means is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,

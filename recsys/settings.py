@@ -174,8 +174,9 @@ class Settings(BaseSettings):
     # log): ranking every article's default list costs 0.6-0.9 ms of CPU each (at 1M, 45% of a full
     # build's CPU even across processes: docs/benchmarks.md). 0 = never.
     final_lists_max_articles: int = Field(default=1_000_000, ge=0, le=1 << 31)
-    # Processes that rank the final lists of a build (forked: they share the version being built);
-    # 0 = one per core this process may use. Builds the service starts (a background thread) use one.
+    # Processes that rank a build's final lists and section blocks (forked: they share the version
+    # being built); 0 = one per core this process may use. Builds the service starts (a background
+    # thread) use one.
     final_lists_workers: int = Field(default=0, ge=0, le=256)
     # Time prior of `related` (default on where the article is dated): relevance x
     # (1 - w + w * 0.5 ** (|days between item and article| / half-life)).

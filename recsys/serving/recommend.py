@@ -68,6 +68,7 @@ from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
 from recsys.serving.unindexed import DEFAULT_LIMIT, PreparedSubjects
 from recsys.version.lists import Entry, FinalLists
+from recsys.version.sections import SectionBlocks, SectionEntry
 from recsys.version.snapshot import NO_CODE, epoch_of
 from recsys.version.store import LoadedIndex
 
@@ -179,6 +180,17 @@ class Recommender:
         lists = index.lists
         self.lists = lists if lists is not None and lists.settings_digest == self.settings_digest else None
         self._lists_policy = self.policy  # a policy swapped in later (sweeps, tests) ranks per request
+        # The section blocks stored beside them (recsys/version/sections.py): used only beside a
+        # stored related list, so under the same settings.
+        sections = index.sections
+        self.sections = (
+            sections
+            if sections is not None and sections.blocks.settings_digest == self.settings_digest
+            else None
+        )
+        # The rows changed in the last state asked about, by section and time before and after the
+        # change: what a stored section block checks its window against.
+        self._moved: tuple[LiveState, np.ndarray, np.ndarray] | None = None
         self._default_queries: dict[int, RelatedQuery] = {}
         self._next_change: tuple[LiveState, float, float] | None = None
         # What the ETag names of the recommender itself: the version and the settings shaping lists.
@@ -289,7 +301,11 @@ class Recommender:
         return ranked
 
     def blocks(self, article_id: str, query: RelatedQuery, *, state: LiveState | None = None) -> Blocks:
-        return self._page_blocks(self._subject_by_id(self.state(state), article_id), query)
+        state = self.state(state)
+        stored = self._stored_blocks(state, article_id, query)
+        if stored is not None:
+            return stored
+        return self._page_blocks(self._subject_by_id(state, article_id), query)
 
     def blocks_for_url(
         self, url: str, query: RelatedQuery, *, state: LiveState | None = None
@@ -810,19 +826,101 @@ class Recommender:
         lists = self.lists
         if lists is None or lists.rows is None or not self.stored_list_holds(state, row, query, now):
             return None
-        collapsed = int(lists.collapsed[row])
-        start, end = int(lists.offsets[row]), int(lists.offsets[row + 1])
-        source = _Rows(self.live, state)
-        items = [
-            Recommendation(None, score, "similar", key, source=source, row=at)
-            for key, score, at in zip(
-                lists.keys[start:end].tolist(),
-                lists.scores[start:end].tolist(),
-                lists.rows[start:end].tolist(),
-                strict=True,
-            )
-        ]
-        return RankedList(items, collapsed)
+        return _stored_list(lists, row, "similar", _Rows(self.live, state))
+
+    def final_sections(self, section_limit: int, rows: range | None = None) -> SectionBlocks:
+        """Every article's default section block beside its stored related list (its page), ranked by
+        the request path's own pipeline under the version as built, with the window it was ranked from
+        (recsys/version/sections.py); or those of `rows`, in order, as `final_lists` does. Needs the
+        final lists loaded, and a clock past every date."""
+        lists = self.lists
+        if lists is None or lists.rows is None:
+            raise ValueError("section blocks are ranked beside the final lists: none are loaded")
+        state = built_state(self.snapshot)
+        query = replace(RelatedQuery(limit=lists.limit), section_limit=section_limit)
+
+        def entry(row: int) -> SectionEntry | None:
+            if lists.collapsed[row] < 0:
+                return None
+            request = self._request(self._indexed_subject(state, row), query)
+            if self._stored_on_page(request) is None:
+                return None
+            pool = self._section_pool(request)
+            dated = not math.isnan(self.snapshot.published[row])
+            if not dated and len(pool):
+                return None  # seen from the clock: its pool and freshness move with time
+            ranked = self._in_section(request)
+            window = self._section_window(request.section, request.subject.anchor_ts if dated else math.nan)
+            moments = state.published[pool]
+            not_before = float(moments.max()) if len(moments) else -math.inf
+            keys = [int(i.key) for i in ranked.items if i.key is not None]
+            return (keys, [i.score for i in ranked.items], ranked.collapsed, not_before), *window
+
+        every = range(len(self.snapshot)) if rows is None else rows
+        return SectionBlocks.from_blocks(lists.limit, section_limit, self.settings_digest, map(entry, every))
+
+    def _section_window(self, code: int, anchor: float) -> tuple[float, float]:
+        """The first and last publication time of the section pool around `anchor` under the version as
+        built (every row live): -inf / inf where it reaches the section's first or last story, empty
+        (inf, -inf) without a section. A row moved to a time outside it is never in the pool. An
+        undated subject (`anchor` NaN) is stored only with an empty pool (a section of undated
+        stories): any dated story joining its section enters it."""
+        if code == NO_CODE or code >= len(self.snapshot.section_names):
+            return math.inf, -math.inf
+        if math.isnan(anchor):
+            return -math.inf, math.inf
+        _, times = self.snapshot.section_members(code)
+        n = self.policy.section_pool
+        split = int(np.searchsorted(times, anchor, side="right"))
+        first = -math.inf if split - n <= 0 else float(times[split - n])
+        last = math.inf if split + n >= len(times) else float(times[split + n - 1])
+        return first, last
+
+    def _stored_section(
+        self, state: LiveState, row: int, query: RelatedQuery, now: float
+    ) -> RankedList | None:
+        """`row`'s section block from the stored ones, when ranking it now would give exactly it; asked
+        only beside `row`'s stored related list (the same page). None: rank it now."""
+        sections = self.sections
+        if sections is None or query.section_limit != sections.section_limit:
+            return None
+        blocks = sections.blocks
+        if blocks.rows is None or blocks.collapsed[row] < 0 or now < blocks.not_before[row]:
+            return None
+        first, last = sections.window[row].tolist()
+        code = int(self.snapshot.sections[row])
+        if state.changed:
+            moved = self._moved
+            if moved is None or moved[0] is not state:
+                rows = np.fromiter(state.changed, dtype=np.int32, count=len(state.changed))
+                codes = np.concatenate([self.snapshot.sections[rows], state.sections[rows]])
+                times = np.concatenate([self.snapshot.published[rows], state.published[rows]])
+                moved = self._moved = (state, codes, times)
+            _, codes, times = moved
+            if ((codes == code) & (times >= first) & (times <= last)).any():
+                return None
+        blocked = state.blocked_keys(self.snapshot.ids[row], now)
+        if blocked:
+            rows = self.snapshot.rows_of_keys(np.array(blocked, dtype=np.int64))
+            rows = rows[rows >= 0]
+            times = self.snapshot.published[rows]
+            if ((self.snapshot.sections[rows] == code) & (times >= first) & (times <= last)).any():
+                return None
+        return _stored_list(blocks, row, "same_section", _Rows(self.live, state))
+
+    def _stored_blocks(self, state: LiveState, article_id: str, query: RelatedQuery) -> Blocks | None:
+        """Both blocks from the stored lists, when both are what ranking them now would give."""
+        if self.sections is None:
+            return None
+        row = self.snapshot.by_id.row(article_id)
+        if row is None:
+            return None
+        now = self.clock().timestamp()
+        related = self._stored_related(state, row, query, now)
+        if related is None:
+            return None
+        in_section = self._stored_section(state, row, query, now)
+        return None if in_section is None else _paired(query, related, in_section)
 
     # -- the lists -------------------------------------------------------------------------------
 
@@ -878,15 +976,27 @@ class Recommender:
         return depth(limit) + len(request.page.keys) + 16
 
     def _blocks(self, request: _Request) -> Blocks:
-        return self._with_section(request, self._related_on_page(request))
+        related = self._stored_on_page(request)
+        if related is None:
+            return self._with_section(request, self._related(request))
+        assert request.row is not None  # a stored list is an indexed article's
+        in_section = self._stored_section(request.state, request.row, request.query, request.rules.now)
+        if in_section is None:
+            return self._with_section(request, related)
+        return _paired(request.query, related, in_section)
 
     def _related_on_page(self, request: _Request) -> RankedList:
         """The related block, its items on the request's page."""
+        related = self._stored_on_page(request)
+        return self._related(request) if related is None else related
+
+    def _stored_on_page(self, request: _Request) -> RankedList | None:
+        """The stored related block, its items on the request's page; None when it is ranked now."""
         related = None
         if self.lists is not None and request.row is not None:
             related = self._stored_related(request.state, request.row, request.query, request.rules.now)
         if related is None:
-            return self._related(request)
+            return None
         # On the page as rank_list would have put them: the section block must not repeat them.
         assert self.lists is not None and self.lists.rows is not None and request.row is not None
         at = self.lists.offsets[request.row : request.row + 2]
@@ -901,12 +1011,7 @@ class Recommender:
         """Both blocks, from the related one (already on the request's page)."""
         query = request.query
         # Same page: the section block never repeats (or near-duplicates) a related item.
-        in_section = self._in_section(request)
-        full = len(related.items) == query.limit or (
-            query.section_limit > 0 and len(in_section.items) == query.section_limit
-        )
-        cursor = encode_cursor([*query.seen_keys(), *_keys(related), *_keys(in_section)]) if full else None
-        return Blocks(related=related, more_in_section=in_section, next_cursor=cursor)
+        return _paired(query, related, self._in_section(request))
 
     # -- experiments (recsys/serving/experiments.py) ------------------------------------------------
 
@@ -1111,6 +1216,31 @@ def _alive_run(state: LiveState, rows: np.ndarray, n: int) -> np.ndarray:
         count += len(taken[-1])
         start += step
     return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int32)
+
+
+def _stored_list(lists: FinalLists, row: int, reason: str, source: _Rows) -> RankedList:
+    """Article `row`'s stored list (one it has) as served: its items read from `source`."""
+    assert lists.rows is not None  # filled when a version is loaded
+    start, end = int(lists.offsets[row]), int(lists.offsets[row + 1])
+    items = [
+        Recommendation(None, score, reason, key, source=source, row=at)
+        for key, score, at in zip(
+            lists.keys[start:end].tolist(),
+            lists.scores[start:end].tolist(),
+            lists.rows[start:end].tolist(),
+            strict=True,
+        )
+    ]
+    return RankedList(items, int(lists.collapsed[row]))
+
+
+def _paired(query: RelatedQuery, related: RankedList, in_section: RankedList) -> Blocks:
+    """Both blocks, with the next page's cursor when either is full."""
+    full = len(related.items) == query.limit or (
+        query.section_limit > 0 and len(in_section.items) == query.section_limit
+    )
+    cursor = encode_cursor([*query.seen_keys(), *_keys(related), *_keys(in_section)]) if full else None
+    return Blocks(related=related, more_in_section=in_section, next_cursor=cursor)
 
 
 def _keys(ranked: RankedList) -> list[int]:

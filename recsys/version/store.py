@@ -46,6 +46,8 @@ from recsys.version.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FIL
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import FinalLists
 from recsys.version.neighbours import NEIGHBOURS_FILE
+from recsys.version.sections import FILES as SECTION_FILES
+from recsys.version.sections import SectionBlocks
 from recsys.version.snapshot import Snapshot
 from recsys.version.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
@@ -208,6 +210,9 @@ class LoadedIndex:
     # Every article's default list, ranked at build time (recsys/version/lists.py); None in versions
     # built before them.
     lists: FinalLists | None = None
+    # Every article's default section block, ranked at build time beside its stored related list
+    # (recsys/version/sections.py); None in versions built before them.
+    sections: SectionBlocks | None = None
     # The language means its vectors were centered with; None: not centered (RECSYS_LANGUAGE_CENTERING).
     # What the query side embeds (drafts, articles imported since the build) is centered with them.
     centering: Means | None = None
@@ -411,6 +416,9 @@ class IndexStore:
             lists = None
             if "lists" in manifest.data and all(name in files for name in LIST_FILES):
                 lists = FinalLists.load(directory, manifest.data["lists"], snapshot)
+            sections = None
+            if lists is not None and "sections" in manifest.data and all(n in files for n in SECTION_FILES):
+                sections = SectionBlocks.load(directory, manifest.data["sections"], snapshot)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
         if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
@@ -434,6 +442,7 @@ class IndexStore:
             lexical_rows=lexical_rows,
             lexical_scores=lexical_scores,
             lists=lists,
+            sections=sections,
             centering=centering,
         )
 

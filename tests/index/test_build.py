@@ -14,6 +14,7 @@ from recsys.encoding.recipe import TextRecipe
 from recsys.errors import InvalidInput
 from recsys.settings import Settings
 from recsys.version.lists import FILES as LIST_FILES
+from recsys.version.sections import FILES as SECTION_FILES
 from recsys.version.store import IndexStore
 from tests.fakes import PER_TOPIC, FakeEncoder, make_recommender, synthetic_records, topic_of, write_jsonl
 
@@ -173,7 +174,9 @@ def test_final_lists_ranked_across_processes_equal_those_ranked_in_one(
     monkeypatch.setattr("index.build.LISTS_SLICE", 7)  # 30 articles: five slices, two processes
     forked = build_index(settings.model_copy(update={"final_lists_workers": 2}), catalog, encoder, full=True)
     assert forked.manifest.data["lists"]["stored"] == alone.data["lists"]["stored"] == 30
-    for name in LIST_FILES:
+    # The section blocks are ranked in the same slices across the same processes.
+    assert forked.manifest.data["sections"]["stored"] == alone.data["sections"]["stored"] > 0
+    for name in [*LIST_FILES, *SECTION_FILES]:
         assert forked.manifest.data["files"][name] == alone.data["files"][name], name
 
     # A build in another thread (the service's) never forks: one process ranks, to the same lists.

@@ -47,6 +47,7 @@ NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)  # inside the corpus: later articles
 AUTHORS = ("Ada Byline", "Ben Reporter", "Cora Desk", "Dev Stringer")
 LATE_AUTHOR = "Late Editor"
 LATE_SECTION, LATE_TAG = "new-desk", "new-tag"
+ARCHIVE = "archive"  # a section of undated stories only
 
 
 def _byline(n: int) -> dict[str, str]:
@@ -77,7 +78,7 @@ class World:
 
 
 def _world(
-    folder: Path, encoder: Encoder, *, languages: bool = False, **overrides: object
+    folder: Path, encoder: Encoder, *, languages: bool = False, archive: bool = False, **overrides: object
 ) -> Iterator[World]:
     settings = Settings(data_dir=folder / "data", **overrides)  # type: ignore[arg-type]
     catalog = Root(settings).catalog
@@ -88,6 +89,8 @@ def _world(
             **d.to_record(),
             **_byline(n),
             **({"published_at": None} if n % 15 == 7 else {}),
+            # `archive`: the undated ones in a section of their own (a section block seen from the clock)
+            **({"section": ARCHIVE} if archive and n % 15 == 7 else {}),
             **(_language(n) if languages else {}),
         }
         for n, d in enumerate(demo)
@@ -144,7 +147,11 @@ def _world(
         catalog, fast.index, lambda: NOW, query_side.policy, embed=fast.embed, recipe=query_side.recipe
     )
     urls = [d.url for d in demo if d.url][:40]
-    sections = [*sorted({d.section for d in demo if d.section}), LATE_SECTION]
+    sections = [
+        *sorted({d.section for d in demo if d.section}),
+        LATE_SECTION,
+        *([ARCHIVE] if archive else []),
+    ]
     tags = [*sorted({t for d in demo for t in d.tags})[:12], LATE_TAG]
     authors = [*AUTHORS, LATE_AUTHOR]
     known = ("en", "en-GB", "de", "pt", "pt-BR", "ko") if languages else ()
@@ -176,6 +183,13 @@ def capped_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A redundancy cap low enough that most lists reach it: the ranking then looks past its pool
     for reserves and lists capped candidates after the section fallback, on both paths alike."""
     yield from _world(tmp_path_factory.mktemp("capped"), FakeEncoder(), redundancy_cap=0.5)
+
+
+@pytest.fixture(scope="module")
+def narrow_sections_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A section pool of 12 stories each side: each section block's window is a slice of its section,
+    so live changes fall inside some windows and outside others; and a section of undated stories."""
+    yield from _world(tmp_path_factory.mktemp("narrow"), FakeEncoder(), archive=True, section_pool=12)
 
 
 @pytest.fixture(scope="module")
@@ -454,16 +468,24 @@ def _exact(ranked: RankedList) -> list[tuple[int | None, str, float, tuple[str |
 
 
 def _both(fast: Recommender, article_id: str, query: RelatedQuery, state: LiveState) -> bool:
-    """The answer with the final lists equals the one ranked now, to the last bit; returns whether the
-    stored list was used."""
-    lists = fast.lists
-    assert lists is not None
+    """The answer with the final lists and section blocks equals the one ranked now, to the last bit;
+    returns whether the stored list was used."""
+    return _both_blocks(fast, article_id, query, state)[0]
+
+
+def _both_blocks(
+    fast: Recommender, article_id: str, query: RelatedQuery, state: LiveState
+) -> tuple[bool, bool]:
+    """As `_both`; returns whether the stored related list and the stored section block were used."""
+    lists, sections = fast.lists, fast.sections
+    assert lists is not None and sections is not None
     row = fast.snapshot.by_id.row(article_id)
     now = fast.clock().timestamp()
     used = row is not None and fast._stored_related(state, row, query, now) is not None
+    in_section = used and row is not None and fast._stored_section(state, row, query, now) is not None
     answers: list[object] = []
-    for with_lists in (lists, None):
-        fast.lists = with_lists
+    for stored in ((lists, sections), (lists, None), (None, None)):
+        fast.lists, fast.sections = stored
         try:
             try:
                 related = fast.related_list(article_id, query, state=state)
@@ -472,7 +494,7 @@ def _both(fast: Recommender, article_id: str, query: RelatedQuery, state: LiveSt
                 answers.append(None)
                 continue
         finally:
-            fast.lists = lists
+            fast.lists, fast.sections = lists, sections
         answers.append(
             (
                 _exact(related),
@@ -485,8 +507,8 @@ def _both(fast: Recommender, article_id: str, query: RelatedQuery, state: LiveSt
                 blocks.next_cursor,
             )
         )
-    assert answers[0] == answers[1]
-    return used
+    assert answers[0] == answers[1] == answers[2]
+    return used, in_section
 
 
 def test_final_lists_are_stored_with_the_version(fake_world: World) -> None:
@@ -514,8 +536,20 @@ def test_final_lists_equal_the_ranked_lists_for_every_article(fake_world: World)
     later = copy.copy(fast)
     later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
     assert later.lists is not None
-    everywhere = sum(_both(later, article_id, query, built) for article_id in fake_world.ids)
-    assert everywhere == later.lists.stored
+    everywhere = [_both_blocks(later, article_id, query, built) for article_id in fake_world.ids]
+    assert sum(related for related, _ in everywhere) == later.lists.stored
+    # Beside each of them, the stored section block (an undated subject's block is ranked now).
+    assert later.sections is not None
+    assert sum(section for _, section in everywhere) == later.sections.blocks.stored > 0
+    assert all(related for related, section in everywhere if section)
+
+
+def test_section_blocks_are_stored_with_the_version(fake_world: World) -> None:
+    sections = fake_world.fast.sections
+    assert sections is not None and sections.section_limit == Settings().default_section_limit
+    manifest = fake_world.fast.index.manifest.data
+    assert manifest["sections"]["stored"] == sections.blocks.stored
+    assert all(name in manifest["files"] for name in sections.arrays())
 
 
 @st.composite
@@ -551,10 +585,14 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
         )  # fmt: skip
     imported = 10**6  # keys the version does not hold: imported since the build
     for i in range(draw(st.integers(0, 2))):
+        # Published in a section since the build (or scheduled there), or undated and in none.
+        section = draw(st.sampled_from([None, *world.sections]))
+        when = draw(st.integers(-60, 30)) if section is not None else None
+        published = format_timestamp(NOW + timedelta(days=when)) if when is not None else None
         records.append(
-            {"key": imported + i, "id": f"new-{i}", "url": None, "title": "new", "section": None,
-             "tags": "[]", "published_at": None, "status": "published", "image_url": None, "author": None,
-             "language": None, "content_hash": f"new-{i}"}
+            {"key": imported + i, "id": f"new-{i}", "url": None, "title": "new", "section": section,
+             "tags": "[]", "published_at": published, "status": "published", "image_url": None,
+             "author": None, "language": None, "content_hash": f"new-{i}"}
         )  # fmt: skip
     keys = st.sampled_from([int(k) for k in snapshot.keys[:: max(1, n // 60)]])
     pins = {
@@ -585,14 +623,31 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
 def test_final_lists_equal_the_ranked_lists_under_random_live_changes(
     fake_world: World, data: st.DataObject
 ) -> None:
-    state = data.draw(live_changes(fake_world))
-    fast = copy.copy(fake_world.fast)
+    _random_live_changes(fake_world, data)
+
+
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_section_blocks_equal_the_ranked_blocks_under_random_live_changes(
+    narrow_sections_world: World, data: st.DataObject
+) -> None:
+    """Section windows narrower than their sections: a change inside the window of the subject's block
+    ranks it now, one outside leaves the stored block, and both answers are the ranked ones."""
+    _random_live_changes(narrow_sections_world, data)
+
+
+def _random_live_changes(world: World, data: st.DataObject) -> None:
+    state = data.draw(live_changes(world))
+    fast = copy.copy(world.fast)
     moment = data.draw(st.sampled_from([NOW, NOW + timedelta(days=40), datetime(2100, 1, 1, tzinfo=UTC)]))
     fast.clock = lambda: moment
-    defaults = st.builds(RelatedQuery, limit=st.just(10), section_limit=st.integers(0, 6))
-    query = data.draw(st.one_of(defaults, queries(fake_world).map(lambda pair: pair[1])))
-    for article_id in data.draw(st.lists(st.sampled_from(fake_world.ids), min_size=1, max_size=8)):
-        event("stored list" if _both(fast, article_id, query, state) else "ranked now")
+    section_limit = st.one_of(st.just(Settings().default_section_limit), st.integers(0, 6))
+    defaults = st.builds(RelatedQuery, limit=st.just(10), section_limit=section_limit)
+    query = data.draw(st.one_of(defaults, queries(world).map(lambda pair: pair[1])))
+    for article_id in data.draw(st.lists(st.sampled_from(world.ids), min_size=1, max_size=8)):
+        related, section = _both_blocks(fast, article_id, query, state)
+        event("stored list" if related else "ranked now")
+        event("stored section block" if section else "section ranked now")
 
 
 @pytest.mark.model
@@ -606,3 +661,22 @@ def test_final_lists_equal_the_ranked_lists_on_real_vectors(real_world: World) -
     assert later.lists is not None
     built = built_state(fast.snapshot)
     assert sum(_both(later, i, query, built) for i in real_world.ids) == later.lists.stored > 0
+
+
+def test_an_undated_article_keeps_its_block_in_a_section_of_undated_stories(
+    narrow_sections_world: World,
+) -> None:
+    """Seen from the clock, an undated article's section block moves with time unless its section has
+    no dated story: then it is empty, stored, and used until a dated story joins the section."""
+    fast = narrow_sections_world.fast
+    snapshot, sections = fast.snapshot, fast.sections
+    assert sections is not None
+    undated = np.flatnonzero(np.isnan(snapshot.published)).tolist()
+    stored = [row for row in undated if sections.blocks.collapsed[row] >= 0]
+    archive = snapshot.section_code[ARCHIVE]
+    assert stored and all(int(snapshot.sections[row]) == archive for row in stored)
+    later = copy.copy(fast)
+    later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
+    query = RelatedQuery(limit=10, section_limit=5)
+    built = built_state(snapshot)
+    assert all(_both_blocks(later, snapshot.ids[row], query, built)[1] for row in stored)
