@@ -31,6 +31,7 @@ from recsys.errors import IndexError_, InvalidInput, ObjectStoreError
 from recsys.root import Root
 from recsys.settings import Settings
 from recsys.version import neighbours
+from recsys.version.entities import Entities
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
@@ -439,6 +440,7 @@ def rank_final_lists(
     manifest_fields: dict[str, object],
     known: Callable[[int], Entry | None] | None = None,
     centering: Means | None = None,
+    entities: Entities | None = None,
 ) -> FinalLists:
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
@@ -454,6 +456,7 @@ def rank_final_lists(
         lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
         lexical_scores=lexical.scores if lexical is not None else None,
         centering=centering,
+        entities=entities,
     )
     recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
     # A list's matrices are a few dozen vectors: a multi-threaded BLAS only spins on them (one
@@ -476,6 +479,23 @@ def _texts(
                 yield "", None
             else:
                 yield recipe.text(found.article.title, found.article.body), found.article.language
+
+
+def _names_input(
+    catalog: Catalog, keys: np.ndarray, chunk: int = 10_000
+) -> Iterator[tuple[str | None, str | None, tuple[str, ...]]]:
+    """The title, body and tags of each article of `keys`, in order, for its names
+    (recsys/version/entities.py), read from the catalog a chunk at a time. Every build extracts them
+    all afresh (a few seconds per 100k articles): their IDF is the whole version's."""
+    for start in range(0, len(keys), chunk):
+        part = [int(k) for k in keys[start : start + chunk].tolist()]
+        stored = catalog.by_keys(part)
+        for key in part:
+            found = stored.get(key)  # deleted while the build ran: no names
+            if found is None:
+                yield None, None, ()
+            else:
+                yield found.article.title, found.article.body, tuple(found.article.tags or ())
 
 
 def publish_remote(parts: Root, version: str) -> None:
@@ -626,6 +646,7 @@ def build_index(
             nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
         del vectors
         lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
+        entities = Entities.build(_names_input(catalog, keys))
         carry, carried = None, 0
         with_lists = len(rows) <= settings.final_lists_max_articles
         if previous is not None and with_lists:
@@ -644,7 +665,7 @@ def build_index(
         lists, lists_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
-            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
+            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means, entities)
             lists_seconds = time.perf_counter() - lists_started
             log.info(
                 "final lists: %d of %d articles (%d carried over) in %.1f s",
@@ -675,6 +696,7 @@ def build_index(
                     "catalog_generation": generation,
                     "neighbours": {"k": k},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
+                    "entities": entities.meta(),
                     **(
                         {
                             "centering": {
@@ -711,6 +733,7 @@ def build_index(
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),
+                    **entities.arrays(),
                     **(
                         {
                             LEXICAL_FILE: lexical.keys,
