@@ -38,6 +38,7 @@ from recsys.root import Root
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
 from recsys.version import neighbours
+from recsys.version.entities import Entities
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
@@ -447,11 +448,14 @@ def rank_final_lists(
     manifest_fields: dict[str, object],
     known: Callable[[int], Entry | None] | None = None,
     centering: Means | None = None,
+    entities: Entities | None = None,
 ) -> FinalLists:
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
     (`reusable_lists`)."""
-    recommender = _ranking_side(parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering)
+    recommender = _ranking_side(
+        parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering, entities
+    )
     limit = parts.settings.default_limit
     rank = lambda rows: recommender.final_lists(limit, known, rows)  # noqa: E731
     return _across_cores(parts, len(snapshot), rank, FinalLists.joined)
@@ -524,6 +528,7 @@ def _ranking_side(
     lexical: LexicalBuild | None,
     manifest_fields: dict[str, object],
     centering: Means | None,
+    entities: Entities | None,
     lists: FinalLists | None = None,
 ) -> Recommender:
     """The query side over the version being built, under a clock past every publication time."""
@@ -539,6 +544,7 @@ def _ranking_side(
         lexical_scores=lexical.scores if lexical is not None else None,
         centering=centering,
         lists=lists.with_rows(served) if lists is not None else None,
+        entities=entities,
     )
     return parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
 
@@ -557,6 +563,23 @@ def _texts(
                 yield "", None
             else:
                 yield recipe.text(found.article.title, found.article.body), found.article.language
+
+
+def _names_input(
+    catalog: Catalog, keys: np.ndarray, chunk: int = 10_000
+) -> Iterator[tuple[str | None, str | None, tuple[str, ...]]]:
+    """The title, body and tags of each article of `keys`, in order, for its names
+    (recsys/version/entities.py), read from the catalog a chunk at a time. Every build extracts them
+    all afresh (a few seconds per 100k articles): their IDF is the whole version's."""
+    for start in range(0, len(keys), chunk):
+        part = [int(k) for k in keys[start : start + chunk].tolist()]
+        stored = catalog.by_keys(part)
+        for key in part:
+            found = stored.get(key)  # deleted while the build ran: no names
+            if found is None:
+                yield None, None, ()
+            else:
+                yield found.article.title, found.article.body, tuple(found.article.tags or ())
 
 
 def publish_remote(parts: Root, version: str) -> None:
@@ -707,6 +730,7 @@ def build_index(
             nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
         del vectors
         lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
+        entities = Entities.build(_names_input(catalog, keys))
         carry, carried = None, 0
         with_lists = len(rows) <= settings.final_lists_max_articles
         if previous is not None and with_lists:
@@ -727,10 +751,10 @@ def build_index(
         sections, sections_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
-            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
+            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means, entities)
             lists_seconds = time.perf_counter() - lists_started
             sections_started = time.perf_counter()
-            ranking = _ranking_side(parts, index, snapshot, nkeys, lexical, fields, means, lists)
+            ranking = _ranking_side(parts, index, snapshot, nkeys, lexical, fields, means, entities, lists)
             sections = rank_section_blocks(parts, ranking)
             sections_seconds = time.perf_counter() - sections_started
             log.info(
@@ -769,6 +793,7 @@ def build_index(
                     "catalog_generation": generation,
                     "neighbours": {"k": k},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
+                    "entities": entities.meta(),
                     **(
                         {
                             "centering": {
@@ -811,6 +836,7 @@ def build_index(
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
                     **snapshot.arrays(),
+                    **entities.arrays(),
                     **(
                         {
                             LEXICAL_FILE: lexical.keys,

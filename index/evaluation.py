@@ -112,6 +112,7 @@ def prepare(
         or manifest.model != encoder.name
         or manifest.recipe != recipe.id
         or manifest.count != catalog.count("published")
+        or "entities" not in manifest.data  # built before the names of recsys/version/entities.py
         or _lexical_shape(manifest.data) != _lexical_wanted(settings)
         # vectors centered per language, or not, as RECSYS_LANGUAGE_CENTERING now asks
         or ("centering" in manifest.data) != centering_wanted(settings, encoder.name)

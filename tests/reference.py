@@ -11,6 +11,7 @@ tests/serving/test_equivalence.py checks that it does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from recsys.serving.query import RelatedQuery, encode_cursor
 from recsys.serving.ranking import rank_list
 from recsys.serving.recommend import FALLBACK_POOL, Blocks
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Subject
+from recsys.version.entities import code_of, names
 from recsys.version.snapshot import epoch_of
 from recsys.version.store import LoadedIndex
 
@@ -159,9 +161,64 @@ class ReferenceRecommender:
             if r >= 0
         }
 
+    def names(self, subject: Subject) -> tuple[set[int], float] | None:
+        """The subject's names as vocabulary indices and their total IDF, the slow way: the version's
+        set for an article it holds (built from the text of the build, like the lexical lists),
+        extracted now for one it does not; None when the policy gives names no weight."""
+        entities = self.index.entities
+        if self.policy.entity_weight == 0.0 or entities is None:
+            return None
+        row = self.index.snapshot.row_of_key(subject.key) if subject.key is not None else None
+        if row is not None:
+            found = self._row_names(row)
+            return found, self._weight(found)
+        vocabulary = {int(code): i for i, code in enumerate(entities.vocab.tolist())}
+        codes = {
+            code_of(name) for name in names(subject.article.title, subject.article.body, subject.article.tags)
+        }
+        found = {vocabulary[c] for c in codes if c in vocabulary}
+        unknown = len(codes) - len(found)
+        return found, self._weight(found) + math.log(max(1, entities.rows)) * unknown
+
+    def _row_names(self, row: int) -> set[int]:
+        entities = self.index.entities
+        assert entities is not None
+        return {int(c) for c in entities.codes[entities.ptr[row] : entities.ptr[row + 1]].tolist()}
+
+    def _weight(self, found: set[int]) -> float:
+        entities = self.index.entities
+        assert entities is not None
+        total = 0.0
+        for code in sorted(found):
+            total += float(entities.idf[code])
+        return total
+
+    def named(self, subject: Subject) -> set[int]:
+        """The keys whose names count under this subject: its precomputed neighbours and lexical
+        matches (for an article the version does not hold, its lexical matches)."""
+        keys = set(self.lexical(subject))
+        row = self.index.snapshot.row_of_key(subject.key) if subject.key is not None else None
+        if row is not None:
+            snapshot = self.index.snapshot
+            keys |= {int(snapshot.keys[r]) for r in self.index.neighbours[row].tolist() if r >= 0}
+        return keys
+
+    def shared(self, subject_names: tuple[set[int], float] | None, key: int, named: set[int]) -> float:
+        """The IDF-weighted overlap of the subject's names with those of the article `key` (0 when
+        `key` is not among the `named` keys)."""
+        row = self.index.snapshot.row_of_key(key)
+        if subject_names is None or row is None or key not in named:
+            return 0.0
+        mine, my_weight = subject_names
+        theirs = self._row_names(row)
+        norm = self._weight(theirs) * my_weight
+        return self._weight(mine & theirs) / math.sqrt(norm) if norm > 0.0 else 0.0
+
     def relevance(self, subject: Subject, key: int, cosine: float) -> float:
         lexical = self.lexical(subject).get(key, 0.0)
-        return float(self.policy.relevance(np.float64(cosine), np.float64(lexical)))
+        subject_names = self.names(subject)
+        shared = 0.0 if subject_names is None else self.shared(subject_names, key, self.named(subject))
+        return float(self.policy.relevance(np.float64(cosine), np.float64(lexical), np.float64(shared)))
 
     def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
         subject = self.subject(self.catalog.get(article_id))
@@ -209,7 +266,12 @@ class ReferenceRecommender:
     def _nearest(self, subject: Subject, rules: Rules, page: Page, want: int) -> list[Candidate]:
         lexical = self.lexical(subject)
         matched = np.array([lexical.get(int(k), 0.0) for k in self.keys.tolist()], dtype=np.float64)
-        sims = self.policy.relevance(self.matrix @ subject.vector, matched)
+        subject_names = self.names(subject)
+        shared = np.zeros(len(self.keys))
+        if subject_names is not None:
+            named = self.named(subject)
+            shared = np.array([self.shared(subject_names, int(k), named) for k in self.keys.tolist()])
+        sims = self.policy.relevance(self.matrix @ subject.vector, matched, shared)
         order = np.lexsort((self.keys, -sims))
         stored = self.catalog.by_keys(self.keys.tolist())
         found: list[Candidate] = []

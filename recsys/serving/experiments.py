@@ -73,6 +73,7 @@ FNV_PRIME = 16777619
 # settings they come from: (lowest, highest, whether the lowest is excluded, integer).
 TUNABLE: dict[str, tuple[float, float, bool, bool]] = {
     "fusion_weight": (0.0, 1.0, False, False),
+    "entity_weight": (0.0, 1.0, False, False),
     "mmr_lambda": (0.0, 1.0, False, False),
     "redundancy_cap": (0.0, 1.0, True, False),
     "freshness_weight": (0.0, 1.0, False, False),

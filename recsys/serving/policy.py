@@ -24,6 +24,8 @@ class Policy:
     section_pool: int = 200
     # Share of relevance given to the normalised BM25 match (0: cosine alone); see recsys/version/lexical.py.
     fusion_weight: float = 0.0
+    # Share of relevance given to the names two articles share (0: none); see recsys/version/entities.py.
+    entity_weight: float = 0.0
     time_prior_weight: float = 0.0
     time_prior_half_life_days: float = 30.0
     # Shapes of the time prior measured against the default (docs/ranking-candidates.md); none beat
@@ -60,6 +62,7 @@ class Policy:
             half_life_days=settings.freshness_half_life_days,
             section_pool=settings.section_pool,
             fusion_weight=settings.fusion_weight if settings.fusion == "blend" else 0.0,
+            entity_weight=settings.entity_weight,
             time_prior_weight=settings.time_prior_weight,
             time_prior_half_life_days=settings.time_prior_half_life_days,
             time_prior_long_share=settings.time_prior_long_share,
@@ -67,8 +70,11 @@ class Policy:
             time_prior_undated_days=settings.time_prior_undated_days,
         )
 
-    def relevance(self, cosine: Any, lexical: Any) -> Any:
+    def relevance(self, cosine: Any, lexical: Any, names: Any = 0.0) -> Any:
         """What the ranking calls a candidate's relevance: its cosine, blended with its normalised
-        BM25 match (0 where the article's lexical list does not hold it); arrays or scalars."""
+        BM25 match (0 where the article's lexical list does not hold it), then with the overlap of
+        the names the two share (`names`, 0..1); arrays or scalars."""
         w = self.fusion_weight
-        return cosine if w == 0.0 else (1.0 - w) * cosine + w * lexical
+        blend = cosine if w == 0.0 else (1.0 - w) * cosine + w * lexical
+        e = self.entity_weight
+        return blend if e == 0.0 else (1.0 - e) * blend + e * names

@@ -67,6 +67,7 @@ from recsys.serving.ranking import SECONDS_PER_DAY, depth, list_in_order, rank_l
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
 from recsys.serving.unindexed import DEFAULT_LIMIT, PreparedSubjects
+from recsys.version.entities import Entities
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.sections import SectionBlocks, SectionEntry
 from recsys.version.snapshot import NO_CODE, epoch_of
@@ -114,6 +115,12 @@ class _Request:
     # for a stored article, scored now for a draft or an article published since the build.
     lexical_rows: np.ndarray
     lexical_scores: np.ndarray
+    # The subject's names (vocabulary indices, total weight: recsys/version/entities.py); None when
+    # the policy gives them no weight or the version has none. They count for the subject's stored
+    # candidates only (`named_rows`, ascending: its precomputed neighbours and lexical matches), so
+    # that an article outside both lists still ranks below every listed one (see `_nearest`).
+    names: tuple[np.ndarray, float] | None
+    named_rows: np.ndarray
     # Set when the list read more than the subject's precomputed and lexical lists (a search, a
     # narrow filter's rows, the section fallback): such a list is not stored at build time.
     wide: bool = False
@@ -125,6 +132,16 @@ class _Request:
             at = np.minimum(np.searchsorted(self.lexical_rows, rows), len(self.lexical_rows) - 1)
             hit = self.lexical_rows[at] == rows
             out[hit] = self.lexical_scores[at[hit]]
+        return out
+
+    def shared_names(self, entities: Entities | None, rows: np.ndarray) -> np.ndarray | float:
+        """The overlap of each of `rows`' names with the subject's: 0 without names, and for a row
+        outside the subject's stored candidates."""
+        if self.names is None or entities is None:
+            return 0.0
+        out = np.zeros(len(rows), dtype=np.float64)
+        named = np.isin(rows, self.named_rows)
+        out[named] = entities.overlap(self.names, rows[named])
         return out
 
 
@@ -505,6 +522,17 @@ class Recommender:
         if row is not None:
             section = int(state.sections[row])
         lexical_rows, lexical_scores = self._lexical(subject, row)
+        names, named_rows = None, np.zeros(0, dtype=np.int32)
+        entities = self.index.entities
+        if self.policy.entity_weight > 0.0 and entities is not None:
+            article = subject.article
+            if row is not None:
+                names = entities.of_row(row)
+                listed = self.index.neighbours[row]
+                named_rows = np.union1d(listed[listed >= 0], lexical_rows)
+            else:
+                names = entities.of_text(article.title, article.body, article.tags)
+                named_rows = lexical_rows
         return _Request(
             state,
             subject,
@@ -516,6 +544,8 @@ class Recommender:
             _Rows(self.live, state),
             lexical_rows,
             lexical_scores,
+            names,
+            named_rows,
         )
 
     def _lexical(self, subject: Subject, row: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -569,7 +599,11 @@ class Recommender:
             return []
         keys = self.snapshot.keys[rows]
         vectors = self.index.vectors.vectors_of(keys)
-        sims = self.policy.relevance(vectors @ request.subject.vector, request.lexical(rows))
+        sims = self.policy.relevance(
+            vectors @ request.subject.vector,
+            request.lexical(rows),
+            request.shared_names(self.index.entities, rows),
+        )
         if want is not None and len(rows) > want:
             score = sims.astype(np.float64)
             weight = self.policy.freshness_weight if fresh else 0.0
@@ -601,8 +635,9 @@ class Recommender:
             listed = listed[listed >= 0]
             passing = listed[rules.mask(listed)]
             # With `want` dense neighbours passing, no article outside the two lists can beat them:
-            # its relevance is at most (1 - w) x a cosine below every listed one. A list that holds
-            # every other article of the version is the whole answer.
+            # its relevance is at most (1 - w) x a cosine below every listed one (and its shared
+            # names count for nothing: `_Request.named_rows`). A list that holds every other article
+            # of the version is the whole answer.
             if len(passing) >= want or len(listed) >= len(snapshot) - 1:
                 return self._candidates(request, np.union1d(passing, matched), want)
         request.wide = True

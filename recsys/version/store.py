@@ -42,6 +42,7 @@ from recsys.errors import (
     IndexMissing,
 )
 from recsys.storage import fsync_path, os_refusal, replace_text, writing
+from recsys.version.entities import ENTITY_FILES, Entities
 from recsys.version.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import FinalLists
@@ -216,6 +217,9 @@ class LoadedIndex:
     # The language means its vectors were centered with; None: not centered (RECSYS_LANGUAGE_CENTERING).
     # What the query side embeds (drafts, articles imported since the build) is centered with them.
     centering: Means | None = None
+    # Every article's names, numbers and tags (recsys/version/entities.py); None in versions built
+    # before them.
+    entities: Entities | None = None
 
     @property
     def version(self) -> str:
@@ -419,11 +423,16 @@ class IndexStore:
             sections = None
             if lists is not None and "sections" in manifest.data and all(n in files for n in SECTION_FILES):
                 sections = SectionBlocks.load(directory, manifest.data["sections"], snapshot)
+            entities = None
+            if all(name in files for name in ENTITY_FILES):
+                entities = Entities.load(directory)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"index version {version}: cannot read its snapshot: {exc}") from exc
         if len(snapshot) != len(vectors) or neighbours.shape[0] != len(vectors):
             raise IndexCorrupt(f"index version {version}: snapshot or neighbour lists do not match the index")
         centering = read_centering(manifest, directory)
+        if entities is not None and entities.rows != len(vectors):
+            raise IndexCorrupt(f"index version {version}: entity sets do not match the index")
         if lexical_rows is not None and (
             lexical_rows.shape[0] != len(vectors)
             or lexical_scores is None
@@ -444,6 +453,7 @@ class IndexStore:
             lists=lists,
             sections=sections,
             centering=centering,
+            entities=entities,
         )
 
     def load_vectors(

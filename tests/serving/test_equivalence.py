@@ -438,6 +438,9 @@ def test_a_section_or_tag_first_seen_since_the_build_can_be_filtered_on(
         {"time_prior_exponent": 2.0, "time_prior_half_life_days": 90.0},
         {"time_prior_long_share": 0.5, "time_prior_long_half_life_days": 365.0},
         {"time_prior_undated_days": 180.0},
+        # Same-story evidence (issue 22): the names two articles share, alone and with the tail.
+        {"entity_weight": 0.4},
+        {"entity_weight": 0.4, "time_prior_long_share": 0.5, "time_prior_long_half_life_days": 730.0},
     ],
 )
 def test_every_article_agrees_under_other_shapes_of_the_time_prior(
