@@ -40,7 +40,7 @@ from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
-from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE, LanguageGroups
 from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of, stored_languages
 from recsys.version.store import (
     CENTERING_FILE,
@@ -211,6 +211,9 @@ class Previous:
     # each of its rows was centered under (None when not centered).
     centering: Means | None = None
     codes: list[str] | None = None
+    # Each of its rows' language tag, and whether its neighbour lists were computed per language.
+    languages: list[str | None] | None = None
+    by_language: bool = False
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
@@ -236,11 +239,10 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
             lists = FinalLists.read(directory, manifest.data["lists"])
             published = np.load(directory / PUBLISHED_FILE, allow_pickle=False)
         centering = read_centering(manifest, directory)
-        codes = None
-        if centering is not None:
-            codes = [language_code(tag) for tag in stored_languages(directory, files, len(vectors))]
-            if len(codes) != len(vectors):
-                raise ValueError(f"{len(codes)} languages for {len(vectors)} articles")
+        languages = stored_languages(directory, files, len(vectors))
+        if len(languages) != len(vectors):
+            raise ValueError(f"{len(languages)} languages for {len(vectors)} articles")
+        codes = [language_code(tag) for tag in languages] if centering is not None else None
     except (IndexError_, OSError, ValueError, KeyError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
@@ -258,6 +260,8 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         published=published,
         centering=centering,
         codes=codes,
+        languages=languages,
+        by_language=bool(manifest.data.get("neighbours", {}).get("by_language", False)),
     )
 
 
@@ -445,6 +449,7 @@ def rank_final_lists(
     manifest_fields: dict[str, object],
     known: Callable[[int], Entry | None] | None = None,
     centering: Means | None = None,
+    groups: LanguageGroups | None = None,
 ) -> FinalLists:
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
@@ -460,6 +465,7 @@ def rank_final_lists(
         lexical_rows=rows_of(served, lexical.keys) if lexical is not None else None,
         lexical_scores=lexical.scores if lexical is not None else None,
         centering=centering,
+        neighbour_groups=groups,
     )
     recommender = parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
     limit, rows = parts.settings.default_limit, len(served)
@@ -650,25 +656,40 @@ def build_index(
             index = VectorIndex.build(keys, id_array, vectors, spec)
         index.set_search_params(spec.params)
 
+        tags = [r["language"] for r in rows]
+        groups = LanguageGroups.of(tags)
+        # Lists and final lists are carried over only for articles whose language stayed the same (it
+        # is not in the content hash): it decides which articles a list may hold.
+        kept = reuse.copy()
+        if previous is not None:
+            if previous.by_language != (groups is not None) or previous.languages is None:
+                kept[:] = False
+            else:
+                old_tags = np.array(previous.languages, dtype=object)[np.maximum(at, 0)]
+                kept &= old_tags == np.array(tags, dtype=object)
         if previous is not None:
             nkeys, nscores, todo = neighbours.carry_over(
                 previous.vectors.keys,
                 previous.neighbour_keys,
                 previous.neighbour_scores,
                 keys,
-                reuse,
+                kept,
                 k,
+                groups,
             )
             todo_rows = np.flatnonzero(todo)
             todo_vectors = vectors[todo_rows] if vectors is not None else index.vectors_of(keys[todo_rows])
             nkeys[todo_rows], nscores[todo_rows] = neighbours.compute(
-                index, todo_vectors, keys[todo_rows], k, progress=progress
-            )
+                index, todo_vectors, keys[todo_rows], k, groups=groups, keys=keys, own_rows=todo_rows,
+                progress=progress,
+            )  # fmt: skip
             neighbours.insert(keys, nkeys, nscores, todo_rows)
         else:
             assert vectors is not None  # a first or full build builds the index from every vector
             todo_rows = np.arange(len(rows))
-            nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
+            nkeys, nscores = neighbours.compute(
+                index, vectors, keys, k, groups=groups, keys=keys, own_rows=todo_rows, progress=progress
+            )
         del vectors
         lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
         carry, carried = None, 0
@@ -677,7 +698,7 @@ def build_index(
             published = np.array([epoch_of(r["published_at"]) for r in rows], dtype=np.float64)
             digest = parts.query_side.settings_digest
             found = reusable_lists(
-                previous, keys, reuse, published, nkeys, lexical, settings.default_limit, digest
+                previous, keys, kept, published, nkeys, lexical, settings.default_limit, digest
             )
             if found is not None:
                 carry, carried = found
@@ -690,7 +711,7 @@ def build_index(
         lists, lists_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
-            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means)
+            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means, groups)
             lists_seconds = time.perf_counter() - lists_started
             log.info(
                 "final lists: %d of %d articles (%d carried over) in %.1f s; peak RSS %d MiB before them",
@@ -720,7 +741,7 @@ def build_index(
                     "index": spec.as_dict(),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "catalog_generation": generation,
-                    "neighbours": {"k": k},
+                    "neighbours": {"k": k, **({"by_language": True} if groups is not None else {})},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
                     **(
                         {

@@ -45,7 +45,7 @@ from recsys.storage import fsync_path, os_refusal, replace_text, writing
 from recsys.version.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import FinalLists
-from recsys.version.neighbours import NEIGHBOURS_FILE
+from recsys.version.neighbours import NEIGHBOURS_FILE, LanguageGroups
 from recsys.version.snapshot import Snapshot
 from recsys.version.vectors import IDS_FILE, INDEX_FILE, KEYS_FILE, VectorIndex
 
@@ -211,6 +211,9 @@ class LoadedIndex:
     # The language means its vectors were centered with; None: not centered (RECSYS_LANGUAGE_CENTERING).
     # What the query side embeds (drafts, articles imported since the build) is centered with them.
     centering: Means | None = None
+    # Where each list of `neighbours` was computed among the articles of its own language (and those
+    # of none): their groups (recsys/version/neighbours.py); None: every list is over every article.
+    neighbour_groups: LanguageGroups | None = None
 
     @property
     def version(self) -> str:
@@ -408,6 +411,9 @@ class IndexStore:
                 lexical_scores = np.load(directory / LEXICAL_SCORES_FILE, allow_pickle=False)
                 if all(name in files for name in INDEX_FILES):
                     lexical = LexicalIndex.load(directory)
+            groups = None
+            if manifest.data.get("neighbours", {}).get("by_language"):
+                groups = LanguageGroups.of_codes(snapshot.languages, snapshot.language_names)
             lists = None
             if "lists" in manifest.data and all(name in files for name in LIST_FILES):
                 lists = FinalLists.load(directory, manifest.data["lists"], snapshot)
@@ -435,6 +441,7 @@ class IndexStore:
             lexical_scores=lexical_scores,
             lists=lists,
             centering=centering,
+            neighbour_groups=groups,
         )
 
     def load_vectors(
