@@ -187,7 +187,15 @@ def carry_over(
     members = KeyRows(keys).rows(out_keys[rows])
     alive = members >= 0
     if groups is not None:
-        alive &= groups.compatible(groups.codes[np.maximum(members, 0)], groups.codes[rows][:, None])
+        # A member whose language changed out of the row's group leaves the list (the rest move up).
+        gone = alive & ~groups.compatible(groups.codes[np.maximum(members, 0)], groups.codes[rows][:, None])
+        if gone.any():
+            kept_keys, kept_scores = out_keys[rows], out_scores[rows]
+            kept_keys[gone], kept_scores[gone] = -1, -np.inf
+            order = np.argsort(gone, axis=1, kind="stable")
+            out_keys[rows] = np.take_along_axis(kept_keys, order, axis=1)
+            out_scores[rows] = np.take_along_axis(kept_scores, order, axis=1)
+            alive &= ~gone
     expected = np.minimum(k, (groups.pool(rows) if groups is not None else n) - 1)
     todo = ~present
     todo[rows[alive.sum(axis=1) * 2 < expected]] = True
