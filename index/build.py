@@ -40,7 +40,13 @@ from recsys.version import neighbours
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
-from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE, LanguageGroups
+from recsys.version.neighbours import (
+    EVERY_FILE,
+    EVERY_SCORES_FILE,
+    NEIGHBOURS_FILE,
+    SCORES_FILE,
+    LanguageGroups,
+)
 from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of, stored_languages
 from recsys.version.store import (
     CENTERING_FILE,
@@ -214,6 +220,12 @@ class Previous:
     # Each of its rows' language tag, and whether its neighbour lists were computed per language.
     languages: list[str | None] | None = None
     by_language: bool = False
+    # Its lists over every article, kept beside those per language (None: it has none).
+    every: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def neighbours(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.neighbour_keys, self.neighbour_scores
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
@@ -243,6 +255,12 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         if len(languages) != len(vectors):
             raise ValueError(f"{len(languages)} languages for {len(vectors)} articles")
         codes = [language_code(tag) for tag in languages] if centering is not None else None
+        every = None
+        if EVERY_FILE in files and EVERY_SCORES_FILE in files:
+            every = (
+                np.load(directory / EVERY_FILE, allow_pickle=False),
+                np.load(directory / EVERY_SCORES_FILE, allow_pickle=False),
+            )
     except (IndexError_, OSError, ValueError, KeyError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
@@ -261,8 +279,40 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         centering=centering,
         codes=codes,
         languages=languages,
+        every=every,
         by_language=bool(manifest.data.get("neighbours", {}).get("by_language", False)),
     )
+
+
+def _neighbour_lists(
+    index: VectorIndex,
+    vectors: np.ndarray | None,
+    keys: np.ndarray,
+    k: int,
+    kept: np.ndarray,
+    previous: Previous | None,
+    before: tuple[np.ndarray, np.ndarray] | None,
+    groups: LanguageGroups | None,
+    progress: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every article's neighbour list (keys, scores) and the rows whose list was computed: the lists
+    `before` (the previous version's, of the same kind) carried over where `kept`, the rest computed."""
+    if previous is not None and before is not None:
+        nkeys, nscores, todo = neighbours.carry_over(previous.vectors.keys, *before, keys, kept, k, groups)
+        todo_rows = np.flatnonzero(todo)
+        todo_vectors = vectors[todo_rows] if vectors is not None else index.vectors_of(keys[todo_rows])
+        nkeys[todo_rows], nscores[todo_rows] = neighbours.compute(
+            index, todo_vectors, keys[todo_rows], k, groups=groups, keys=keys, own_rows=todo_rows,
+            progress=progress,
+        )  # fmt: skip
+        neighbours.insert(keys, nkeys, nscores, todo_rows)
+        return nkeys, nscores, todo_rows
+    todo_rows = np.arange(len(keys))
+    every = vectors if vectors is not None else index.vectors_of(keys)
+    nkeys, nscores = neighbours.compute(
+        index, every, keys, k, groups=groups, keys=keys, own_rows=todo_rows, progress=progress
+    )
+    return nkeys, nscores, todo_rows
 
 
 @dataclass(frozen=True)
@@ -667,29 +717,19 @@ def build_index(
             else:
                 old_tags = np.array(previous.languages, dtype=object)[np.maximum(at, 0)]
                 kept &= old_tags == np.array(tags, dtype=object)
-        if previous is not None:
-            nkeys, nscores, todo = neighbours.carry_over(
-                previous.vectors.keys,
-                previous.neighbour_keys,
-                previous.neighbour_scores,
-                keys,
-                kept,
-                k,
-                groups,
+        same_mode = previous is not None and previous.by_language == (groups is not None)
+        before = previous.neighbours if previous is not None and same_mode else None
+        nkeys, nscores, todo_rows = _neighbour_lists(
+            index, vectors, keys, k, kept, previous, before, groups, progress
+        )
+        every = None
+        if groups is not None:
+            # Requests for other languages too (cross_language, a language filter) keep lists over
+            # every article: the previous version's, per language or not.
+            before = (
+                None if previous is None else previous.every if previous.by_language else previous.neighbours
             )
-            todo_rows = np.flatnonzero(todo)
-            todo_vectors = vectors[todo_rows] if vectors is not None else index.vectors_of(keys[todo_rows])
-            nkeys[todo_rows], nscores[todo_rows] = neighbours.compute(
-                index, todo_vectors, keys[todo_rows], k, groups=groups, keys=keys, own_rows=todo_rows,
-                progress=progress,
-            )  # fmt: skip
-            neighbours.insert(keys, nkeys, nscores, todo_rows)
-        else:
-            assert vectors is not None  # a first or full build builds the index from every vector
-            todo_rows = np.arange(len(rows))
-            nkeys, nscores = neighbours.compute(
-                index, vectors, keys, k, groups=groups, keys=keys, own_rows=todo_rows, progress=progress
-            )
+            every = _neighbour_lists(index, vectors, keys, k, reuse, previous, before, None, progress)[:2]
         del vectors
         lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
         carry, carried = None, 0
@@ -778,6 +818,7 @@ def build_index(
                     **({CENTERING_FILE: means.matrix()} if means is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
+                    **({EVERY_FILE: every[0], EVERY_SCORES_FILE: every[1]} if every is not None else {}),
                     **snapshot.arrays(),
                     **(
                         {

@@ -585,18 +585,21 @@ class Recommender:
         )
         if request.row is not None:
             listed = self.index.neighbours[request.row]
+            pool = self._list_pool(request)
+            entered = self._entered(request.state, request.row) if pool is not None else None
+            if pool is None and self.index.every_neighbours is not None:
+                # A request beyond the list's language starts from the list over every article.
+                listed, pool = self.index.every_neighbours[request.row], len(snapshot)
             listed = listed[listed >= 0]
             passing = listed[rules.mask(listed)]
-            pool = self._list_pool(request)
             # With `want` dense neighbours passing, no article outside the two lists can beat them:
             # its relevance is at most (1 - w) x a cosine below every listed one. A list that holds
             # every other article it was chosen among is the whole answer. Both hold only where the
             # list was chosen among every article the request may list (`_list_pool`); rows edited
             # into the list's language since the build were not, and are candidates of their own.
             if pool is not None and (len(passing) >= want or len(listed) >= pool - 1):
-                entered = self._entered(request.state, request.row)
                 rows = np.union1d(passing, matched)
-                if len(entered):
+                if entered is not None and len(entered):
                     rows = np.union1d(rows, entered[rules.mask(entered)])
                 return self._candidates(request, rows, want)
         request.wide = True

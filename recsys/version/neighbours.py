@@ -17,9 +17,10 @@ among the articles its default related list may hold (recsys/serving/rules.py): 
 primary language and those with none; an article with no language lists every article. A default
 (same-language) request then finds enough candidates in the list instead of searching, and its final
 list can be stored (recsys/version/lists.py). The groups are symmetric (y may be in x's list exactly
-when x may be in y's), so an incremental build inserts new articles into older lists as before. The
-manifest's `neighbours` entry says `by_language`; a catalog in one language (or none) is built
-exactly as before languages.
+when x may be in y's), so an incremental build inserts new articles into older lists as before. Such
+a version also keeps every article's list over all articles (`neighbours_every.npy`), for requests
+that may list other languages (`cross_language`, a `language` filter). The manifest's `neighbours`
+entry says `by_language`; a catalog in one language (or none) is built exactly as before languages.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from recsys.version.vectors import VectorIndex
 
 NEIGHBOURS_FILE = "neighbours.npy"
 SCORES_FILE = "neighbour_scores.npy"
+# Beside lists per language, lists over every article: what requests for other languages start from.
+EVERY_FILE = "neighbours_every.npy"
+EVERY_SCORES_FILE = "neighbour_scores_every.npy"
 BATCH = 4096
 NO_GROUP = -1  # an article with no language: its list is over every article
 # A search among one language's articles widens the structure's search (IVF lists probed, HNSW ef) by

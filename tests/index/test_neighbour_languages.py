@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy as np
-
 from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.language import primary
@@ -52,7 +50,9 @@ def _digests(loaded: LoadedIndex) -> dict[str, str]:
 
 
 def _group_of(loaded: LoadedIndex) -> list[str]:
-    return [primary(tag) if tag else "" for tag in map(loaded.snapshot.language_of, range(len(loaded.snapshot)))]
+    return [
+        primary(tag) if tag else "" for tag in map(loaded.snapshot.language_of, range(len(loaded.snapshot)))
+    ]
 
 
 def test_one_language_or_none_builds_the_lists_as_before(tmp_path: Path) -> None:
