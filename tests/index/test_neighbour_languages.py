@@ -65,7 +65,8 @@ def test_one_language_or_none_builds_the_lists_as_before(tmp_path: Path) -> None
     for name, records in (("plain", plain), ("english", texts), ("half", half)):
         root, loaded = _build(tmp_path / name, records)
         assert loaded.manifest.data["neighbours"] == {"k": 64}
-        assert loaded.neighbour_groups is None
+        assert loaded.neighbour_groups is None and loaded.every_neighbours is None
+        assert not (loaded.path / "neighbours_every.npy").exists()
         digests.append(_digests(loaded))
         root.close()
     assert digests[0] == digests[1] == digests[2]
@@ -96,6 +97,10 @@ def test_several_languages_list_their_own_and_the_articles_of_none(tmp_path: Pat
         assert listed <= set(pool) and len(listed) == min(64, len(pool))
         if len(listed) < len(pool):  # no article left out is nearer than one listed (ties aside)
             assert min(sims[r] for r in listed) >= max(sims[r] for r in set(pool) - listed) - 1e-6
+    # Beside them, every article's list over all articles, for requests beyond its language.
+    every = loaded.every_neighbours
+    assert every is not None and every.shape == loaded.neighbours.shape
+    assert all(len({group[m] for m in every[r] if m >= 0}) > 1 for r in (0, 31))
     # The default lists of every article with a language are stored (each has its whole group).
     lists = loaded.lists
     assert lists is not None
