@@ -42,7 +42,13 @@ from recsys.version.entities import Entities
 from recsys.version.lexical import LEXICAL_FILE, LEXICAL_SCORES_FILE, TOKENS, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import Entry, FinalLists
-from recsys.version.neighbours import NEIGHBOURS_FILE, SCORES_FILE
+from recsys.version.neighbours import (
+    EVERY_FILE,
+    EVERY_SCORES_FILE,
+    NEIGHBOURS_FILE,
+    SCORES_FILE,
+    LanguageGroups,
+)
 from recsys.version.sections import SectionBlocks
 from recsys.version.snapshot import PREFIX, KeyRows, Snapshot, epoch_of, stored_languages
 from recsys.version.store import (
@@ -214,6 +220,15 @@ class Previous:
     # each of its rows was centered under (None when not centered).
     centering: Means | None = None
     codes: list[str] | None = None
+    # Each of its rows' language tag, and whether its neighbour lists were computed per language.
+    languages: list[str | None] | None = None
+    by_language: bool = False
+    # Its lists over every article, kept beside those per language (None: it has none).
+    every: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def neighbours(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.neighbour_keys, self.neighbour_scores
 
 
 def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previous | None:
@@ -239,11 +254,16 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
             lists = FinalLists.read(directory, manifest.data["lists"])
             published = np.load(directory / PUBLISHED_FILE, allow_pickle=False)
         centering = read_centering(manifest, directory)
-        codes = None
-        if centering is not None:
-            codes = [language_code(tag) for tag in stored_languages(directory, files, len(vectors))]
-            if len(codes) != len(vectors):
-                raise ValueError(f"{len(codes)} languages for {len(vectors)} articles")
+        languages = stored_languages(directory, files, len(vectors))
+        if len(languages) != len(vectors):
+            raise ValueError(f"{len(languages)} languages for {len(vectors)} articles")
+        codes = [language_code(tag) for tag in languages] if centering is not None else None
+        every = None
+        if EVERY_FILE in files and EVERY_SCORES_FILE in files:
+            every = (
+                np.load(directory / EVERY_FILE, allow_pickle=False),
+                np.load(directory / EVERY_SCORES_FILE, allow_pickle=False),
+            )
     except (IndexError_, OSError, ValueError, KeyError) as exc:
         log.info("full build: the current version cannot be reused (%s)", exc)
         return None
@@ -261,7 +281,41 @@ def _previous(store: IndexStore, encoder: Encoder, recipe: TextRecipe) -> Previo
         published=published,
         centering=centering,
         codes=codes,
+        languages=languages,
+        every=every,
+        by_language=bool(manifest.data.get("neighbours", {}).get("by_language", False)),
     )
+
+
+def _neighbour_lists(
+    index: VectorIndex,
+    vectors: np.ndarray | None,
+    keys: np.ndarray,
+    k: int,
+    kept: np.ndarray,
+    previous: Previous | None,
+    before: tuple[np.ndarray, np.ndarray] | None,
+    groups: LanguageGroups | None,
+    progress: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every article's neighbour list (keys, scores) and the rows whose list was computed: the lists
+    `before` (the previous version's, of the same kind) carried over where `kept`, the rest computed."""
+    if previous is not None and before is not None:
+        nkeys, nscores, todo = neighbours.carry_over(previous.vectors.keys, *before, keys, kept, k, groups)
+        todo_rows = np.flatnonzero(todo)
+        todo_vectors = vectors[todo_rows] if vectors is not None else index.vectors_of(keys[todo_rows])
+        nkeys[todo_rows], nscores[todo_rows] = neighbours.compute(
+            index, todo_vectors, keys[todo_rows], k, groups=groups, keys=keys, own_rows=todo_rows,
+            progress=progress,
+        )  # fmt: skip
+        neighbours.insert(keys, nkeys, nscores, todo_rows)
+        return nkeys, nscores, todo_rows
+    todo_rows = np.arange(len(keys))
+    every = vectors if vectors is not None else index.vectors_of(keys)
+    nkeys, nscores = neighbours.compute(
+        index, every, keys, k, groups=groups, keys=keys, own_rows=todo_rows, progress=progress
+    )
+    return nkeys, nscores, todo_rows
 
 
 @dataclass(frozen=True)
@@ -449,12 +503,13 @@ def rank_final_lists(
     known: Callable[[int], Entry | None] | None = None,
     centering: Means | None = None,
     entities: Entities | None = None,
+    groups: LanguageGroups | None = None,
 ) -> FinalLists:
     """Every article's default related list, ranked by the query side itself over the version being
     built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
     (`reusable_lists`)."""
     recommender = _ranking_side(
-        parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering, entities
+        parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering, entities, groups
     )
     limit = parts.settings.default_limit
     rank = lambda rows: recommender.final_lists(limit, known, rows)  # noqa: E731
@@ -529,6 +584,7 @@ def _ranking_side(
     manifest_fields: dict[str, object],
     centering: Means | None,
     entities: Entities | None,
+    groups: LanguageGroups | None,
     lists: FinalLists | None = None,
 ) -> Recommender:
     """The query side over the version being built, under a clock past every publication time."""
@@ -545,6 +601,7 @@ def _ranking_side(
         centering=centering,
         lists=lists.with_rows(served) if lists is not None else None,
         entities=entities,
+        neighbour_groups=groups,
     )
     return parts.query_side.recommender(loaded, clock=lambda: _AFTER_EVERYTHING)
 
@@ -709,25 +766,30 @@ def build_index(
             index = VectorIndex.build(keys, id_array, vectors, spec)
         index.set_search_params(spec.params)
 
+        tags = [r["language"] for r in rows]
+        groups = LanguageGroups.of(tags)
+        # Lists and final lists are carried over only for articles whose language stayed the same (it
+        # is not in the content hash): it decides which articles a list may hold.
+        kept = reuse.copy()
         if previous is not None:
-            nkeys, nscores, todo = neighbours.carry_over(
-                previous.vectors.keys,
-                previous.neighbour_keys,
-                previous.neighbour_scores,
-                keys,
-                reuse,
-                k,
+            if previous.by_language != (groups is not None) or previous.languages is None:
+                kept[:] = False
+            else:
+                old_tags = np.array(previous.languages, dtype=object)[np.maximum(at, 0)]
+                kept &= old_tags == np.array(tags, dtype=object)
+        same_mode = previous is not None and previous.by_language == (groups is not None)
+        before = previous.neighbours if previous is not None and same_mode else None
+        nkeys, nscores, todo_rows = _neighbour_lists(
+            index, vectors, keys, k, kept, previous, before, groups, progress
+        )
+        every = None
+        if groups is not None:
+            # Requests for other languages too (cross_language, a language filter) keep lists over
+            # every article: the previous version's, per language or not.
+            before = (
+                None if previous is None else previous.every if previous.by_language else previous.neighbours
             )
-            todo_rows = np.flatnonzero(todo)
-            todo_vectors = vectors[todo_rows] if vectors is not None else index.vectors_of(keys[todo_rows])
-            nkeys[todo_rows], nscores[todo_rows] = neighbours.compute(
-                index, todo_vectors, keys[todo_rows], k, progress=progress
-            )
-            neighbours.insert(keys, nkeys, nscores, todo_rows)
-        else:
-            assert vectors is not None  # a first or full build builds the index from every vector
-            todo_rows = np.arange(len(rows))
-            nkeys, nscores = neighbours.compute(index, vectors, keys, k, progress=progress)
+            every = _neighbour_lists(index, vectors, keys, k, reuse, previous, before, None, progress)[:2]
         del vectors
         lexical = build_lexical(settings, catalog, recipe, keys, reuse, previous, changes, progress=progress)
         entities = Entities.build(_names_input(catalog, keys))
@@ -737,7 +799,7 @@ def build_index(
             published = np.array([epoch_of(r["published_at"]) for r in rows], dtype=np.float64)
             digest = parts.query_side.settings_digest
             found = reusable_lists(
-                previous, keys, reuse, published, nkeys, lexical, settings.default_limit, digest
+                previous, keys, kept, published, nkeys, lexical, settings.default_limit, digest
             )
             if found is not None:
                 carry, carried = found
@@ -751,10 +813,14 @@ def build_index(
         sections, sections_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
-            lists = rank_final_lists(parts, index, snapshot, nkeys, lexical, fields, carry, means, entities)
+            lists = rank_final_lists(
+                parts, index, snapshot, nkeys, lexical, fields, carry, means, entities, groups
+            )
             lists_seconds = time.perf_counter() - lists_started
             sections_started = time.perf_counter()
-            ranking = _ranking_side(parts, index, snapshot, nkeys, lexical, fields, means, entities, lists)
+            ranking = _ranking_side(
+                parts, index, snapshot, nkeys, lexical, fields, means, entities, groups, lists
+            )
             sections = rank_section_blocks(parts, ranking)
             sections_seconds = time.perf_counter() - sections_started
             log.info(
@@ -791,7 +857,7 @@ def build_index(
                     "index": spec.as_dict(),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "catalog_generation": generation,
-                    "neighbours": {"k": k},
+                    "neighbours": {"k": k, **({"by_language": True} if groups is not None else {})},
                     **({"lexical": lexical.meta} if lexical is not None else {}),
                     "entities": entities.meta(),
                     **(
@@ -835,6 +901,7 @@ def build_index(
                     **({CENTERING_FILE: means.matrix()} if means is not None else {}),
                     NEIGHBOURS_FILE: nkeys,
                     SCORES_FILE: nscores,
+                    **({EVERY_FILE: every[0], EVERY_SCORES_FILE: every[1]} if every is not None else {}),
                     **snapshot.arrays(),
                     **entities.arrays(),
                     **(

@@ -50,7 +50,7 @@ from recsys.encoding.centering import center, language_code
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
 from recsys.errors import ArticleNotFound, CatalogBusy, ConfigError, InvalidInput
-from recsys.language import detect_language
+from recsys.language import detect_language, primary
 from recsys.serving.experiments import (
     DEFAULT_ARM,
     Arm,
@@ -69,6 +69,7 @@ from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, R
 from recsys.serving.unindexed import DEFAULT_LIMIT, PreparedSubjects
 from recsys.version.entities import Entities
 from recsys.version.lists import Entry, FinalLists
+from recsys.version.neighbours import NO_GROUP
 from recsys.version.sections import SectionBlocks, SectionEntry
 from recsys.version.snapshot import NO_CODE, epoch_of
 from recsys.version.store import LoadedIndex
@@ -207,9 +208,11 @@ class Recommender:
         )
         # The rows changed in the last state asked about, by section and time before and after the
         # change: what a stored section block checks its window against.
-        self._moved: tuple[LiveState, np.ndarray, np.ndarray] | None = None
+        self._section_moves: tuple[LiveState, np.ndarray, np.ndarray] | None = None
         self._default_queries: dict[int, RelatedQuery] = {}
         self._next_change: tuple[LiveState, float, float] | None = None
+        # Per live state: the rows edited into another language since the build (`_language_moves`).
+        self._moved_rows: tuple[LiveState, np.ndarray, np.ndarray, np.ndarray] | None = None
         # What the ETag names of the recommender itself: the version and the settings shaping lists.
         self.etag_token = hashlib.blake2b(
             f"{index.version}\x1f{self.settings_digest}".encode(), digest_size=8
@@ -632,14 +635,24 @@ class Recommender:
         )
         if request.row is not None:
             listed = self.index.neighbours[request.row]
+            pool = self._list_pool(request)
+            entered = self._entered(request.state, request.row) if pool is not None else None
+            if pool is None and self.index.every_neighbours is not None:
+                # A request beyond the list's language starts from the list over every article.
+                listed, pool = self.index.every_neighbours[request.row], len(snapshot)
             listed = listed[listed >= 0]
             passing = listed[rules.mask(listed)]
             # With `want` dense neighbours passing, no article outside the two lists can beat them:
             # its relevance is at most (1 - w) x a cosine below every listed one (and its shared
             # names count for nothing: `_Request.named_rows`). A list that holds every other article
-            # of the version is the whole answer.
-            if len(passing) >= want or len(listed) >= len(snapshot) - 1:
-                return self._candidates(request, np.union1d(passing, matched), want)
+            # it was chosen among is the whole answer. Both hold only where the list was chosen among
+            # every article the request may list (`_list_pool`); rows edited into the list's language
+            # since the build were not, and are candidates of their own.
+            if pool is not None and (len(passing) >= want or len(listed) >= pool - 1):
+                rows = np.union1d(passing, matched)
+                if entered is not None and len(entered):
+                    rows = np.union1d(rows, entered[rules.mask(entered)])
+                return self._candidates(request, rows, want)
         request.wide = True
         passing = np.union1d(passing, matched)
         narrow = rules.narrow_rows(self.search_cap)
@@ -659,6 +672,49 @@ class Recommender:
         # A narrow filter's rows hold every passing precomputed neighbour and match already.
         rows = more if narrow is not None or not len(passing) else np.union1d(passing, more)
         return self._candidates(request, rows, want)
+
+    def _list_pool(self, request: _Request) -> int | None:
+        """How many articles the subject's precomputed list was chosen among, when those are every
+        article of the version the request's language rule may list; None when they are not (a list
+        of one language, and a request for other languages too: `cross_language`, a `language` filter
+        beyond it, or the subject's language edited since the build)."""
+        assert request.row is not None
+        groups = self.index.neighbour_groups
+        if groups is None or groups.codes[request.row] == NO_GROUP:
+            return len(self.snapshot)
+        rule = request.rules.language_rule
+        if rule is None:
+            return None
+        wanted, _ = rule
+        name = groups.names[int(groups.codes[request.row])]
+        if any(wanted(tag) and primary(tag) != name for tag in request.state.language_code):
+            return None
+        return int(groups.pools[groups.codes[request.row]])
+
+    def _language_moves(self, state: LiveState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows whose language was edited since the build, with the language group each was in
+        at the build and the one it is in now (recsys/version/neighbours.py `LanguageGroups`)."""
+        cached = self._moved_rows
+        if cached is not None and cached[0] is state:
+            return cached[1], cached[2], cached[3]
+        groups = self.index.neighbour_groups
+        assert groups is not None
+        changed = np.fromiter(state.changed, dtype=np.int64, count=len(state.changed))
+        rows = changed[state.languages[changed] != self.snapshot.languages[changed]].astype(np.int32)
+        names = {code: tag for tag, code in state.language_code.items()}
+        now = np.array([groups.code_of(names.get(int(c))) for c in state.languages[rows]], dtype=np.int32)
+        self._moved_rows = (state, rows, groups.codes[rows], now)
+        return rows, groups.codes[rows], now
+
+    def _entered(self, state: LiveState, row: int) -> np.ndarray:
+        """Rows edited since the build out of a language whose articles `row`'s list was not chosen
+        among: its precomputed list cannot hold them, however close they are."""
+        groups = self.index.neighbour_groups
+        if groups is None or not state.changed:
+            return np.zeros(0, dtype=np.int32)
+        code = groups.codes[row]
+        moved, before, _ = self._language_moves(state)
+        return moved[~groups.compatible(before, code)]
 
     def _allowed(self, request: _Request) -> tuple[np.ndarray | None, float]:
         """A key bitmap of the articles the section, author and tag filters include (None without
@@ -842,6 +898,13 @@ class Recommender:
         article_id = self.snapshot.ids[row]
         if state.pins.get(article_id):
             return False
+        if state.changed and self.index.neighbour_groups is not None:
+            groups = self.index.neighbour_groups
+            moved, before, now_in = self._language_moves(state)
+            code = groups.codes[row]
+            # A row edited into the list's language from another: the list was ranked without it.
+            if (~groups.compatible(before, code) & groups.compatible(now_in, code)).any():
+                return False
         if state.changed or state.blocks:
             depends = self._depends_on(row)
             if state.changed and not state.changed.keys().isdisjoint(depends.tolist()):
@@ -925,12 +988,12 @@ class Recommender:
         first, last = sections.window[row].tolist()
         code = int(self.snapshot.sections[row])
         if state.changed:
-            moved = self._moved
+            moved = self._section_moves
             if moved is None or moved[0] is not state:
                 rows = np.fromiter(state.changed, dtype=np.int32, count=len(state.changed))
                 codes = np.concatenate([self.snapshot.sections[rows], state.sections[rows]])
                 times = np.concatenate([self.snapshot.published[rows], state.published[rows]])
-                moved = self._moved = (state, codes, times)
+                moved = self._section_moves = (state, codes, times)
             _, codes, times = moved
             if ((codes == code) & (times >= first) & (times <= last)).any():
                 return None

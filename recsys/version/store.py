@@ -46,7 +46,7 @@ from recsys.version.entities import ENTITY_FILES, Entities
 from recsys.version.lexical import INDEX_FILES, LEXICAL_FILE, LEXICAL_SCORES_FILE, LexicalIndex
 from recsys.version.lists import FILES as LIST_FILES
 from recsys.version.lists import FinalLists
-from recsys.version.neighbours import NEIGHBOURS_FILE
+from recsys.version.neighbours import EVERY_FILE, NEIGHBOURS_FILE, LanguageGroups
 from recsys.version.sections import FILES as SECTION_FILES
 from recsys.version.sections import SectionBlocks
 from recsys.version.snapshot import Snapshot
@@ -220,6 +220,11 @@ class LoadedIndex:
     # Every article's names, numbers and tags (recsys/version/entities.py); None in versions built
     # before them.
     entities: Entities | None = None
+    # Where each list of `neighbours` was computed among the articles of its own language (and those
+    # of none): their groups (recsys/version/neighbours.py); None: every list is over every article.
+    neighbour_groups: LanguageGroups | None = None
+    # With them, each row's list over every article (as rows), for requests beyond its language.
+    every_neighbours: np.ndarray | None = None
 
     @property
     def version(self) -> str:
@@ -417,6 +422,13 @@ class IndexStore:
                 lexical_scores = np.load(directory / LEXICAL_SCORES_FILE, allow_pickle=False)
                 if all(name in files for name in INDEX_FILES):
                     lexical = LexicalIndex.load(directory)
+            groups = every = None
+            if manifest.data.get("neighbours", {}).get("by_language"):
+                groups = LanguageGroups.of_codes(snapshot.languages, snapshot.language_names)
+                if EVERY_FILE in files:
+                    every = rows_of(snapshot, np.load(directory / EVERY_FILE, allow_pickle=False))
+                    if every.shape[0] != len(vectors):
+                        raise ValueError("the lists over every article do not match the index")
             lists = None
             if "lists" in manifest.data and all(name in files for name in LIST_FILES):
                 lists = FinalLists.load(directory, manifest.data["lists"], snapshot)
@@ -454,6 +466,8 @@ class IndexStore:
             sections=sections,
             centering=centering,
             entities=entities,
+            neighbour_groups=groups,
+            every_neighbours=every,
         )
 
     def load_vectors(

@@ -132,21 +132,35 @@ class World:
     catalog: Catalog
     ids: list[str]
     folder: Path
+    languages: bool = False
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+# The demo corpus in several languages and none (`languages`): each article's neighbour list is then
+# of its own language (recsys/version/neighbours.py), and the default lists are stored from it.
+LANGUAGES = ("en", "de", "pt-BR", None)
+
+
+def _record(n: int, record: dict[str, object], languages: bool) -> dict[str, object]:
+    language = LANGUAGES[n % len(LANGUAGES)] if languages else None
+    return record | ({"language": language} if language else {})
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["one-language", "languages"])
+def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
+    languages: bool = request.param
     folder = tmp_path_factory.mktemp("fast_lists")
     settings = Settings(
         data_dir=folder / "data", cors_origins=SITE, change_poll_seconds=60, response_cache_size=64
     )
     root = Root(settings)
     demo = generate()
-    import_file(root.catalog, write_jsonl(folder / "demo.jsonl", [d.to_record() for d in demo]), strict=True)
+    records = [_record(n, d.to_record(), languages) for n, d in enumerate(demo)]
+    import_file(root.catalog, write_jsonl(folder / "demo.jsonl", records), strict=True)
     build_index(settings, root.catalog, FakeEncoder())
     fast, plain, answered = _apps(settings)
     with TestClient(fast) as fast_client, TestClient(plain) as plain_client:
-        yield World(Pair(fast_client, plain_client, answered), root.catalog, [d.id for d in demo], folder)
+        pair = Pair(fast_client, plain_client, answered)
+        yield World(pair, root.catalog, [d.id for d in demo], folder, languages)
     root.close()
 
 
@@ -186,6 +200,8 @@ def _changes(world: World, rng: random.Random, round_: int) -> list[str]:
     overrides.set_pins(subject, rng.sample([t for t in ids if t != subject], 2))
     demo = {d.id: d for d in generate()}
     edited = demo[rng.choice(ids)].to_record() | {"section": "world", "title": f"edited in round {round_}"}
+    if world.languages:  # moved into another language's lists, or out of every one
+        edited["language"] = rng.choice(["de", "pt-BR", "ko"])
     imported = [
         demo[ids[n]].to_record()
         | {"id": f"late-{round_}-{n}", "url": f"https://news.example/late/{round_}/{n}"}

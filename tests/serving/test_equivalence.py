@@ -570,7 +570,8 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
     deleted: list[int] = []
     for row in draw(st.lists(st.integers(0, n - 1), max_size=6, unique=True)):
         article = snapshot.article(row)
-        kind = draw(st.sampled_from(["retracted", "deleted", "scheduled", "moved"]))
+        kinds = ["retracted", "deleted", "scheduled", "moved", *(["language"] if world.languages else [])]
+        kind = draw(st.sampled_from(kinds))
         if kind == "deleted":
             deleted.append(int(snapshot.keys[row]))
             continue
@@ -580,11 +581,14 @@ def live_changes(draw: st.DrawFn, world: World) -> LiveState:
             published = format_timestamp(NOW + timedelta(days=draw(st.integers(-3, 30))))
         if kind == "moved":
             section = draw(st.sampled_from(world.sections))
+        language = article.language
+        if kind == "language":  # into another language's lists, or out of every one
+            language = draw(st.sampled_from([*LANGUAGES, "ko"]))
         records.append(
             {"key": int(snapshot.keys[row]), "id": article.id, "url": article.url, "title": article.title,
              "section": section, "tags": json.dumps(list(article.tags)), "published_at": published,
              "status": "retracted" if kind == "retracted" else "published", "image_url": article.image_url,
-             "author": article.author, "language": article.language}
+             "author": article.author, "language": language}
         )  # fmt: skip
     imported = 10**6  # keys the version does not hold: imported since the build
     for i in range(draw(st.integers(0, 2))):
@@ -651,6 +655,40 @@ def _random_live_changes(world: World, data: st.DataObject) -> None:
         related, section = _both_blocks(fast, article_id, query, state)
         event("stored list" if related else "ranked now")
         event("stored section block" if section else "section ranked now")
+
+
+def test_lists_in_several_languages_are_per_language_and_stored(language_world: World) -> None:
+    """Each article's precomputed list holds its own language and none (recsys/version/neighbours.py),
+    so its default list is stored; under the world's edits (some moved to another language since the
+    build) and without them, the stored lists are what ranking now gives."""
+    fast = language_world.fast
+    assert fast.index.manifest.data["neighbours"].get("by_language") is True
+    lists = fast.lists
+    assert lists is not None and lists.stored > len(fast.snapshot) * 3 // 4
+    state = fast.live.current()
+    assert len(fast._moved(state)[0]) > 0  # edits since the build changed some articles' language
+    query = RelatedQuery(limit=10, section_limit=5)
+    for article_id in language_world.ids:
+        _both(fast, article_id, query, state)
+    later = copy.copy(fast)
+    later.clock = lambda: datetime(2100, 1, 1, tzinfo=UTC)
+    built = built_state(fast.snapshot)
+    assert sum(_both(later, i, query, built) for i in language_world.ids) == lists.stored
+
+
+@hsettings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_final_lists_in_several_languages_equal_the_ranked_lists_under_random_live_changes(
+    language_world: World, data: st.DataObject
+) -> None:
+    state = data.draw(live_changes(language_world))
+    fast = copy.copy(language_world.fast)
+    moment = data.draw(st.sampled_from([NOW, datetime(2100, 1, 1, tzinfo=UTC)]))
+    fast.clock = lambda: moment
+    defaults = st.builds(RelatedQuery, limit=st.just(10), section_limit=st.integers(0, 6))
+    query = data.draw(st.one_of(defaults, queries(language_world).map(lambda pair: pair[1])))
+    for article_id in data.draw(st.lists(st.sampled_from(language_world.ids), min_size=1, max_size=8)):
+        event("stored list" if _both(fast, article_id, query, state) else "ranked now")
 
 
 @pytest.mark.model
