@@ -666,7 +666,7 @@ def test_lists_in_several_languages_are_per_language_and_stored(language_world: 
     lists = fast.lists
     assert lists is not None and lists.stored > len(fast.snapshot) * 3 // 4
     state = fast.live.current()
-    assert len(fast._moved(state)[0]) > 0  # edits since the build changed some articles' language
+    assert len(fast._language_moves(state)[0]) > 0  # edits since the build changed some articles' language
     query = RelatedQuery(limit=10, section_limit=5)
     for article_id in language_world.ids:
         _both(fast, article_id, query, state)
