@@ -76,8 +76,8 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     # recall with bands, metric panels, differences, scatter (empty: no pairs), MMR + dedup sweeps (one
     # figure), time-prior sweep, ages, per-section agreement, simulated CTR by position, R@1 and
-    # Pearson per language pair
-    assert len(images) == 10
+    # Pearson per language pair, the long-story runs against each baseline (one figure for the runs)
+    assert len(images) == 11
     assert f"multilingual run on {multilingual}: 12 queries" in text
     # No counters in a fresh data folder: the click section simulates readers of system and bm25.
     assert "click report: no counters; 300 simulated page views per design (system vs bm25)" in text
@@ -87,5 +87,9 @@ def test_the_evaluation_notebook_runs_on_the_demo_corpus(
     failures = [t for t in tables if "\n| rank | curated | system | " in t]
     assert 1 <= len(failures) <= 2 and "nDCG@10: system " in failures[0]  # FAILURES = 2
     assert sum("| rank | curated | bm25 | dense | hybrid | system |" in t for t in tables) == 3  # EXAMPLES
+    # The long-story section reads the committed runs (LONG_STORY_JSONS): today's, the mixed archive's
+    # and the names run's, each a table of means with intervals.
+    long_story = [t for t in tables if t.startswith(("**eval_long_story", "**names_tail_long"))]
+    assert len(long_story) == 3 and all("| system | " in t for t in long_story)
     (languages,) = [t for t in tables if t.startswith("| group | n | bm25 R@1 / nDCG@10 |")]
     assert "| en queries | 6 |" in languages and "| cross-language | 12 |" in languages
