@@ -36,7 +36,9 @@ ENTITY_CODES_FILE = "entity_codes.npy"
 ENTITY_VOCAB_FILE = "entity_vocab.npy"
 ENTITY_IDF_FILE = "entity_idf.npy"
 ENTITY_FILES = (ENTITY_PTR_FILE, ENTITY_CODES_FILE, ENTITY_VOCAB_FILE, ENTITY_IDF_FILE)
-# Extraction's version, in the manifest: a version whose sets were made otherwise is rebuilt.
+# Extraction's version, in the manifest: a version whose sets were made otherwise is rebuilt. With
+# names on it is in the settings digest too, so stored lists ranked otherwise are ranked anew
+# (names-2: no names from a title in capitals; names count under dated articles only).
 EXTRACTION = "names-2"
 LEAD_CHARS = 300
 
