@@ -31,14 +31,6 @@ def test_only_the_lead_is_read() -> None:
     assert "zanzibar" in names("Zanzibar", None)
 
 
-def test_a_title_in_capitals_gives_numbers_but_no_names() -> None:
-    """Wire headlines in capitals (Reuters-21578): each word would pass for a name."""
-    found = names("BAHIA COCOA REVIEW 1987", "Showers continued in the Bahia zone, Comissaria Smith said.")
-    assert {"bahia", "comissaria", "smith", "#1987"} <= found  # the lead's names; the title's number
-    assert not {"cocoa", "review"} & found
-    assert {"cocoa", "review"} <= names("Bahia Cocoa Review", "")  # a title in title case gives its names
-
-
 def _corpus() -> Entities:
     return Entities.build(
         [
