@@ -795,7 +795,9 @@ def build_index(
         entities = Entities.build(_names_input(catalog, keys))
         carry, carried = None, 0
         with_lists = len(rows) <= settings.final_lists_max_articles
-        if previous is not None and with_lists:
+        # With names on, a list hangs on every article's IDF, which each build changes: rank anew.
+        names_on = parts.query_side.policy.entity_weight > 0.0
+        if previous is not None and with_lists and not names_on:
             published = np.array([epoch_of(r["published_at"]) for r in rows], dtype=np.float64)
             digest = parts.query_side.settings_digest
             found = reusable_lists(

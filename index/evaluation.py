@@ -36,6 +36,7 @@ from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.serving.recommend import Recommender
 from recsys.settings import Settings
+from recsys.version.entities import EXTRACTION
 from recsys.version.store import LoadedIndex
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ def prepare(
         or manifest.model != encoder.name
         or manifest.recipe != recipe.id
         or manifest.count != catalog.count("published")
-        or "entities" not in manifest.data  # built before the names of recsys/version/entities.py
+        # built before the names of recsys/version/entities.py, or with another extraction of them
+        or (manifest.data.get("entities") or {}).get("extraction") != EXTRACTION
         or _lexical_shape(manifest.data) != _lexical_wanted(settings)
         # vectors centered per language, or not, as RECSYS_LANGUAGE_CENTERING now asks
         or ("centering" in manifest.data) != centering_wanted(settings, encoder.name)

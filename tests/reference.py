@@ -164,9 +164,10 @@ class ReferenceRecommender:
     def names(self, subject: Subject) -> tuple[set[int], float] | None:
         """The subject's names as vocabulary indices and their total IDF, the slow way: the version's
         set for an article it holds (built from the text of the build, like the lexical lists),
-        extracted now for one it does not; None when the policy gives names no weight."""
+        extracted now for one it does not; None when the policy gives names no weight or the
+        subject is undated (names count only under the time prior's dates)."""
         entities = self.index.entities
-        if self.policy.entity_weight == 0.0 or entities is None:
+        if self.policy.entity_weight == 0.0 or entities is None or published(subject.article) is None:
             return None
         row = self.index.snapshot.row_of_key(subject.key) if subject.key is not None else None
         if row is not None:
@@ -217,8 +218,10 @@ class ReferenceRecommender:
     def relevance(self, subject: Subject, key: int, cosine: float) -> float:
         lexical = self.lexical(subject).get(key, 0.0)
         subject_names = self.names(subject)
-        shared = 0.0 if subject_names is None else self.shared(subject_names, key, self.named(subject))
-        return float(self.policy.relevance(np.float64(cosine), np.float64(lexical), np.float64(shared)))
+        shared = None
+        if subject_names is not None:
+            shared = np.float64(self.shared(subject_names, key, self.named(subject)))
+        return float(self.policy.relevance(np.float64(cosine), np.float64(lexical), shared))
 
     def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
         subject = self.subject(self.catalog.get(article_id))
@@ -267,7 +270,7 @@ class ReferenceRecommender:
         lexical = self.lexical(subject)
         matched = np.array([lexical.get(int(k), 0.0) for k in self.keys.tolist()], dtype=np.float64)
         subject_names = self.names(subject)
-        shared = np.zeros(len(self.keys))
+        shared = None
         if subject_names is not None:
             named = self.named(subject)
             shared = np.array([self.shared(subject_names, int(k), named) for k in self.keys.tolist()])

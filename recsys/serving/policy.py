@@ -70,11 +70,12 @@ class Policy:
             time_prior_undated_days=settings.time_prior_undated_days,
         )
 
-    def relevance(self, cosine: Any, lexical: Any, names: Any = 0.0) -> Any:
+    def relevance(self, cosine: Any, lexical: Any, names: Any = None) -> Any:
         """What the ranking calls a candidate's relevance: its cosine, blended with its normalised
         BM25 match (0 where the article's lexical list does not hold it), then with the overlap of
-        the names the two share (`names`, 0..1); arrays or scalars."""
+        the names the two share (`names`, 0..1; None where names do not count for the article, as
+        for an undated one: the blend alone, as with no names at all); arrays or scalars."""
         w = self.fusion_weight
         blend = cosine if w == 0.0 else (1.0 - w) * cosine + w * lexical
         e = self.entity_weight
-        return blend if e == 0.0 else (1.0 - e) * blend + e * names
+        return blend if e == 0.0 or names is None else (1.0 - e) * blend + e * names

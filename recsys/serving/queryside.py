@@ -15,6 +15,7 @@ from recsys.encoding.recipe import TextRecipe
 from recsys.serving.policy import Policy
 from recsys.serving.recommend import Clock, Recommender, utcnow
 from recsys.settings import Settings
+from recsys.version.entities import EXTRACTION
 from recsys.version.store import IndexStore, LoadedIndex
 
 
@@ -33,7 +34,17 @@ class QuerySide:
     def settings_digest(self) -> str:
         """The settings that shape lists, hashed: a change of any of them changes every ETag."""
         s = self.settings
-        shaping = (self.policy, s.default_limit, s.default_section_limit, s.search_cap, s.recipe_max_words)
+        shaping: tuple[object, ...] = (
+            self.policy,
+            s.default_limit,
+            s.default_section_limit,
+            s.search_cap,
+            s.recipe_max_words,
+        )
+        if self.policy.entity_weight:
+            # With names on, how they are read shapes lists too: a list stored before they counted
+            # under dated articles only is ranked anew.
+            shaping += (("names", EXTRACTION, "dated"),)
         return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
     def load_index(self, version: str | None = None) -> LoadedIndex:

@@ -117,7 +117,9 @@ class _Request:
     lexical_rows: np.ndarray
     lexical_scores: np.ndarray
     # The subject's names (vocabulary indices, total weight: recsys/version/entities.py); None when
-    # the policy gives them no weight or the version has none. They count for the subject's stored
+    # the policy gives them no weight, the version has none, or the subject is undated (names only
+    # count where the time prior keeps the list to the story's time: without it, shared names pull in
+    # look-alikes from any year, measured on bbc and semeval). They count for the subject's stored
     # candidates only (`named_rows`, ascending: its precomputed neighbours and lexical matches), so
     # that an article outside both lists still ranks below every listed one (see `_nearest`).
     names: tuple[np.ndarray, float] | None
@@ -135,11 +137,11 @@ class _Request:
             out[hit] = self.lexical_scores[at[hit]]
         return out
 
-    def shared_names(self, entities: Entities | None, rows: np.ndarray) -> np.ndarray | float:
-        """The overlap of each of `rows`' names with the subject's: 0 without names, and for a row
-        outside the subject's stored candidates."""
+    def shared_names(self, entities: Entities | None, rows: np.ndarray) -> np.ndarray | None:
+        """The overlap of each of `rows`' names with the subject's (0 for a row outside the
+        subject's stored candidates); None where names do not count for this subject."""
         if self.names is None or entities is None:
-            return 0.0
+            return None
         out = np.zeros(len(rows), dtype=np.float64)
         named = np.isin(rows, self.named_rows)
         out[named] = entities.overlap(self.names, rows[named])
@@ -527,7 +529,7 @@ class Recommender:
         lexical_rows, lexical_scores = self._lexical(subject, row)
         names, named_rows = None, np.zeros(0, dtype=np.int32)
         entities = self.index.entities
-        if self.policy.entity_weight > 0.0 and entities is not None:
+        if self.policy.entity_weight > 0.0 and entities is not None and subject.dated:
             article = subject.article
             if row is not None:
                 names = entities.of_row(row)
@@ -804,9 +806,10 @@ class Recommender:
                     vector = vector() if callable(vector) else vector
                     source = ArticleAsSource(article)
                     when = epoch_of(article.published_at)
-                    # Not in the version, so in no lexical list: its relevance is its cosine's share.
+                    # Not in the version, so in no lexical list and sharing no counted names.
+                    shared = None if request.names is None else np.float64(0.0)
                     relevance = float(
-                        self.policy.relevance(np.float64(vector @ subject.vector), np.float64(0.0))
+                        self.policy.relevance(np.float64(vector @ subject.vector), np.float64(0.0), shared)
                     )
                     by_key[key] = Candidate(key, vector, relevance, when, 0, source)
         return [by_key[k] for k in keys if k in by_key]

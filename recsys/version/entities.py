@@ -13,7 +13,10 @@ operations per list. Names are hashed (64-bit BLAKE2b) so that the version store
 Extraction is deliberately plain and language-blind: capitalised words of the title and the first
 `LEAD_CHARS` characters of the body (less a short list of capitalised function words and dates),
 numbers of two digits or more, and every tag without a `prefix:` (catalog codes such as Reuters'
-`topic:` are categories, not names), as the whole tag and as its words.
+`topic:` are categories, not names), as the whole tag and as its words. A title in capitals only
+(wire headlines: "BAHIA COCOA REVIEW") counts every word as a name; leaving them out was measured
+and cost more: reuters lost 0.047 nDCG@10 to today instead of 0.017 (issue 22), since such titles
+carry the topic.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ ENTITY_CODES_FILE = "entity_codes.npy"
 ENTITY_VOCAB_FILE = "entity_vocab.npy"
 ENTITY_IDF_FILE = "entity_idf.npy"
 ENTITY_FILES = (ENTITY_PTR_FILE, ENTITY_CODES_FILE, ENTITY_VOCAB_FILE, ENTITY_IDF_FILE)
-# Extraction's version, in the manifest: a version whose sets were made otherwise is rebuilt.
+# Extraction's version, in the manifest: a version whose sets were made otherwise is rebuilt. With
+# names on it is in the settings digest too, with the rule that they count under dated articles only.
 EXTRACTION = "names-1"
 LEAD_CHARS = 300
 

@@ -462,6 +462,32 @@ def test_every_article_agrees_under_other_shapes_of_the_time_prior(
     assert changed > 0  # the shape changes lists, so the comparison above compares something
 
 
+def test_names_leave_an_undated_article_ranked_exactly_as_without_them(fake_world: World) -> None:
+    """Names count only for a dated article, where the time prior keeps its list to the story's time
+    (issue 22): an undated one's lists, scores included, are those of entity_weight 0, on both paths;
+    a dated one's change."""
+    fast, reference = fake_world.fast, fake_world.reference
+    before = fast.policy
+    query = RelatedQuery(limit=10, section_limit=5)
+    live = [i for i in fake_world.ids if i != fake_world.ids[41]]  # ids[41] is deleted since the build
+    undated = {str(fast.snapshot.ids[r]) for r in np.flatnonzero(np.isnan(fast.snapshot.published)).tolist()}
+    assert undated & set(live) and set(live) - undated
+
+    def lists(**shape: float) -> dict[str, tuple[object, ...]]:
+        fast.policy = reference.policy = replace(before, time_prior_weight=0.3, **shape)  # type: ignore[arg-type]
+        try:
+            return {
+                i: (_exact(fast.related_list(i, query)), _exact(reference.related_list(i, query)))
+                for i in live
+            }
+        finally:
+            fast.policy = reference.policy = before
+
+    without, named = lists(), lists(entity_weight=0.4)
+    assert all(without[i] == named[i] for i in undated & set(live))
+    assert any(without[i] != named[i] for i in set(live) - undated)
+
+
 # -- final lists: the default list stored with the version (recsys/version/lists.py) ----------------
 
 
