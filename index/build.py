@@ -494,26 +494,14 @@ _AFTER_EVERYTHING = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def rank_final_lists(
-    parts: Root,
-    index: VectorIndex,
-    snapshot: Snapshot,
-    neighbour_keys: np.ndarray,
-    lexical: LexicalBuild | None,
-    manifest_fields: dict[str, object],
-    known: Callable[[int], Entry | None] | None = None,
-    centering: Means | None = None,
-    entities: Entities | None = None,
-    groups: LanguageGroups | None = None,
+    parts: Root, recommender: Recommender, known: Callable[[int], Entry | None] | None = None
 ) -> FinalLists:
-    """Every article's default related list, ranked by the query side itself over the version being
-    built (recsys/version/lists.py); `known(row)` gives those an incremental build carries over
-    (`reusable_lists`)."""
-    recommender = _ranking_side(
-        parts, index, snapshot, neighbour_keys, lexical, manifest_fields, centering, entities, groups
-    )
+    """Every article's default related list, ranked by `recommender`, the query side over the version
+    being built (`_ranking_side`; recsys/version/lists.py); `known(row)` gives those an incremental
+    build carries over (`reusable_lists`)."""
     limit = parts.settings.default_limit
     rank = lambda rows: recommender.final_lists(limit, known, rows)  # noqa: E731
-    return _across_cores(parts, len(snapshot), rank, FinalLists.joined)
+    return _across_cores(parts, len(recommender.snapshot), rank, FinalLists.joined)
 
 
 _Ranked = TypeVar("_Ranked", FinalLists, SectionBlocks)
@@ -815,15 +803,11 @@ def build_index(
         sections, sections_seconds = None, 0.0
         if with_lists:
             fields: dict[str, object] = {"version": version, "lexical": lexical.meta if lexical else {}}
-            lists = rank_final_lists(
-                parts, index, snapshot, nkeys, lexical, fields, carry, means, entities, groups
-            )
+            side = (parts, index, snapshot, nkeys, lexical, fields, means, entities, groups)
+            lists = rank_final_lists(parts, _ranking_side(*side), carry)
             lists_seconds = time.perf_counter() - lists_started
             sections_started = time.perf_counter()
-            ranking = _ranking_side(
-                parts, index, snapshot, nkeys, lexical, fields, means, entities, groups, lists
-            )
-            sections = rank_section_blocks(parts, ranking)
+            sections = rank_section_blocks(parts, _ranking_side(*side, lists))
             sections_seconds = time.perf_counter() - sections_started
             log.info(
                 "section blocks: %d of %d articles in %.1f s",
