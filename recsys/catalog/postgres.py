@@ -251,7 +251,9 @@ def _give_back(pool: ConnectionPool[Any], conn: psycopg.Connection[Any]) -> None
 class PgEngine:
     """The pool of one PostgreSQL catalog. Each thread holds one connection while it uses the
     catalog (as each holds its own SQLite connection) and gives it back with `release`, or when it
-    ends; `busy_timeout` bounds both the wait for a pooled connection and for another writer's lock."""
+    ends. `busy_timeout` bounds the wait for another writer's lock; the wait for a pooled connection
+    is never under a second, since opening one on a loaded host can take longer than a short lock
+    timeout and a server that is merely slow to fork a backend is not busy."""
 
     def __init__(self, url: str, *, busy_timeout: float, max_size: int = 32) -> None:
         try:
@@ -277,7 +279,7 @@ class PgEngine:
             kwargs={"autocommit": True, "connect_timeout": self._connect_timeout},
             configure=configure,
             check=ConnectionPool.check_connection,
-            timeout=busy_timeout,
+            timeout=max(busy_timeout, float(self._connect_timeout)),
             open=False,
             name="recsys-catalog",
         )
