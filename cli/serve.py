@@ -43,7 +43,8 @@ def serve(
 
     configure_service_logging(settings)  # the service's format from the first line on
 
-    root = Root(settings)
+    # With `auto`, the encoder of the version served, not the one measured here (recsys/root.py).
+    root = Root(settings, follows_index=True)
     if root.store.current_version() is None:
         raise ConfigError(f"no index in {settings.index_root}; run `recsys build` first")
     # Load the model first, so a wrong model is a one-line error rather than a failed startup (in

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from recsys.catalog.store import DEFAULT_BUSY_TIMEOUT, Catalog
 from recsys.encoding.protocol import Encoder, EncodeSlots
 from recsys.encoding.recipe import TextRecipe
-from recsys.errors import ModelLoadError
+from recsys.errors import ModelLoadError, RecsysError
 from recsys.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,7 +36,9 @@ class Root:
     one; `with_model=False`: none at all (benchmarks of stored articles), so nothing can be embedded.
     `catalog`: an open catalog to share (a test's); the root then leaves closing it to its owner.
     `busy_timeout`: how long the catalog waits for another writer's lock; the default is the command
-    line's and the build's patience, a service waits briefly instead (`for_service`)."""
+    line's and the build's patience, a service waits briefly instead (`for_service`).
+    `follows_index`: with RECSYS_ENCODER_BACKEND=auto, load the backend the current index version was
+    built with rather than the one chosen for this CPU (a query side: the service, `recsys serve`)."""
 
     def __init__(
         self,
@@ -46,8 +48,10 @@ class Root:
         with_model: bool = True,
         catalog: Catalog | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        follows_index: bool = False,
     ) -> None:
         self.settings = settings
+        self.follows_index = follows_index
         self.busy_timeout = busy_timeout
         self._encoder = encoder
         self._with_model = with_model
@@ -58,7 +62,7 @@ class Root:
     def for_service(cls, settings: Settings, encoder: Encoder | None = None) -> Root:
         """The service's root: a request that meets a write lock waits RECSYS_BUSY_TIMEOUT, then gets
         503 + Retry-After, instead of holding a worker thread for the command line's 30 s."""
-        return cls(settings, encoder=encoder, busy_timeout=settings.busy_timeout)
+        return cls(settings, encoder=encoder, busy_timeout=settings.busy_timeout, follows_index=True)
 
     def with_settings(self, settings: Settings) -> Root:
         """A root with other settings over the same catalog connection and the same loaded model (an
@@ -69,6 +73,7 @@ class Root:
             with_model=self._with_model,
             catalog=self.catalog,
             busy_timeout=self.busy_timeout,
+            follows_index=self.follows_index,
         )
 
     # -- the catalog side ------------------------------------------------------------------------
@@ -128,8 +133,24 @@ class Root:
                 raise ModelLoadError("no embedding model is loaded in this process; it cannot embed")
             from recsys.encoding.encoders import load_encoder
 
-            self._encoder = load_encoder(self.settings)
+            built_with = self._served_identity()
+            self._encoder = (
+                load_encoder(self.settings, built_with) if built_with else load_encoder(self.settings)
+            )
         return self._encoder
+
+    def _served_identity(self) -> str | None:
+        """The model identity of the current index version, which a query side with `auto` follows
+        (None: not a query side, another setting, or no readable version yet)."""
+        if not self.follows_index or self.settings.encoder_backend != "auto":
+            return None
+        version = self.store.current_version()
+        if version is None:
+            return None
+        try:
+            return self.store.read_manifest(version).model
+        except RecsysError:  # a broken version: its load says why
+            return None
 
     def model_identity(self) -> str:
         """The name the encoder has, or, not loaded, will have: what an index version must record."""

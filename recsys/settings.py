@@ -47,14 +47,15 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = Field(default=64, ge=1, le=4096)
-    # What runs the model (docs/encoders.md, with the measurements behind each): OpenVINO at its
-    # default precision (bf16 where the CPU has it, else fp32), OpenVINO in fp32, OpenVINO static int8
-    # (NNCF), ONNX Runtime with int8 weights (the `onnx` extra), torch, or `auto`, which times the
-    # candidates on this CPU once
-    # per data folder and keeps the fastest within the quality rule. `auto` is not the default yet:
-    # on both CPUs measured it picks what `openvino` runs, and the measurement costs 15-25 s per
-    # folder. Backend, precision and token budget are part of the model identity: a switch re-embeds.
-    encoder_backend: EncoderBackend = "openvino"
+    # What runs the model (docs/encoders.md, with the measurements behind each): `auto` times the
+    # candidates on this CPU once per data folder and keeps the fastest within the quality rule (a
+    # service follows the backend its index version was built with instead); or by name: OpenVINO at
+    # its default precision (bf16 where the CPU has it, else fp32), OpenVINO in fp32, OpenVINO static
+    # int8 (NNCF), ONNX Runtime with int8 weights (the `onnx` extra), torch. `auto` is the default
+    # because which is fastest depends on the CPU (int8 on AVX-512 VNNI without bf16: 2.46x plain
+    # `encode` against about 1.4x); it costs the first build of a folder 26-47 s of measuring.
+    # Backend, precision and token budget are part of the model identity: a switch re-embeds.
+    encoder_backend: EncoderBackend = "auto"
     # Word pieces the model reads per text; 0 = the model's own limit (256 for all-MiniLM-L6-v2).
     max_seq_length: int = Field(default=0, ge=0, le=8192)
     # Intra-op threads of the encoder; 0 = the runtime's default (one per core).

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from index.build import build_index
 from recsys.catalog.ingest import import_file
 from recsys.catalog.store import Catalog
-from recsys.encoding.encoders import SentenceTransformerEncoder
+from recsys.encoding.encoders import SentenceTransformerEncoder, load_encoder
+from recsys.encoding.protocol import Encoder
 from recsys.root import Root
 from recsys.settings import Settings
 from tests.fakes import FakeEncoder, synthetic_records, use_fake_model, write_jsonl
@@ -24,6 +25,17 @@ from tests.objectstore import CREDENTIALS as S3_CREDENTIALS
 from tests.objectstore import S3Server
 from tests.objectstore import start_or_skip as start_or_skip_s3
 from tests.postgres import PostgresServer, start_or_skip
+
+# What the tests run instead of the default `auto` (the default before it).
+PINNED_BACKEND = "openvino"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pinned_backend() -> Iterator[None]:
+    """The pin below for session- and module-scoped fixtures too (set up before `_isolated_env`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RECSYS_ENCODER_BACKEND", PINNED_BACKEND)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +46,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("RECSYS_"):
             monkeypatch.delenv(name)
+    # The default backend, `auto`, measures every candidate in each fresh data folder (26-47 s here):
+    # pinned for the tests (and the processes they start with this environment); the tests of the
+    # automatic choice unset it (tests/encoding/test_choice.py, tests/encoding/test_follow.py).
+    monkeypatch.setenv("RECSYS_ENCODER_BACKEND", PINNED_BACKEND)
     monkeypatch.chdir(tmp_path)
 
 
@@ -123,3 +139,11 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def real_encoder() -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder()
+
+
+@pytest.fixture(scope="session")
+def auto_encoder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Encoder]:
+    """The automatic backend choice measured for real, once a session (26-47 s: every candidate is
+    exported, quantised and timed): its data folder's settings and the encoder it chose."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("auto") / "data", encoder_backend="auto")
+    return settings, load_encoder(settings)

@@ -117,4 +117,4 @@ def make_recommender(
 
 def use_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every model this test loads through a root (the command line's, say) is a FakeEncoder."""
-    monkeypatch.setattr("recsys.encoding.encoders.load_encoder", lambda settings: FakeEncoder())
+    monkeypatch.setattr("recsys.encoding.encoders.load_encoder", lambda settings, *_: FakeEncoder())

@@ -13,13 +13,13 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast, get_args
 
 import numpy as np
 
 from recsys.encoding import multilingual
 from recsys.encoding.protocol import Encoder, normalise
-from recsys.errors import ConfigError, ModelLoadError
+from recsys.errors import ConfigError, ModelLoadError, RecsysError
 from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
 
 if TYPE_CHECKING:
@@ -146,8 +146,14 @@ def choose_backend(settings: Settings) -> tuple[Choice, Encoder | None]:
     return chosen, encoder
 
 
-def load_encoder(settings: Settings) -> Encoder:
-    """The configured encoder: the one place that turns settings into a model."""
+def load_encoder(settings: Settings, built_with: str | None = None) -> Encoder:
+    """The configured encoder: the one place that turns settings into a model.
+
+    `built_with`: the model identity of the index version a service is about to serve. With `auto`,
+    its backend is loaded instead of the one measured for this CPU, so that a service never refuses
+    the version its build chose (measuring on another CPU, or with another load, may pick another);
+    it measures only when that backend cannot run here, and says so.
+    """
     packaged = multilingual_model(settings.model)
     if packaged is not None:
         return _load_multilingual(settings, packaged)
@@ -155,11 +161,55 @@ def load_encoder(settings: Settings) -> Encoder:
         return _load(settings, settings.encoder_backend)
     if settings.device != "cpu":
         return _load(settings, "torch")  # the exported backends run on the CPU only
+    if built_with is not None and (followed := _follow(settings, built_with)) is not None:
+        return followed
     chosen, encoder = choose_backend(settings)
     if encoder is None:
         encoder = _load(settings, chosen.backend)
     log.info("encoder: %s", chosen.describe())
     return _Chosen(encoder, chosen.describe())
+
+
+def built_backend(settings: Settings, identity: str) -> EncoderBackend | None:
+    """The backend an index version's model identity names for the configured model and token
+    budget; None when it names another model or budget (the version's own check refuses it)."""
+    for backend in get_args(EncoderBackend):
+        if backend == "auto":
+            continue
+        try:
+            if model_identity(settings.model, backend, settings.max_seq_length) == identity:
+                return cast(EncoderBackend, backend)
+        except RecsysError:  # the model cannot be resolved: loading it says why
+            return None
+    return None
+
+
+def _follow(settings: Settings, built_with: str) -> Encoder | None:
+    """The encoder of the backend the index version was built with, or None (and a log line saying
+    why) when that backend cannot run on this CPU."""
+    backend = built_backend(settings, built_with)
+    if backend is None:
+        return None
+    if _precise(backend) != backend:
+        problem = "its bf16 arithmetic needs a CPU with bf16 units, and this one has none"
+    else:
+        try:
+            encoder = _load(settings, backend)
+        except ModelLoadError as exc:
+            problem = str(exc).strip().splitlines()[0]
+        else:
+            line = f"{backend}, as the current index version was built (nothing measured)"
+            log.info("encoder: %s", line)
+            return _Chosen(encoder, line)
+    log.warning(
+        "the current index version was built with encoder backend %s, which cannot run on this CPU "
+        "(%s): choosing a backend for this CPU instead; unless it is the same, the version is refused "
+        "until it is rebuilt here (or RECSYS_ENCODER_BACKEND names one backend for the build and the "
+        "service)",
+        backend,
+        problem,
+    )
+    return None
 
 
 class _Chosen:

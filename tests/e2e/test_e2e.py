@@ -1,5 +1,9 @@
 """End to end, as a platform engineer runs it: `recsys build` on the default corpus, then
-`recsys serve` (a real uvicorn process on a free 127.0.0.1 port), queried over HTTP. Real model."""
+`recsys serve` (a real uvicorn process on a free 127.0.0.1 port), queried over HTTP. Real model.
+
+No RECSYS_* setting reaches them, so the encoder backend is the default, `auto`; its measurement
+(26-47 s, tested in tests/encoding/test_choice.py) is recorded beforehand as the bf16 box's or an
+AVX2 box's choice would be, so the build reads it and says it, and the service follows the version."""
 
 from __future__ import annotations
 
@@ -14,11 +18,16 @@ import httpx
 import pytest
 
 from recsys.demo_corpus import generate
-from recsys.encoding.encoders import encoder_identity
-from recsys.settings import Settings
+from recsys.encoding import choice as chooser
+from recsys.encoding.encoders import model_identity
+from recsys.settings import DEFAULT_MODEL, EncoderBackend, Settings
 from tests.servers import metric_samples, running, worker_pids
 
 pytestmark = pytest.mark.model
+
+# What `auto` picks on the bf16 box, and on an AVX2 one: the exports the other model tests make too.
+CHOSEN: EncoderBackend = "openvino" if chooser.has_bf16(chooser.cpu_features()) else "openvino-f32"
+MODEL = model_identity(DEFAULT_MODEL, CHOSEN)
 
 
 def _recsys(*args: str) -> list[str]:
@@ -29,6 +38,9 @@ def _recsys(*args: str) -> list[str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("e2e") / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECSYS_")}
+    chooser.store_choice(
+        Settings(data_dir=data), DEFAULT_MODEL, chooser.Choice(CHOSEN, chooser.cpu_features())
+    )
     build = subprocess.run(
         _recsys("build", "--data-dir", str(data), "--no-progress"),
         capture_output=True,
@@ -38,6 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     )
     assert build.returncode == 0, build.stderr
     assert "built-in demo corpus" in build.stdout and "published index version" in build.stdout
+    assert f"\nencoder: {CHOSEN} on " in build.stdout  # what `auto` chose, said
     serve = _recsys("serve", "--data-dir", str(data), "--port", "{port}", "--log-level", "warning")
     with running(serve) as (_, base):
         yield base, data
@@ -49,7 +62,7 @@ def test_health_and_docs(server: tuple[str, Path]) -> None:
     assert health["status"] == "ok"
     assert health["index_version"] == (data / "index" / "CURRENT").read_text().strip()
     assert health["index_articles"] == len([a for a in generate() if a.status == "published"])
-    assert health["model"] == encoder_identity(Settings())  # the default backend's name, e.g. ...+openvino
+    assert health["model"] == MODEL  # the backend the version was built with, e.g. ...+openvino
     assert list((data / "models").glob("*/*/model.onnx"))  # exported once by the build, reused by serve
     assert httpx.get(f"{base}/docs").status_code == 200
     assert "recsys_http_requests_total" in httpx.get(f"{base}/metrics").text
@@ -121,7 +134,7 @@ def test_recsys_serve_with_two_workers(server: tuple[str, Path], tmp_path: Path)
         assert len(pids) == 2, f"one worker answered all {sent} requests"
         for _ in range(6):
             health = httpx.get(f"{base}/health", timeout=10).json()
-            assert health["model"] == encoder_identity(Settings())
+            assert health["model"] == MODEL
             assert health["index_version"] == (data / "index" / "CURRENT").read_text().strip()
             related = httpx.get(f"{base}/articles/demo-0018/related", params={"limit": 3}, timeout=30)
             assert related.status_code == 200 and len(related.json()["items"]) == 3

@@ -120,10 +120,9 @@ def test_with_auto_the_identity_is_the_chosen_backend(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_the_real_choice_is_valid_recorded_and_not_measured_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    auto_encoder: tuple[Settings, Encoder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(data_dir=tmp_path, encoder_backend="auto")
-    encoder = load_encoder(settings)
+    settings, encoder = auto_encoder  # measured on first load in a fresh data folder
     chosen = chooser.cached_choice(settings, DEFAULT_MODEL, chooser.cpu_features())
     assert chosen is not None and chosen.backend in chooser.CANDIDATES
     assert encoder.name == model_identity(DEFAULT_MODEL, chosen.backend) == encoder_identity(settings)

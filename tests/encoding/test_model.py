@@ -9,7 +9,7 @@ import pytest
 
 from index.build import build_index
 from recsys.catalog.ingest import import_file
-from recsys.encoding.encoders import SentenceTransformerEncoder, load_encoder
+from recsys.encoding.encoders import SentenceTransformerEncoder
 from recsys.encoding.protocol import Encoder
 from recsys.errors import ModelLoadError
 from recsys.root import Root
@@ -46,12 +46,13 @@ def test_semeval_curated_partner_in_top_5(tmp_path: Path, real_encoder: Sentence
     _semeval_bar(Settings(data_dir=tmp_path / "data"), real_encoder)
 
 
-def test_semeval_bar_with_the_backend_chosen_for_this_cpu(tmp_path: Path) -> None:
-    """The same bar with the default (automatic) encoder backend."""
-    settings = Settings(data_dir=tmp_path / "data")
-    encoder = load_encoder(settings)
+def test_semeval_bar_with_the_backend_chosen_for_this_cpu(
+    tmp_path: Path, auto_encoder: tuple[Settings, Encoder]
+) -> None:
+    """The same bar with the default (automatic) encoder backend, as measured on this CPU."""
+    _, encoder = auto_encoder
     print(f"encoder: {getattr(encoder, 'choice', encoder.name)}")
-    _semeval_bar(settings, encoder)
+    _semeval_bar(Settings(data_dir=tmp_path / "data"), encoder)
 
 
 def _semeval_bar(settings: Settings, encoder: Encoder) -> None:
