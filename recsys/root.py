@@ -12,6 +12,7 @@ replace `recsys.encoding.encoders.load_encoder`, the one function that turns set
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from functools import cached_property
@@ -151,6 +152,30 @@ class Root:
             return self.store.read_manifest(version).model
         except RecsysError:  # a broken version: its load says why
             return None
+
+    def follow_version(self, version: str) -> bool:
+        """With `auto`, make the encoder the one `version` was built with when it is another (a build
+        that chose again since this query side loaded its encoder: the folder moved to another CPU,
+        or the first `auto` build of a folder built with `openvino`): for this version and the ones
+        after it, the query side's and the builds'. False: nothing to follow, or it cannot run here
+        (a warning says why); then the version stays refused. Loads without measuring."""
+        if self._encoder is None or not self.follows_index or self.settings.encoder_backend != "auto":
+            return False
+        try:
+            built_with = self.store.read_manifest(version).model
+        except RecsysError:
+            return False
+        if built_with == self._encoder.name:
+            return False
+        from recsys.encoding.encoders import follow_backend
+
+        encoder = follow_backend(self.settings, built_with)
+        if encoder is None:
+            return False
+        self._encoder = encoder
+        if "query_side" in self.__dict__:  # built already: the same bounds and parts, this encoder
+            self.__dict__["query_side"] = dataclasses.replace(self.query_side, encoder=encoder)
+        return True
 
     def model_identity(self) -> str:
         """The name the encoder has, or, not loaded, will have: what an index version must record."""

@@ -45,7 +45,15 @@ from typing import Literal
 
 from recsys.catalog.changes import ChangeFeed, change_feed
 from recsys.catalog.postgres import redacted
-from recsys.errors import BuildLocked, CatalogBusy, IndexError_, IndexMissing, ObjectStoreError, RecsysError
+from recsys.errors import (
+    BuildLocked,
+    CatalogBusy,
+    IndexError_,
+    IndexMismatch,
+    IndexMissing,
+    ObjectStoreError,
+    RecsysError,
+)
 from recsys.root import Root
 from recsys.serving.queryside import QuerySide
 from recsys.serving.recommend import Recommender
@@ -286,8 +294,15 @@ class ServiceState:
         loaded before. The swap is one assignment: a request holds the Recommender it started with.
         Returns whether it swapped, or None when CURRENT moved while it loaded."""
         try:
-            # The change watcher prepares its unindexed articles, not the refreshes after writes.
-            recommender = self.query_side.load(version, watched=True)
+            try:
+                # The change watcher prepares its unindexed articles, not the refreshes after writes.
+                recommender = self.query_side.load(version, watched=True)
+            except IndexMismatch:
+                # With `auto`, a version built with another backend than the one loaded (a build
+                # chose again) is served with its own: the root loads it (Root.follow_version).
+                if version is None or not self.root.follow_version(version):
+                    raise
+                recommender = self.query_side.load(version, watched=True)
         except IndexError_ as exc:
             self.refused_version = version
             if self.recommender is None:

@@ -161,7 +161,7 @@ def load_encoder(settings: Settings, built_with: str | None = None) -> Encoder:
         return _load(settings, settings.encoder_backend)
     if settings.device != "cpu":
         return _load(settings, "torch")  # the exported backends run on the CPU only
-    if built_with is not None and (followed := _follow(settings, built_with)) is not None:
+    if built_with is not None and (followed := follow_backend(settings, built_with)) is not None:
         return followed
     chosen, encoder = choose_backend(settings)
     if encoder is None:
@@ -184,9 +184,10 @@ def built_backend(settings: Settings, identity: str) -> EncoderBackend | None:
     return None
 
 
-def _follow(settings: Settings, built_with: str) -> Encoder | None:
-    """The encoder of the backend the index version was built with, or None (and a log line saying
-    why) when that backend cannot run on this CPU."""
+def follow_backend(settings: Settings, built_with: str) -> Encoder | None:
+    """The encoder of the backend an index version was built with (its model identity `built_with`);
+    None when the identity names another model or budget, or (said in a warning) when that backend
+    cannot run on this CPU."""
     backend = built_backend(settings, built_with)
     if backend is None:
         return None

@@ -175,3 +175,55 @@ def test_a_service_measures_only_without_a_version_and_a_setting_still_wins(
     monkeypatch.setenv("RECSYS_ENCODER_BACKEND", "torch")
     assert Root.for_service(Settings(data_dir=settings.data_dir)).encoder.name == DEFAULT_MODEL
     assert loads[-1] == "torch" and measured == ["measured"]
+
+
+def test_a_running_service_follows_a_version_built_with_another_backend(
+    tmp_path: Path,
+    corpus_file: Path,
+    loads: list[str],
+    measured: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first `auto` build of a folder served with `openvino` chose int8: the running service
+    swaps in the new version with its own backend instead of refusing it; a backend that cannot run
+    here leaves the version refused and the old one served, without measuring."""
+    settings = _built(tmp_path / "d", corpus_file, "openvino")
+    with TestClient(create_app(settings)) as client:
+        state = client.app.state.recsys  # type: ignore[attr-defined]
+        first = state.served_version()
+        root = Root(settings)
+        build_index(settings, root.catalog, _fake("openvino-int8"))
+        outcome = state.reload()
+        assert outcome.reloaded and outcome.served_version != first and outcome.error is None
+        health = client.get("/health").json()
+        assert health["model"] == f"{DEFAULT_MODEL}+openvino-int8" and health["status"] == "ok"
+        assert client.get("/articles/vaccine-1/related").status_code == 200
+        assert loads == ["openvino", "openvino-int8"] and not measured
+
+        def load(settings: Settings, backend: EncoderBackend) -> Encoder:
+            raise ModelLoadError(f"encoder backend {backend!r} needs the onnxruntime package")
+
+        monkeypatch.setattr(encoders, "_load", load)
+        build_index(settings, root.catalog, _fake("onnx-int8"))
+        root.close()
+        with caplog.at_level(logging.WARNING):
+            refused = state.reload()
+        assert refused.served_version == outcome.served_version and "+onnx-int8" in (refused.error or "")
+        assert "built with encoder backend onnx-int8, which cannot run on this CPU" in caplog.text
+        assert client.get("/health").json()["model"] == f"{DEFAULT_MODEL}+openvino-int8" and not measured
+
+
+def test_a_pinned_service_still_refuses_another_backend(
+    tmp_path: Path, corpus_file: Path, loads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECSYS_ENCODER_BACKEND", "openvino")
+    settings = _built(tmp_path / "d", corpus_file, "openvino")
+    with TestClient(create_app(settings)) as client:
+        state = client.app.state.recsys  # type: ignore[attr-defined]
+        root = Root(settings)
+        build_index(settings, root.catalog, _fake("openvino-int8"))
+        root.close()
+        refused = state.reload()
+        assert not refused.reloaded and "+openvino-int8" in (refused.error or "")
+        assert loads == ["openvino"]
