@@ -165,9 +165,12 @@ class ReferenceRecommender:
         """The subject's names as vocabulary indices and their total IDF, the slow way: the version's
         set for an article it holds (built from the text of the build, like the lexical lists),
         extracted now for one it does not; None when the policy gives names no weight or the
-        subject is undated (names count only under the time prior's dates)."""
+        subject is undated (names count only under the time prior's dates) or has no tag of its own
+        (catalog codes `prefix:...` are not names)."""
         entities = self.index.entities
         if self.policy.entity_weight == 0.0 or entities is None or published(subject.article) is None:
+            return None
+        if all(":" in tag for tag in subject.article.tags):
             return None
         row = self.index.snapshot.row_of_key(subject.key) if subject.key is not None else None
         if row is not None:

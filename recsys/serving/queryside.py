@@ -43,8 +43,8 @@ class QuerySide:
         )
         if self.policy.entity_weight:
             # With names on, how they are read shapes lists too: a list stored before they counted
-            # under dated articles only is ranked anew.
-            shaping += (("names", EXTRACTION, "dated"),)
+            # under dated, tagged articles only is ranked anew.
+            shaping += (("names", EXTRACTION, "dated", "tagged"),)
         return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
     def load_index(self, version: str | None = None) -> LoadedIndex:
