@@ -42,9 +42,9 @@ class QuerySide:
             s.recipe_max_words,
         )
         if self.policy.entity_weight:
-            # With names on, how they are read shapes lists too: a list stored before they counted
-            # under dated, tagged articles only is ranked anew.
-            shaping += (("names", EXTRACTION, "dated", "tagged"),)
+            # With names on, how they are read shapes lists too: a list stored before they (and the
+            # prior's tail) counted under dated, tagged articles only is ranked anew.
+            shaping += (("names", EXTRACTION, "dated", "tagged", "tail"),)
         return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
     def load_index(self, version: str | None = None) -> LoadedIndex:

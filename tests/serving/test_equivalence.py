@@ -466,8 +466,9 @@ def test_every_article_agrees_under_other_shapes_of_the_time_prior(
 
 def test_names_leave_an_undated_or_untagged_article_ranked_exactly_as_without_them(fake_world: World) -> None:
     """Names count only for a dated article, where the time prior keeps its list to the story's time,
-    with tags of its own (issue 22): an undated one's lists, or one whose tags are all catalog codes,
-    scores included, are those of entity_weight 0, on both paths; a dated, tagged one's change."""
+    with tags of its own, and with names on the prior's tail goes with them (issue 22): an undated
+    one's lists, or one whose tags are all catalog codes, scores included, are those of
+    entity_weight 0 and no tail, on both paths; a dated, tagged one's change."""
     fast, reference = fake_world.fast, fake_world.reference
     before = fast.policy
     query = RelatedQuery(limit=10, section_limit=5)
@@ -487,7 +488,8 @@ def test_names_leave_an_undated_or_untagged_article_ranked_exactly_as_without_th
         finally:
             fast.policy = reference.policy = before
 
-    without, named = lists(), lists(entity_weight=0.4)
+    without = lists()
+    named = lists(entity_weight=0.4, time_prior_long_share=0.5, time_prior_long_half_life_days=730.0)
     assert all(without[i] == named[i] for i in undated & set(live))
     assert any(without[i] != named[i] for i in set(live) - undated)
 
