@@ -43,8 +43,8 @@ class QuerySide:
         )
         if self.policy.entity_weight:
             # With names on, how they are read shapes lists too: a list stored before they (and the
-            # prior's tail) counted under dated, tagged articles only is ranked anew.
-            shaping += (("names", EXTRACTION, "dated", "tagged", "tail"),)
+            # prior's tail) counted under dated, tagged articles, for dated candidates, is ranked anew.
+            shaping += (("names", EXTRACTION, "dated", "tagged", "tail", "dated candidates"),)
         return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
     def load_index(self, version: str | None = None) -> LoadedIndex:

@@ -140,11 +140,13 @@ class _Request:
 
     def shared_names(self, entities: Entities | None, rows: np.ndarray) -> np.ndarray | None:
         """The overlap of each of `rows`' names with the subject's (0 for a row outside the
-        subject's stored candidates); None where names do not count for this subject."""
+        subject's stored candidates, or undated); None where names do not count for this subject."""
         if self.names is None or entities is None:
             return None
         out = np.zeros(len(rows), dtype=np.float64)
-        named = np.isin(rows, self.named_rows)
+        # An undated candidate shares no names: the prior cannot place it in the story's time, and
+        # names alone bring in old wire copy of the same places (issue 22's undated 2004 items).
+        named = np.isin(rows, self.named_rows) & ~np.isnan(self.state.published[rows])
         out[named] = entities.overlap(self.names, rows[named])
         return out
 
