@@ -164,7 +164,8 @@ class Settings(BaseSettings):
     fusion_weight: float = Field(default=0.4, ge=0, le=1)
     # Same-story evidence (docs/ranking-candidates.md, "Shared names"): relevance = (1 - e) x the
     # blend above + e x the IDF-weighted overlap of the two articles' names, numbers and tags
-    # (recsys/version/entities.py, stored in the version); 0 = off.
+    # (recsys/version/entities.py, stored in the version), under a dated article with tags of its
+    # own, for dated candidates; with it on, the prior's long tail applies only there too; 0 = off.
     entity_weight: float = Field(default=0.0, ge=0, le=1)
     lexical_neighbours: int = Field(default=64, ge=0, le=1000)  # BM25 matches stored per article; 0 = none
     lexical_query_terms: int = Field(default=0, ge=0, le=10_000)  # weightiest terms a query uses; 0 = all

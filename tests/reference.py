@@ -165,9 +165,12 @@ class ReferenceRecommender:
         """The subject's names as vocabulary indices and their total IDF, the slow way: the version's
         set for an article it holds (built from the text of the build, like the lexical lists),
         extracted now for one it does not; None when the policy gives names no weight or the
-        subject is undated (names count only under the time prior's dates)."""
+        subject is undated (names count only under the time prior's dates) or has no tag of its own
+        (catalog codes `prefix:...` are not names)."""
         entities = self.index.entities
         if self.policy.entity_weight == 0.0 or entities is None or published(subject.article) is None:
+            return None
+        if all(":" in tag for tag in subject.article.tags):
             return None
         row = self.index.snapshot.row_of_key(subject.key) if subject.key is not None else None
         if row is not None:
@@ -204,23 +207,27 @@ class ReferenceRecommender:
             keys |= {int(snapshot.keys[r]) for r in self.index.neighbours[row].tolist() if r >= 0}
         return keys
 
-    def shared(self, subject_names: tuple[set[int], float] | None, key: int, named: set[int]) -> float:
+    def shared(
+        self, subject_names: tuple[set[int], float] | None, key: int, named: set[int], dated: bool
+    ) -> float:
         """The IDF-weighted overlap of the subject's names with those of the article `key` (0 when
-        `key` is not among the `named` keys)."""
+        `key` is not among the `named` keys, or is undated)."""
         row = self.index.snapshot.row_of_key(key)
-        if subject_names is None or row is None or key not in named:
+        if subject_names is None or row is None or key not in named or not dated:
             return 0.0
         mine, my_weight = subject_names
         theirs = self._row_names(row)
         norm = self._weight(theirs) * my_weight
         return self._weight(mine & theirs) / math.sqrt(norm) if norm > 0.0 else 0.0
 
-    def relevance(self, subject: Subject, key: int, cosine: float) -> float:
+    def relevance(self, subject: Subject, item: StoredArticle, cosine: float) -> float:
+        key = item.key
         lexical = self.lexical(subject).get(key, 0.0)
         subject_names = self.names(subject)
         shared = None
         if subject_names is not None:
-            shared = np.float64(self.shared(subject_names, key, self.named(subject)))
+            dated = published(item.article) is not None
+            shared = np.float64(self.shared(subject_names, key, self.named(subject), dated))
         return float(self.policy.relevance(np.float64(cosine), np.float64(lexical), shared))
 
     def related_list(self, article_id: str, query: RelatedQuery) -> RankedList:
@@ -270,13 +277,19 @@ class ReferenceRecommender:
         lexical = self.lexical(subject)
         matched = np.array([lexical.get(int(k), 0.0) for k in self.keys.tolist()], dtype=np.float64)
         subject_names = self.names(subject)
+        stored = self.catalog.by_keys(self.keys.tolist())
         shared = None
         if subject_names is not None:
             named = self.named(subject)
-            shared = np.array([self.shared(subject_names, int(k), named) for k in self.keys.tolist()])
+            dated = [k in stored and published(stored[k].article) is not None for k in self.keys.tolist()]
+            shared = np.array(
+                [
+                    self.shared(subject_names, int(k), named, d)
+                    for k, d in zip(self.keys.tolist(), dated, strict=True)
+                ]
+            )
         sims = self.policy.relevance(self.matrix @ subject.vector, matched, shared)
         order = np.lexsort((self.keys, -sims))
-        stored = self.catalog.by_keys(self.keys.tolist())
         found: list[Candidate] = []
         for i in order.tolist():
             item = stored.get(int(self.keys[i]))
@@ -315,7 +328,7 @@ class ReferenceRecommender:
             vector = self.index.vectors.vector(item.key)
             assert vector is not None
             out.append(
-                _candidate(item, vector, self.relevance(subject, item.key, float(vector @ subject.vector)))
+                _candidate(item, vector, self.relevance(subject, item, float(vector @ subject.vector)))
             )
         return out
 
@@ -330,7 +343,7 @@ class ReferenceRecommender:
                     vector = self.vector(item)
                     if vector is not None:
                         cosine = float(vector @ subject.vector)
-                        pins.append(_candidate(item, vector, self.relevance(subject, item.key, cosine)))
+                        pins.append(_candidate(item, vector, self.relevance(subject, item, cosine)))
 
         def fallback() -> list[Candidate]:
             allowed = [s for s in self._pool(subject) if rules.allows(s.article, s.key, s.status)]

@@ -42,9 +42,9 @@ class QuerySide:
             s.recipe_max_words,
         )
         if self.policy.entity_weight:
-            # With names on, how they are read shapes lists too: a list stored before they counted
-            # under dated articles only is ranked anew.
-            shaping += (("names", EXTRACTION, "dated"),)
+            # With names on, how they are read shapes lists too: a list stored before they (and the
+            # prior's tail) counted under dated, tagged articles, for dated candidates, is ranked anew.
+            shaping += (("names", EXTRACTION, "dated", "tagged", "tail", "dated candidates"),)
         return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
     def load_index(self, version: str | None = None) -> LoadedIndex:

@@ -67,7 +67,7 @@ from recsys.serving.ranking import SECONDS_PER_DAY, depth, list_in_order, rank_l
 from recsys.serving.rules import RowRules
 from recsys.serving.types import ArticleAsSource, Candidate, Page, RankedList, Recommendation, Subject
 from recsys.serving.unindexed import DEFAULT_LIMIT, PreparedSubjects
-from recsys.version.entities import Entities
+from recsys.version.entities import Entities, tagged
 from recsys.version.lists import Entry, FinalLists
 from recsys.version.neighbours import NO_GROUP
 from recsys.version.sections import SectionBlocks, SectionEntry
@@ -117,9 +117,10 @@ class _Request:
     lexical_rows: np.ndarray
     lexical_scores: np.ndarray
     # The subject's names (vocabulary indices, total weight: recsys/version/entities.py); None when
-    # the policy gives them no weight, the version has none, or the subject is undated (names only
+    # the policy gives them no weight, the version has none, the subject is undated (names only
     # count where the time prior keeps the list to the story's time: without it, shared names pull in
-    # look-alikes from any year, measured on bbc and semeval). They count for the subject's stored
+    # look-alikes from any year, measured on bbc and semeval) or has no tags of its own (`tagged`:
+    # capitalised words alone cost reuters' topic lists). They count for the subject's stored
     # candidates only (`named_rows`, ascending: its precomputed neighbours and lexical matches), so
     # that an article outside both lists still ranks below every listed one (see `_nearest`).
     names: tuple[np.ndarray, float] | None
@@ -139,11 +140,13 @@ class _Request:
 
     def shared_names(self, entities: Entities | None, rows: np.ndarray) -> np.ndarray | None:
         """The overlap of each of `rows`' names with the subject's (0 for a row outside the
-        subject's stored candidates); None where names do not count for this subject."""
+        subject's stored candidates, or undated); None where names do not count for this subject."""
         if self.names is None or entities is None:
             return None
         out = np.zeros(len(rows), dtype=np.float64)
-        named = np.isin(rows, self.named_rows)
+        # An undated candidate shares no names: the prior cannot place it in the story's time, and
+        # names alone bring in old wire copy of the same places (issue 22's undated 2004 items).
+        named = np.isin(rows, self.named_rows) & ~np.isnan(self.state.published[rows])
         out[named] = entities.overlap(self.names, rows[named])
         return out
 
@@ -529,7 +532,8 @@ class Recommender:
         lexical_rows, lexical_scores = self._lexical(subject, row)
         names, named_rows = None, np.zeros(0, dtype=np.int32)
         entities = self.index.entities
-        if self.policy.entity_weight > 0.0 and entities is not None and subject.dated:
+        named = subject.dated and tagged(subject.article.tags)
+        if self.policy.entity_weight > 0.0 and entities is not None and named:
             article = subject.article
             if row is not None:
                 names = entities.of_row(row)

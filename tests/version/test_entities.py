@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys.version.entities import ENTITY_FILES, Entities, code_of, names
+from recsys.version.entities import ENTITY_FILES, Entities, code_of, names, tagged
 
 
 def test_names_are_capitalised_words_numbers_and_plain_tags() -> None:
@@ -23,6 +23,12 @@ def test_names_are_capitalised_words_numbers_and_plain_tags() -> None:
     assert not {"the", "monday", "#5", "#2"} & found  # function words, weekdays, one-digit numbers
     assert not any("hockey" in name for name in found)  # a `prefix:` tag is a category, not a name
     assert "won" not in found and "point" not in found  # lower-case words are not names
+
+
+def test_names_count_only_under_an_article_with_tags_of_its_own() -> None:
+    assert tagged(("Ottawa Senators", "topic:hockey"))
+    assert not tagged(("topic:grain", "place:usa"))  # a wire archive's catalog codes only
+    assert not tagged(())
 
 
 def test_only_the_lead_is_read() -> None:
