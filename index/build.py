@@ -366,12 +366,13 @@ def reusable_lists(
     lexical: LexicalBuild | None,
     limit: int,
     settings_digest: str,
+    eligible: np.ndarray | None = None,
 ) -> tuple[Callable[[int], Entry | None], int] | None:
     """The previous version's final lists that this one would rank alike, and how many: those ranked
     under the same settings and limit whose article and every row they were ranked from (its
     neighbour and lexical lists) kept their text (content hash, so their vectors and headlines) and
     their time, with the same neighbour and lexical lists, and enough neighbours that the ranking
-    never looked past them. Anything else is ranked again."""
+    never looked past them, among the `eligible` rows (None: all). Anything else is ranked again."""
     lists, before = previous.lists, previous.published
     if lists is None or before is None or lists.limit != limit or lists.settings_digest != settings_digest:
         return None
@@ -380,6 +381,8 @@ def reusable_lists(
     same_time = (before[was] == published) | (np.isnan(before[was]) & np.isnan(published))
     unchanged = reuse & (at >= 0) & same_time
     ok = unchanged & (lists.collapsed[was] >= 0)
+    if eligible is not None:
+        ok &= eligible
     rows = KeyRows(keys)
 
     def same_and_unchanged(new: np.ndarray, old: np.ndarray | None) -> np.ndarray:
@@ -783,13 +786,17 @@ def build_index(
         entities = Entities.build(_names_input(catalog, keys))
         carry, carried = None, 0
         with_lists = len(rows) <= settings.final_lists_max_articles
-        # With names on, a list hangs on every article's IDF, which each build changes: rank anew.
-        names_on = parts.query_side.policy.entity_weight > 0.0
-        if previous is not None and with_lists and not names_on:
+        if previous is not None and with_lists:
             published = np.array([epoch_of(r["published_at"]) for r in rows], dtype=np.float64)
             digest = parts.query_side.settings_digest
+            # With names on, a dated article's list may hang on every article's names IDF, which
+            # each build changes (and on its own tags, which the content hash leaves out): only an
+            # undated one's, where names never count, can be carried over (same_time in
+            # reusable_lists makes it undated in both versions).
+            names_on = parts.query_side.policy.entity_weight > 0.0
+            eligible = np.isnan(published) if names_on else np.ones(len(rows), dtype=bool)
             found = reusable_lists(
-                previous, keys, kept, published, nkeys, lexical, settings.default_limit, digest
+                previous, keys, kept, published, nkeys, lexical, settings.default_limit, digest, eligible
             )
             if found is not None:
                 carry, carried = found

@@ -166,7 +166,7 @@ class Settings(BaseSettings):
     # blend above + e x the IDF-weighted overlap of the two articles' names, numbers and tags
     # (recsys/version/entities.py, stored in the version), under a dated article with tags of its
     # own, for dated candidates; with it on, the prior's long tail applies only there too; 0 = off.
-    entity_weight: float = Field(default=0.0, ge=0, le=1)
+    entity_weight: float = Field(default=0.4, ge=0, le=1)
     lexical_neighbours: int = Field(default=64, ge=0, le=1000)  # BM25 matches stored per article; 0 = none
     lexical_query_terms: int = Field(default=0, ge=0, le=10_000)  # weightiest terms a query uses; 0 = all
     # Share of the articles added, changed or removed since the lexical lists were last all computed
@@ -190,8 +190,8 @@ class Settings(BaseSettings):
     time_prior_half_life_days: float = Field(default=30.0, gt=0, le=36_500)
     # Its long tail (docs/ranking-candidates.md, "Stories that run for months"): decay =
     # (1 - s) * 0.5 ** (days / half-life) + s * 0.5 ** (days / long half-life); 0 = no tail.
-    time_prior_long_share: float = Field(default=0.0, ge=0, le=1)
-    time_prior_long_half_life_days: float = Field(default=365.0, gt=0, le=36_500)
+    time_prior_long_share: float = Field(default=0.5, ge=0, le=1)
+    time_prior_long_half_life_days: float = Field(default=730.0, gt=0, le=36_500)
     # An undated item under a dated article is scored as if this many days away; 0 = as if of the
     # article's own day (its relevance unchanged, as before issue 22). A year: such an item neither
     # wins (undated 2004 wire copy over last autumn's developments) nor vanishes (it keeps what an
