@@ -185,6 +185,12 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
 
     # with several workers the model is checked in a process of its own
     assert checked == ["sentence-transformers/all-MiniLM-L6-v2"]
+    # and so on granian with one: its worker is a process of its own, this one only supervises
+    started.clear()
+    assert _run("serve", "--data-dir", data, "--server", "granian").exit_code == 0
+    ((settings, flags, _),) = started
+    assert settings.http_server == "granian" and flags["http_server"] == "granian"  # type: ignore[attr-defined, index]
+    assert len(checked) == 2
 
     # the real checks: a wrong model fails once, before any worker starts, with one or several
     monkeypatch.setattr(encoders, "load_encoder", real_load)
