@@ -147,12 +147,12 @@ def test_every_worker_serves_a_new_version_after_the_reload_interval(
 
 @GRANIAN
 @pytest.mark.parametrize("workers", [1, 2])
-def test_granian_serves_reloads_and_stops_cleanly_on_sigterm(
+def test_granian_serves_reloads_respawns_and_stops_cleanly_on_sigterm(
     workers: int, tmp_path: Path, built: Catalog, settings: Settings
 ) -> None:
     """RECSYS_HTTP_SERVER=granian: the app's lifespan runs in granian's workers (the index loaded, the
-    CURRENT watcher swapping in a new version, metrics), and SIGTERM stops every worker through the
-    app's shutdown with exit status 0."""
+    CURRENT watcher swapping in a new version, metrics), a killed worker is replaced, and SIGTERM
+    stops every worker through the app's shutdown with exit status 0."""
     variables = {"RECSYS_HTTP_SERVER": "granian", "RECSYS_WORKERS": str(workers)}
     variables |= {"RECSYS_DATA_DIR": str(settings.data_dir), "RECSYS_RELOAD_INTERVAL": "0.2"}
     log = tmp_path / "server.log"
@@ -173,6 +173,14 @@ def test_granian_serves_reloads_and_stops_cleanly_on_sigterm(
             time.sleep(0.05)
         assert "harbour-new" in [item["id"] for item in related["items"]]
         assert [v for _, v in metric_samples(base, "recsys_index_articles")] == [31.0]
+        if workers > 1:  # as under uvicorn, a worker that dies is started again
+            killed = min(pids)
+            os.kill(killed, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while not (new := {httpx.get(f"{base}/health", timeout=10).json()["worker_pid"]} - pids):
+                assert time.monotonic() < deadline, "no new worker after one was killed"
+                time.sleep(0.05)
+            pids = pids - {killed} | new
     assert process.returncode == 0, log.read_text()[-3000:]
     for pid in pids:  # every worker exited with the main process
         with pytest.raises(ProcessLookupError):
