@@ -92,6 +92,18 @@ def create_app(payloads: Payloads, style: str = "floor") -> FastAPI:
     return app
 
 
+STYLE_ENV = "TRIVIAL_STYLE"
+
+
+def app_from_env() -> FastAPI:
+    """The app for a server that imports a factory (granian: wrk_load --server granian): payloads from
+    TRIVIAL_PAYLOADS, style from TRIVIAL_STYLE (default floor)."""
+    index = os.environ.get(PAYLOADS_ENV)
+    if not index:
+        raise SystemExit(f"set {PAYLOADS_ENV} to a payload index file (see the module docstring)")
+    return create_app(read_payloads(Path(index)), os.environ.get(STYLE_ENV, "floor"))
+
+
 def main() -> None:
     import uvicorn
 

@@ -43,7 +43,7 @@ import httpx
 from benchmarks import synthetic
 from benchmarks.report import machine, table, write_json
 from benchmarks.serving import Server, free_port, recsys_command, running
-from benchmarks.trivial_app import PAYLOADS_ENV, write_payloads
+from benchmarks.trivial_app import PAYLOADS_ENV, STYLE_ENV, write_payloads
 
 DEFAULT_ENDPOINTS = ["/articles/{id}/related?limit=10", "/articles/{id}/blocks"]
 ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
@@ -231,7 +231,11 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
         write_script(scripts[template], template, ids, args.seed)
 
     port = free_port()
-    command = recsys_command("serve", "--data-dir", str(data_dir), "--port", str(port))
+    if args.server == "granian":
+        command = granian_command("service.app:app_from_env", port, args.workers)
+        env = env | {"RECSYS_DATA_DIR": str(data_dir)}
+    else:
+        command = recsys_command("serve", "--data-dir", str(data_dir), "--port", str(port))
     with running(command, env, port) as server:
         print(f"  recsys serve up in {server.startup_s:.1f} s; wrk ...", flush=True)
         bodies = _warm_up_and_fetch(server, args.endpoint, ids, args.seed)
@@ -240,9 +244,13 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
     payloads = work / "payloads.json"
     write_payloads(payloads, {_kind_and_query(t): body for t, body in bodies.items()})
     port = free_port()
-    command = [sys.executable, "-m", "benchmarks.trivial_app", "--port", str(port), "--log-level", "warning"]
-    command += ["--style", args.trivial, "--loop", args.loop, "--http", args.http]
-    with running(command, env | {PAYLOADS_ENV: str(payloads)}, port) as server:
+    if args.server == "granian":
+        command = granian_command("benchmarks.trivial_app:app_from_env", port, 1)
+    else:
+        command = [sys.executable, "-m", "benchmarks.trivial_app", "--port", str(port)]
+        command += ["--log-level", "warning", "--style", args.trivial]
+        command += ["--loop", args.loop, "--http", args.http]
+    with running(command, env | {PAYLOADS_ENV: str(payloads), STYLE_ENV: args.trivial}, port) as server:
         print("  trivial app up; wrk ...", flush=True)
         _warm_up_and_fetch(server, args.endpoint, ids, args.seed)
         trivial = _measure(server, scripts, args)
@@ -267,6 +275,31 @@ def measure(data_dir: Path, args: argparse.Namespace, env: dict[str, str], work:
         "trivial": trivial,
         "ratios": ratios,
     }
+
+
+def granian_command(factory: str, port: int, workers: int) -> list[str]:
+    """granian serving an ASGI app factory (issue 19 item 6: the other production stack), with the
+    same host, worker count and log level as `recsys serve`; its event loop is granian's own choice
+    (asyncio unless uvloop is installed)."""
+    binary = shutil.which("granian") or str(Path(sys.executable).with_name("granian"))
+    if not Path(binary).exists():
+        raise SystemExit("granian is not installed: pip install granian")
+    return [
+        binary,
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-ws",
+        factory,
+    ]
 
 
 def _ratio(ours: float | None, trivial: float | None, digits: int) -> float | None:
@@ -388,6 +421,13 @@ def main() -> None:
     parser.add_argument(
         "--http", choices=["auto", "httptools", "h11"], default="auto", help="both servers' parser"
     )
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "granian"],
+        default="uvicorn",
+        help="both servers' HTTP server: uvicorn as `recsys serve` runs it, or granian "
+        "(--loop and --http apply to uvicorn only)",
+    )
     synthetic.add_arguments(parser)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
@@ -424,6 +464,7 @@ def main() -> None:
             "timeout": args.timeout,
             "omp_threads": args.omp_threads,
             "trivial": args.trivial,
+            "server": args.server,
             "response_cache": args.response_cache,
             "server_env": {k: v for k, v in env.items() if k.startswith(("RECSYS_", "OMP_"))},
             "runs": runs,

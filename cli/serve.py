@@ -26,8 +26,11 @@ def serve(
     log_format: Annotated[
         str | None, typer.Option(help="text|json: the format of log lines [env RECSYS_LOG_FORMAT]")
     ] = None,
+    http_server: Annotated[
+        str | None, typer.Option("--server", help="uvicorn|granian: the HTTP server (docs/deployment.md)")
+    ] = None,
 ) -> None:
-    """Serve the HTTP API with uvicorn (docs at /docs); with --workers N, in N processes."""
+    """Serve the HTTP API with uvicorn or granian (docs at /docs); with --workers N, in N processes."""
     flags = {
         "data_dir": data_dir,
         "model": model,
@@ -36,22 +39,25 @@ def serve(
         "log_level": log_level,
         "workers": workers,
         "log_format": log_format,
+        "http_server": http_server,
     }
     settings = make_settings(**flags)
     from service.logs import configure as configure_service_logging
+    from service.run import check_server, serves_in_process
     from service.run import serve as run_service
 
     configure_service_logging(settings)  # the service's format from the first line on
 
+    check_server(settings)
     # With `auto`, the encoder of the version served, not the one measured here (recsys/root.py).
     root = Root(settings, follows_index=True)
     if root.store.current_version() is None:
         raise ConfigError(f"no index in {settings.index_root}; run `recsys build` first")
     # Load the model first, so a wrong model is a one-line error rather than a failed startup (in
-    # every worker). One process serves with it; several workers each load their own, so the check
-    # runs in a short-lived process: this one only supervises, and would keep PyTorch and the
-    # model in memory (about half a gigabyte) for nothing.
-    encoder = root.encoder if settings.workers == 1 else None
+    # every worker). One uvicorn process serves with it; workers (several, or granian's) each load
+    # their own, so the check runs in a short-lived process: this one only supervises, and would
+    # keep PyTorch and the model in memory (about half a gigabyte) for nothing.
+    encoder = root.encoder if serves_in_process(settings) else None
     if encoder is None:
         _check_model(settings)
 

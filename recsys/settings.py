@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     # starves some connections (p99 over 1 s and wrk timeouts at 64 connections; asyncio: 0).
     http_loop: Literal["asyncio", "uvloop"] = "asyncio"
     http_parser: Literal["auto", "httptools", "h11"] = "auto"
+    # The HTTP server of `recsys serve` (docs/deployment.md, "granian"): uvicorn, or granian (the
+    # `granian` extra; a Rust HTTP server, about 1.2x uvicorn's req/s under load in docs/benchmarks.md,
+    # slightly slower on one idle connection). granian runs even one worker in its own process, which
+    # imports the app factory as uvicorn's workers do; the loop setting applies to both servers, the
+    # parser to uvicorn only.
+    http_server: Literal["uvicorn", "granian"] = "uvicorn"
     # Folder for Prometheus multiprocess mode: every worker writes its metrics there and /metrics
     # adds them up. prometheus-client reads PROMETHEUS_MULTIPROC_DIR itself, so that name is read
     # first (it is what the library writes to); `recsys serve` exports it from this setting, and

@@ -1,4 +1,4 @@
-"""Running the service under uvicorn, as `recsys serve` does: one process or N workers.
+"""Running the service under uvicorn or granian, as `recsys serve` does: one process or N workers.
 
 One process (the app built here, with
 the model the command line already loaded), or N worker processes sharing one listening socket.
@@ -11,6 +11,11 @@ parent. Each worker then loads its own model and index and runs its own CURRENT 
 Metrics of several workers need prometheus-client's multiprocess mode: a folder, emptied before the
 workers start (RECSYS_METRICS_DIR, or a temporary one removed at the end), exported as
 PROMETHEUS_MULTIPROC_DIR, the variable the library itself reads when a worker imports it.
+
+granian (RECSYS_HTTP_SERVER=granian) always serves from worker processes, one or N, started with
+`spawn` like uvicorn's: the same factory, the same hand-off, the same metrics folder; this process
+only supervises. Its ASGI interface runs the app's lifespan (startup, the CURRENT watcher, shutdown)
+in each worker, and it stops its workers gracefully on SIGTERM and SIGINT.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
+import multiprocessing
 import os
 import socket
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -121,6 +128,60 @@ def empty_metrics_folder(folder: Path) -> None:
         raise ConfigError(f"metrics folder {folder}: {exc.strerror or exc}") from exc
 
 
+def serves_in_process(settings: Settings) -> bool:
+    """Whether the app runs in this process (uvicorn, one worker), so that a model loaded here is used;
+    otherwise every worker builds its own and this process only supervises."""
+    return settings.http_server == "uvicorn" and settings.workers == 1
+
+
+def check_server(settings: Settings) -> None:
+    """A ConfigError when the HTTP server asked for is granian, an optional dependency, and it is
+    missing: before anything is loaded."""
+    if settings.http_server == "granian" and importlib.util.find_spec("granian") is None:
+        raise ConfigError(
+            "RECSYS_HTTP_SERVER=granian, but granian is not installed (pip install 'recsys-news[granian]')"
+        )
+
+
+def granian_log_config(settings: Settings) -> dict[str, Any]:
+    """Our log config with granian's loggers (its own lines and its access log, which stays off)
+    sent through our handler, as uvicorn's are."""
+    config = log_config(settings)
+    level = settings.log_level.upper()
+    through_root = {"handlers": [], "propagate": True, "level": level}
+    config["loggers"] |= {"_granian": through_root, "granian.access": through_root}
+    return config
+
+
+def run_granian(settings: Settings, factory: str) -> None:
+    """granian serving `factory` in settings.workers processes, until SIGTERM or SIGINT."""
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    # Forked workers would inherit prometheus-client as this process imported it (before the metrics
+    # folder was exported: no multiprocess mode) and a loaded model's threads; spawned ones start
+    # clean and import the factory, as uvicorn's do. granian uses the process-wide start method.
+    multiprocessing.set_start_method("spawn", force=True)
+    loop = event_loop(settings)
+    server = Server(
+        factory,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,  # ASGI with lifespan: each worker runs the app's startup and shutdown
+        workers=settings.workers,
+        loop=Loops.uvloop if loop == "uvloop" else Loops.asyncio,
+        websockets=False,
+        factory=True,
+        # as uvicorn does, a worker that dies is started again; one that dies at startup stops the
+        # server (granian's crash-loop check) rather than restarting forever
+        respawn_failed_workers=True,
+        log_level=LogLevels(settings.log_level),
+        log_dictconfig=granian_log_config(settings),
+    )
+    server.serve()
+
+
 def serve(
     settings: Settings,
     flags: Mapping[str, object],
@@ -130,7 +191,9 @@ def serve(
     """Serve until interrupted. `flags`: the settings given on the command line (handed to the
     workers); `make_app`: the app of a single process; `factory`: the import string workers build
     theirs from (tests give one with a fake encoder)."""
-    if settings.workers == 1 and settings.metrics_dir is not None and not multiprocess_mode():
+    check_server(settings)
+    in_process = serves_in_process(settings)
+    if in_process and settings.metrics_dir is not None and not multiprocess_mode():
         # One process is the whole truth in its own registry, and this process imported
         # prometheus-client before the folder could be exported: it would refuse the folder.
         log.info("one worker: metrics are kept in memory, %s is not used", settings.metrics_dir)
@@ -142,11 +205,13 @@ def serve(
             settings = settings.model_copy(update={"metrics_dir": folder})
         # Spawned workers inherit the environment as it is when they start.
         os.environ.update(environment)
+        if settings.http_server == "granian":
+            run_granian(settings, factory)
+            return
         # One worker runs the app built here (with the model already loaded); several build theirs.
-        several = settings.workers > 1
         uvicorn.run(
-            factory if several else make_app(settings),
-            factory=several,
+            make_app(settings) if in_process else factory,
+            factory=not in_process,
             workers=settings.workers,
             http=http_protocol(settings),
             loop=event_loop(settings),

@@ -171,6 +171,7 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     monkeypatch.setattr("service.run.serve", lambda *args: started.append(args))
     one_line_error(_run("serve", "--data-dir", data, "--workers", "0"), "workers")
     one_line_error(_run("serve", "--data-dir", data, "--log-format", "xml"), "log_format")
+    one_line_error(_run("serve", "--data-dir", data, "--server", "hypercorn"), "http_server")
     one_line_error(_run("serve", "--data-dir", data, env={"RECSYS_WORKERS": "many"}), "workers")
 
     result = _run("serve", "--data-dir", data, "--workers", "2", "--log-format", "json", "--port", "8123")
@@ -179,11 +180,17 @@ def test_serve_checks_settings_and_model_before_any_worker_starts(
     assert (settings.workers, settings.log_format, settings.port) == (2, "json", 8123)  # type: ignore[attr-defined]
     assert flags == {  # handed to the workers as RECSYS_* variables (service/run.py)
         "data_dir": Path(data), "model": None, "host": None, "port": 8123, "log_level": None,
-        "workers": 2, "log_format": "json",
+        "workers": 2, "log_format": "json", "http_server": None,
     }  # fmt: skip
 
     # with several workers the model is checked in a process of its own
     assert checked == ["sentence-transformers/all-MiniLM-L6-v2"]
+    # and so on granian with one: its worker is a process of its own, this one only supervises
+    started.clear()
+    assert _run("serve", "--data-dir", data, "--server", "granian").exit_code == 0
+    ((settings, flags, _),) = started
+    assert settings.http_server == "granian" and flags["http_server"] == "granian"  # type: ignore[attr-defined, index]
+    assert len(checked) == 2
 
     # the real checks: a wrong model fails once, before any worker starts, with one or several
     monkeypatch.setattr(encoders, "load_encoder", real_load)

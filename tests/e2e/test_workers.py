@@ -1,5 +1,5 @@
-"""Several workers (docs/deployment.md): real uvicorn (and gunicorn) processes serving a small index
-built with the fake encoder. Requests land on every worker, /metrics adds up all workers' counts
+"""Several workers (docs/deployment.md): real uvicorn (and gunicorn, and granian) processes serving a
+small index built with the fake encoder. Requests land on every worker, /metrics adds up all workers' counts
 whichever worker answers it, every worker picks up a newly published version, and JSON log lines
 carry the request id, uvicorn's access line included. Plus the pieces in-process: request ids,
 the JSON formatter, the metrics folder."""
@@ -59,6 +59,12 @@ def _server(
         yield server
 
 
+GRANIAN = pytest.mark.skipif(
+    importlib.util.find_spec("granian") is None, reason="granian is not installed (the granian extra)"
+)
+SERVERS = ["uvicorn", pytest.param("granian", marks=GRANIAN)]  # RECSYS_HTTP_SERVER of `recsys serve`
+
+
 SERVE = SERVE_FAKE  # service/run.py, as `recsys serve` runs it
 FACTORY = "tests.serve_fake:app_from_env"  # service.app:app_from_env with the fake encoder
 LAUNCHERS = {
@@ -71,17 +77,22 @@ LAUNCHERS = {
         *[sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf"],
         f"{FACTORY}()",
     ],
+    "recsys serve --workers 2 --server granian": SERVE,
 }
 
 
-@pytest.mark.parametrize("launcher", LAUNCHERS)
+@pytest.mark.parametrize(
+    "launcher", [pytest.param(n, marks=GRANIAN) if "granian" in n else n for n in LAUNCHERS]
+)
 def test_requests_land_on_both_workers_and_metrics_add_up(
     launcher: str, tmp_path: Path, built: Catalog, settings: Settings
 ) -> None:
     command = LAUNCHERS[launcher]
     metrics = tmp_path / "metrics"
     variables = {"RECSYS_WORKERS": "2", "RECSYS_LOG_LEVEL": "warning"}
-    if launcher != "recsys serve --workers 2":  # recsys serve makes a folder itself
+    if "granian" in launcher:
+        variables["RECSYS_HTTP_SERVER"] = "granian"
+    if not launcher.startswith("recsys serve"):  # recsys serve makes a folder itself
         metrics.mkdir()
         if launcher.startswith("gunicorn"):  # its on_starting hook empties the folder
             (metrics / "counter_1.db").write_bytes(b"left by an earlier run")
@@ -109,10 +120,12 @@ def _publish(catalog: Catalog, settings: Settings, tmp_path: Path, article_id: s
     return build_index(settings, catalog, FakeEncoder()).version
 
 
+@pytest.mark.parametrize("server", SERVERS)
 def test_every_worker_serves_a_new_version_after_the_reload_interval(
-    tmp_path: Path, built: Catalog, settings: Settings
+    server: str, tmp_path: Path, built: Catalog, settings: Settings
 ) -> None:
     variables = {"RECSYS_WORKERS": "2", "RECSYS_RELOAD_INTERVAL": "0.2", "RECSYS_LOG_LEVEL": "warning"}
+    variables["RECSYS_HTTP_SERVER"] = server
     with _server(SERVE, settings.data_dir, tmp_path / "server.log", **variables) as (_, base):
         pids, _ = worker_pids(base)
         assert len(pids) == 2
@@ -130,6 +143,49 @@ def test_every_worker_serves_a_new_version_after_the_reload_interval(
             related = httpx.get(f"{base}/articles/harbour-0/related", timeout=10).json()
             assert related["index_version"] == version
             assert "harbour-new" in [item["id"] for item in related["items"]]
+
+
+@GRANIAN
+@pytest.mark.parametrize("workers", [1, 2])
+def test_granian_serves_reloads_respawns_and_stops_cleanly_on_sigterm(
+    workers: int, tmp_path: Path, built: Catalog, settings: Settings
+) -> None:
+    """RECSYS_HTTP_SERVER=granian: the app's lifespan runs in granian's workers (the index loaded, the
+    CURRENT watcher swapping in a new version, metrics), a killed worker is replaced, and SIGTERM
+    stops every worker through the app's shutdown with exit status 0."""
+    variables = {"RECSYS_HTTP_SERVER": "granian", "RECSYS_WORKERS": str(workers)}
+    variables |= {"RECSYS_DATA_DIR": str(settings.data_dir), "RECSYS_RELOAD_INTERVAL": "0.2"}
+    log = tmp_path / "server.log"
+    with running(SERVE, variables, output=log, how=signal.SIGTERM) as (process, base):
+        health = httpx.get(f"{base}/health", timeout=10).json()
+        assert health["status"] == "ok" and health["index_articles"] == 30
+        related = httpx.get(f"{base}/articles/harbour-0/related", timeout=10)
+        assert related.status_code == 200 and related.json()["items"]
+        pids = worker_pids(base)[0] if workers > 1 else {health["worker_pid"]}
+        assert len(pids) == workers and process.pid not in pids  # granian's workers, not its main process
+        version = _publish(built, settings, tmp_path, "harbour-new")
+        deadline = time.monotonic() + 60  # a bound for a stuck watcher, not a speed requirement
+        while True:
+            related = httpx.get(f"{base}/articles/harbour-0/related", timeout=10).json()
+            if related["index_version"] == version:
+                break
+            assert time.monotonic() < deadline, f"still serving {related['index_version']}, not {version}"
+            time.sleep(0.05)
+        assert "harbour-new" in [item["id"] for item in related["items"]]
+        assert [v for _, v in metric_samples(base, "recsys_index_articles")] == [31.0]
+        if workers > 1:  # as under uvicorn, a worker that dies is started again
+            killed = min(pids)
+            os.kill(killed, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while not (new := {httpx.get(f"{base}/health", timeout=10).json()["worker_pid"]} - pids):
+                assert time.monotonic() < deadline, "no new worker after one was killed"
+                time.sleep(0.05)
+            pids = pids - {killed} | new
+    assert process.returncode == 0, log.read_text()[-3000:]
+    for pid in pids:  # every worker exited with the main process
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert "Traceback" not in log.read_text()
 
 
 def test_json_log_lines_carry_the_request_id(tmp_path: Path, built: Catalog, settings: Settings) -> None:
@@ -316,6 +372,19 @@ def test_uvloop_only_when_asked_for_and_installed(monkeypatch: pytest.MonkeyPatc
     else:
         serve(settings, {}, lambda _: FastAPI())
         assert calls[0]["loop"] == "uvloop"
+
+
+def test_granian_only_when_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The granian extra missing: one ConfigError naming it, before anything starts."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "granian" else find_spec(name)
+    )
+    settings = Settings(data_dir=tmp_path / "d", http_server="granian")
+    with pytest.raises(
+        ConfigError, match=r"granian is not installed \(pip install 'recsys-news\[granian\]'\)"
+    ):
+        serve(settings, {}, lambda _: pytest.fail("no app without a server"))
 
 
 def test_the_default_parser_is_httptools() -> None:
