@@ -34,7 +34,7 @@ from recsys.evaluation.baselines import FullSystem, make_methods
 from recsys.evaluation.corpus import EvalCorpus
 from recsys.evaluation.report import Evaluation, format_table
 from recsys.evaluation.runner import Method, run
-from recsys.evaluation.truth import choose_queries, make_truth, read_pairs
+from recsys.evaluation.truth import Truth, choose_queries, make_truth, read_pairs
 from recsys.root import Root
 from recsys.serving.query import RelatedQuery
 from recsys.serving.queryside import QuerySide
@@ -128,24 +128,31 @@ def _system(spec: str, side: QuerySide, base: Recommender) -> Method:
     return Variant(f"system:{spec}" if spec else "system", recommender, RelatedQuery(**switches))
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+@dataclasses.dataclass(frozen=True)
+class JudgedSet:
+    """A built data folder's query side and the judged queries of its input files."""
+
+    side: QuerySide
+    base: Recommender
+    corpus: EvalCorpus
+    truth: Truth
+    graded: dict[tuple[str, str], float] | None
+    queries: list[str]
+
+
+def add_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name a data folder and the judged set on it (`judged_set`)."""
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("-i", "--input", type=Path, action="append", required=True)
     parser.add_argument("--relevance", default="auto")
     parser.add_argument("--tag-prefix", default="")
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--baselines", default="bm25,dense,hybrid,system")
-    parser.add_argument("--variant", action="append", default=[])
-    parser.add_argument("--copies-as-distinct", action="store_true")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
 
-    settings = Settings(data_dir=args.data_dir)
-    side = Root(settings, with_model=False).query_side
+
+def judged_set(args: argparse.Namespace) -> JudgedSet:
+    """Loads the folder's current version (no model) and chooses the queries as `recsys evaluate` does."""
+    side = Root(Settings(data_dir=args.data_dir), with_model=False).query_side
     base = side.load()
     corpus = EvalCorpus.from_index(side.catalog, base.index.vectors)
     pairs = args.input[0].parent / "pairs.tsv"
@@ -153,8 +160,30 @@ def main(argv: list[str] | None = None) -> None:
     records = [r for path in args.input for _, r in read_articles(path) if isinstance(r, Article)]
     stories = {r.id: r.extra["story"] for r in records if isinstance(r.extra.get("story"), str)}
     truth = make_truth(corpus, args.relevance, tag_prefix=args.tag_prefix, graded=graded, stories=stories)
-    ids = {r.id for r in records}
-    queries = choose_queries(truth, ids, sample=args.sample, seed=args.seed)
+    queries = choose_queries(truth, {r.id for r in records}, sample=args.sample, seed=args.seed)
+    return JudgedSet(side, base, corpus, truth, graded, queries)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_set_arguments(parser)
+    parser.add_argument("--baselines", default="bm25,dense,hybrid,system")
+    parser.add_argument("--variant", action="append", default=[])
+    parser.add_argument("--copies-as-distinct", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    judged = judged_set(args)
+    side, base, corpus, truth, graded, queries = (
+        judged.side,
+        judged.base,
+        judged.corpus,
+        judged.truth,
+        judged.graded,
+        judged.queries,
+    )
     methods: list[Method] = list(make_methods(args.baselines.split(","), corpus, base, seed=args.seed))
     for spec in args.variant:
         if spec == "rrf":
