@@ -639,6 +639,12 @@ class Recommender:
         matched = (
             request.lexical_rows[rules.mask(request.lexical_rows)] if len(request.lexical_rows) else passing
         )
+        if len(request.named_rows):
+            # The rows whose shared names count: a request that starts from another list than the
+            # subject's own (the list over every article, a search) may not hold them, and their
+            # names can lift them above everything it does hold.
+            named = request.named_rows[rules.mask(request.named_rows)]
+            matched = np.union1d(matched, named).astype(np.int32, copy=False)
         if request.row is not None:
             listed = self.index.neighbours[request.row]
             pool = self._list_pool(request)

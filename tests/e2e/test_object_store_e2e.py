@@ -28,6 +28,12 @@ from tests.objectstore import CREDENTIALS, S3Server
 from tests.servers import SERVE_FAKE, metric_samples, running
 
 WAIT = 60.0  # seconds: a bound on each wait below, never an expectation of speed
+NEW_ARTICLE = {
+    "id": "harbour-new",
+    "title": "harbour ferry dock tide",
+    "tags": ["harbour"],
+    "published_at": "2026-03-02T00:00:00Z",
+}
 
 
 def _health(base: str) -> dict[str, object]:
@@ -87,12 +93,9 @@ def test_a_replica_with_no_shared_folder_follows_builds_and_a_rollback_through_o
             assert _serves(replica, first)  # joined late, ready with the current one
             assert IndexStore(tmp_path / "replica" / "index").list_versions() == [first]
 
-            import_file(
-                catalog,
-                write_jsonl(
-                    tmp_path / "new.jsonl", [{"id": "harbour-new", "title": "harbour ferry dock tide"}]
-                ),
-            )
+            # Dated and tagged like the story it joins, as a newsroom's new article is (an undated,
+            # untagged one shares no names with it and ranks lower: docs/ranking-candidates.md).
+            import_file(catalog, write_jsonl(tmp_path / "new.jsonl", [NEW_ARTICLE]))
             second = build_index(builder, catalog, encoder).version
             # Each worker follows by itself: wait until every answer (new connections, any worker)
             # is the second build's.

@@ -37,7 +37,11 @@ def client(tmp_path: Path, built: Catalog, make_client: ClientFactory) -> TestCl
 
 
 def _add(catalog: Catalog, tmp_path: Path, article_id: str, text: str) -> None:
-    import_file(catalog, write_jsonl(tmp_path / f"{article_id}.jsonl", [{"id": article_id, "title": text}]))
+    """A new article of the story its id names, dated and tagged like it, as a newsroom's new one is
+    (an undated, untagged one shares no names with the story and ranks lower)."""
+    story = article_id.split("-")[0]
+    record = {"id": article_id, "title": text, "tags": [story], "published_at": "2026-03-02T00:00:00Z"}
+    import_file(catalog, write_jsonl(tmp_path / f"{article_id}.jsonl", [record]))
 
 
 def test_admin_reload_swaps_to_the_new_version(

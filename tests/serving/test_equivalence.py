@@ -452,10 +452,14 @@ def test_every_article_agrees_under_other_shapes_of_the_time_prior(
     before = fast.policy
     query = RelatedQuery(limit=10, section_limit=5)
     live = [i for i in fake_world.ids if i != fake_world.ids[41]]  # ids[41] is deleted since the build
-    default = [summary(fast.related_list(i, query)) for i in live]
+    # Each shape against the prior of before issue 22 (no names, no tail; the default has both), so
+    # that every shape, the default's own included, changes lists.
+    plain = replace(before, entity_weight=0.0, time_prior_long_share=0.0)
     # The knobs are Policy fields only (sweep knobs), so both paths are handed the same Policy.
-    fast.policy = reference.policy = replace(before, **{"time_prior_weight": 0.3, **shape})  # type: ignore[arg-type]
+    fast.policy = reference.policy = plain
     try:
+        default = [summary(fast.related_list(i, query)) for i in live]
+        fast.policy = reference.policy = replace(plain, **{"time_prior_weight": 0.3, **shape})  # type: ignore[arg-type]
         for article_id in fake_world.ids:
             _same(fake_world, article_id, query)
         changed = sum(summary(fast.related_list(i, query)) != d for i, d in zip(live, default, strict=True))
@@ -488,7 +492,7 @@ def test_names_leave_an_undated_or_untagged_article_ranked_exactly_as_without_th
         finally:
             fast.policy = reference.policy = before
 
-    without = lists()
+    without = lists(entity_weight=0.0, time_prior_long_share=0.0)
     named = lists(entity_weight=0.4, time_prior_long_share=0.5, time_prior_long_half_life_days=730.0)
     assert all(without[i] == named[i] for i in undated & set(live))
     assert any(without[i] != named[i] for i in set(live) - undated)
