@@ -639,12 +639,6 @@ class Recommender:
         matched = (
             request.lexical_rows[rules.mask(request.lexical_rows)] if len(request.lexical_rows) else passing
         )
-        if len(request.named_rows):
-            # The rows whose shared names count: a request that starts from another list than the
-            # subject's own (the list over every article, a search) may not hold them, and their
-            # names can lift them above everything it does hold.
-            named = request.named_rows[rules.mask(request.named_rows)]
-            matched = np.union1d(matched, named).astype(np.int32, copy=False)
         if request.row is not None:
             listed = self.index.neighbours[request.row]
             pool = self._list_pool(request)
@@ -652,6 +646,12 @@ class Recommender:
             if pool is None and self.index.every_neighbours is not None:
                 # A request beyond the list's language starts from the list over every article.
                 listed, pool = self.index.every_neighbours[request.row], len(snapshot)
+                if len(request.named_rows):
+                    # That list may not hold the rows whose shared names count (the subject's own
+                    # list and matches), and their names can lift them above all it holds. Every
+                    # other path starts from the subject's own list, which holds them.
+                    named = request.named_rows[rules.mask(request.named_rows)]
+                    matched = np.union1d(matched, named).astype(np.int32, copy=False)
             listed = listed[listed >= 0]
             passing = listed[rules.mask(listed)]
             # With `want` dense neighbours passing, no article outside the two lists can beat them:
